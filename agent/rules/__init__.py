@@ -1,0 +1,1 @@
+"""Pure rules: (history, settings, now) -> list[Alert]."""

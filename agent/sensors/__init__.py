@@ -1,0 +1,1 @@
+"""Sensor drivers: everything between a BLE notification (or a simulated one) and a reading."""

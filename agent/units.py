@@ -1,0 +1,165 @@
+"""Parsing and formatting of the quantities runners type: distances, durations, times.
+
+Everything is stored in SI units (metres, seconds) and UTC; these functions sit at the edge
+where a runner's text comes in or a number goes out in their configured unit.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, date, datetime, time, timedelta, tzinfo
+from typing import Literal
+
+from agent.errors import InputError
+
+Unit = Literal["km", "mi"]
+
+METRES_PER = {
+    "m": 1.0,
+    "km": 1000.0,
+    "k": 1000.0,
+    "mi": 1609.344,
+    "mile": 1609.344,
+    "miles": 1609.344,
+}
+
+# The longest single efforts people log are multi-day ultras of a few hundred km; anything
+# beyond this is a typo (a bare "6000" read as km), not a run.
+MAX_RUN_M = 500_000.0
+# A week is more than any continuous effort; longer durations are typos too.
+MAX_RUN_S = 7 * 24 * 3600.0
+# 10.5 m/s is faster than the 100 m world record; no logged run can average more.
+MAX_AVG_SPEED = 10.5
+
+_DISTANCE_RE = re.compile(r"^\s*(\d+(?:\.\d*)?|\.\d+)\s*([a-z]*)\s*$")
+_CLOCK_RE = re.compile(r"^\s*(?:(\d+):)?(\d+):(\d{1,2}(?:\.\d+)?)\s*$")
+_HMS_RE = re.compile(
+    r"^\s*(?:(\d+(?:\.\d+)?)\s*h)?\s*(?:(\d+(?:\.\d+)?)\s*m(?:in)?)?\s*(?:(\d+(?:\.\d+)?)\s*s)?\s*$"
+)
+
+
+def parse_distance(text: str, default_unit: Unit) -> float:
+    """Parse ``6km``, ``6000m``, ``3.7mi`` or a bare number in ``default_unit``; return metres."""
+    match = _DISTANCE_RE.match(text.lower())
+    if match is None:
+        raise InputError(f"distance {text!r}: expected a number with km, m or mi, e.g. 6km")
+    number, suffix = float(match.group(1)), match.group(2) or default_unit
+    if suffix not in METRES_PER:
+        raise InputError(f"distance {text!r}: unknown unit {suffix!r}; use km, m or mi")
+    metres = number * METRES_PER[suffix]
+    if metres <= 0:
+        raise InputError(f"distance {text!r}: must be more than 0")
+    if metres > MAX_RUN_M:
+        raise InputError(f"distance {text!r}: {metres / 1000:.0f} km is not a single run")
+    return metres
+
+
+def parse_duration(text: str) -> float:
+    """Parse ``36:00``, ``1:05:00``, ``45m``, ``1h5m`` or ``90s``; return seconds."""
+    seconds = _clock_seconds(text)
+    if seconds is None:
+        seconds = _hms_seconds(text)
+    if seconds is None:
+        raise InputError(f"duration {text!r}: expected a time such as 36:00, 1:05:00, 45m or 1h5m")
+    if seconds <= 0:
+        raise InputError(f"duration {text!r}: must be more than 0")
+    if seconds > MAX_RUN_S:
+        raise InputError(f"duration {text!r}: longer than a week is not a single run")
+    return seconds
+
+
+def _clock_seconds(text: str) -> float | None:
+    match = _CLOCK_RE.match(text)
+    if match is None:
+        return None
+    hours, minutes, seconds = match.groups()
+    if float(seconds) >= 60 or (hours is not None and int(minutes) >= 60):
+        raise InputError(f"duration {text!r}: minutes and seconds must be below 60")
+    return int(hours or 0) * 3600 + int(minutes) * 60 + float(seconds)
+
+
+def _hms_seconds(text: str) -> float | None:
+    match = _HMS_RE.match(text.lower())
+    if match is None or not any(match.groups()):
+        return None
+    hours, minutes, seconds = (float(g) if g else 0.0 for g in match.groups())
+    return hours * 3600 + minutes * 60 + seconds
+
+
+def parse_datetime(text: str, zone: tzinfo) -> datetime:
+    """Parse ISO 8601; without an offset the time is local in ``zone``. Returns aware UTC."""
+    try:
+        parsed = datetime.fromisoformat(text.strip())
+    except ValueError:
+        raise InputError(
+            f"date {text!r}: expected ISO 8601, e.g. 2026-11-20T07:30 or 2026-11-20T07:30+01:00"
+        ) from None
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=zone)
+    return parsed.astimezone(UTC)
+
+
+def parse_date(text: str) -> date:
+    """Parse an ISO 8601 calendar date such as ``2026-11-23``."""
+    try:
+        return date.fromisoformat(text.strip())
+    except ValueError:
+        raise InputError(f"date {text!r}: expected a date such as 2026-11-23") from None
+
+
+def parse_clock_time(text: str) -> time:
+    """Parse ``HH:MM`` (24-hour)."""
+    try:
+        return time.fromisoformat(text.strip())
+    except ValueError:
+        raise InputError(f"time {text!r}: expected HH:MM, e.g. 21:00") from None
+
+
+def check_pace(distance_m: float, duration_s: float) -> None:
+    """Reject a distance and duration whose average speed no human can hold."""
+    if distance_m / duration_s > MAX_AVG_SPEED:
+        raise InputError(
+            f"{distance_m / 1000:.2f} km in {format_duration(duration_s)} is faster than any "
+            "human runs; check the distance and the duration"
+        )
+
+
+def to_unit(metres: float, unit: Unit) -> float:
+    """Metres in the runner's unit (km or mi)."""
+    return metres / METRES_PER[unit]
+
+
+def format_distance(metres: float, unit: Unit, digits: int = 1) -> str:
+    """``8.8 km`` or ``5.5 mi``."""
+    return f"{to_unit(metres, unit):.{digits}f} {unit}"
+
+
+def format_duration(seconds: float) -> str:
+    """``36:00`` or ``1:05:00``."""
+    total = round(seconds)
+    hours, rest = divmod(total, 3600)
+    minutes, secs = divmod(rest, 60)
+    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
+
+
+def format_pace(distance_m: float, seconds: float, unit: Unit) -> str:
+    """Average pace as ``5:30/km``; ``-`` when there is no distance."""
+    if distance_m <= 0:
+        return "-"
+    per_unit = seconds / to_unit(distance_m, unit)
+    return f"{format_duration(per_unit)}/{unit}"
+
+
+def utc_iso(moment: datetime) -> str:
+    """The one text form of instants in the database: UTC, seconds, ``+00:00``."""
+    return moment.astimezone(UTC).isoformat(timespec="seconds")
+
+
+def from_utc_iso(text: str) -> datetime:
+    """Inverse of :func:`utc_iso`."""
+    return datetime.fromisoformat(text).astimezone(UTC)
+
+
+def week_start_of(day: date, first_weekday: int) -> date:
+    """The first day of the calendar week holding ``day`` (0 = Monday ... 6 = Sunday)."""
+    return day - timedelta(days=(day.weekday() - first_weekday) % 7)

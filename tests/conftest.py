@@ -1,0 +1,56 @@
+"""Shared fixtures: an isolated home for every test, and the real CLI entry point."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner
+
+from agent.cli import cli
+
+
+@pytest.fixture(autouse=True)
+def isolated_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """No test reads or writes the real user's config or data."""
+    home = tmp_path / "home"
+    home.mkdir()
+    monkeypatch.setenv("HOME", str(home))
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(home / ".config"))
+    monkeypatch.setenv("XDG_DATA_HOME", str(home / ".local" / "share"))
+    monkeypatch.setenv("TZ", "UTC")
+    for name in list(__import__("os").environ):
+        if name.startswith("STRIDEWATCH_"):
+            monkeypatch.delenv(name)
+    yield home
+
+
+@dataclass
+class Result:
+    exit_code: int
+    stdout: str
+    stderr: str
+
+    def json(self) -> Any:
+        return json.loads(self.stdout)
+
+
+@pytest.fixture
+def db(tmp_path: Path) -> Path:
+    return tmp_path / "history.db"
+
+
+@pytest.fixture
+def sw(db: Path) -> Any:
+    """Run ``stridewatch --db <tmp file> ARGS...`` through the real entry point."""
+
+    def run(*args: str, use_db: bool = True, env: dict[str, str] | None = None) -> Result:
+        argv = (["--db", str(db)] if use_db else []) + list(args)
+        result = CliRunner().invoke(cli, argv, env=env, catch_exceptions=False)
+        return Result(result.exit_code, result.stdout, result.stderr)
+
+    return run
