@@ -311,6 +311,15 @@ def config_path(app: App) -> None:
     click.echo(user_config_path())
 
 
+# -- sensors: decode, scan, pair (agent/sensors) ---------------------------------------
+
+
+# -- recording: show, rpe, calibrate, export, import (agent/recorder.py) ----------------
+
+
+# -- load and rules: check, summary, alerts, what-if, plan (agent/load.py, rules/) -----
+
+
 # -- demo -------------------------------------------------------------------------------
 
 
