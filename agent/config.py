@@ -195,6 +195,9 @@ class _Layers:
         for end in range(len(path), 0, -1):
             if path[:end] in self.origin:
                 return self.origin[path[:end]]
+        for key, source in self.origin.items():  # a whole unknown table: any key inside it
+            if key[: len(path)] == path:
+                return source
         return "config"
 
 

@@ -359,13 +359,15 @@ def _refuse_foreign_bytes(path: Path) -> None:
 
 def _create_private(path: Path) -> None:
     """Create the database's folder (0700) and file (0600) if they do not exist yet."""
-    folder = path.parent
-    if not folder.exists():
+    missing = [p for p in (path.parent, *path.parent.parents) if not p.exists()]
+    for folder in reversed(missing):  # only folders we create are made private
         try:
-            folder.mkdir(parents=True, mode=0o700)
+            folder.mkdir(mode=0o700)
+            folder.chmod(0o700)
+        except FileExistsError:
+            pass
         except OSError as exc:
             raise StoreError(f"{folder}: cannot create folder: {exc.strerror}", path=path) from exc
-        folder.chmod(0o700)
     if not path.exists():
         try:
             os.close(os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))

@@ -31,7 +31,7 @@ MAX_RUN_S = 7 * 24 * 3600.0
 # 10.5 m/s is faster than the 100 m world record; no logged run can average more.
 MAX_AVG_SPEED = 10.5
 
-_DISTANCE_RE = re.compile(r"^\s*(\d+(?:\.\d*)?|\.\d+)\s*([a-z]*)\s*$")
+_DISTANCE_RE = re.compile(r"^\s*(-?\d+(?:\.\d*)?|\.\d+)\s*([a-z]*)\s*$")
 _CLOCK_RE = re.compile(r"^\s*(?:(\d+):)?(\d+):(\d{1,2}(?:\.\d+)?)\s*$")
 _HMS_RE = re.compile(
     r"^\s*(?:(\d+(?:\.\d+)?)\s*h)?\s*(?:(\d+(?:\.\d+)?)\s*m(?:in)?)?\s*(?:(\d+(?:\.\d+)?)\s*s)?\s*$"

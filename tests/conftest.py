@@ -26,7 +26,7 @@ def isolated_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[P
     for name in list(__import__("os").environ):
         if name.startswith("STRIDEWATCH_"):
             monkeypatch.delenv(name)
-    yield home
+    return home
 
 
 @dataclass
@@ -50,7 +50,9 @@ def sw(db: Path) -> Any:
 
     def run(*args: str, use_db: bool = True, env: dict[str, str] | None = None) -> Result:
         argv = (["--db", str(db)] if use_db else []) + list(args)
-        result = CliRunner().invoke(cli, argv, env=env, catch_exceptions=False)
+        result = CliRunner().invoke(
+            cli, argv, env=env, catch_exceptions=False, prog_name="stridewatch"
+        )
         return Result(result.exit_code, result.stdout, result.stderr)
 
     return run

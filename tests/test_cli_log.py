@@ -1,0 +1,271 @@
+"""Manual logging through the real CLI: every accepted form and every rejection."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from agent import __version__
+from agent.units import format_duration, parse_duration
+
+
+def log(sw, distance: str, duration: str = "36:00", *extra: str, env=None):
+    return sw(
+        "log-run",
+        "--at",
+        "2026-11-20T07:30",
+        "--distance",
+        distance,
+        "--duration",
+        duration,
+        *extra,
+        env=env,
+    )
+
+
+@pytest.mark.parametrize(
+    ("distance", "unit_env", "km"),
+    [
+        ("6km", None, 6.0),
+        ("6 km", None, 6.0),
+        ("6000m", None, 6.0),
+        ("3.7mi", None, 5.955),
+        ("6", None, 6.0),
+        ("3.7", "mi", 5.955),
+        ("6.5K", None, 6.5),
+        (".5km", None, 0.5),
+    ],
+)
+def test_log_run_distance_forms(sw, distance: str, unit_env: str | None, km: float) -> None:
+    env = {"STRIDEWATCH_UNITS": unit_env} if unit_env else None
+    result = log(sw, distance, "36:00", env=env)
+    assert result.exit_code == 0, result.stderr
+    assert result.stdout.strip() == "1"
+    assert sw("runs", "--json").json()[0]["distance_km"] == pytest.approx(km, abs=0.001)
+
+
+@pytest.mark.parametrize(
+    ("duration", "seconds"),
+    [
+        ("36:00", 2160),
+        ("1:05:00", 3900),
+        ("45m", 2700),
+        ("1h5m", 3900),
+        ("45min", 2700),
+        ("1h", 3600),
+        ("2700s", 2700),
+        ("36:00.5", 2160.5),
+        ("1h 5m 30s", 3930),
+    ],
+)
+def test_log_run_duration_forms(sw, duration: str, seconds: float) -> None:
+    result = log(sw, "6km", duration)
+    assert result.exit_code == 0, result.stderr
+    run = sw("runs", "--json").json()[0]
+    assert run["moving_s"] == run["elapsed_s"] == pytest.approx(seconds)
+
+
+def test_log_run_full_contract(sw) -> None:
+    result = sw(
+        "log-run",
+        "--at",
+        "2026-11-20T07:30+01:00",
+        "--distance",
+        "10km",
+        "--duration",
+        "55:00",
+        "--rpe",
+        "4",
+        "--avg-hr",
+        "148",
+        "--note",
+        "easy",
+    )
+    assert result.exit_code == 0, result.stderr
+    [run] = sw("runs", "--json").json()
+    assert {
+        k: run[k]
+        for k in (
+            "id",
+            "started_at",
+            "distance_km",
+            "moving_s",
+            "elapsed_s",
+            "source",
+            "rpe",
+            "avg_hr",
+            "note",
+        )
+    } == {
+        "id": 1,
+        "started_at": "2026-11-20T06:30:00+00:00",
+        "distance_km": 10.0,
+        "moving_s": 3300.0,
+        "elapsed_s": 3300.0,
+        "source": "manual",
+        "rpe": 4,
+        "avg_hr": 148,
+        "note": "easy",
+    }
+
+
+def test_log_run_without_at_ends_now(sw) -> None:
+    assert sw("log-run", "--distance", "5km", "--duration", "30:00").exit_code == 0
+    [run] = sw("runs", "--json").json()
+    assert run["source"] == "manual"
+
+
+def test_same_run_twice_is_refused(sw) -> None:
+    assert log(sw, "6km").exit_code == 0
+    again = log(sw, "6.01km")
+    assert again.exit_code == 2
+    assert "already stored as run 1" in again.stderr
+    assert log(sw, "8km").exit_code == 0  # a different distance at that time is another run
+    assert len(sw("runs", "--json").json()) == 2
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (("--distance", "0km"), "must be more than 0"),
+        (("--distance", "-5km"), "must be more than 0"),
+        (("--distance", "six"), "expected a number with km, m or mi"),
+        (("--distance", "6 parsecs"), "unknown unit 'parsecs'; use km, m or mi"),
+        (("--distance", "6yd"), "unknown unit 'yd'"),
+        (("--distance", "6000"), "6000 km is not a single run"),
+        (("--duration", "0:00"), "must be more than 0"),
+        (("--duration", "soon"), "expected a time such as 36:00"),
+        (("--duration", "36:75"), "minutes and seconds must be below 60"),
+        (("--duration", "1:75:00"), "minutes and seconds must be below 60"),
+        (("--duration", "200h"), "longer than a week"),
+        (("--duration", "45"), "expected a time such as 36:00"),
+        (("--duration", "1:00"), "faster than any human"),
+        (("--at", "yesterday"), "expected ISO 8601"),
+        (("--at", "2026-13-01T07:00"), "expected ISO 8601"),
+        (("--rpe", "11"), "--rpe 11: must be from 0 to 10"),
+        (("--rpe", "-1"), "--rpe -1: must be from 0 to 10"),
+        (("--rpe", "hard"), "expected a whole number from 0 to 10"),
+        (("--avg-hr", "400"), "--avg-hr 400: must be from 25 to 250"),
+    ],
+)
+def test_log_run_rejections_store_nothing(
+    sw, db: Path, args: tuple[str, ...], message: str
+) -> None:
+    base = {"--at": "2026-11-20T07:30", "--distance": "6km", "--duration": "36:00"}
+    base.update(dict(zip(args[::2], args[1::2], strict=True)))
+    flat = [item for pair in base.items() for item in pair]
+    result = sw("log-run", *flat)
+    assert result.exit_code == 2
+    assert message in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+    assert not db.exists() or sw("runs", "--json").json() == []
+
+
+def test_log_run_requires_distance_and_duration(sw) -> None:
+    result = sw("log-run", "--duration", "30:00")
+    assert result.exit_code == 2
+    assert "--distance" in result.stderr
+
+
+@pytest.mark.parametrize("when", ["before", "during", "after", "morning"])
+def test_pain_when_forms(sw, when: str) -> None:
+    result = sw("pain", "3", "--when", when, "--at", "2026-11-20T10:00", "--where", "knee")
+    assert result.exit_code == 0, result.stderr
+    [report] = sw("pain-log", "--json").json()
+    assert report == {
+        "id": 1,
+        "at": "2026-11-20T10:00:00+00:00",
+        "score": 3,
+        "when": when,
+        "where": "knee",
+        "run_id": None,
+        "note": None,
+    }
+
+
+def test_pain_linked_to_a_run(sw) -> None:
+    assert log(sw, "6km").exit_code == 0
+    result = sw("pain", "0", "--when", "after", "--run", "1", "--note", "fine")
+    assert result.exit_code == 0, result.stderr
+    [report] = sw("pain-log", "--json").json()
+    assert (report["run_id"], report["score"], report["note"]) == (1, 0, "fine")
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (("11", "--when", "after"), "SCORE 11: must be from 0 to 10"),
+        (("-1", "--when", "after"), "No such option '-1'"),
+        (("3.5", "--when", "after"), "expected a whole number from 0 to 10"),
+        (("3", "--when", "later"), "'later' is not one of"),
+        (("3",), "Missing option '--when'"),
+        (("3", "--when", "after", "--where", "ankle"), "'ankle' is not one of"),
+        (("3", "--when", "after", "--at", "noon"), "expected ISO 8601"),
+        (("3", "--when", "after", "--run", "99"), "run 99: no such run"),
+    ],
+)
+def test_pain_rejections_store_nothing(sw, db: Path, args: tuple[str, ...], message: str) -> None:
+    result = sw("pain", *args)
+    assert result.exit_code == 2
+    assert message in result.stderr
+    assert not db.exists() or sw("pain-log", "--json").json() == []
+
+
+def test_listing_empty_and_human_tables(sw) -> None:
+    assert "No runs yet" in sw("runs").stdout
+    assert "No pain logged" in sw("pain-log").stdout
+    assert log(sw, "6km", "36:00", "--note", "tempo").exit_code == 0
+    assert sw("pain", "2", "--when", "morning", "--at", "2026-11-21T07:00").exit_code == 0
+    table = sw("runs").stdout
+    assert "6.00 km" in table
+    assert "6:00/km" in table
+    assert "tempo" in table
+    miles = sw("runs", env={"STRIDEWATCH_UNITS": "mi"}).stdout
+    assert "3.73 mi" in miles
+    assert "9:39/mi" in miles
+    assert "2/10" in sw("pain-log").stdout
+
+
+def test_db_option_after_the_command(sw, tmp_path: Path) -> None:
+    other = tmp_path / "other.db"
+    result = sw(
+        "log-run", "--db", str(other), "--distance", "5km", "--duration", "30:00", use_db=False
+    )
+    assert result.exit_code == 0, result.stderr
+    assert other.exists()
+
+
+def test_version_and_help_everywhere(sw) -> None:
+    assert sw("--version", use_db=False).stdout.strip() == f"stridewatch, version {__version__}"
+    top = sw("-h", use_db=False)
+    assert top.exit_code == 0
+    assert "Example:" in top.stdout
+    for command in (
+        "log-run",
+        "pain",
+        "runs",
+        "pain-log",
+        "demo",
+        "config",
+        "config check",
+        "config show",
+        "config path",
+    ):
+        result = sw(*command.split(), "--help", use_db=False)
+        assert result.exit_code == 0, command
+        assert "Example: stridewatch" in result.stdout, command
+
+
+def test_demo_prints_a_recorded_run(sw, tmp_path: Path) -> None:
+    result = sw("demo", "--db", str(tmp_path / "demo.db"), use_db=False)
+    assert result.exit_code == 0, result.stderr
+    assert "recorded run 1" in result.stdout
+    assert str(tmp_path / "demo.db") in result.stdout
+
+
+@given(st.integers(min_value=1, max_value=6 * 24 * 3600))
+def test_formatted_durations_parse_back(seconds: int) -> None:
+    assert parse_duration(format_duration(seconds)) == seconds
