@@ -320,6 +320,70 @@ def config_path(app: App) -> None:
 # -- load and rules: check, summary, alerts, what-if, plan (agent/load.py, rules/) -----
 
 
+# -- daemon: notify-test, service (agent/notify.py, agent/service.py) ---------------------
+
+
+@cli.command("notify-test", epilog="Example: stridewatch notify-test")
+@config_option
+@pass_app
+def notify_test(app: App) -> None:
+    """Send one test desktop notification and report exactly what happened."""
+    import asyncio
+
+    from agent.notify import Notifier
+
+    notifier = Notifier(enabled=app.settings.notifications.enabled)
+    delivery = asyncio.run(
+        notifier.send("stridewatch test notification", "If you can read this, alerts reach you.")
+    )
+    click.echo(("delivered: " if delivery.delivered else "not delivered: ") + delivery.detail)
+    if not delivery.delivered:
+        raise SystemExit(1)
+
+
+@cli.group("service", cls=StridewatchGroup, epilog="Example: stridewatch service install")
+def service_group() -> None:
+    """Install, remove or inspect the systemd user service that runs the daemon at login."""
+
+
+def _report_steps(steps: list[Any]) -> None:
+    for step in steps:
+        click.echo(("ok    " if step.ok else "FAIL  ") + step.text)
+    if not all(step.ok for step in steps):
+        raise SystemExit(1)
+
+
+@service_group.command("install", epilog="Example: stridewatch service install")
+@db_option
+@config_option
+@pass_app
+def service_install(app: App) -> None:
+    """Write the user unit with this stridewatch's path, reload systemd and enable it."""
+    from agent import service
+
+    path = app.db_path or app.settings.db_path()
+    steps = service.install(f"{service.executable()} run", [str(path.parent)])
+    click.echo("stridewatch will start with your desktop session and watch for your sensors.")
+    _report_steps(steps)
+
+
+@service_group.command("uninstall", epilog="Example: stridewatch service uninstall")
+def service_uninstall() -> None:
+    """Disable and stop the service and remove its unit file (your data stays)."""
+    from agent import service
+
+    _report_steps(service.uninstall())
+
+
+@service_group.command("status", epilog="Example: stridewatch service status")
+def service_status() -> None:
+    """Show whether the unit is installed, enabled and running."""
+    from agent import service
+
+    for step in service.status():
+        click.echo(("yes   " if step.ok else "no    ") + step.text)
+
+
 # -- demo -------------------------------------------------------------------------------
 
 

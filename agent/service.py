@@ -1,0 +1,163 @@
+"""The systemd user service: the unit file, its installation, and the sd_notify protocol.
+
+The unit is rendered here (``systemd/stridewatch.service`` in the repository is this
+rendering with a portable ``ExecStart``; a test keeps them equal). ``stridewatch service
+install`` writes it with the absolute path of the running ``stridewatch`` to the user's
+systemd folder, reloads the user manager and enables the service.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import platformdirs
+
+UNIT_NAME = "stridewatch.service"
+PORTABLE_EXEC = "/usr/bin/env stridewatch run"
+# The daemon pings the watchdog at half this interval; a hung event loop is restarted.
+WATCHDOG_S = 60
+
+UNIT_TEMPLATE = """\
+# stridewatch: a running-load monitor for BLE footpods and heart-rate straps.
+# Installed by `stridewatch service install`; `stridewatch service status` shows its state.
+[Unit]
+Description=stridewatch running-load monitor
+# Notifications need the desktop session bus: start with the graphical session, stop with it.
+After=graphical-session.target
+PartOf=graphical-session.target
+Requisite=graphical-session.target
+
+[Service]
+Type=notify
+NotifyAccess=main
+ExecStart={exec_start}
+Restart=on-failure
+RestartSec=10s
+WatchdogSec={watchdog}s
+TimeoutStopSec=10s
+Environment=PYTHONUNBUFFERED=1
+# Sandboxing. BlueZ is reached over the system D-Bus and notifications over the session bus,
+# both Unix sockets, so AF_UNIX is the only address family needed. The home folder is
+# read-only except stridewatch's own data and config folders.
+NoNewPrivileges=yes
+LockPersonality=yes
+RestrictRealtime=yes
+RestrictSUIDSGID=yes
+SystemCallArchitectures=native
+RestrictAddressFamilies=AF_UNIX
+UMask=0077
+ProtectSystem=strict
+ProtectHome=read-only
+PrivateTmp=yes
+ReadWritePaths={writable}
+
+[Install]
+WantedBy=graphical-session.target
+"""
+
+
+def render_unit(exec_start: str = PORTABLE_EXEC, writable: Sequence[str] = ()) -> str:
+    """The unit text; ``writable`` are extra folders the daemon may write to."""
+    paths = ["-%h/.local/share/stridewatch", "-%h/.config/stridewatch", *writable]
+    return UNIT_TEMPLATE.format(
+        exec_start=exec_start, watchdog=WATCHDOG_S, writable=" ".join(dict.fromkeys(paths))
+    )
+
+
+def unit_path() -> Path:
+    """``$XDG_CONFIG_HOME/systemd/user/stridewatch.service``."""
+    return Path(platformdirs.user_config_dir("systemd")) / "user" / UNIT_NAME
+
+
+def executable() -> str:
+    """The absolute path of the ``stridewatch`` command that is running now."""
+    found = shutil.which("stridewatch")
+    candidate = Path(sys.argv[0]).resolve() if sys.argv and sys.argv[0] else None
+    if candidate is not None and candidate.name == "stridewatch" and candidate.is_file():
+        return str(candidate)
+    if found:
+        return str(Path(found).resolve())
+    return f"{Path(sys.executable).resolve()} -m agent"
+
+
+@dataclass(frozen=True, slots=True)
+class Step:
+    """One thing ``service install|uninstall`` did, and whether it worked."""
+
+    ok: bool
+    text: str
+
+
+def systemctl(*args: str) -> Step:
+    """Run ``systemctl --user ARGS``; report its outcome in one line."""
+    command = ["systemctl", "--user", *args]
+    try:
+        done = subprocess.run(command, capture_output=True, text=True, timeout=30, check=False)
+    except FileNotFoundError:
+        return Step(False, f"`{' '.join(command)}`: systemctl is not installed")
+    except subprocess.TimeoutExpired:
+        return Step(False, f"`{' '.join(command)}`: timed out")
+    output = (done.stderr or done.stdout).strip().splitlines()
+    detail = f": {output[0]}" if output and done.returncode else ""
+    return Step(done.returncode == 0, f"`{' '.join(command)}`{detail}")
+
+
+def install(exec_start: str, writable: Sequence[str] = ()) -> list[Step]:
+    path = unit_path()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(render_unit(exec_start, writable), encoding="utf-8")
+    steps = [Step(True, f"wrote {path} (ExecStart={exec_start})")]
+    steps.append(systemctl("daemon-reload"))
+    if steps[-1].ok:
+        steps.append(systemctl("enable", "--now", UNIT_NAME))
+    return steps
+
+
+def uninstall() -> list[Step]:
+    path = unit_path()
+    steps = [systemctl("disable", "--now", UNIT_NAME)]
+    if path.exists():
+        path.unlink()
+        steps.append(Step(True, f"removed {path}"))
+    else:
+        steps.append(Step(True, f"{path} was not there"))
+    steps.append(systemctl("daemon-reload"))
+    return steps
+
+
+def status() -> list[Step]:
+    path = unit_path()
+    installed = Step(path.exists(), f"unit file {path}" + ("" if path.exists() else " missing"))
+    return [installed, systemctl("is-enabled", UNIT_NAME), systemctl("is-active", UNIT_NAME)]
+
+
+def sd_notify(state: str) -> bool:
+    """Send ``state`` (``READY=1``, ``WATCHDOG=1``, ``STOPPING=1``) to systemd, if it listens."""
+    address = os.environ.get("NOTIFY_SOCKET")
+    if not address:
+        return False
+    if address.startswith("@"):
+        address = "\0" + address[1:]  # abstract namespace socket
+    try:
+        with socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM) as sock:
+            sock.connect(address)
+            sock.sendall(state.encode())
+    except OSError:
+        return False
+    return True
+
+
+def watchdog_interval_s() -> float | None:
+    """Half of systemd's watchdog timeout, if systemd asked this process for pings."""
+    usec = os.environ.get("WATCHDOG_USEC")
+    pid = os.environ.get("WATCHDOG_PID")
+    if not usec or (pid and pid != str(os.getpid())):
+        return None
+    return int(usec) / 2_000_000

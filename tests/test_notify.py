@@ -1,0 +1,100 @@
+"""Notifications through plyer to a real D-Bus notification server (python-dbusmock)."""
+
+from __future__ import annotations
+
+from datetime import time
+
+import pytest
+
+from agent.notify import Notifier, in_quiet_hours, probe_server
+from tests.desktop_bus import (
+    NotificationServer,
+    notification_server,
+    session_bus,
+    spawn_notification_server,
+)
+
+__all__ = ["notification_server", "session_bus"]
+
+
+@pytest.mark.parametrize(
+    ("now", "start", "end", "quiet"),
+    [
+        (time(23, 30), time(22), time(7), True),
+        (time(3, 0), time(22), time(7), True),
+        (time(7, 0), time(22), time(7), False),
+        (time(21, 59), time(22), time(7), False),
+        (time(22, 0), time(22), time(7), True),
+        (time(13, 0), time(12), time(14), True),
+        (time(14, 0), time(12), time(14), False),
+        (time(13, 0), time(0), time(0), False),
+    ],
+)
+def test_quiet_hours(now: time, start: time, end: time, quiet: bool) -> None:
+    assert in_quiet_hours(now, start, end) is quiet
+
+
+async def test_delivered_to_the_server_with_title_body_and_app_name(
+    notification_server: NotificationServer,
+) -> None:
+    delivery = await Notifier().send("Weekly cap", "24.1 km of 26.4 km this week")
+    assert delivery.delivered, delivery.detail
+    assert "mock-notify" in delivery.detail
+    [note] = notification_server.received()
+    assert (note.app_name, note.summary, note.body) == (
+        "stridewatch",
+        "Weekly cap",
+        "24.1 km of 26.4 km this week",
+    )
+
+
+async def test_no_server_on_the_bus_is_not_delivered(session_bus: str) -> None:
+    delivery = await Notifier().send("title", "body")
+    assert not delivery.delivered
+    assert delivery.detail == "no notification server is running on the desktop session bus"
+
+
+async def test_no_session_bus_at_all(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("DBUS_SESSION_BUS_ADDRESS", raising=False)
+    monkeypatch.delenv("XDG_RUNTIME_DIR", raising=False)
+    delivery = await Notifier().send("title", "body")
+    assert not delivery.delivered
+    assert "no desktop session bus" in delivery.detail
+
+
+async def test_dead_bus_address_is_reported(monkeypatch: pytest.MonkeyPatch, tmp_path) -> None:
+    monkeypatch.setenv("DBUS_SESSION_BUS_ADDRESS", f"unix:path={tmp_path}/gone")
+    probe = await probe_server()
+    assert not probe.reachable
+    assert "cannot reach the desktop session bus" in probe.detail
+
+
+async def test_disabled_notifications_are_not_sent(
+    notification_server: NotificationServer,
+) -> None:
+    delivery = await Notifier(enabled=False).send("title", "body")
+    assert not delivery.delivered
+    assert "notifications.enabled = false" in delivery.detail
+    assert notification_server.received() == []
+
+
+async def test_server_that_appears_later_gets_the_retry(session_bus: str) -> None:
+    notifier = Notifier()
+    assert not (await notifier.send("Pain check-in", "How is the knee?")).delivered
+    with spawn_notification_server() as mock:
+        assert (await notifier.send("Pain check-in", "How is the knee?")).delivered
+        assert [n.summary for n in NotificationServer(mock).received()] == ["Pain check-in"]
+
+
+def test_notify_test_command_reports_what_happened(sw, notification_server) -> None:
+    result = sw("notify-test", use_db=False)
+    assert result.exit_code == 0, result.stderr
+    assert "delivered: shown by the notification server mock-notify" in result.stdout
+    [note] = notification_server.received()
+    assert note.summary == "stridewatch test notification"
+
+
+def test_notify_test_without_server_fails_with_the_reason(sw, session_bus) -> None:
+    result = sw("notify-test", use_db=False)
+    assert result.exit_code == 1
+    assert "not delivered: no notification server is running" in result.stdout

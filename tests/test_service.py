@@ -1,0 +1,145 @@
+"""The systemd user unit: verified by systemd itself, installed with the right ExecStart."""
+
+from __future__ import annotations
+
+import os
+import socket
+import stat
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from agent.service import render_unit, sd_notify, unit_path, watchdog_interval_s
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def verify(unit: Path, runtime: Path) -> subprocess.CompletedProcess[str]:
+    """`systemd-analyze verify --user`, with a private runtime dir (no user manager here)."""
+    runtime.mkdir(mode=0o700, exist_ok=True)
+    env = {**os.environ, "XDG_RUNTIME_DIR": str(runtime)}
+    return subprocess.run(
+        ["systemd-analyze", "verify", "--user", str(unit)],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=unit.parent,
+        check=False,
+    )
+
+
+def test_checked_in_unit_is_the_rendered_one() -> None:
+    assert (ROOT / "systemd" / "stridewatch.service").read_text() == render_unit()
+
+
+def test_checked_in_unit_passes_systemd_analyze_without_any_warning(tmp_path: Path) -> None:
+    done = verify(ROOT / "systemd" / "stridewatch.service", tmp_path / "runtime")
+    assert done.returncode == 0, done.stderr
+    assert done.stderr == ""
+    assert done.stdout == ""
+
+
+def test_unit_runs_as_notify_service_after_the_graphical_session() -> None:
+    unit = render_unit()
+    for line in (
+        "Type=notify",
+        "Restart=on-failure",
+        "WatchdogSec=60s",
+        "After=graphical-session.target",
+        "WantedBy=graphical-session.target",
+        "RestrictAddressFamilies=AF_UNIX",
+        "ProtectSystem=strict",
+    ):
+        assert line in unit.splitlines(), line
+
+
+@pytest.fixture
+def fake_systemctl(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A stand-in for the `systemctl` program (the process boundary), logging its calls."""
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    log = tmp_path / "systemctl.log"
+    script = bin_dir / "systemctl"
+    script.write_text(
+        f'#!/bin/sh\necho "$@" >> {log}\n'
+        'case "$*" in *is-active*) echo inactive; exit 3;; esac\nexit 0\n'
+    )
+    script.chmod(0o755)
+    monkeypatch.setenv("PATH", f"{bin_dir}:{os.environ['PATH']}")
+    return log
+
+
+def test_install_writes_a_verified_unit_reloads_and_enables(
+    sw, fake_systemctl: Path, tmp_path: Path, db: Path
+) -> None:
+    result = sw("service", "install")
+    assert result.exit_code == 0, result.stdout + result.stderr
+    unit = unit_path()
+    assert unit.is_relative_to(Path(os.environ["XDG_CONFIG_HOME"]))
+    text = unit.read_text()
+    exec_line = next(line for line in text.splitlines() if line.startswith("ExecStart="))
+    assert exec_line.endswith(" run")
+    assert os.path.isabs(exec_line.removeprefix("ExecStart=").split()[0])
+    assert str(db.parent) in text
+    assert fake_systemctl.read_text().splitlines() == [
+        "--user daemon-reload",
+        "--user enable --now stridewatch.service",
+    ]
+    assert f"ok    wrote {unit}" in result.stdout
+    done = verify(unit, tmp_path / "runtime")
+    assert (done.returncode, done.stderr) == (0, "")
+
+
+def test_install_without_a_user_manager_says_so(
+    sw, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    script = bin_dir / "systemctl"
+    script.write_text("#!/bin/sh\necho 'Failed to connect to bus: No medium found' >&2\nexit 1\n")
+    script.chmod(0o755)
+    monkeypatch.setenv("PATH", f"{bin_dir}:{os.environ['PATH']}")
+    result = sw("service", "install")
+    assert result.exit_code == 1
+    assert "FAIL  `systemctl --user daemon-reload`: Failed to connect to bus" in result.stdout
+    assert unit_path().exists()
+
+
+def test_status_and_uninstall(sw, fake_systemctl: Path) -> None:
+    assert sw("service", "install").exit_code == 0
+    status = sw("service", "status")
+    assert f"yes   unit file {unit_path()}" in status.stdout
+    assert "no    `systemctl --user is-active stridewatch.service`: inactive" in status.stdout
+    result = sw("service", "uninstall")
+    assert result.exit_code == 0
+    assert not unit_path().exists()
+    assert "--user disable --now stridewatch.service" in fake_systemctl.read_text()
+
+
+def test_sd_notify_sends_to_the_notify_socket(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "notify.sock"
+    with socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM) as server:
+        server.bind(str(path))
+        monkeypatch.setenv("NOTIFY_SOCKET", str(path))
+        assert sd_notify("READY=1")
+        assert server.recv(64) == b"READY=1"
+    monkeypatch.delenv("NOTIFY_SOCKET")
+    assert not sd_notify("READY=1")
+
+
+def test_watchdog_interval(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("WATCHDOG_USEC", raising=False)
+    assert watchdog_interval_s() is None
+    monkeypatch.setenv("WATCHDOG_USEC", "60000000")
+    monkeypatch.setenv("WATCHDOG_PID", str(os.getpid()))
+    assert watchdog_interval_s() == 30.0
+    monkeypatch.setenv("WATCHDOG_PID", "1")
+    assert watchdog_interval_s() is None
+
+
+def test_unit_file_mode_is_readable(sw, fake_systemctl: Path) -> None:
+    assert sw("service", "install").exit_code == 0
+    assert stat.S_IMODE(unit_path().stat().st_mode) & 0o400
