@@ -1,0 +1,380 @@
+"""The library behind ``check``, ``summary``, ``alerts``, ``what-if`` and ``plan``.
+
+It assembles the history from the store (run totals, never samples), runs the pure load model
+and rules, stores what ``check`` raises, and builds the JSON the commands print. The CLI only
+parses and formats; the daemon calls :func:`check` the same way.
+"""
+
+from __future__ import annotations
+
+import re
+import statistics
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from agent import units
+from agent.errors import InputError
+from agent.load import History, acwr, day_start, monotony_strain, week_of
+from agent.models import Alert, PainReport, Run
+from agent.rules import evaluate, rank
+from agent.rules.budget import Budget, budget
+from agent.rules.plan import Plan, PlanStatus, build_plan, progress
+
+if TYPE_CHECKING:
+    from agent.config import Settings
+    from agent.store import Store, StoredAlert
+
+# How far back the rules read. Every window is shorter (4 baseline weeks before last week,
+# 30 days before a run of the past week), and the 28-day EWMA weight of a load 180 days old
+# is (27/29)^180, about 3e-6, so older runs cannot change any number shown.
+HISTORY_WINDOW = timedelta(days=180)
+# A planned run's duration, when the runner has no recent runs to take a pace from: an easy
+# 6:00/km, only used by the session-RPE load (planned runs carry no RPE, so it adds 0).
+DEFAULT_PACE_S_PER_KM = 360.0
+WEEKDAY_NAMES = {
+    **dict.fromkeys(("mon", "monday"), 0),
+    **dict.fromkeys(("tue", "tues", "tuesday"), 1),
+    **dict.fromkeys(("wed", "weds", "wednesday"), 2),
+    **dict.fromkeys(("thu", "thur", "thurs", "thursday"), 3),
+    **dict.fromkeys(("fri", "friday"), 4),
+    **dict.fromkeys(("sat", "saturday"), 5),
+    **dict.fromkeys(("sun", "sunday"), 6),
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Assessment:
+    """The state at one instant: budgets, load context, plan status and alerts."""
+
+    at: datetime
+    budget: Budget
+    acwr: float | None
+    monotony: float | None
+    strain: float | None
+    plan: PlanStatus | None
+    alerts: tuple[Alert, ...]
+
+
+# -- history and assessment ----------------------------------------------------------------
+
+
+def load_history(store: Store, settings: Settings, at: datetime) -> History:
+    """Runs and pain up to ``at`` (runs that started at or before it), and the active plan."""
+    found = store.active_plan(at=at)
+    plan = Plan.from_json({**found[1], "id": found[0]}) if found else None
+    since = at - HISTORY_WINDOW
+    if plan is not None:
+        since = min(since, day_start(plan.start_week, settings.zone) - timedelta(weeks=5))
+    runs = store.runs(since=since, until=at)
+    pain = store.pain_reports(since=since, until=at)
+    return History(runs=tuple(runs), pain=tuple(pain), plan=plan)
+
+
+def assess(history: History, settings: Settings, at: datetime) -> Assessment:
+    """Everything ``check`` shows, from the history up to ``at``. Pure."""
+    history = history.upto(at)
+    monotony, strain = monotony_strain(history, settings, at)
+    plan = progress(history.plan, history, settings, at) if history.plan else None
+    return Assessment(
+        at=at,
+        budget=budget(history, settings, at),
+        acwr=acwr(history, settings, at),
+        monotony=monotony,
+        strain=strain,
+        plan=plan,
+        alerts=tuple(evaluate(history, settings, at)),
+    )
+
+
+def check(store: Store, settings: Settings, at: datetime) -> tuple[Assessment, list[Alert]]:
+    """Assess at ``at`` and store the alerts that are new or escalated; return both."""
+    assessment = assess(load_history(store, settings, at), settings, at)
+    stored = store.record_alerts(assessment.alerts, raised_at=at)
+    return assessment, [alert for alert, _ in stored]
+
+
+def _km(value: float | None) -> float:
+    return round(value or 0.0, 3)
+
+
+def _maybe(value: float | None) -> float | None:
+    return None if value is None else round(value, 3)
+
+
+def week_json(week: Budget) -> dict[str, Any]:
+    """The ``week`` object of ``check --json``. Without a baseline, baseline, cap and
+    remaining are 0 (and no progression rule fires); remaining is never negative."""
+    return {
+        "start": week.week_start.isoformat(),
+        "distance_km": _km(week.distance_km),
+        "baseline_km": _km(week.baseline_km),
+        "cap_km": _km(week.cap_km),
+        "remaining_km": _km(week.remaining_km),
+        "held": week.held,
+    }
+
+
+def check_json(assessment: Assessment) -> dict[str, Any]:
+    """The ``check --json`` contract (distances in km whatever the display unit)."""
+    week = assessment.budget
+    return {
+        "at": units.utc_iso(assessment.at),
+        "week": week_json(week),
+        "longest_run_30d_km": _km(week.longest_30d_km),
+        "next_run_max_km": _km(week.next_run_max_km),
+        "acwr": _maybe(assessment.acwr),
+        "monotony": _maybe(assessment.monotony),
+        "plan": assessment.plan.as_json() if assessment.plan else None,
+        "alerts": [alert.as_json() for alert in assessment.alerts],
+    }
+
+
+# -- summary -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Summary:
+    load: str
+    assessment: Assessment
+    runs: tuple[Run, ...]
+    pain: tuple[PainReport, ...]
+
+
+def summary(store: Store, settings: Settings, at: datetime, week: date | None = None) -> Summary:
+    """The week holding ``week`` (default: ``at``'s week), seen at its end or at ``at``."""
+    if week is not None:
+        start = units.week_start_of(week, settings.first_weekday)
+        if day_start(start, settings.zone) > at:
+            raise InputError(f"--week {week}: that week has not started yet")
+        end = day_start(start + timedelta(weeks=1), settings.zone) - timedelta(seconds=1)
+        at = min(at, end)
+    history = load_history(store, settings, at)
+    assessment = assess(history, settings, at)
+    start_at = day_start(assessment.budget.week_start, settings.zone)
+    runs = tuple(run for run in history.runs if run.started_at >= start_at)
+    pain = tuple(report for report in history.pain if report.at >= start_at)
+    return Summary(settings.progression.load, assessment, runs, pain)
+
+
+def summary_json(result: Summary) -> dict[str, Any]:
+    from agent.views import pain_json, run_json
+
+    assessment, week = result.assessment, result.assessment.budget
+    change = None if week.change is None else round(100 * week.change, 1)
+    return {
+        "at": units.utc_iso(assessment.at),
+        "week": {
+            **week_json(week),
+            "end": (week.week_start + timedelta(days=6)).isoformat(),
+            "last_week_km": _km(week.last_week_km),
+            "change_pct": change,
+        },
+        "runs": [run_json(run) for run in result.runs],
+        "pain": [pain_json(report) for report in result.pain],
+        "load": {
+            "kind": result.load,
+            "longest_run_30d_km": _km(week.longest_30d_km),
+            "next_run_max_km": _km(week.next_run_max_km),
+            "acwr": _maybe(assessment.acwr),
+            "monotony": _maybe(assessment.monotony),
+            "strain": _maybe(assessment.strain),
+        },
+        "plan": assessment.plan.as_json() if assessment.plan else None,
+        "alerts": [alert.as_json() for alert in assessment.alerts],
+    }
+
+
+# -- alerts --------------------------------------------------------------------------------
+
+
+def stored_alert_json(alert: StoredAlert) -> dict[str, Any]:
+    return {
+        "id": alert.id,
+        "raised_at": units.utc_iso(alert.raised_at),
+        "rule": alert.rule,
+        "severity": alert.severity,
+        "message": alert.message,
+        "key": alert.key,
+        "run_id": alert.run_id,
+        "delivered": alert.delivered_at is not None,
+        "delivered_at": units.utc_iso(alert.delivered_at) if alert.delivered_at else None,
+        "data": alert.data,
+    }
+
+
+# -- what-if -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class WhatIf:
+    """What planned runs would raise: alerts new or escalated against the history alone."""
+
+    planned: tuple[Run, ...]
+    after: Assessment
+    alerts: tuple[Alert, ...]
+
+
+def planned_runs(history: History, plan: Sequence[tuple[datetime, float]]) -> tuple[Run, ...]:
+    """Hypothetical runs (ids 0, -1, ...) at the runner's recent median pace."""
+    pace = _recent_pace(history)
+    runs = []
+    for n, (start, metres) in enumerate(sorted(plan)):
+        seconds = metres / 1000 * pace
+        runs.append(
+            Run(
+                id=-n,
+                started_at=start,
+                distance_m=metres,
+                moving_s=seconds,
+                elapsed_s=seconds,
+                source="manual",
+                ended_at=start + timedelta(seconds=seconds),
+            )
+        )
+    return tuple(runs)
+
+
+def _recent_pace(history: History) -> float:
+    paces = [run.moving_s / run.distance_km for run in history.runs[-20:] if run.distance_m > 0]
+    return statistics.median(paces) if paces else DEFAULT_PACE_S_PER_KM
+
+
+def what_if(history: History, settings: Settings, planned: Sequence[Run]) -> WhatIf:
+    """Evaluate the history plus ``planned`` at each planned run's start, with the same
+    rules as ``check``; keep the alerts the plan raises or escalates. Pure, stores nothing."""
+    with_plan = history.plus(planned)
+    raised: dict[str, Alert] = {}
+    for moment in sorted({run.started_at for run in planned}):
+        before = {alert.key: alert for alert in evaluate(history, settings, moment)}
+        for alert in evaluate(with_plan, settings, moment):
+            base, kept = before.get(alert.key), raised.get(alert.key)
+            if base is not None and rank(base) >= rank(alert):
+                continue
+            if kept is None or rank(alert) >= rank(kept):
+                raised[alert.key] = alert
+    last = max(run.started_at for run in planned)
+    alerts = sorted(raised.values(), key=lambda alert: (-rank(alert)[0], alert.rule, alert.key))
+    return WhatIf(tuple(planned), assess(with_plan, settings, last), tuple(alerts))
+
+
+def what_if_from_store(
+    store: Store, settings: Settings, plan: Sequence[tuple[datetime, float]]
+) -> WhatIf:
+    """:func:`what_if` on the stored history up to the last planned run."""
+    history = load_history(store, settings, max(start for start, _ in plan))
+    return what_if(history, settings, planned_runs(history, plan))
+
+
+def what_if_at(path: Path, settings: Settings, plan: Sequence[tuple[datetime, float]]) -> WhatIf:
+    """:func:`what_if` on the database at ``path``, opened read-only (a missing file is an
+    empty history and is not created): the file is left exactly as it was."""
+    from agent.store import Store
+
+    if not path.expanduser().exists():
+        return what_if(History(), settings, planned_runs(History(), plan))
+    with Store.open_read_only(path, busy_timeout_s=settings.database.busy_timeout_s) as store:
+        return what_if_from_store(store, settings, plan)
+
+
+def what_if_json(result: WhatIf) -> dict[str, Any]:
+    after = result.after
+    return {
+        "at": units.utc_iso(after.at),
+        "planned": [
+            {"at": units.utc_iso(run.started_at), "distance_km": _km(run.distance_km)}
+            for run in result.planned
+        ],
+        "week": week_json(after.budget),
+        "next_run_max_km": _km(after.budget.next_run_max_km),
+        "alerts": [alert.as_json() for alert in result.alerts],
+    }
+
+
+_WEEK_ITEM = re.compile(r"^\s*(\S+)\s+(\S.*?)\s*$")
+
+
+def parse_week(text: str, settings: Settings, at: datetime) -> list[tuple[datetime, float]]:
+    """``"tue 8km, thu 10km, sun 18km"``: each day is the next such day on or after ``at``'s
+    local date (or an ISO date), at ``at``'s local time of day. Returns (start, metres)."""
+    items = [item for item in text.split(",") if item.strip()]
+    if not items:
+        raise InputError(f'--week {text!r}: expected runs such as "tue 8km, thu 10km, sun 18km"')
+    local = at.astimezone(settings.zone)
+    plan = []
+    for item in items:
+        match = _WEEK_ITEM.match(item)
+        if match is None:
+            raise InputError(
+                f"--week {item.strip()!r}: expected a day and a distance, e.g. tue 8km"
+            )
+        day = _plan_day(match.group(1), local.date())
+        metres = units.parse_distance(match.group(2), settings.units)
+        start = datetime.combine(day, local.time(), settings.zone)
+        plan.append((start.astimezone(at.tzinfo), metres))
+    return plan
+
+
+def _plan_day(token: str, today: date) -> date:
+    name = token.lower()
+    if name == "today":
+        return today
+    if name == "tomorrow":
+        return today + timedelta(days=1)
+    if name in WEEKDAY_NAMES:
+        return today + timedelta(days=(WEEKDAY_NAMES[name] - today.weekday()) % 7)
+    day = units.parse_date(token)
+    if day < today:
+        raise InputError(f"--week {token}: that day has passed; plan today or later")
+    return day
+
+
+# -- return-to-run plan --------------------------------------------------------------------
+
+_RANGE = re.compile(r"^\s*(\d+(?:\.\d*)?)\s*([a-z]*)\s*(?:-\s*(\d+(?:\.\d*)?)\s*([a-z]*))?\s*$")
+
+
+def parse_range(text: str, option: str, default_unit: units.Unit) -> tuple[float, float]:
+    """``6-8mi``, ``6mi-8mi``, ``10-13km`` or ``7mi``: a distance range in km."""
+    match = _RANGE.match(text.lower())
+    if match is None:
+        raise InputError(f"{option} {text!r}: expected a range such as 6-8mi or 10-13km")
+    low, low_unit, high, high_unit = match.groups()
+    unit = high_unit or low_unit or default_unit
+    first = units.parse_distance(f"{low}{low_unit or unit}", default_unit) / 1000
+    second = units.parse_distance(f"{high}{unit}", default_unit) / 1000 if high else first
+    if second < first:
+        raise InputError(f"{option} {text!r}: the range must go from low to high")
+    return round(first, 3), round(second, 3)
+
+
+def start_plan(
+    store: Store,
+    settings: Settings,
+    at: datetime,
+    *,
+    usual_km: tuple[float, float],
+    start_km: tuple[float, float] | None,
+    weeks: int | None,
+) -> Plan:
+    """Build a plan starting in ``at``'s week, store it as the active plan, return it."""
+    if weeks is not None and not 1 <= weeks <= 52:
+        raise InputError(f"--weeks {weeks}: must be from 1 to 52")
+    plan = build_plan(
+        usual_km, start_km=start_km, weeks=weeks, start_week=week_of(at, settings), created_at=at
+    )
+    plan_id = store.add_plan(plan.as_json(), created_at=at)
+    return Plan.from_json({**plan.as_json(), "id": plan_id})
+
+
+def plan_status(store: Store, settings: Settings, at: datetime) -> PlanStatus | None:
+    history = load_history(store, settings, at)
+    return progress(history.plan, history, settings, at) if history.plan else None
+
+
+def plan_json(status: PlanStatus | None) -> dict[str, Any] | None:
+    if status is None:
+        return None
+    return {**status.plan.as_json(), "status": status.as_json()}

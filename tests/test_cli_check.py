@@ -1,0 +1,304 @@
+"""Scenarios from issue 5, built with the real ``log-run`` and ``pain`` commands and checked
+through ``check --json`` (and ``alerts``, ``summary``)."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+from typing import Any
+
+import pytest
+
+MILE_KM = 1.609344
+# Four base weeks, Mondays (2026: no DST change between them in UTC, the fixture's zone).
+BASE_WEEKS = (date(2026, 10, 5), date(2026, 10, 12), date(2026, 10, 19), date(2026, 10, 26))
+WEEK5 = date(2026, 11, 2)
+
+
+def log(sw: Any, when: str, distance: str, env: dict[str, str] | None = None) -> int:
+    """Log a run at an easy pace (about 6:00/km) and return its id."""
+    value = float(distance.rstrip("kmi"))
+    km = value * (MILE_KM if distance.endswith("mi") else 1.0)
+    minutes = max(1, round(km * 6))
+    result = sw(
+        "log-run", "--at", when, "--distance", distance, "--duration", f"{minutes}m", env=env
+    )
+    assert result.exit_code == 0, result.stderr
+    return int(result.stdout)
+
+
+def log_week(sw: Any, monday: date, distances: tuple[str, ...], days=(1, 3, 6)) -> None:
+    for day, distance in zip(days, distances, strict=True):
+        log(sw, f"{monday + timedelta(days=day)}T07:00", distance)
+
+
+def base(sw: Any, distances: tuple[str, ...], days=(1, 3, 6)) -> None:
+    for monday in BASE_WEEKS:
+        log_week(sw, monday, distances, days)
+
+
+def check(sw: Any, at: str, env: dict[str, str] | None = None) -> dict[str, Any]:
+    result = sw("check", "--at", at, "--json", env=env)
+    assert result.exit_code == 0, result.stderr
+    data: dict[str, Any] = result.json()
+    return data
+
+
+def rules(state: dict[str, Any], rule: str) -> list[dict[str, Any]]:
+    return [alert for alert in state["alerts"] if alert["rule"] == rule]
+
+
+def test_json_shape_without_history(sw: Any) -> None:
+    state = check(sw, "2026-11-20T07:00")
+    assert state == {
+        "at": "2026-11-20T07:00:00+00:00",
+        "week": {
+            "start": "2026-11-16",
+            "distance_km": 0.0,
+            "baseline_km": 0.0,
+            "cap_km": 0.0,
+            "remaining_km": 0.0,
+            "held": False,
+        },
+        "longest_run_30d_km": 0.0,
+        "next_run_max_km": 0.0,
+        "acwr": None,
+        "monotony": None,
+        "plan": None,
+        "alerts": [],
+    }
+
+
+def test_first_run_ever_raises_nothing(sw: Any) -> None:
+    log(sw, "2026-11-17T07:00", "42km")
+    state = check(sw, "2026-11-17T12:00")
+    assert state["alerts"] == []
+    assert state["week"]["distance_km"] == 42.0
+    assert state["next_run_max_km"] == pytest.approx(46.2)
+
+
+def test_doubling_the_weekly_distance_is_danger(sw: Any) -> None:
+    """4 weeks at 15 mi, then a 30 mi week: weekly-progression at danger (Nielsen 2014)."""
+    base(sw, ("5mi", "5mi", "5mi"))
+    log_week(sw, WEEK5, ("10mi", "10mi", "10mi"))
+    state = check(sw, "2026-11-08T20:00", env={"STRIDEWATCH_UNITS": "mi"})
+    [alert] = rules(state, "weekly-progression")
+    assert alert["severity"] == "danger"
+    assert alert["key"] == "weekly-progression:2026-11-02"
+    assert alert["data"]["baseline_km"] == pytest.approx(15 * MILE_KM, abs=0.01)
+    assert alert["data"]["change_pct"] == pytest.approx(100.0)
+    assert "30.0 mi" in alert["message"]
+    assert "15.0 mi" in alert["message"]
+    assert "Nielsen et al. 2014" in alert["message"]
+    assert state["week"]["distance_km"] == pytest.approx(30 * MILE_KM, abs=0.01)
+    assert state["week"]["remaining_km"] == 0.0
+
+
+def test_an_8_percent_week_raises_no_progression_alert(sw: Any) -> None:
+    base(sw, ("5mi", "5mi", "5mi"))
+    log_week(sw, WEEK5, ("5.4mi", "5.4mi", "5.4mi"))
+    sunday = check(sw, "2026-11-08T20:00")
+    assert all(a["severity"] == "caution" for a in rules(sunday, "weekly-progression"))
+    assert rules(sunday, "single-run-spike") == []
+    assert sunday["week"]["cap_km"] == pytest.approx(16.5 * MILE_KM, abs=0.01)
+    next_monday = check(sw, "2026-11-09T08:00")
+    assert rules(next_monday, "weekly-progression") == []
+
+
+def test_a_12_percent_week_is_a_warning_seen_also_from_the_next_week(sw: Any) -> None:
+    base(sw, ("5mi", "5mi", "5mi"))
+    log_week(sw, WEEK5, ("5.6mi", "5.6mi", "5.6mi"))
+    [alert] = rules(check(sw, "2026-11-09T08:00"), "weekly-progression")
+    assert (alert["severity"], alert["key"]) == ("warning", "weekly-progression:2026-11-02")
+    assert alert["data"]["change_pct"] == pytest.approx(12.0)
+
+
+def test_caution_before_the_jump_names_the_largest_run(sw: Any) -> None:
+    """15 km weeks of 6+6+3 km; this week 16.1 km leaves 0.4 km of the 16.5 km cap."""
+    base(sw, ("6km", "6km", "3km"))
+    log_week(sw, WEEK5, ("6km", "6km", "4.1km"), days=(0, 2, 4))
+    state = check(sw, "2026-11-06T20:00")
+    assert state["week"]["cap_km"] == pytest.approx(16.5)
+    assert state["week"]["remaining_km"] == pytest.approx(0.4)
+    [alert] = rules(state, "weekly-progression")
+    assert alert["severity"] == "caution"
+    assert alert["data"]["usual_run_km"] == 6.0
+    assert alert["data"]["largest_run_km"] == pytest.approx(0.4)
+    assert "0.4 km" in alert["message"]
+    assert "usual 6.0 km run" in alert["message"]
+
+
+@pytest.mark.parametrize(("distance", "fires"), [("11.7km", True), ("10.8km", False)])
+def test_single_run_spike_against_the_30_day_longest(sw: Any, distance: str, fires: bool) -> None:
+    base(sw, ("10km", "5km", "5km"))
+    run_id = log(sw, "2026-11-03T07:00", distance)
+    spikes = rules(check(sw, "2026-11-03T12:00"), "single-run-spike")
+    if not fires:
+        assert spikes == []
+        return
+    [alert] = spikes
+    assert alert["severity"] == "warning"
+    assert alert["key"] == f"single-run-spike:run:{run_id}"
+    assert alert["data"]["ratio"] == pytest.approx(1.17)
+    assert "17% longer" in alert["message"]
+    assert "Frandsen et al. 2025" in alert["message"]
+
+
+def test_pain_during_is_a_warning_and_holds_the_cap_for_7_days(sw: Any) -> None:
+    base(sw, ("5km", "5km", "5km"))
+    run_id = log(sw, "2026-11-03T07:00", "5km")
+    result = sw("pain", "5", "--when", "during", "--at", "2026-11-03T07:20", "--run", str(run_id))
+    assert result.exit_code == 0, result.stderr
+    state = check(sw, "2026-11-04T12:00")
+    [alert] = rules(state, "pain-during")
+    assert alert["severity"] == "warning"
+    assert "shorten or stop" in alert["message"]
+    assert state["week"]["held"] is True
+    assert state["week"]["cap_km"] == state["week"]["baseline_km"] == 15.0
+    still = check(sw, "2026-11-10T07:19")
+    assert still["week"]["cap_km"] == still["week"]["baseline_km"]
+    after = check(sw, "2026-11-10T07:21")
+    assert rules(after, "pain-during") == []
+    assert after["week"]["cap_km"] == pytest.approx(after["week"]["baseline_km"] * 1.1)
+
+
+def test_pain_of_4_during_is_a_caution(sw: Any) -> None:
+    log(sw, "2026-11-03T07:00", "5km")
+    sw("pain", "4", "--when", "during", "--at", "2026-11-03T07:20")
+    [alert] = rules(check(sw, "2026-11-03T09:00"), "pain-during")
+    assert alert["severity"] == "caution"
+
+
+def test_pain_above_the_pre_run_baseline_the_next_morning(sw: Any) -> None:
+    sw("pain", "1", "--when", "morning", "--at", "2026-11-03T06:30")
+    run_id = log(sw, "2026-11-03T07:00", "5km")
+    sw("pain", "2", "--when", "after", "--at", "2026-11-03T08:00")  # within 4 h: allowed
+    assert rules(check(sw, "2026-11-03T09:00"), "pain-baseline") == []
+    sw("pain", "3", "--when", "morning", "--at", "2026-11-04T07:00")
+    [alert] = rules(check(sw, "2026-11-04T08:00"), "pain-baseline")
+    assert (alert["severity"], alert["key"]) == ("warning", f"pain-baseline:run:{run_id}")
+    assert alert["data"]["baseline_score"] == 1
+    assert "3/10" in alert["message"]
+    assert "1/10" in alert["message"]
+
+
+def test_a_recovery_week_does_not_shrink_the_next_weeks_cap_to_its_own(sw: Any) -> None:
+    """20 km weeks, then a 14 km recovery week: the next week's baseline is the 4-week mean
+    (18.5 km), not 14 km, so the usual 20 km week raises no progression alert."""
+    base(sw, ("8km", "6km", "6km"))
+    log_week(sw, WEEK5, ("6km", "4km", "4km"))
+    state = check(sw, "2026-11-09T08:00")
+    assert state["week"]["baseline_km"] == pytest.approx(18.5)
+    assert state["week"]["cap_km"] == pytest.approx(20.35)
+    assert state["week"]["cap_km"] > 14 * 1.1
+    log_week(sw, date(2026, 11, 9), ("8km", "6km", "6km"))
+    sunday = check(sw, "2026-11-15T20:00")
+    assert all(a["severity"] == "caution" for a in rules(sunday, "weekly-progression"))
+    assert rules(check(sw, "2026-11-16T08:00"), "weekly-progression") == []
+
+
+@pytest.mark.parametrize(
+    ("week_start", "at", "start", "km"),
+    [
+        # Sunday 25 Oct 23:30 CET is 22:30 UTC: still the week of Mon 19 Oct. With the CEST
+        # offset of that week's start it would be 00:30 Monday and land in the next week.
+        ("monday", "2026-10-25T23:59", "2026-10-19", 13.0),
+        ("monday", "2026-10-26T12:00", "2026-10-26", 4.0),
+        ("sunday", "2026-10-26T12:00", "2026-10-25", 9.0),
+        ("sunday", "2026-10-24T23:59", "2026-10-18", 11.0),
+    ],
+)
+def test_weeks_follow_the_configured_start_and_zone_across_dst(
+    sw: Any, week_start: str, at: str, start: str, km: float
+) -> None:
+    env = {"STRIDEWATCH_TIMEZONE": "Europe/Berlin", "STRIDEWATCH_WEEK_START": week_start}
+    log(sw, "2026-10-18T23:30", "3km", env)  # Sunday, CEST
+    log(sw, "2026-10-19T00:30", "8km", env)  # Monday, CEST
+    log(sw, "2026-10-25T23:30", "5km", env)  # Sunday after the change, CET
+    log(sw, "2026-10-26T00:30", "4km", env)  # Monday, CET
+    state = check(sw, at, env)
+    assert state["week"]["start"] == start
+    assert state["week"]["distance_km"] == km
+
+
+def test_at_sees_only_runs_started_by_then(sw: Any) -> None:
+    log(sw, "2026-11-17T07:00", "6km")
+    assert check(sw, "2026-11-17T06:59:59")["week"]["distance_km"] == 0.0
+    assert check(sw, "2026-11-17T07:00")["week"]["distance_km"] == 6.0
+
+
+def test_check_stores_alerts_once_and_only_escalates(sw: Any) -> None:
+    base(sw, ("6km", "6km", "3km"))
+    log_week(sw, WEEK5, ("6km", "6km", "4.1km"), days=(0, 2, 4))
+    check(sw, "2026-11-06T20:00")
+    check(sw, "2026-11-06T21:00")
+    [stored] = sw("alerts", "--json").json()
+    assert (stored["rule"], stored["severity"], stored["delivered"]) == (
+        "weekly-progression",
+        "caution",
+        False,
+    )
+    assert stored["raised_at"] == "2026-11-06T20:00:00+00:00"
+    log(sw, "2026-11-07T07:00", "4km")
+    check(sw, "2026-11-07T12:00")
+    check(sw, "2026-11-07T13:00")
+    [escalated] = [a for a in sw("alerts", "--json").json() if a["rule"] == "weekly-progression"]
+    assert (escalated["severity"], escalated["key"]) == ("danger", stored["key"])
+    assert escalated["raised_at"] == "2026-11-07T12:00:00+00:00"
+    assert sw("alerts", "--since", "2026-11-07T12:30", "--json").json() == []
+
+
+def test_alerts_lists_the_run_of_a_spike(sw: Any) -> None:
+    log(sw, "2026-11-02T07:00", "5km")
+    run_id = log(sw, "2026-11-04T07:00", "12km")
+    check(sw, "2026-11-04T09:00")
+    [stored] = sw("alerts", "--json").json()
+    assert (stored["rule"], stored["severity"], stored["run_id"]) == (
+        "single-run-spike",
+        "danger",
+        run_id,
+    )
+    human = sw("alerts")
+    assert human.exit_code == 0
+    assert "single-run" in human.stdout
+    assert "no" in human.stdout
+
+
+def test_human_check_uses_the_configured_unit(sw: Any) -> None:
+    base(sw, ("5mi", "5mi", "5mi"))
+    result = sw("check", "--at", "2026-11-03T08:00", env={"STRIDEWATCH_UNITS": "mi"})
+    assert result.exit_code == 0, result.stderr
+    assert "15.0 mi" in result.stdout
+    assert "16.5 mi" in result.stdout
+    assert " km" not in result.stdout
+
+
+def test_summary_reports_the_week(sw: Any) -> None:
+    base(sw, ("5km", "5km", "5km"))
+    log_week(sw, WEEK5, ("5km", "6km", "5.5km"))
+    sw("pain", "2", "--when", "after", "--at", "2026-11-05T09:00")
+    data = sw("summary", "--week", "2026-11-04", "--at", "2026-11-20T07:00", "--json").json()
+    assert data["week"]["start"] == "2026-11-02"
+    assert data["week"]["end"] == "2026-11-08"
+    assert data["week"]["distance_km"] == 16.5
+    assert data["week"]["last_week_km"] == 15.0
+    assert data["week"]["remaining_km"] == 0.0
+    assert data["week"]["change_pct"] == 10.0
+    assert [run["distance_km"] for run in data["runs"]] == [5.0, 6.0, 5.5]
+    assert [report["score"] for report in data["pain"]] == [2]
+    assert data["at"] == datetime(2026, 11, 8, 23, 59, 59).isoformat() + "+00:00"
+    human = sw("summary", "--at", "2026-11-05T12:00")
+    assert human.exit_code == 0
+    assert "11.0 km" in human.stdout
+
+
+def test_summary_of_a_future_week_is_refused(sw: Any) -> None:
+    result = sw("summary", "--week", "2026-12-30", "--at", "2026-11-20T07:00")
+    assert result.exit_code == 2
+    assert "not started" in result.stderr
+
+
+@pytest.mark.parametrize("command", ["check", "summary", "alerts", "what-if", "plan"])
+def test_help_has_an_example(sw: Any, command: str) -> None:
+    result = sw(command, "-h")
+    assert result.exit_code == 0
+    assert "Example:" in result.stdout

@@ -1,0 +1,102 @@
+"""Pain rules as pure functions: thresholds, the return window, the morning check, the hold."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from agent.config import Settings
+from agent.load import History
+from agent.models import PainReport, PainWhen, Run
+from agent.rules import pain
+from agent.rules.budget import budget
+
+SETTINGS = Settings(timezone="UTC")
+START = datetime(2026, 11, 3, 7, 0, tzinfo=UTC)  # a Tuesday; the run ends at 07:36
+
+
+def run(at: datetime = START, km: float = 6.0, run_id: int = 1) -> Run:
+    return Run(
+        id=run_id,
+        started_at=at,
+        distance_m=km * 1000,
+        moving_s=km * 360,
+        elapsed_s=km * 360,
+        source="manual",
+        ended_at=at + timedelta(seconds=km * 360),
+    )
+
+
+def report(minutes: float, score: int, when: PainWhen, report_id: int = 1) -> PainReport:
+    return PainReport(report_id, START + timedelta(minutes=minutes), score, when)
+
+
+@pytest.mark.parametrize(
+    ("score", "expected"), [(2, None), (3, None), (4, "caution"), (5, "warning"), (9, "warning")]
+)
+def test_pain_during_thresholds(score: int, expected: str | None) -> None:
+    past = History(runs=(run(),), pain=(report(20, score, "during"),))
+    alerts = pain.pain_during(past, SETTINGS, START + timedelta(hours=2))
+    assert [a.severity for a in alerts] == ([] if expected is None else [expected])
+
+
+def test_pain_during_thresholds_come_from_settings() -> None:
+    lenient = Settings(timezone="UTC", pain={"during_caution": 4, "during_stop": 5})
+    past = History(runs=(run(),), pain=(report(20, 5, "during"),))
+    [alert] = pain.pain_during(past, lenient, START + timedelta(hours=2))
+    assert alert.severity == "caution"
+    assert "5/10" in alert.message
+
+
+def test_a_pain_alert_stays_active_for_the_hold_days() -> None:
+    past = History(runs=(run(),), pain=(report(20, 5, "during"),))
+    reported = START + timedelta(minutes=20)
+    assert pain.active(past, SETTINGS, reported + timedelta(days=7) - timedelta(seconds=1))
+    assert not pain.active(past, SETTINGS, reported + timedelta(days=7))
+
+
+@pytest.mark.parametrize(
+    ("minutes_after_end", "score", "fires"),
+    [
+        (60, 4, False),  # within the 4 h return window pain may still be up
+        (4 * 60, 4, True),
+        (5 * 60, 2, True),  # above the pre-run 1/10
+        (5 * 60, 1, False),  # back at baseline
+    ],
+)
+def test_after_reports_must_return_to_the_pre_run_score(
+    minutes_after_end: int, score: int, fires: bool
+) -> None:
+    before = report(-30, 1, "before", 1)
+    after = report(36 + minutes_after_end, score, "after", 2)
+    past = History(runs=(run(),), pain=(before, after))
+    alerts = pain.pain_baseline(past, SETTINGS, START + timedelta(hours=12))
+    assert bool(alerts) is fires
+    if fires:
+        assert alerts[0].data["baseline_score"] == 1
+        assert alerts[0].key == "pain-baseline:run:1"
+
+
+def test_only_the_first_morning_after_a_run_counts() -> None:
+    first = report(24 * 60, 0, "morning", 1)
+    second = report(48 * 60, 3, "morning", 2)  # a baseline for the next run, not this one
+    past = History(runs=(run(),), pain=(first, second))
+    assert pain.pain_baseline(past, SETTINGS, START + timedelta(days=3)) == []
+    worse = History(runs=(run(),), pain=(report(24 * 60, 2, "morning"),))
+    [alert] = pain.pain_baseline(worse, SETTINGS, START + timedelta(days=1, hours=1))
+    assert "the morning after" in alert.message
+
+
+def test_pre_run_score_defaults_to_zero() -> None:
+    assert pain.pre_run_score(History(runs=(run(),)), run()) == 0
+
+
+def test_the_cap_is_held_at_the_baseline_while_pain_is_active() -> None:
+    weeks = tuple(run(START - timedelta(weeks=n), 15.0, n + 10) for n in range(1, 5))
+    quiet = History(runs=(*weeks, run()))
+    hurt = History(runs=(*weeks, run()), pain=(report(20, 5, "during"),))
+    at = START + timedelta(days=1)
+    assert budget(quiet, SETTINGS, at).cap_km == pytest.approx(16.5)
+    held = budget(hurt, SETTINGS, at)
+    assert (held.cap_km, held.held) == (15.0, True)
