@@ -314,10 +314,553 @@ def config_path(app: App) -> None:
 # -- sensors: decode, scan, pair (agent/sensors) ---------------------------------------
 
 
+@cli.command("scan", epilog="Example: stridewatch scan --timeout 5 --json")
+@click.option(
+    "--timeout",
+    "timeout_text",
+    metavar="S",
+    help="Seconds to listen, 0.1-120 (default: sensors.scan_timeout_s, 10).",
+)
+@json_option
+@config_option
+@pass_app
+def scan(app: App, timeout_text: str | None, as_json: bool) -> None:
+    """List footpods and heart-rate straps in range, strongest signal first.
+
+    Allow-listed sensors (the ones stridewatch connects to) are marked; add one with
+    `stridewatch pair ADDRESS`.
+    """
+    import asyncio
+
+    from agent.sensors import ble
+
+    settings = app.settings
+    timeout = settings.sensors.scan_timeout_s
+    if timeout_text is not None:
+        timeout = _parse_seconds(timeout_text, "--timeout", 0.1, 120.0)
+    found = asyncio.run(ble.scan(timeout))
+    allowed = set(settings.sensors.allow)
+    if as_json:
+        _echo_json([_candidate_json(c, c.address in allowed) for c in found])
+    elif not found:
+        click.echo(
+            f"No footpod or heart-rate strap heard in {timeout:g} s. Wake it (walk a few "
+            "steps with the footpod, wet the strap's contacts) and scan again."
+        )
+    else:
+        for c in found:
+            mark = "*" if c.address in allowed else " "
+            click.echo(f"{mark} {c.address}  {c.kind:<7}  {c.rssi:>4} dBm  {c.name or '-'}")
+        click.echo("* = allow-listed. Add a sensor with: stridewatch pair ADDRESS")
+
+
+def _candidate_json(candidate: Any, allowed: bool) -> dict[str, Any]:
+    c = candidate
+    return {
+        "address": c.address,
+        "name": c.name,
+        "kind": c.kind,
+        "rssi": c.rssi,
+        "allowed": allowed,
+    }
+
+
+def _parse_seconds(text: str, name: str, low: float, high: float) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise InputError(f"{name} {text!r}: expected seconds, e.g. 5 or 2.5") from None
+    if not low <= value <= high:
+        raise InputError(f"{name} {value:g}: must be from {low:g} to {high:g} seconds")
+    return value
+
+
+@cli.command("pair", epilog="Example: stridewatch pair C0:FF:EE:00:00:01 --kind footpod")
+@click.argument("address_text", metavar="ADDRESS")
+@click.option("--kind", type=click.Choice(["footpod", "hrm"]), help="What the sensor is.")
+@click.option("--name", help="A name to remember it by (default: what it advertises).")
+@db_option
+@config_option
+@pass_app
+def pair(app: App, address_text: str, kind: str | None, name: str | None) -> None:
+    """Allow stridewatch to connect to a sensor: adds ADDRESS to [sensors] allow.
+
+    Writes the user config file (see `stridewatch config path`), keeping the rest of it,
+    and records the sensor in the database. The sensor need not be in range.
+    """
+    from agent.config import user_config_path
+    from agent.sensors.pairing import add_to_allow_list, parse_address
+
+    address = parse_address(address_text)
+    path = user_config_path()
+    added = add_to_allow_list(path, address)
+    with app.open_store() as store:
+        store.add_device(address=address, kind=kind or "unknown", name=name)
+    verb = "added to" if added else "already in"
+    click.echo(f"{address} {verb} the allow-list ([sensors] allow) in {path}")
+
+
+DECODE_KINDS = (
+    "hrm",
+    "rsc",
+    "rsc-feature",
+    "battery",
+    "sc-response",
+    "sensor-location",
+    "body-location",
+)
+
+
+@cli.command(
+    "decode",
+    epilog="Example: stridewatch decode hrm 16 3c 11 04  (also 163c1104 or 0x16,0x3c,0x11,0x04)",
+)
+@click.argument("kind", metavar="KIND", type=click.Choice(DECODE_KINDS))
+@click.argument("hex_parts", metavar="HEX", nargs=-1, required=True)
+@json_option
+def decode(kind: str, hex_parts: tuple[str, ...], as_json: bool) -> None:
+    """Decode one GATT payload copied from a sensor (e.g. from nRF Connect or btmon).
+
+    KIND: hrm (0x2A37), rsc (0x2A53), rsc-feature (0x2A54), battery (0x2A19),
+    sc-response (0x2A55), sensor-location (0x2A5D), body-location (0x2A38).
+    """
+    from agent.sensors import gatt
+
+    try:
+        data = gatt.parse_hex(" ".join(hex_parts))
+    except ValueError as exc:
+        raise InputError(f"HEX: {exc}; expected e.g. '16 3c 11 04'", option="HEX") from None
+    value = gatt.DECODERS[kind](data)
+    if as_json:
+        _echo_json(gatt.as_json(value))
+        return
+    for label, text in gatt.describe(value):
+        click.echo(f"{label + ':':<17} {text}")
+
+
 # -- recording: show, rpe, calibrate, export, import (agent/recorder.py) ----------------
 
 
+@cli.command("show", epilog="Example: stridewatch show 12 --json")
+@click.argument("run_text", metavar="RUN")
+@json_option
+@db_option
+@config_option
+@pass_app
+def show(app: App, run_text: str, as_json: bool) -> None:
+    """One run's totals, splits per km (or mile), heart-rate zones and load."""
+    from agent import run_report
+
+    run_id = _parse_int(run_text, "RUN", 1, 2**62)
+    with app.open_store() as store:
+        row = store.run_row(run_id)
+        data = run_report.summary(row, store.run_samples(run_id), app.settings)
+    if as_json:
+        _echo_json(data)
+    else:
+        run_report.print_summary(data, app.settings)
+
+
+@cli.command("rpe", epilog="Example: stridewatch rpe 12 4")
+@click.argument("run_text", metavar="RUN")
+@click.argument("rpe_text", metavar="N")
+@db_option
+@config_option
+@pass_app
+def rpe_cmd(app: App, run_text: str, rpe_text: str) -> None:
+    """Set a run's effort (RPE 0-10); stores its session-RPE load (RPE x minutes)."""
+    from agent import recorder
+
+    run_id = _parse_int(run_text, "RUN", 1, 2**62)
+    value = _parse_int(rpe_text, "N", 0, 10)
+    with app.open_store() as store:
+        load = recorder.set_rpe(store, run_id, value)
+    click.echo(f"run {run_id}: RPE {value}, session-RPE load {load:.0f}")
+
+
+@cli.command(
+    "calibrate",
+    epilog="Example: stridewatch calibrate C0:FF:EE:00:00:01 --actual-distance 5km --run 12",
+)
+@click.argument("address")
+@click.option("--factor", "factor_text", metavar="F", help="The factor itself, e.g. 1.03.")
+@click.option(
+    "--actual-distance",
+    "actual_text",
+    metavar="D",
+    help="The measured length of a known course (5km, 3.1mi) run in --run.",
+)
+@click.option("--run", "run_text", metavar="ID", help="The recorded run over that course.")
+@db_option
+@config_option
+@pass_app
+def calibrate(
+    app: App,
+    address: str,
+    factor_text: str | None,
+    actual_text: str | None,
+    run_text: str | None,
+) -> None:
+    """Set a footpod's distance calibration factor (dated; old runs keep their own)."""
+    from agent import recorder, units
+
+    if (factor_text is None) == (actual_text is None):
+        raise InputError("give either --factor F, or --actual-distance D with --run ID")
+    with app.open_store() as store:
+        if factor_text is not None:
+            factor = recorder.calibrate_factor(store, address, _parse_float(factor_text))
+        else:
+            if run_text is None:
+                raise InputError("--actual-distance needs --run ID: the run over that course")
+            actual = units.parse_distance(actual_text or "", app.settings.units)
+            run_id = _parse_int(run_text, "--run", 1, 2**62)
+            factor = recorder.calibrate_from_run(store, address, actual, run_id)
+    click.echo(f"{address.upper()}: calibration factor {factor:.4f} from now on")
+
+
+def _parse_float(text: str) -> float:
+    try:
+        return float(text)
+    except ValueError:
+        raise InputError(f"--factor {text!r}: expected a number such as 1.03") from None
+
+
+@cli.command(
+    "run",
+    epilog="Example: stridewatch run --simulate --speedup 60 -v",
+)
+@click.option("--simulate", is_flag=True, help="Record from the simulated footpod and strap.")
+@click.option(
+    "--speedup",
+    type=click.FloatRange(min=0, min_open=True),
+    default=1.0,
+    show_default=True,
+    help="With --simulate: run simulated time this many times faster than real time.",
+)
+@click.option(
+    "--device",
+    "devices",
+    multiple=True,
+    metavar="ADDRESS",
+    help="Connect to this sensor (repeatable); default: sensors.allow in the config.",
+)
+@click.option(
+    "--scenario",
+    default="easy",
+    show_default=True,
+    help="With --simulate: which simulated run (for tests and demos): easy (30 min), "
+    "short (5 min), long (90 min), intervals, pauses, hr-only (no footpod), standing.",
+)
+@click.option("--seed", type=int, default=0, show_default=True, help="With --simulate: seed.")
+@click.option("-v", "--verbose", is_flag=True, help="Debug logging.")
+@db_option
+@config_option
+@pass_app
+def run_cmd(
+    app: App,
+    simulate: bool,
+    speedup: float,
+    devices: tuple[str, ...],
+    scenario: str,
+    seed: int,
+    verbose: bool,
+) -> None:
+    """Record runs from the sensors until stopped (SIGTERM or Ctrl-C flush and close)."""
+    from agent import daemon
+
+    options = daemon.RunOptions(
+        simulate=simulate,
+        speedup=speedup,
+        devices=devices,
+        scenario=scenario,
+        seed=seed,
+        verbose=verbose,
+    )
+    settings = app.settings
+    daemon.run(settings, app.db_path or settings.db_path(), options)
+
+
+@cli.command("export", epilog="Example: stridewatch export 12 --format fit -o long-run.fit")
+@click.argument("run_text", metavar="RUN")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["fit"]),
+    default="fit",
+    show_default=True,
+    help="File format (FIT: Garmin Connect, Strava and most training apps read it).",
+)
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(path_type=Path, dir_okay=False),
+    metavar="FILE",
+    help="Where to write (default: stridewatch-run-ID-DATE.fit in the current folder).",
+)
+@click.option("--force", is_flag=True, help="Replace FILE if it exists.")
+@db_option
+@config_option
+@pass_app
+def export(app: App, run_text: str, fmt: str, output: Path | None, force: bool) -> None:
+    """Export a stored run as a FIT activity file; prints where it was written."""
+    from agent import fitfile, units
+
+    run_id = _parse_int(run_text, "RUN", 1, 2**62)
+    with app.open_store() as store:
+        run = store.get_run(run_id)
+        samples = store.run_samples(run_id)
+    path = output or Path(fitfile.default_file_name(run))
+    result = fitfile.export_run(run, samples, path, zone=app.settings.zone, overwrite=force)
+    distance = units.format_distance(run.distance_m, app.settings.units, 2)
+    click.echo(f"wrote {result.path} ({fmt.upper()}, {result.records} records, {distance})")
+
+
+# A batch longer than this gets a progress bar (on a terminal, and not with --json).
+PROGRESS_MIN_FILES = 20
+
+
+@cli.command("import", epilog="Example: stridewatch import ~/Downloads/export_12345/activities/")
+@click.argument(
+    "paths", nargs=-1, required=True, type=click.Path(path_type=Path), metavar="FILE..."
+)
+@json_option
+@db_option
+@config_option
+@pass_app
+def import_(app: App, paths: tuple[Path, ...], as_json: bool) -> None:
+    """Import runs from FIT, TCX and GPX files, or folders of them (Garmin, Strava exports).
+
+    Runs only: rides, walks and other sports are skipped. A run already stored (start
+    within a minute, distance within 1%) is reported as a duplicate. A file that cannot be
+    read is reported with the reason and the rest goes on. Exit status 0 when at least one
+    run was imported or already stored, 2 when none was.
+    """
+    from agent import importer
+
+    files = importer.collect_paths(paths)
+    if not files:
+        raise InputError("no FIT, TCX or GPX files found in " + ", ".join(map(str, paths)))
+    with app.open_store() as store:
+        outcomes = _import_with_progress(store, files, as_json, app.settings.units)
+    counts = importer.summary(outcomes)
+    if as_json:
+        _echo_json({"files": [o.as_json() for o in outcomes], **counts})
+    else:
+        click.echo(", ".join(f"{n} {status}" for status, n in counts.items()))
+    importer.check_batch(outcomes)
+
+
+def _import_with_progress(store: Any, files: list[Path], quiet: bool, unit: Any) -> list[Any]:
+    """Import ``files``, a line per file as each is done; a bar for long batches on a TTY."""
+    from agent import importer
+
+    if quiet:
+        return importer.import_files(store, files)
+    if len(files) <= PROGRESS_MIN_FILES or not sys.stdout.isatty():
+        return importer.import_files(store, files, lambda o: click.echo(o.line(unit)))
+    from rich.progress import Progress
+
+    with Progress(transient=True) as progress:
+        task = progress.add_task("importing", total=len(files))
+
+        def done(outcome: importer.FileOutcome) -> None:
+            progress.console.print(outcome.line(unit), markup=False, highlight=False)
+            progress.advance(task)
+
+        return importer.import_files(store, files, done)
+
+
 # -- load and rules: check, summary, alerts, what-if, plan (agent/load.py, rules/) -----
+
+
+AT_HELP = (
+    "Evaluate at this instant, ISO 8601 (local time in the configured zone unless it has an "
+    "offset); only runs and pain up to it count. Default: now."
+)
+
+
+def at_option(func: F) -> F:
+    return click.option("--at", "at_text", metavar="DATETIME", help=AT_HELP)(func)
+
+
+def _instant(app: App, at_text: str | None) -> datetime:
+    from agent import units
+
+    return units.parse_datetime(at_text, app.settings.zone) if at_text else datetime.now(UTC)
+
+
+@cli.command("check", epilog="Example: stridewatch check --at 2026-11-20T21:00 --json")
+@at_option
+@json_option
+@db_option
+@config_option
+@pass_app
+def check_cmd(app: App, at_text: str | None, as_json: bool) -> None:
+    """This week's distance, cap and what is left, load context and alerts; stores the
+    alerts that are new or escalated."""
+    from agent import checks
+
+    at = _instant(app, at_text)
+    with app.open_store() as store:
+        assessment, _ = checks.check(store, app.settings, at)
+    if as_json:
+        _echo_json(checks.check_json(assessment))
+    else:
+        from agent import views_check
+
+        views_check.print_check(assessment, app.settings)
+
+
+@cli.command("summary", epilog="Example: stridewatch summary --week 2026-11-16")
+@at_option
+@click.option("--week", "week_text", metavar="DATE", help="Any day of the week to summarise.")
+@json_option
+@db_option
+@config_option
+@pass_app
+def summary_cmd(app: App, at_text: str | None, week_text: str | None, as_json: bool) -> None:
+    """The week's runs and distance against last week and the cap, load, pain, alerts, and
+    what remains for the rest of the week. Stores nothing."""
+    from agent import checks, units
+
+    week = units.parse_date(week_text) if week_text else None
+    with app.open_store() as store:
+        result = checks.summary(store, app.settings, _instant(app, at_text), week)
+    if as_json:
+        _echo_json(checks.summary_json(result))
+    else:
+        from agent import views_check
+
+        views_check.print_summary(result, app.settings)
+
+
+@cli.command("alerts", epilog="Example: stridewatch alerts --since 2026-11-01 --json")
+@click.option("--since", "since_text", metavar="DATETIME", help="Only alerts raised since.")
+@json_option
+@db_option
+@config_option
+@pass_app
+def alerts_cmd(app: App, since_text: str | None, as_json: bool) -> None:
+    """Alerts raised so far: when, rule, severity, for which run, whether delivered."""
+    from agent import checks, units
+
+    since = units.parse_datetime(since_text, app.settings.zone) if since_text else None
+    with app.open_store() as store:
+        stored = store.stored_alerts(since=since)
+    if as_json:
+        _echo_json([checks.stored_alert_json(alert) for alert in stored])
+    else:
+        from agent import views_check
+
+        views_check.print_stored_alerts(stored, app.settings)
+
+
+@cli.command(
+    "what-if",
+    epilog="Example: stridewatch what-if 18km --at 2026-11-22T08:00, or "
+    'stridewatch what-if --week "tue 8km, thu 10km, sun 18km"',
+)
+@click.argument("distance_text", metavar="[DISTANCE]", required=False)
+@click.option(
+    "--week",
+    "week_text",
+    metavar="PLAN",
+    help='Planned runs, e.g. "tue 8km, thu 10km, sun 18km": each on the next such day '
+    "(or an ISO date), at the time of --at.",
+)
+@at_option
+@json_option
+@db_option
+@config_option
+@pass_app
+def what_if_cmd(
+    app: App, distance_text: str | None, week_text: str | None, at_text: str | None, as_json: bool
+) -> None:
+    """The alerts planned runs would raise, by the same rules as check. Stores nothing."""
+    from agent import checks, units
+
+    settings = app.settings
+    at = _instant(app, at_text)
+    if (distance_text is None) == (week_text is None):
+        raise InputError('give a DISTANCE (what-if 18km) or --week "tue 8km, sun 18km", not both')
+    if week_text is not None:
+        plan = checks.parse_week(week_text, settings, at)
+    else:
+        plan = [(at, units.parse_distance(distance_text or "", settings.units))]
+    result = checks.what_if_at(app.db_path or settings.db_path(), settings, plan)
+    if as_json:
+        _echo_json(checks.what_if_json(result))
+    else:
+        from agent import views_check
+
+        views_check.print_what_if(result, settings)
+
+
+@cli.group("plan", cls=StridewatchGroup, epilog="Example: stridewatch plan return --usual 6-8mi")
+def plan_group() -> None:
+    """A graded return-to-run plan: build it, and see where you are in it."""
+
+
+@plan_group.command(
+    "return", epilog="Example: stridewatch plan return --usual 6-8mi --start 2-3mi --weeks 10"
+)
+@click.option("--usual", "usual_text", required=True, metavar="RANGE", help="Usual run, 6-8mi.")
+@click.option("--start", "start_text", metavar="RANGE", help="First week's runs (2-3mi).")
+@click.option("--weeks", "weeks_text", metavar="N", help="Weeks to reach the usual run.")
+@click.option(
+    "--at",
+    "at_text",
+    metavar="DATETIME",
+    help="When the plan starts (its first week). Default: now.",
+)
+@json_option
+@db_option
+@config_option
+@pass_app
+def plan_return(
+    app: App,
+    usual_text: str,
+    start_text: str | None,
+    weeks_text: str | None,
+    at_text: str | None,
+    as_json: bool,
+) -> None:
+    """Build and store a week-by-week return plan: start low at RPE 3-4, add 10-15% a
+    week while pain stays quiet, up to your usual run. Replaces any earlier plan."""
+    from agent import checks, views_check
+
+    settings = app.settings
+    usual = checks.parse_range(usual_text, "--usual", settings.units)
+    start = checks.parse_range(start_text, "--start", settings.units) if start_text else None
+    weeks = _parse_int(weeks_text, "--weeks", 1, 52) if weeks_text is not None else None
+    at = _instant(app, at_text)
+    with app.open_store() as store:
+        checks.start_plan(store, settings, at, usual_km=usual, start_km=start, weeks=weeks)
+        status = checks.plan_status(store, settings, at)
+    if as_json:
+        _echo_json(checks.plan_json(status))
+    else:
+        views_check.print_plan(status, settings)
+
+
+@plan_group.command("show", epilog="Example: stridewatch plan show --json")
+@at_option
+@json_option
+@db_option
+@config_option
+@pass_app
+def plan_show(app: App, at_text: str | None, as_json: bool) -> None:
+    """The active plan, this week's target and whether it advances, holds or steps back."""
+    from agent import checks
+
+    with app.open_store() as store:
+        status = checks.plan_status(store, app.settings, _instant(app, at_text))
+    if as_json:
+        _echo_json(checks.plan_json(status))
+    else:
+        from agent import views_check
+
+        views_check.print_plan(status, app.settings)
 
 
 # -- daemon: notify-test, service (agent/notify.py, agent/service.py) ---------------------

@@ -12,8 +12,9 @@ from __future__ import annotations
 import json
 import os
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -22,7 +23,16 @@ from sqlite_utils import Database
 from sqlite_utils.migrations import Migrations
 
 from agent.errors import DatabaseLockedError, NotFoundError, NotOurDatabaseError, StoreError
-from agent.models import PainReport, PainWhen, PainWhere, Run, Source
+from agent.models import (
+    Alert,
+    PainReport,
+    PainWhen,
+    PainWhere,
+    Run,
+    Severity,
+    Source,
+    severity_rank,
+)
 from agent.units import from_utc_iso, utc_iso
 
 MIGRATION_SET = "stridewatch"
@@ -116,6 +126,70 @@ def m002_alerts_and_indexes(db: Database) -> None:
     db.table("runs").create_index(["started_at"])
     db.table("pain").create_index(["at"])
     db.table("samples").create_index(["run_id", "t"])
+
+
+# -- recording (agent/recorder.py): migration ---------------------------------------------
+
+# Columns the recorder adds to ``runs``: totals a recorded run keeps beyond the manual ones,
+# and the running sums that let a crashed run be resumed (hr_s, cadence_s, last_active_t).
+# ``srpe`` (session-RPE load) is written by ``stridewatch rpe``, never by a flush.
+RECORDING_RUN_COLUMNS: dict[str, type] = {
+    "max_cadence": float,
+    "avg_speed": float,
+    "max_speed": float,
+    "edwards_trimp": float,
+    "srpe": float,
+    "zone_s": str,
+    "hr_only": int,
+    "calibration": float,
+    "hr_s": float,
+    "cadence_s": float,
+    "last_active_t": float,
+    "flushed_at": str,
+}
+
+
+@migrations()
+def m004_recording(db: Database) -> None:
+    """Recorded-run totals on ``runs``, and dated per-device calibration factors."""
+    have = set(db.table("runs").columns_dict)
+    for name, kind in RECORDING_RUN_COLUMNS.items():
+        if name not in have:
+            db.table("runs").add_column(name, kind)
+    db.table("calibrations").create(
+        {"id": int, "address": str, "factor": float, "set_at": str, "note": str},
+        pk="id",
+        not_null={"address", "factor", "set_at"},
+    )
+    db.table("calibrations").create_index(["address", "set_at"])
+    db.table("runs").create_index(["status"])
+
+
+# -- import and export (agent/importer.py, agent/fitfile.py): migration -------------------
+
+
+@migrations()
+def m005_import_source(db: Database) -> None:
+    """Where an imported run came from: the file's name and the file's own activity id."""
+    have = set(db.table("runs").columns_dict)
+    for name in ("import_file", "external_id"):
+        if name not in have:
+            db.table("runs").add_column(name, str)
+
+
+# -- load and rules (agent/load.py, agent/rules/, agent/checks.py): migration -------------
+
+
+@migrations()
+def m006_return_plans(db: Database) -> None:
+    """Graded return-to-run plans (``stridewatch plan return``); one is active at a time."""
+    db.table("plans").create(
+        {"id": int, "created_at": str, "status": str, "data": str, "ended_at": str},
+        pk="id",
+        not_null={"created_at", "status", "data"},
+    )
+    db.table("plans").create_index(["status", "created_at"])
+    db.table("alerts").create_index(["raised_at"])
 
 
 class Store:
@@ -281,6 +355,201 @@ class Store:
             rows = self.db.table("pain").rows_where(where, args, order_by="at, id")
             return [_pain_from_row(row) for row in rows]
 
+    # -- recording (agent/recorder.py): runs recorded from sensors, samples, devices -----
+
+    def save_recording(
+        self, run_id: int | None, row: dict[str, Any], samples: Sequence[SampleRow]
+    ) -> int:
+        """Insert (``run_id`` None) or update a recorded run and append its samples, in one
+        transaction; return the run's id. The recorder's flush, and its hot path."""
+        conn = self.db.conn
+        with self.guard("save the recorded run"), conn:
+            if run_id is None:
+                cursor = conn.execute(_INSERT_RECORDED, [row[name] for name in RECORDED_COLUMNS])
+                run_id = _last_pk(cursor.lastrowid)
+            else:
+                conn.execute(_UPDATE_RECORDED, [*(row[name] for name in RECORDED_COLUMNS), run_id])
+            if samples:
+                conn.executemany(_INSERT_SAMPLE, [(run_id, *sample) for sample in samples])
+        return run_id
+
+    def delete_recording(self, run_id: int) -> None:
+        """Delete a recorded run that turned out to be a false start, with its samples."""
+        with self.guard("delete the false start"), self.db.conn:
+            self.db.conn.execute("delete from samples where run_id = ?", [run_id])
+            self.db.conn.execute("delete from runs where id = ? and status = 'open'", [run_id])
+
+    def open_recordings(self) -> list[dict[str, Any]]:
+        """Recorded runs still ``open``: left behind by a crash, to resume or close."""
+        with self.guard("read open runs"):
+            return list(self.db.table("runs").rows_where("status = 'open'", order_by="id"))
+
+    def run_row(self, run_id: int) -> dict[str, Any]:
+        """Every stored column of one run, for ``stridewatch show``."""
+        with self.guard("read the run"):
+            rows = list(self.db.table("runs").rows_where("id = ?", [run_id]))
+        if not rows:
+            raise NotFoundError(f"run {run_id}: no such run (see `stridewatch runs`)")
+        return rows[0]
+
+    def run_samples(self, run_id: int) -> list[SampleRow]:
+        """A run's samples ``(t, distance_m, speed, cadence, hr)``, in time order."""
+        sql = "select t, distance_m, speed, cadence, hr from samples where run_id = ? order by t"
+        with self.guard("read samples"):
+            return [tuple(row) for row in self.db.conn.execute(sql, [run_id])]
+
+    def set_rpe(self, run_id: int, rpe: int, srpe: float) -> None:
+        """Store a run's RPE and its session-RPE load."""
+        self.get_run(run_id)
+        with self.guard("store the RPE"), self.db.conn:
+            self.db.conn.execute(
+                "update runs set rpe = ?, srpe = ? where id = ?", [rpe, srpe, run_id]
+            )
+
+    def add_calibration(self, address: str, factor: float, at: datetime, note: str) -> None:
+        """Date a new distance calibration factor for a footpod (old runs keep theirs)."""
+        row = {"address": address, "factor": factor, "set_at": utc_iso(at), "note": note}
+        with self.guard("store the calibration"), self.db.conn:
+            self.db.table("calibrations").insert(row)
+
+    def calibrations(self) -> dict[str, float]:
+        """The current calibration factor of every calibrated footpod."""
+        sql = "select address, factor from calibrations order by set_at, id"
+        with self.guard("read calibrations"):
+            return dict(self.db.conn.execute(sql))
+
+    def per_foot_devices(self) -> set[str]:
+        """Footpods known (configured earlier, or detected) to send cadence per foot."""
+        with self.guard("read devices"):
+            rows = self.db.conn.execute("select address from devices where per_foot = 1")
+            return {address for (address,) in rows}
+
+    def mark_per_foot(self, address: str) -> None:
+        """Remember that a footpod sends cadence per foot (detected while recording)."""
+        now = utc_iso(datetime.now(UTC))
+        with self.guard("store the device"), self.db.conn:
+            self.db.conn.execute(
+                "insert into devices (address, kind, per_foot, added_at) "
+                "values (?, 'footpod', 1, ?) on conflict(address) do update set per_foot = 1",
+                [address, now],
+            )
+
+    # -- import and export (agent/importer.py, agent/fitfile.py) ---------------------------
+
+    def add_imported_run(self, run: Mapping[str, Any], samples: Sequence[SampleRow]) -> int:
+        """Store an imported run (``source`` import) and its samples in one transaction.
+
+        ``run`` holds ``started_at`` (aware datetime), ``elapsed_s``, ``moving_s``,
+        ``distance_m`` and any of :data:`IMPORTED_COLUMNS`. Returns the new run's id."""
+        started: datetime = run["started_at"]
+        row = {name: run.get(name) for name in IMPORTED_COLUMNS}
+        row |= {
+            "started_at": utc_iso(started),
+            "ended_at": utc_iso(started + timedelta(seconds=run["elapsed_s"])),
+            "source": "import",
+            "status": "closed",
+            "created_at": utc_iso(datetime.now(UTC)),
+        }
+        conn = self.db.conn
+        with self.guard("store the imported run"), conn:
+            cursor = conn.execute(_INSERT_IMPORTED, [row[name] for name in _ALL_IMPORTED])
+            run_id = _last_pk(cursor.lastrowid)
+            conn.executemany(_INSERT_IMPORTED_SAMPLE, [(run_id, *sample) for sample in samples])
+        return run_id
+
+    def find_duplicate_run(self, started_at: datetime, distance_m: float) -> int | None:
+        """The id of a stored run (any source) that is the same as this one: started within
+        :data:`DUPLICATE_START_S` and with a distance within :data:`DUPLICATE_DISTANCE`."""
+        window = timedelta(seconds=DUPLICATE_START_S)
+        args = [utc_iso(started_at - window), utc_iso(started_at + window), distance_m]
+        with self.guard("look for duplicate runs"):
+            found = self.db.conn.execute(_FIND_DUPLICATE, [*args, DUPLICATE_DISTANCE]).fetchone()
+        return int(found[0]) if found else None
+
+    # -- load and rules (agent/checks.py): alerts with escalation, plans, read-only open ---
+
+    @classmethod
+    def open_read_only(cls, path: Path, *, busy_timeout_s: float = 5.0) -> Store:
+        """Open an existing database for reading only: no migration, no WAL switch, and
+        ``query_only`` so that nothing can be written (``what-if`` leaves the file as it was)."""
+        path = path.expanduser()
+        _refuse_foreign_bytes(path)
+        if not path.is_file():
+            raise NotFoundError(f"{path}: no such database (log a run first, or check --db)")
+        conn = sqlite3.connect(path, timeout=busy_timeout_s)
+        store = cls(Database(conn), path)
+        try:
+            with store.guard("open"):
+                store._check_ours()
+                store.db.execute("PRAGMA query_only = ON")
+        except BaseException:
+            conn.close()
+            raise
+        return store
+
+    def record_alerts(
+        self, alerts: Sequence[Alert], *, raised_at: datetime
+    ) -> list[tuple[Alert, bool]]:
+        """Store alerts that are new, or escalate a stored one of the same key (a higher
+        severity, or a higher ``data["level"]`` within it; the escalation is delivered again).
+        Returns the stored ones, each with True if it was an escalation."""
+        stored: list[tuple[Alert, bool]] = []
+        with self.guard("store alerts"), self.db.conn:
+            for alert in alerts:
+                found = self.db.conn.execute(_ALERT_RANK, [alert.key]).fetchone()
+                if found is not None and _stored_rank(found) >= _alert_rank(alert):
+                    continue
+                row = _alert_row(alert, raised_at)
+                self.db.conn.execute(_UPSERT_ALERT, [row[name] for name in _ALERT_COLUMNS])
+                stored.append((alert, found is not None))
+        return stored
+
+    def stored_alerts(self, *, since: datetime | None = None) -> list[StoredAlert]:
+        """Alerts raised (or last escalated) at or after ``since``, oldest first."""
+        where, args = _time_window("raised_at", since, None)
+        with self.guard("read alerts"):
+            rows = self.db.table("alerts").rows_where(where, args, order_by="raised_at, id")
+            return [_stored_alert(row) for row in rows]
+
+    def add_plan(self, data: Mapping[str, Any], *, created_at: datetime) -> int:
+        """Store a return-to-run plan (its JSON) as the active one; older ones end now."""
+        stamp = utc_iso(created_at)
+        with self.guard("store the plan"), self.db.conn:
+            self.db.conn.execute(
+                "update plans set status = 'replaced', ended_at = ? where status = 'active'",
+                [stamp],
+            )
+            row = {"created_at": stamp, "status": "active", "data": dumps(dict(data))}
+            return _last_pk(self.db.table("plans").insert(row).last_pk)
+
+    def active_plan(self, *, at: datetime) -> tuple[int, dict[str, Any]] | None:
+        """The plan active at ``at`` (created by then, not yet ended): its id and JSON."""
+        if "plans" not in self.db.table_names():
+            return None
+        stamp = utc_iso(at)
+        with self.guard("read plans"):
+            found = self.db.conn.execute(_ACTIVE_PLAN, [stamp, stamp]).fetchone()
+        return (int(found[0]), json.loads(found[1])) if found else None
+
+    # -- sensors (agent/sensors, `stridewatch pair`): paired devices -------------------------
+
+    def add_device(
+        self, *, address: str, kind: str, name: str | None = None, at: datetime | None = None
+    ) -> bool:
+        """Record a paired sensor; True if it is new. A known one keeps its ``added_at`` and
+        ``per_foot``, takes a given ``name``, and takes ``kind`` unless that is ``unknown``."""
+        added_at = utc_iso(at or datetime.now(UTC))
+        with self.guard("store the device"), self.db.conn:
+            known = self.db.conn.execute("select 1 from devices where address = ?", [address])
+            is_new = known.fetchone() is None
+            self.db.conn.execute(_UPSERT_DEVICE, [address, name, kind, added_at])
+        return is_new
+
+    def devices(self) -> list[dict[str, Any]]:
+        """Paired or seen sensors: address, name, kind, per_foot, added_at; oldest first."""
+        with self.guard("read devices"):
+            return list(self.db.table("devices").rows_where(order_by="added_at, address"))
+
     # -- status -------------------------------------------------------------------------
 
     def counts(self) -> dict[str, int]:
@@ -295,6 +564,75 @@ class Store:
         with self.guard("read the schema"):
             applied = migrations.applied(self.db)
         return applied[-1].name if applied else "none"
+
+
+# -- recording (agent/recorder.py): SQL of the flush -------------------------------------
+
+# One sample row as the recorder produces it: (t unix s, distance_m, speed m/s, cadence
+# steps/min, hr bpm); the store adds run_id.
+SampleRow = tuple[float, float, float | None, float | None, int | None]
+
+RECORDED_COLUMNS = (
+    "started_at",
+    "ended_at",
+    "distance_m",
+    "moving_s",
+    "elapsed_s",
+    "source",
+    "status",
+    "device",
+    "avg_hr",
+    "max_hr",
+    "avg_cadence",
+    "trimp",
+    "created_at",
+    *(name for name in RECORDING_RUN_COLUMNS if name != "srpe"),
+)
+_INSERT_RECORDED = (
+    f"insert into runs ({', '.join(RECORDED_COLUMNS)}) "
+    f"values ({', '.join('?' for _ in RECORDED_COLUMNS)})"
+)
+_UPDATE_RECORDED = (
+    f"update runs set {', '.join(f'{name} = ?' for name in RECORDED_COLUMNS)} where id = ?"
+)
+_INSERT_SAMPLE = (
+    "insert into samples (run_id, t, distance_m, speed, cadence, hr) values (?,?,?,?,?,?)"
+)
+
+
+# -- import and export (agent/importer.py, agent/fitfile.py): SQL ------------------------
+
+# Columns an importer may fill besides the ones add_imported_run sets itself.
+IMPORTED_COLUMNS = (
+    "started_at",
+    "distance_m",
+    "moving_s",
+    "elapsed_s",
+    "avg_hr",
+    "max_hr",
+    "avg_cadence",
+    "note",
+    "import_file",
+    "external_id",
+)
+_ALL_IMPORTED = (*IMPORTED_COLUMNS, "ended_at", "source", "status", "created_at")
+_INSERT_IMPORTED = (
+    f"insert into runs ({', '.join(_ALL_IMPORTED)}) "
+    f"values ({', '.join('?' for _ in _ALL_IMPORTED)})"
+)
+_INSERT_IMPORTED_SAMPLE = (
+    "insert into samples (run_id, t, distance_m, speed, cadence, hr) values (?,?,?,?,?,?)"
+)
+# The same run arrives twice when a runner imports both a Garmin and a Strava export, or a
+# watch file of a run the footpod also recorded: the devices' start times differ by seconds
+# (one starts on the button press, the other on first movement) and their distances by the
+# rounding and smoothing of each app, well under 1%; two real runs are never that close.
+DUPLICATE_START_S = 60.0
+DUPLICATE_DISTANCE = 0.01
+_FIND_DUPLICATE = (
+    "select id from runs where started_at between ?1 and ?2 "
+    "and abs(distance_m - ?3) <= max(distance_m, ?3) * ?4 order by id limit 1"
+)
 
 
 def _time_window(
@@ -382,6 +720,82 @@ def _last_pk(value: object) -> int:
     return value
 
 
+# -- sensors (agent/sensors, `stridewatch pair`) -------------------------------------------
+
+_UPSERT_DEVICE = (
+    "insert into devices (address, name, kind, added_at) values (?, ?, ?, ?) "
+    "on conflict(address) do update set name = coalesce(excluded.name, devices.name), "
+    "kind = case when excluded.kind = 'unknown' then devices.kind else excluded.kind end"
+)
+
+
 def dumps(data: Any) -> str:
     """JSON text for ``data`` columns."""
     return json.dumps(data, sort_keys=True, separators=(",", ":"))
+
+
+# -- load and rules (agent/checks.py): alerts and plans SQL ---------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class StoredAlert:
+    """An alert as stored: when it was raised (or last escalated), for which run, delivered."""
+
+    id: int
+    key: str
+    rule: str
+    severity: Severity
+    message: str
+    data: dict[str, Any]
+    raised_at: datetime
+    run_id: int | None
+    delivered_at: datetime | None
+
+
+_ALERT_COLUMNS = ("key", "rule", "severity", "message", "data", "raised_at", "run_id")
+_ALERT_RANK = "select severity, json_extract(data, '$.level') from alerts where key = ?"
+_UPSERT_ALERT = (
+    f"insert into alerts ({', '.join(_ALERT_COLUMNS)}) values ({', '.join('?' * 7)}) "
+    "on conflict(key) do update set rule = excluded.rule, severity = excluded.severity, "
+    "message = excluded.message, data = excluded.data, raised_at = excluded.raised_at, "
+    "run_id = excluded.run_id, delivered_at = null"
+)
+_ACTIVE_PLAN = (
+    "select id, data from plans where created_at <= ? and (ended_at is null or ended_at > ?) "
+    "order by created_at desc, id desc limit 1"
+)
+
+
+def _stored_rank(found: tuple[Any, ...]) -> tuple[int, int]:
+    return severity_rank(found[0]), int(found[1] or 0)
+
+
+def _alert_rank(alert: Alert) -> tuple[int, int]:
+    return severity_rank(alert.severity), int(alert.data.get("level") or 0)
+
+
+def _alert_row(alert: Alert, raised_at: datetime) -> dict[str, Any]:
+    run_id = alert.data.get("run_id")
+    return {
+        "key": alert.key,
+        "rule": alert.rule,
+        "severity": alert.severity,
+        "message": alert.message,
+        "data": dumps(alert.data),
+        "raised_at": utc_iso(raised_at),
+        "run_id": run_id if isinstance(run_id, int) and run_id > 0 else None,
+    }
+
+
+def _stored_alert(row: dict[str, Any]) -> StoredAlert:
+    return StoredAlert(
+        id=row["id"],
+        key=row["key"],
+        rule=row["rule"],
+        severity=row["severity"],
+        message=row["message"],
+        data=json.loads(row["data"]) if row["data"] else {},
+        raised_at=from_utc_iso(row["raised_at"]),
+        run_id=row["run_id"],
+        delivered_at=from_utc_iso(row["delivered_at"]) if row["delivered_at"] else None,
+    )

@@ -1,0 +1,704 @@
+"""Runs from sensor readings: the state machine, distance, cadence, intensity, and the flush.
+
+:class:`Recorder` is synchronous and does no I/O: it takes decoded sensor events
+(:mod:`agent.sensors.base`) stamped with clock seconds, and keeps at most one active run:
+
+    idle ─(speed ≥ start_speed or running flag)─▶ running ⇄ paused ─(idle timeout, stop)─▶ done
+
+Pausing has hysteresis (below ``pause_below``, resume above ``resume_above``) and a debounce of
+:data:`DEBOUNCE_SAMPLES`. What happens while paused (distance walked, heart-rate load) is held
+*pending*: it joins the run when the runner moves again and is dropped if the run ends there,
+so a run ends at its last movement. Heart rate never counts as movement; a heart-rate strap
+with no footpod records an HR-only session (time and load, no distance).
+
+:meth:`Recorder.take_flushes` hands out what changed since the last call as :class:`Flush`
+objects; :class:`FlushSink` writes them to the :class:`~agent.store.Store` (one transaction
+each) and :class:`RecordingWriter` does that on a thread of its own for the asyncio daemon.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import json
+import re
+from collections.abc import Callable, Iterable, Mapping
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, Literal, TypeVar
+
+from agent.config import Settings
+from agent.errors import InputError
+from agent.intensity import ZONES, HeartProfile, edwards_trimp, session_rpe_load
+from agent.models import Source
+from agent.sensors.base import (
+    Connected,
+    DecodeFailed,
+    Disconnected,
+    Measurement,
+    Notification,
+    QueueItem,
+    SensorEvent,
+    decode_notification,
+)
+from agent.sensors.gatt import HeartRateMeasurement, RSCMeasurement
+from agent.store import SampleRow, Store
+from agent.units import utc_iso
+
+T = TypeVar("T")
+State = Literal["idle", "running", "paused"]
+
+# Consecutive samples needed to pause or resume: one slow footpod sample (a stumble, a
+# packet decoded mid-stride) must not pause a run. At ~1 Hz footpods this is ~3 s.
+DEBOUNCE_SAMPLES = 3
+# Gaps between samples longer than this are not bridged by integrating speed, nor counted as
+# moving time: nobody knows what the runner did in a 20 s dropout. A total-distance counter
+# does know, so a counter delta over a longer gap is kept (and its time counts as moving).
+MAX_GAP_S = 5.0
+# A counter step faster than this over its interval is a glitch or a counter from another
+# session, not running: 12 m/s is above the 100 m world-record average (10.4 m/s).
+MAX_SPEED_MPS = 12.0
+# A counter step is compared with at least this interval, so two notifications that arrive
+# in the same instant (BlueZ batching) do not turn a 0.3 m step into an "impossible" speed.
+MIN_COUNTER_DT_S = 1.0
+# Per-foot footpods report half the step rate. Running above 2 m/s (8:20/km) with fewer than
+# 110 steps/min is not human running (runners take 150-200 steps/min), so such a footpod is
+# counting one foot.
+PER_FOOT_SPEED_MPS = 2.0
+PER_FOOT_MAX_CADENCE = 110.0
+# An HR-only session starts after this long at or above this fraction of heart-rate reserve
+# with no footpod around: easy running is above 50 % HRR, sitting at a desk is far below 40 %.
+HR_ONLY_MIN_HRR = 0.4
+HR_ONLY_START_S = 60.0
+# A "run" with less moving time than this was a few strides (to the car, across a room):
+# it is dropped when it ends, and deleted if a flush had already stored it.
+MIN_RUN_S = 30.0
+
+
+class Intensity:
+    """Heart-rate sums of a run: time, beats, maximum, TRIMP, time per zone.
+
+    ``per_bpm`` caches each heart rate's (Banister TRIMP per second, zone): heart rates are
+    whole beats/min, so a run needs a few dozen ``exp`` calls, not one per sample.
+    """
+
+    __slots__ = ("beats", "heart", "hr_s", "max_hr", "per_bpm", "trimp", "zone_s")
+
+    def __init__(self, heart: HeartProfile, per_bpm: dict[int, tuple[float, int]]) -> None:
+        self.heart = heart
+        self.per_bpm = per_bpm
+        self.hr_s = 0.0
+        self.beats = 0.0  # bpm x seconds: avg = beats / hr_s
+        self.max_hr = 0.0
+        self.trimp = 0.0
+        # Index 0 is time below zone 1; 1..5 are Karvonen zones 1..5.
+        self.zone_s = [0.0] * (ZONES + 1)
+
+    def add(self, bpm: int, seconds: float) -> None:
+        if bpm > self.max_hr:
+            self.max_hr = bpm
+        if seconds <= 0:
+            return
+        per = self.per_bpm.get(bpm)
+        if per is None:
+            per = self.per_bpm[bpm] = (self.heart.banister(bpm, 1.0), self.heart.zone(bpm))
+        self.hr_s += seconds
+        self.beats += bpm * seconds
+        self.trimp += per[0] * seconds
+        self.zone_s[per[1]] += seconds
+
+    def add_all(self, pending: list[tuple[int, float]]) -> None:
+        """Take every held ``(bpm, seconds)`` and empty the list."""
+        for bpm, seconds in pending:
+            self.add(bpm, seconds)
+        pending.clear()
+
+
+class Odometer:
+    """Distance from one footpod: total-distance counter deltas, else speed over time."""
+
+    __slots__ = ("factor", "last_speed", "last_t", "last_total")
+
+    def __init__(self, factor: float) -> None:
+        self.factor = factor
+        self.reset()
+
+    def reset(self) -> None:
+        """Forget the counter and the last sample: after a reconnect both start afresh."""
+        self.last_total: float | None = None
+        self.last_t: float | None = None
+        self.last_speed = 0.0
+
+    def step(self, t: float, speed: float, total: float | None) -> tuple[float, float]:
+        """Advance to a sample; return (calibrated metres, seconds of moving time covered)."""
+        dt = 0.0 if self.last_t is None else max(0.0, t - self.last_t)
+        if total is not None:
+            metres = self._counter_delta(total, dt)
+            covered = dt if dt <= MAX_GAP_S or metres > 0 else 0.0
+        else:
+            self.last_total = None
+            covered = dt if dt <= MAX_GAP_S else 0.0
+            metres = (speed + self.last_speed) / 2.0 * covered
+        self.last_t, self.last_speed = t, speed
+        return metres * self.factor, covered
+
+    def _counter_delta(self, total: float, dt: float) -> float:
+        last, self.last_total = self.last_total, total
+        if last is None or total < last:  # first value, or the counter restarted: baseline
+            return 0.0
+        delta = total - last
+        if delta > MAX_SPEED_MPS * max(dt, MIN_COUNTER_DT_S):  # impossible: new baseline
+            return 0.0
+        return delta
+
+
+@dataclass(slots=True)
+class ActiveRun:
+    """The run being recorded: its totals so far and the samples not yet flushed."""
+
+    key: int
+    start_t: float
+    source: Source
+    created_at: str
+    hr: Intensity
+    device: str | None = None
+    hr_only: bool = False
+    calibration: float = 1.0
+    db_id: int | None = None
+    state: State = "running"
+    last_active_t: float = 0.0
+    last_sample_t: float = float("-inf")
+    distance_m: float = 0.0
+    pending_m: float = 0.0
+    moving_s: float = 0.0
+    streak: int = 0
+    tentative_s: float = 0.0
+    cadence_s: float = 0.0
+    steps: float = 0.0
+    max_cadence: float = 0.0
+    max_speed: float = 0.0
+    # Heart-rate samples since the last movement: (bpm, seconds). They join ``intensity``
+    # when the runner moves again and are dropped if the run ends first.
+    pending: list[tuple[int, float]] = field(default_factory=list)
+    samples: list[SampleRow] = field(default_factory=list)
+
+    @property
+    def elapsed_s(self) -> float:
+        return max(0.0, self.last_active_t - self.start_t)
+
+
+@dataclass(frozen=True, slots=True)
+class Flush:
+    """What one flush writes: a run's row, its new samples, and newly detected devices."""
+
+    key: int
+    db_id: int | None
+    row: dict[str, Any]
+    samples: list[SampleRow]
+    closed: bool
+    per_foot: tuple[str, ...] = ()
+    discard: bool = False  # a false start: delete whatever was stored of it
+
+
+class Recorder:
+    """The run state machine. Feed it events with :meth:`handle`; flush with
+    :meth:`take_flushes`. ``epoch`` turns clock seconds into unix seconds (wall time)."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        epoch: float,
+        source: Source = "ble",
+        calibrations: Mapping[str, float] | None = None,
+        per_foot: Iterable[str] = (),
+    ) -> None:
+        rec = settings.recording
+        self.epoch = epoch
+        self.source: Source = source
+        self.heart = HeartProfile(
+            settings.runner.max_hr, settings.runner.resting_hr, settings.runner.sex
+        )
+        self.start_speed, self.pause_below = rec.start_speed, rec.pause_below
+        self.resume_above, self.idle_s = rec.resume_above, rec.idle_timeout_min * 60.0
+        self.calibrations = dict(calibrations or {})
+        self.per_foot = {a.upper() for a in (*settings.sensors.per_foot, *per_foot)}
+        self.active: ActiveRun | None = None
+        self.decode_failures = 0
+        self._keys = itertools.count(1)
+        self._odometers: dict[str, Odometer] = {}
+        self._finished: list[Flush] = []
+        self._new_per_foot: list[str] = []
+        self._footpods: set[str] = set()
+        self._footpod_t = float("-inf")
+        self._hr_t: float | None = None
+        self._hr = 0
+        self._effort_since: float | None = None
+        self._pre: list[tuple[int, float]] = []
+        self._per_bpm: dict[int, tuple[float, int]] = {}
+
+    # -- public ------------------------------------------------------------------------
+
+    @property
+    def state(self) -> State:
+        return "idle" if self.active is None else self.active.state
+
+    def handle(self, event: SensorEvent) -> None:
+        """Take one sensor event (in clock-time order)."""
+        at, run = event.at, self.active
+        if run is not None and at - run.last_active_t >= self.idle_s:
+            self._end(run)
+        if type(event) is Measurement:
+            value = event.value
+            if type(value) is RSCMeasurement:
+                self._on_rsc(event.address, at, value)
+            elif type(value) is HeartRateMeasurement:
+                self._on_hr(at, value)
+        elif isinstance(event, Connected | Disconnected):
+            self._on_connection(event)
+        elif isinstance(event, DecodeFailed):
+            self.decode_failures += 1
+
+    def tick(self, now: float) -> None:
+        """End the active run once it has been idle for ``idle_timeout_min``."""
+        run = self.active
+        if run is not None and now - run.last_active_t >= self.idle_s:
+            self._end(run)
+
+    def stop(self) -> None:
+        """The daemon stops: end the active run at its last movement."""
+        if self.active is not None:
+            self._end(self.active)
+
+    def resume(self, row: Mapping[str, Any], last_sample_t: float | None) -> None:
+        """Take over a run a crash left ``open``; it ends at the next :meth:`tick` unless
+        the runner moves again within the idle limit."""
+        if self.active is not None:
+            self._end(self.active)
+        hr = Intensity(self.heart, self._per_bpm)
+        run = _run_from_stored(row, next(self._keys), self.epoch, hr)
+        if last_sample_t is not None:
+            run.last_sample_t = last_sample_t
+        self.active = run
+
+    def take_flushes(self) -> list[Flush]:
+        """Runs ended since the last call, then the active run's progress (if any)."""
+        flushes, self._finished = self._finished, []
+        if self.active is not None:
+            flushes.append(self._flush(self.active, closed=False))
+        return flushes
+
+    @property
+    def unflushed(self) -> int:
+        """Samples held in memory, waiting for the next flush."""
+        held = sum(len(f.samples) for f in self._finished)
+        return held + (len(self.active.samples) if self.active is not None else 0)
+
+    # -- footpod -----------------------------------------------------------------------
+
+    def _on_rsc(self, address: str, t: float, m: RSCMeasurement) -> None:
+        metres, dt = self._odometer(address).step(t, m.speed_mps, m.total_distance_m)
+        self._footpod_t = t
+        run = self.active
+        if run is None or run.hr_only:
+            if m.speed_mps < self.start_speed and not m.running:
+                return
+            run = self._start_footpod(run, address, t)
+            metres = dt = 0.0
+        elif run.device is None:
+            run.device = address
+        elif run.device != address:
+            return  # a second footpod: the run follows the one it started with
+        cadence = self._cadence(address, m.speed_mps, m.cadence_spm)
+        self._advance(run, t, dt, metres, m.speed_mps, cadence)
+        self._emit(run, t, m.speed_mps, cadence)
+
+    def _advance(
+        self,
+        run: ActiveRun,
+        t: float,
+        dt: float,
+        metres: float,
+        speed: float,
+        cadence: float | None,
+    ) -> None:
+        if run.state == "running":
+            run.distance_m += metres
+            if speed >= self.pause_below:
+                run.moving_s += run.tentative_s + dt
+                run.tentative_s, run.streak = 0.0, 0
+                self._count_moving(run, dt, speed, cadence)
+                self._activity(run, t)
+            else:
+                run.tentative_s += dt
+                run.streak += 1
+                if run.streak >= DEBOUNCE_SAMPLES:
+                    run.state, run.tentative_s, run.streak = "paused", 0.0, 0
+            return
+        run.pending_m += metres
+        if speed < self.resume_above:
+            run.tentative_s, run.streak = 0.0, 0
+            return
+        run.tentative_s += dt
+        run.streak += 1
+        if run.streak >= DEBOUNCE_SAMPLES:
+            run.moving_s += run.tentative_s
+            run.state, run.tentative_s, run.streak = "running", 0.0, 0
+            self._count_moving(run, dt, speed, cadence)
+            self._activity(run, t)
+
+    def _count_moving(self, run: ActiveRun, dt: float, speed: float, cadence: float | None) -> None:
+        if speed <= MAX_SPEED_MPS and speed > run.max_speed:
+            run.max_speed = speed
+        if cadence:
+            run.cadence_s += dt
+            run.steps += cadence * dt
+            if cadence > run.max_cadence:
+                run.max_cadence = cadence
+
+    def _activity(self, run: ActiveRun, t: float) -> None:
+        """The runner moved at ``t``: what was pending belongs to the run."""
+        run.last_active_t = t
+        run.distance_m += run.pending_m
+        run.pending_m = 0.0
+        if run.pending:
+            run.hr.add_all(run.pending)
+
+    def _cadence(self, address: str, speed: float, cadence: float) -> float | None:
+        if cadence <= 0:
+            return None
+        if address in self.per_foot:
+            return cadence * 2.0
+        if speed > PER_FOOT_SPEED_MPS and cadence < PER_FOOT_MAX_CADENCE:
+            self.per_foot.add(address)
+            self._new_per_foot.append(address)
+            return cadence * 2.0
+        return float(cadence)
+
+    def _odometer(self, address: str) -> Odometer:
+        odometer = self._odometers.get(address)
+        if odometer is None:
+            odometer = Odometer(self.calibrations.get(address, 1.0))
+            self._odometers[address] = odometer
+        return odometer
+
+    def _start_footpod(self, run: ActiveRun | None, address: str, t: float) -> ActiveRun:
+        if run is None:
+            run = self._new_run(t)
+        run.hr_only, run.device, run.state = False, address, "running"
+        run.calibration = self._odometer(address).factor
+        run.last_active_t = t
+        return run
+
+    # -- heart rate --------------------------------------------------------------------
+
+    def _on_hr(self, t: float, m: HeartRateMeasurement) -> None:
+        if m.bpm <= 0 or m.sensor_contact is False:
+            self._hr_t = None  # strap off the skin: its numbers are noise
+            return
+        last, self._hr_t, self._hr = self._hr_t, t, m.bpm
+        dt = t - last if last is not None and 0 < t - last <= MAX_GAP_S else 0.0
+        run = self.active
+        if run is None:
+            self._maybe_start_hr_only(t, m.bpm, dt)
+            return
+        run.pending.append((m.bpm, dt))
+        if run.hr_only:
+            if self.heart.fraction(m.bpm) >= HR_ONLY_MIN_HRR:
+                run.moving_s += dt
+                self._activity(run, t)
+            self._emit(run, t, None, None)
+
+    def _maybe_start_hr_only(self, t: float, bpm: int, dt: float) -> None:
+        footpod_near = bool(self._footpods) or t - self._footpod_t <= HR_ONLY_START_S
+        if footpod_near or self.heart.fraction(bpm) < HR_ONLY_MIN_HRR:
+            self._effort_since = None
+            self._pre.clear()
+            return
+        if self._effort_since is None:
+            self._effort_since = t
+        self._pre.append((bpm, dt))
+        if t - self._effort_since >= HR_ONLY_START_S:
+            run = self._new_run(self._effort_since)
+            run.hr_only, run.moving_s = True, t - self._effort_since
+            run.hr.add_all(self._pre)
+            self._effort_since = None
+            run.last_active_t = t
+            self._emit(run, t, None, None)
+
+    # -- runs --------------------------------------------------------------------------
+
+    def _on_connection(self, event: Connected | Disconnected) -> None:
+        if event.kind == "footpod":
+            self._odometer(event.address).reset()
+            if isinstance(event, Connected):
+                self._footpods.add(event.address)
+            else:
+                self._footpods.discard(event.address)
+        else:
+            self._hr_t = None
+
+    def _new_run(self, t: float) -> ActiveRun:
+        now = utc_iso(datetime.now(UTC))
+        hr = Intensity(self.heart, self._per_bpm)
+        run = ActiveRun(next(self._keys), t, self.source, now, hr)
+        run.last_active_t = t
+        self.active = run
+        return run
+
+    def _emit(self, run: ActiveRun, t: float, speed: float | None, cadence: float | None) -> None:
+        wall = self.epoch + t
+        if wall <= run.last_sample_t:
+            return  # never two samples at one instant, nor one older than what is stored
+        run.last_sample_t = wall
+        hr = self._hr if self._hr_t is not None and t - self._hr_t <= MAX_GAP_S else None
+        run.samples.append((wall, run.distance_m, speed, cadence, hr))
+
+    def _end(self, run: ActiveRun) -> None:
+        run.pending_m, run.tentative_s = 0.0, 0.0
+        run.pending.clear()
+        flush = self._flush(run, closed=True)
+        if run.moving_s < MIN_RUN_S:
+            flush = Flush(run.key, run.db_id, flush.row, [], True, flush.per_foot, discard=True)
+        self._finished.append(flush)
+        self.active = None
+
+    def _flush(self, run: ActiveRun, *, closed: bool) -> Flush:
+        samples, run.samples = run.samples, []
+        per_foot, self._new_per_foot = tuple(self._new_per_foot), []
+        row = _row(run, self.epoch, closed, self.heart)
+        return Flush(run.key, run.db_id, row, samples, closed, per_foot)
+
+
+def _row(run: ActiveRun, epoch: float, closed: bool, heart: HeartProfile) -> dict[str, Any]:
+    """The ``runs`` columns of a run (see ``store.RECORDED_COLUMNS``)."""
+    hr = run.hr
+    start = epoch + run.start_t
+    return {
+        "started_at": utc_iso(datetime.fromtimestamp(start, UTC)),
+        "ended_at": utc_iso(datetime.fromtimestamp(start + run.elapsed_s, UTC)),
+        "distance_m": 0.0 if run.hr_only else run.distance_m,
+        "moving_s": run.moving_s,
+        "elapsed_s": run.elapsed_s,
+        "source": run.source,
+        "status": "closed" if closed else "open",
+        "device": run.device,
+        "avg_hr": hr.beats / hr.hr_s if hr.hr_s else None,
+        "max_hr": hr.max_hr or None,
+        "avg_cadence": run.steps / run.cadence_s if run.cadence_s else None,
+        "trimp": hr.trimp if hr.hr_s else None,
+        "created_at": run.created_at,
+        "max_cadence": run.max_cadence or None,
+        "avg_speed": run.distance_m / run.moving_s if run.moving_s and not run.hr_only else None,
+        "max_speed": run.max_speed or None,
+        "edwards_trimp": edwards_trimp(hr.zone_s) if hr.hr_s else None,
+        "zone_s": json.dumps([round(s, 1) for s in hr.zone_s]),
+        "hr_only": int(run.hr_only),
+        "calibration": run.calibration,
+        "hr_s": hr.hr_s,
+        "cadence_s": run.cadence_s,
+        "last_active_t": epoch + run.last_active_t,
+        "flushed_at": utc_iso(datetime.now(UTC)),
+    }
+
+
+def _run_from_stored(row: Mapping[str, Any], key: int, epoch: float, hr: Intensity) -> ActiveRun:
+    """An open run as a crash left it, ready to continue (paused until the runner moves)."""
+    last_active = row["last_active_t"] - epoch
+    run = ActiveRun(
+        key=key,
+        start_t=last_active - (row["elapsed_s"] or 0.0),
+        source=row["source"],
+        created_at=row["created_at"],
+        hr=hr,
+        device=row["device"],
+        hr_only=bool(row["hr_only"]),
+        calibration=row["calibration"] or 1.0,
+        db_id=row["id"],
+        state="paused",
+        last_active_t=last_active,
+        distance_m=row["distance_m"] or 0.0,
+        moving_s=row["moving_s"] or 0.0,
+        cadence_s=row["cadence_s"] or 0.0,
+        steps=(row["avg_cadence"] or 0.0) * (row["cadence_s"] or 0.0),
+        max_cadence=row["max_cadence"] or 0.0,
+        max_speed=row["max_speed"] or 0.0,
+    )
+    _restore_intensity(hr, row)
+    return run
+
+
+def _restore_intensity(acc: Intensity, row: Mapping[str, Any]) -> None:
+    acc.hr_s = row["hr_s"] or 0.0
+    acc.beats = (row["avg_hr"] or 0.0) * acc.hr_s
+    acc.max_hr = row["max_hr"] or 0.0
+    acc.trimp = row["trimp"] or 0.0
+    if row["zone_s"]:
+        acc.zone_s = [float(s) for s in json.loads(row["zone_s"])]
+
+
+# -- commands: rpe, calibrate ------------------------------------------------------------
+
+# Footpods drift a few percent until calibrated; a factor outside this range means a wrong
+# course length or the wrong run, not a footpod error.
+CALIBRATION_RANGE = (0.7, 1.3)
+_ADDRESS = re.compile(r"^[0-9A-F]{2}(:[0-9A-F]{2}){5}$")
+
+
+def set_rpe(store: Store, run_id: int, rpe: int) -> float:
+    """Store a run's RPE; return its session-RPE load (RPE x moving minutes)."""
+    run = store.get_run(run_id)
+    load = session_rpe_load(rpe, run.moving_s) or 0.0
+    store.set_rpe(run_id, rpe, load)
+    return load
+
+
+def calibrate_factor(store: Store, address: str, factor: float) -> float:
+    """Date a calibration factor for a footpod; return it."""
+    address = _address(address)
+    low, high = CALIBRATION_RANGE
+    if not low <= factor <= high:
+        raise InputError(
+            f"--factor {factor:g}: must be between {low} and {high} (footpods are off by a "
+            "few percent; check the value)"
+        )
+    store.add_calibration(address, factor, datetime.now(UTC), f"set to {factor:g}")
+    return factor
+
+
+def calibrate_from_run(store: Store, address: str, actual_m: float, run_id: int) -> float:
+    """The factor that would have made run ``run_id`` measure ``actual_m``; stored, returned."""
+    address = _address(address)
+    row = store.run_row(run_id)
+    if row["device"] != address:
+        raise InputError(
+            f"run {run_id} was not recorded with footpod {address}"
+            + (f" (it was {row['device']})" if row["device"] else "")
+        )
+    recorded = row["distance_m"] or 0.0
+    if recorded <= 0:
+        raise InputError(f"run {run_id} has no distance to calibrate from")
+    factor = (row.get("calibration") or 1.0) * actual_m / recorded
+    low, high = CALIBRATION_RANGE
+    if not low <= factor <= high:
+        raise InputError(
+            f"run {run_id} measured {recorded / 1000:.2f} km, the course {actual_m / 1000:.2f} "
+            f"km: a factor of {factor:.2f} is not a footpod error; check the run and the course"
+        )
+    note = f"run {run_id}: recorded {recorded:.0f} m, course {actual_m:.0f} m"
+    store.add_calibration(address, factor, datetime.now(UTC), note)
+    return factor
+
+
+def _address(text: str) -> str:
+    address = text.strip().upper()
+    if not _ADDRESS.match(address):
+        raise InputError(f"{text!r}: expected a Bluetooth address such as C0:FF:EE:00:00:01")
+    return address
+
+
+class FlushSink:
+    """Writes flushes to a store: one transaction per run, and remembers each run's id."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+        self.ids: dict[int, int] = {}
+
+    def write(self, flushes: Iterable[Flush]) -> list[int]:
+        written = []
+        for flush in flushes:
+            run_id = self.ids.pop(flush.key, flush.db_id) if flush.discard else None
+            if flush.discard:
+                if run_id is not None:
+                    self.store.delete_recording(run_id)
+                continue
+            run_id = self.ids.get(flush.key, flush.db_id)
+            run_id = self.store.save_recording(run_id, flush.row, flush.samples)
+            self.ids[flush.key] = run_id
+            for address in flush.per_foot:
+                self.store.mark_per_foot(address)
+            if flush.closed:
+                self.ids.pop(flush.key, None)
+            written.append(run_id)
+        return written
+
+
+def replay(
+    items: Iterable[QueueItem], recorder: Recorder, sink: FlushSink, *, batch: int = 5000
+) -> None:
+    """Batched mode: decode and record ``items`` as fast as they come, writing every ``batch``
+    samples (one transaction each), then end the run. For history replays and benchmarks."""
+    handle = recorder.handle
+    for item in items:
+        if type(item) is Notification:
+            handle(decode_notification(item))
+        elif isinstance(item, SensorEvent):
+            handle(item)
+        else:
+            continue
+        if recorder.active is not None and len(recorder.active.samples) >= batch:
+            sink.write(recorder.take_flushes())
+    recorder.stop()
+    sink.write(recorder.take_flushes())
+
+
+@dataclass(frozen=True, slots=True)
+class StoredState:
+    """What the recorder needs from the database to start: open runs, calibrations,
+    footpods known to be per-foot."""
+
+    open_runs: list[tuple[dict[str, Any], float | None]]
+    calibrations: dict[str, float]
+    per_foot: set[str]
+
+
+def load_state(store: Store) -> StoredState:
+    runs = []
+    for row in store.open_recordings():
+        samples = store.run_samples(row["id"])
+        runs.append((row, samples[-1][0] if samples else None))
+    return StoredState(runs, store.calibrations(), store.per_foot_devices())
+
+
+class RecordingWriter:
+    """The database side of the daemon: one :class:`Store` on one thread of its own.
+
+    sqlite3 connections belong to the thread that made them, so the store is opened, used
+    and closed on the writer thread; the event loop only awaits futures.
+    """
+
+    def __init__(self, path: Path, busy_timeout_s: float) -> None:
+        self.path = path
+        self.busy_timeout_s = busy_timeout_s
+        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sw-writer")
+        self._sink: FlushSink | None = None
+
+    async def open(self) -> StoredState:
+        return await self._call(self._open)
+
+    async def write(self, flushes: list[Flush]) -> list[int]:
+        if not flushes:
+            return []
+        return await self._call(self._write, flushes)
+
+    async def close(self) -> None:
+        await self._call(self._close)
+        self._executor.shutdown(wait=True)
+
+    def _open(self) -> StoredState:
+        self._sink = FlushSink(Store.open(self.path, busy_timeout_s=self.busy_timeout_s))
+        return load_state(self._sink.store)
+
+    def _write(self, flushes: list[Flush]) -> list[int]:
+        assert self._sink is not None, "open() first"
+        return self._sink.write(flushes)
+
+    def _close(self) -> None:
+        if self._sink is not None:
+            self._sink.store.close()
+            self._sink = None
+
+    async def _call(self, func: Callable[..., T], *args: Any) -> T:
+        return await asyncio.wrap_future(self._executor.submit(func, *args))

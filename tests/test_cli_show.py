@@ -1,0 +1,189 @@
+"""``stridewatch show``, ``rpe``, ``calibrate`` and ``run`` through the real CLI entry point."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import replace
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from agent.config import Settings
+from agent.recorder import FlushSink, Recorder, load_state, replay
+from agent.sensors import sim
+from agent.store import Store
+
+POD = sim.FootpodSpec().address
+EPOCH = 1_795_000_000.0
+
+
+def record(db: Path, scenario: sim.Scenario) -> int:
+    """Record a simulated run into ``db`` the way the daemon does; return its id."""
+    with Store.open(db) as store:
+        state = load_state(store)
+        recorder = Recorder(
+            Settings(), epoch=EPOCH, source="simulated", calibrations=state.calibrations
+        )
+        replay(sim.iter_items(scenario), recorder, FlushSink(store))
+        return store.runs()[-1].id
+
+
+@pytest.fixture
+def run_id(db: Path) -> int:
+    # 30 min easy with a 2-minute stop at 20 min.
+    model = sim.easy_run(duration_s=1800).with_pause(1200, 120)
+    return record(db, sim.Scenario(model, seed=5))
+
+
+def test_show_json_totals_splits_zones(sw: Any, run_id: int) -> None:
+    result = sw("show", str(run_id), "--json")
+    assert result.exit_code == 0, result.stderr
+    data = result.json()
+    totals = data["totals"]
+    assert data["status"] == "closed"
+    assert data["device"] == POD
+    assert 4800 < totals["distance_m"] < 5300
+    splits = data["splits"]
+    assert data["splits_unit"] == "km"
+    assert len(splits) == math.ceil(totals["distance_m"] / 1000)
+    assert [s["distance_m"] for s in splits[:-1]] == [1000.0] * (len(splits) - 1)
+    assert sum(s["distance_m"] for s in splits) == pytest.approx(totals["distance_m"], abs=1)
+    # Split times are moving time: the 2-minute stop is in none of them.
+    assert sum(s["seconds"] for s in splits) == pytest.approx(totals["moving_s"], abs=5)
+    assert all(300 < s["seconds"] / s["distance_m"] * 1000 < 420 for s in splits)
+    assert [z["zone"] for z in data["zones"]] == [1, 2, 3, 4, 5]
+    assert data["zones"][0]["low_bpm"] == 125
+    assert data["load"]["trimp"] > 0
+    assert data["load"]["session_rpe"] is None
+
+
+def test_show_splits_in_miles(sw: Any, run_id: int) -> None:
+    data = sw("show", str(run_id), "--json", env={"STRIDEWATCH_UNITS": "mi"}).json()
+    assert data["splits_unit"] == "mi"
+    assert data["splits"][0]["distance_m"] == pytest.approx(1609.3, abs=0.1)
+    assert len(data["splits"]) == math.ceil(data["totals"]["distance_m"] / 1609.344)
+
+
+def test_show_human(sw: Any, run_id: int) -> None:
+    result = sw("show", str(run_id))
+    assert result.exit_code == 0, result.stderr
+    assert "Splits per km" in result.stdout
+    assert "Heart-rate zones" in result.stdout
+    assert "TRIMP" in result.stdout
+
+
+def test_show_a_logged_run_has_totals_only(sw: Any) -> None:
+    sw("log-run", "--at", "2026-11-20T07:30", "--distance", "6km", "--duration", "36:00")
+    data = sw("show", "1", "--json").json()
+    assert data["totals"]["distance_m"] == 6000
+    assert data["splits"] == []
+    assert data["zones"] == []
+    assert "6.00 km" in sw("show", "1").stdout
+
+
+def test_show_unknown_run(sw: Any) -> None:
+    result = sw("show", "42")
+    assert result.exit_code == 2
+    assert "run 42: no such run" in result.stderr
+
+
+def test_rpe_sets_session_load(sw: Any, run_id: int) -> None:
+    moving = sw("show", str(run_id), "--json").json()["totals"]["moving_s"]
+    result = sw("rpe", str(run_id), "4")
+    assert result.exit_code == 0, result.stderr
+    assert f"session-RPE load {4 * moving / 60:.0f}" in result.stdout
+    data = sw("show", str(run_id), "--json").json()
+    assert data["load"]["rpe"] == 4
+    assert data["load"]["session_rpe"] == pytest.approx(4 * moving / 60, abs=0.1)
+    assert sw("runs", "--json").json()[0]["rpe"] == 4
+
+
+@pytest.mark.parametrize("value", ["11", "100", "four"])
+def test_rpe_out_of_range(sw: Any, run_id: int, value: str) -> None:
+    result = sw("rpe", str(run_id), value)
+    assert result.exit_code == 2
+    assert "from 0 to 10" in result.stderr
+
+
+def test_calibrate_with_a_factor_applies_to_later_runs_only(sw: Any, db: Path) -> None:
+    scenario = sim.Scenario(sim.easy_run(duration_s=900), seed=1)
+    first = record(db, scenario)
+    result = sw("calibrate", POD.lower(), "--factor", "0.98")
+    assert result.exit_code == 0, result.stderr
+    assert "calibration factor 0.9800" in result.stdout
+    second = record(db, replace(scenario, seed=1))
+    old, new = (sw("show", str(i), "--json").json() for i in (first, second))
+    assert old["calibration"] == 1.0
+    assert new["calibration"] == 0.98
+    assert new["totals"]["distance_m"] == pytest.approx(0.98 * old["totals"]["distance_m"], 1e-3)
+
+
+def test_calibrate_from_a_known_course(sw: Any, db: Path) -> None:
+    # A footpod that over-reads by 3 %, run over a course of known length.
+    scenario = sim.Scenario(
+        sim.easy_run(duration_s=900), seed=2, footpod=replace(sim.FootpodSpec(), scale=1.03)
+    )
+    run = record(db, scenario)
+    course = sim.Simulation(scenario).truth.distance_m
+    result = sw("calibrate", POD, "--actual-distance", f"{course:.1f}m", "--run", str(run))
+    assert result.exit_code == 0, result.stderr
+    with Store.open(db) as store:
+        factor = store.calibrations()[POD]
+    assert factor == pytest.approx(1 / 1.03, rel=0.003)
+    assert f"{factor:.4f}" in result.stdout
+    again = record(db, replace(scenario, seed=3))
+    recorded = sw("show", str(again), "--json").json()["totals"]["distance_m"]
+    assert recorded == pytest.approx(
+        sim.Simulation(replace(scenario, seed=3)).truth.distance_m, 3e-3
+    )
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["C0:FF:EE:00:00:01"], "give either --factor"),
+        (["C0:FF:EE:00:00:01", "--factor", "1.01", "--actual-distance", "5km"], "either"),
+        (["C0:FF:EE:00:00:01", "--actual-distance", "5km"], "needs --run"),
+        (["C0:FF:EE:00:00:01", "--factor", "2"], "between 0.7 and 1.3"),
+        (["C0:FF:EE:00:00:01", "--factor", "x"], "expected a number"),
+        (["not-an-address", "--factor", "1.01"], "Bluetooth address"),
+        (["C0:FF:EE:00:00:09", "--actual-distance", "5km", "--run", "1"], "not recorded with"),
+        (["C0:FF:EE:00:00:01", "--actual-distance", "9km", "--run", "1"], "not a footpod error"),
+    ],
+)
+def test_calibrate_refuses(sw: Any, run_id: int, args: list[str], message: str) -> None:
+    result = sw("calibrate", *args)
+    assert result.exit_code == 2
+    assert message in result.stderr
+
+
+@pytest.mark.parametrize("command", ["show", "rpe", "calibrate", "run"])
+def test_help_has_an_example(sw: Any, command: str) -> None:
+    result = sw(command, "--help")
+    assert result.exit_code == 0
+    assert "Example: stridewatch " + command in result.stdout
+
+
+def test_run_refuses_speedup_without_simulation(sw: Any) -> None:
+    result = sw("run", "--speedup", "10")
+    assert result.exit_code == 2
+    assert "--speedup only works with --simulate" in result.stderr
+
+
+def test_run_refuses_an_unknown_scenario(sw: Any) -> None:
+    result = sw("run", "--simulate", "--scenario", "marathon")
+    assert result.exit_code == 2
+    assert "choose one of" in result.stderr
+
+
+def test_run_simulated_in_virtual_time(sw: Any, db: Path) -> None:
+    # An infinite speedup plays the 5-minute run on a virtual clock, in milliseconds.
+    result = sw("run", "--simulate", "--speedup", "inf", "--scenario", "short")
+    assert result.exit_code == 0, result.stderr
+    (run,) = sw("runs", "--json").json()
+    assert run["source"] == "simulated"
+    assert run["started_at"][:10] == datetime.now(UTC).date().isoformat()
+    truth = sim.Simulation(sim.Scenario(sim.easy_run(duration_s=300.0, warm_up_s=60.0)))
+    assert run["distance_km"] * 1000 == pytest.approx(truth.truth.distance_m, rel=0.01)
