@@ -151,10 +151,14 @@ class Daemon:
             await self._write(recorder)
 
     async def _write(self, recorder: Recorder) -> None:
-        for flush, run_id in zip(
-            flushes := recorder.take_flushes(), await self.writer.write(flushes), strict=True
-        ):
-            if flush.closed:
+        flushes = recorder.take_flushes()
+        # Shielded: once taken from the recorder, a flush must reach the database even if
+        # the flushing task is cancelled by a stop; the writer's one thread keeps the order.
+        written = await asyncio.shield(self.writer.write(flushes))
+        for flush, run_id in zip(flushes, written, strict=True):
+            if run_id is None:
+                log.info("a few strides, not a run: discarded")
+            elif flush.closed:
                 km = flush.row["distance_m"] / 1000
                 log.info("run %d closed: %.2f km, %.0f s moving", run_id, km, flush.row["moving_s"])
             elif flush.samples:
@@ -228,4 +232,5 @@ SCENARIOS: dict[str, Callable[[], sim.Scenario]] = {
     ),
     "hr-only": lambda: sim.Scenario(sim.easy_run(duration_s=1800.0), footpod=None),
     "standing": lambda: sim.Scenario(sim.RunModel((sim.pause(900.0),))),
+    "strides": lambda: sim.Scenario(sim.RunModel((sim.steady(15.0, 3.0), sim.pause(900.0)))),
 }

@@ -468,11 +468,11 @@ class Recorder:
     def _flush(self, run: ActiveRun, *, closed: bool) -> Flush:
         samples, run.samples = run.samples, []
         per_foot, self._new_per_foot = tuple(self._new_per_foot), []
-        row = _row(run, self.epoch, closed, self.heart)
+        row = _row(run, self.epoch, closed)
         return Flush(run.key, run.db_id, row, samples, closed, per_foot)
 
 
-def _row(run: ActiveRun, epoch: float, closed: bool, heart: HeartProfile) -> dict[str, Any]:
+def _row(run: ActiveRun, epoch: float, closed: bool) -> dict[str, Any]:
     """The ``runs`` columns of a run (see ``store.RECORDED_COLUMNS``)."""
     hr = run.hr
     start = epoch + run.start_t
@@ -606,23 +606,25 @@ class FlushSink:
         self.store = store
         self.ids: dict[int, int] = {}
 
-    def write(self, flushes: Iterable[Flush]) -> list[int]:
-        written = []
-        for flush in flushes:
-            run_id = self.ids.pop(flush.key, flush.db_id) if flush.discard else None
-            if flush.discard:
-                if run_id is not None:
-                    self.store.delete_recording(run_id)
-                continue
-            run_id = self.ids.get(flush.key, flush.db_id)
-            run_id = self.store.save_recording(run_id, flush.row, flush.samples)
+    def write(self, flushes: Iterable[Flush]) -> list[int | None]:
+        """Write each flush; return each one's run id (None for a discarded false start)."""
+        return [self._write(flush) for flush in flushes]
+
+    def _write(self, flush: Flush) -> int | None:
+        for address in flush.per_foot:
+            self.store.mark_per_foot(address)
+        if flush.discard:
+            run_id = self.ids.pop(flush.key, flush.db_id)
+            if run_id is not None:
+                self.store.delete_recording(run_id)
+            return None
+        run_id = self.ids.get(flush.key, flush.db_id)
+        run_id = self.store.save_recording(run_id, flush.row, flush.samples)
+        if flush.closed:
+            self.ids.pop(flush.key, None)
+        else:
             self.ids[flush.key] = run_id
-            for address in flush.per_foot:
-                self.store.mark_per_foot(address)
-            if flush.closed:
-                self.ids.pop(flush.key, None)
-            written.append(run_id)
-        return written
+        return run_id
 
 
 def replay(
@@ -678,7 +680,7 @@ class RecordingWriter:
     async def open(self) -> StoredState:
         return await self._call(self._open)
 
-    async def write(self, flushes: list[Flush]) -> list[int]:
+    async def write(self, flushes: list[Flush]) -> list[int | None]:
         if not flushes:
             return []
         return await self._call(self._write, flushes)
@@ -691,7 +693,7 @@ class RecordingWriter:
         self._sink = FlushSink(Store.open(self.path, busy_timeout_s=self.busy_timeout_s))
         return load_state(self._sink.store)
 
-    def _write(self, flushes: list[Flush]) -> list[int]:
+    def _write(self, flushes: list[Flush]) -> list[int | None]:
         assert self._sink is not None, "open() first"
         return self._sink.write(flushes)
 

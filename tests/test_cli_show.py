@@ -187,3 +187,16 @@ def test_run_simulated_in_virtual_time(sw: Any, db: Path) -> None:
     assert run["started_at"][:10] == datetime.now(UTC).date().isoformat()
     truth = sim.Simulation(sim.Scenario(sim.easy_run(duration_s=300.0, warm_up_s=60.0)))
     assert run["distance_km"] * 1000 == pytest.approx(truth.truth.distance_m, rel=0.01)
+
+
+def test_run_simulated_false_start_is_not_stored(sw: Any) -> None:
+    result = sw("run", "--simulate", "--speedup", "inf", "--scenario", "strides")
+    assert result.exit_code == 0, result.stderr
+    assert sw("runs", "--json").json() == []
+
+
+def test_run_without_sensors_says_what_to_do(sw: Any) -> None:
+    result = sw("run")
+    assert result.exit_code == 2
+    assert "no sensors to record from" in result.stderr
+    assert "--simulate" in result.stderr

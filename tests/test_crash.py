@@ -156,7 +156,7 @@ def test_sigkill_mid_run_then_restart(start: object, db: Path) -> None:
 
     # Restarted at once, with the runner still out: the same run goes on, and ends (closed)
     # when the simulated run does.
-    second: Daemon = start("short", 60.0, seed=2)  # type: ignore[operator]
+    second: Daemon = start("short", 120.0, seed=2)  # type: ignore[operator]
     assert second.proc.wait(30) == 0, second.stderr()
     assert "was left open" in second.stderr()
     (after,) = runs(db)
@@ -169,7 +169,7 @@ def test_sigkill_mid_run_then_restart(start: object, db: Path) -> None:
 
 
 def test_sigkill_then_restart_without_the_runner_closes_the_run(start: object, db: Path) -> None:
-    first: Daemon = start("easy", SPEEDUP)  # type: ignore[operator]
+    first: Daemon = start("easy", 30.0)  # type: ignore[operator]
     while count_samples(db) < 60:
         time.sleep(0.01)
     first.proc.kill()
@@ -177,7 +177,7 @@ def test_sigkill_then_restart_without_the_runner_closes_the_run(start: object, d
     (stored,) = runs(db)
     # The sensors are back but nobody runs: after the idle limit (10 simulated minutes) the
     # run is closed with what was stored.
-    second: Daemon = start("standing", 120.0)  # type: ignore[operator]
+    second: Daemon = start("standing", 300.0)  # type: ignore[operator]
     assert second.proc.wait(30) == 0, second.stderr()
     log = second.stderr()
     assert log.index(f"run {stored['id']} closed") < log.index("the sensor stream ended")
