@@ -24,7 +24,8 @@ if TYPE_CHECKING:
 LoadKind = Literal["distance", "trimp", "srpe"]
 
 # The baseline week is the larger of the last complete week and the mean of the last four
-# complete weeks, so one recovery week does not shrink the next week's budget (DESIGN.md).
+# complete weeks, and one recovery week carries the baseline before it forward, so it does
+# not shrink the next week's budget (DESIGN.md).
 BASELINE_WEEKS = 4
 # The single-run spike compares with the longest run of the past 30 days (Frandsen et al.,
 # BJSM 2025, defined the spike against exactly this window).
@@ -117,6 +118,21 @@ def weekly_km(runs: Iterable[Run], settings: Settings) -> dict[date, float]:
 
 def baseline_km(weeks: dict[date, float], start: date) -> float | None:
     """The baseline for the week starting ``start``: max(last week, mean of the last four).
+
+    One recovery week (a last week lower than the week before it) keeps the baseline the
+    week before had, so a planned down week does not shrink the next week's budget
+    (DESIGN.md). Two low weeks in a row do lower it: after a layoff, the cap comes down too.
+    """
+    own = _plain_baseline(weeks, start)
+    last = weeks.get(start - timedelta(weeks=1), 0.0)
+    if own is not None and last < weeks.get(start - timedelta(weeks=2), 0.0):
+        carried = _plain_baseline(weeks, start - timedelta(weeks=1))
+        return max(own, carried or 0.0)
+    return own
+
+
+def _plain_baseline(weeks: dict[date, float], start: date) -> float | None:
+    """max(last complete week, mean of the last four complete weeks).
 
     Only weeks since the first run count towards the mean (a runner with two weeks of
     history is not diluted by weeks before they began). None without a run in the last four

@@ -73,7 +73,7 @@ def test_day_start_is_local_midnight_on_both_sides_of_dst() -> None:
         ({date(2026, 11, 2): 10.0}, 10.0),
         # the last week is larger than the mean
         ({date(2026, 10, 12): 10.0, date(2026, 10, 19): 10.0, date(2026, 11, 2): 14.0}, 14.0),
-        # a recovery week: the mean of the last four (18.5) wins over it (14)
+        # one recovery week (14 after 20s) keeps the baseline the week before had (20)
         (
             {
                 date(2026, 10, 12): 20.0,
@@ -81,10 +81,21 @@ def test_day_start_is_local_midnight_on_both_sides_of_dst() -> None:
                 date(2026, 10, 26): 20.0,
                 date(2026, 11, 2): 14.0,
             },
-            18.5,
+            20.0,
+        ),
+        # two low weeks in a row do lower it: the mean of the last four (16) wins over 12
+        (
+            {
+                date(2026, 10, 12): 20.0,
+                date(2026, 10, 19): 20.0,
+                date(2026, 10, 26): 12.0,
+                date(2026, 11, 2): 12.0,
+            },
+            16.0,
         ),
         # weeks before the first run do not dilute the mean
-        ({date(2026, 10, 26): 20.0, date(2026, 11, 2): 10.0}, 15.0),
+        ({date(2026, 10, 26): 20.0, date(2026, 11, 2): 20.0}, 20.0),
+        ({date(2026, 10, 19): 10.0, date(2026, 10, 26): 20.0, date(2026, 11, 2): 24.0}, 24.0),
         # a rest week inside the history counts as 0
         ({date(2026, 10, 19): 20.0, date(2026, 11, 2): 4.0}, 8.0),
         # five or more weeks ago only: no recent baseline
