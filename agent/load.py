@@ -149,15 +149,30 @@ def _plain_baseline(weeks: dict[date, float], start: date) -> float | None:
     return max(counted[0], sum(counted) / len(counted))
 
 
+def credited_weeks(weeks: dict[date, float], growth: float) -> dict[date, float]:
+    """Each week's distance counted only up to its own cap, for the baselines after it.
+
+    A week that jumped over its cap is not a new normal: without this, a 15 -> 30 mile
+    jump would become the baseline and raise the following week's cap to 33 miles.
+    """
+    credited: dict[date, float] = {}
+    for start in sorted(weeks):
+        base = baseline_km(credited, start)
+        limit = base * (1 + growth) if base is not None else None
+        credited[start] = weeks[start] if limit is None else min(weeks[start], limit)
+    return credited
+
+
 def week_load(history: History, settings: Settings, at: datetime) -> WeekLoad:
     """The calendar week holding ``at``, seen at ``at``."""
     weeks = weekly_km(history.upto(at).runs, settings)
     start = week_of(at, settings)
+    earlier = {week: km for week, km in weeks.items() if week < start}
     return WeekLoad(
         start=start,
         distance_km=weeks.get(start, 0.0),
         last_week_km=weeks.get(start - timedelta(weeks=1), 0.0),
-        baseline_km=baseline_km(weeks, start),
+        baseline_km=baseline_km(credited_weeks(earlier, settings.progression.weekly_warn), start),
     )
 
 

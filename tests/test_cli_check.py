@@ -93,6 +93,16 @@ def test_doubling_the_weekly_distance_is_danger(sw: Any) -> None:
     assert state["week"]["remaining_km"] == 0.0
 
 
+def test_a_jump_week_does_not_raise_the_next_weeks_cap(sw: Any) -> None:
+    """After 4 x 15 mi and a 30 mi jump, the jump counts only up to its cap (16.5 mi) in the
+    next week's baseline: the cap does not ratchet up to 33 mi."""
+    base(sw, ("5mi", "5mi", "5mi"))
+    log_week(sw, WEEK5, ("10mi", "10mi", "10mi"))
+    week = check(sw, "2026-11-09T08:00")["week"]
+    assert week["baseline_km"] == pytest.approx(16.5 * MILE_KM, abs=0.01)
+    assert week["cap_km"] == pytest.approx(16.5 * 1.1 * MILE_KM, abs=0.01)
+
+
 def test_an_8_percent_week_raises_no_progression_alert(sw: Any) -> None:
     base(sw, ("5mi", "5mi", "5mi"))
     log_week(sw, WEEK5, ("5.4mi", "5.4mi", "5.4mi"))
