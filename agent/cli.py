@@ -549,7 +549,8 @@ def _parse_float(text: str) -> float:
     default="easy",
     show_default=True,
     help="With --simulate: which simulated run (for tests and demos): easy (30 min), "
-    "short (5 min), long (90 min), intervals, pauses, hr-only (no footpod), standing.",
+    "short (5 min), long (90 min), intervals, pauses, hr-only (no footpod), standing, "
+    "strides (a false start).",
 )
 @click.option("--seed", type=int, default=0, show_default=True, help="With --simulate: seed.")
 @click.option("-v", "--verbose", is_flag=True, help="Debug logging.")
@@ -925,6 +926,76 @@ def service_status() -> None:
 
     for step in service.status():
         click.echo(("yes   " if step.ok else "no    ") + step.text)
+
+
+# -- reports: history, report (agent/report.py) --
+
+
+def weeks_option(func: F) -> F:
+    return click.option(
+        "--weeks",
+        "weeks_text",
+        metavar="N",
+        help="How many weeks up to --at, 1-104 (default 12).",
+    )(func)
+
+
+def _overview(app: App, weeks_text: str | None, at_text: str | None) -> Any:
+    from agent import report
+
+    settings = app.settings
+    weeks = report.DEFAULT_WEEKS
+    if weeks_text is not None:
+        weeks = _parse_int(weeks_text, "--weeks", 1, report.MAX_WEEKS)
+    path = app.db_path or settings.db_path()
+    return report.load_overview(path, settings, _instant(app, at_text), weeks)
+
+
+@cli.command("history", epilog="Example: stridewatch history --weeks 16")
+@weeks_option
+@at_option
+@json_option
+@db_option
+@config_option
+@pass_app
+def history_cmd(app: App, weeks_text: str | None, at_text: str | None, as_json: bool) -> None:
+    """Weekly distance as a bar chart with each week's cap marked, the weeks over it
+    highlighted, and the pain reported each day. Stores nothing."""
+    from agent import report
+
+    view = _overview(app, weeks_text, at_text)
+    if as_json:
+        _echo_json(report.overview_json(view))
+    else:
+        from agent import history_view
+
+        history_view.print_history(view, app.settings)
+
+
+@cli.command("report", epilog="Example: stridewatch report --weeks 16 -o report.html")
+@weeks_option
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(path_type=Path, dir_okay=False),
+    metavar="FILE",
+    help="Where to write (default: stridewatch-report-DATE.html in the current folder).",
+)
+@at_option
+@db_option
+@config_option
+@pass_app
+def report_cmd(app: App, weeks_text: str | None, output: Path | None, at_text: str | None) -> None:
+    """One self-contained HTML file for a physiotherapist: weekly distance against the caps,
+    longest runs against the 30-day rule, load ratio as context, pain, alerts with their
+    reasons, the return-to-run plan, and each threshold's source. Works offline, prints on
+    A4. Stores nothing."""
+    from agent import report
+
+    view = _overview(app, weeks_text, at_text)
+    path = output or Path(report.default_file_name(view, app.settings))
+    written = report.write_report(view, app.settings, path)
+    click.echo(f"wrote {written} ({len(view.weeks)} weeks)")
 
 
 # -- demo -------------------------------------------------------------------------------

@@ -1,0 +1,492 @@
+"""The load overview behind ``stridewatch history`` and ``stridewatch report``.
+
+:func:`overview` is pure: from a :class:`History` and an instant it builds, week by week, the
+distance against that week's cap, the longest run against its 30-day rule, the pain reports,
+the acute:chronic ratio as context, the alerts the rules raise and the return-to-run plan's
+adherence. The current week comes from the same :func:`agent.checks.assess` as
+``check --json``, so the numbers agree. :func:`render_html` turns it into one self-contained
+HTML file (jinja2 with autoescape; charts from :mod:`agent.charts`). jinja2 and matplotlib are
+imported only there, so the other commands never load them.
+"""
+
+from __future__ import annotations
+
+import calendar
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
+from datetime import date, datetime, timedelta
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from agent import __version__, units
+from agent.checks import Assessment, assess, load_history
+from agent.errors import InputError, StridewatchError
+from agent.load import History, acwr, day_start, longest_run_km, week_of
+from agent.models import Alert, PainReport, Run
+from agent.rules import evaluate, rank
+from agent.rules.budget import budget
+from agent.rules.plan import PlanStatus, PlanWeek, progress
+from agent.rules.progression import WEEKLY
+
+if TYPE_CHECKING:
+    from agent.config import Settings
+    from agent.store import Store
+
+DEFAULT_WEEKS = 12
+MAX_WEEKS = 104
+# Before the first week shown, the rules need four baseline weeks, the week before those
+# (the cap of the earliest week) and 30 days for the longest-run rule: ten weeks covers all.
+CONTEXT_BEFORE = timedelta(weeks=10)
+ONE_WEEK = timedelta(weeks=1)
+NO_RUNS_YET = (
+    "No runs yet: log one with `stridewatch log-run --distance 6km --duration 36:00` "
+    "or import your history with `stridewatch import ~/Downloads/activities/`."
+)
+
+
+@dataclass(frozen=True, slots=True)
+class WeekRow:
+    """One calendar week, seen at its end (the current week: at the overview's instant)."""
+
+    start: date
+    runs: tuple[Run, ...]
+    distance_km: float
+    baseline_km: float | None
+    cap_km: float | None
+    held: bool
+    longest: Run | None
+    longest_before_km: float | None
+    limit_km: float | None
+    pain_by_day: tuple[int | None, ...]
+    current: bool
+
+    @property
+    def end(self) -> date:
+        return self.start + timedelta(days=6)
+
+    @property
+    def over_cap(self) -> bool:
+        return self.cap_km is not None and self.distance_km > self.cap_km
+
+    @property
+    def remaining_km(self) -> float | None:
+        return None if self.cap_km is None else max(0.0, self.cap_km - self.distance_km)
+
+    @property
+    def change(self) -> float | None:
+        return None if not self.baseline_km else self.distance_km / self.baseline_km - 1
+
+    @property
+    def longest_over(self) -> bool:
+        longest, limit = self.longest, self.limit_km
+        return longest is not None and limit is not None and longest.distance_km > limit
+
+    @property
+    def pain_max(self) -> int | None:
+        scores = [score for score in self.pain_by_day if score is not None]
+        return max(scores) if scores else None
+
+
+@dataclass(frozen=True, slots=True)
+class PeriodAlert:
+    """An alert the rules raised during the period: the week it belongs to, and whether it is
+    still active at the overview's instant."""
+
+    week: date
+    alert: Alert
+    active: bool
+
+
+@dataclass(frozen=True, slots=True)
+class PlanRow:
+    """One calendar week of the return-to-run plan: the target, what was run, and the
+    plan's decision at the end of the week."""
+
+    start: date
+    target: PlanWeek
+    runs: tuple[Run, ...]
+    within: bool
+    outcome: PlanStatus
+
+
+@dataclass(frozen=True, slots=True)
+class Overview:
+    at: datetime
+    weeks: tuple[WeekRow, ...]
+    assessment: Assessment
+    pain: tuple[PainReport, ...]
+    acwr_days: tuple[tuple[date, float], ...]
+    alerts: tuple[PeriodAlert, ...]
+    plan: tuple[PlanRow, ...]
+    older_runs: bool
+
+    @property
+    def runs(self) -> tuple[Run, ...]:
+        return tuple(run for week in self.weeks for run in week.runs)
+
+    @property
+    def current(self) -> WeekRow | None:
+        return self.weeks[-1] if self.weeks else None
+
+    @property
+    def has_caps(self) -> bool:
+        return any(week.cap_km is not None for week in self.weeks)
+
+    @property
+    def empty_message(self) -> str | None:
+        """What to say instead of charts when there are no runs to draw."""
+        if self.runs:
+            return None
+        if self.older_runs:
+            return f"No runs in the weeks shown, up to {self.at:%Y-%m-%d}: try more --weeks."
+        return NO_RUNS_YET
+
+
+# -- loading -------------------------------------------------------------------------------
+
+
+def check_weeks(weeks: int) -> int:
+    if not 1 <= weeks <= MAX_WEEKS:
+        raise InputError(f"--weeks {weeks}: must be from 1 to {MAX_WEEKS}")
+    return weeks
+
+
+def load_overview(path: Path, settings: Settings, at: datetime, weeks: int) -> Overview:
+    """The overview of the database at ``path``, opened read-only (a missing file is an
+    empty history and is not created): a report stores nothing."""
+    from agent.store import Store
+
+    if not path.expanduser().exists():
+        return overview(History(), settings, at, weeks)
+    with Store.open_read_only(path, busy_timeout_s=settings.database.busy_timeout_s) as store:
+        return overview_from_store(store, settings, at, weeks)
+
+
+def overview_from_store(store: Store, settings: Settings, at: datetime, weeks: int) -> Overview:
+    """The history ``check`` reads at ``at``, widened when more weeks are shown."""
+    history = load_history(store, settings, at)
+    since = day_start(first_week(settings, at, weeks), settings.zone) - CONTEXT_BEFORE
+    if not history.runs or history.runs[0].started_at > since:
+        wide = replace(
+            history,
+            runs=tuple(store.runs(since=since, until=at)),
+            pain=tuple(store.pain_reports(since=since, until=at)),
+        )
+    else:
+        wide = history
+    older = not wide.runs and bool(store.runs(until=at))
+    assessment = assess(history, settings, at)
+    return overview(wide, settings, at, weeks, assessment=assessment, older_runs=older)
+
+
+def first_week(settings: Settings, at: datetime, weeks: int) -> date:
+    return week_of(at, settings) - (check_weeks(weeks) - 1) * ONE_WEEK
+
+
+# -- the overview (pure) -------------------------------------------------------------------
+
+
+def overview(
+    history: History,
+    settings: Settings,
+    at: datetime,
+    weeks: int,
+    *,
+    assessment: Assessment | None = None,
+    older_runs: bool = False,
+) -> Overview:
+    """Everything ``history`` and ``report`` show for the ``weeks`` weeks up to ``at``.
+
+    The first week shown is the later of ``weeks`` back and the week of the first run, so a
+    new runner is not shown a row of empty weeks. ``assessment`` (the one ``check`` makes)
+    is computed here when not given; ``older_runs`` says the store has runs before the
+    weeks shown (for the message shown instead of empty charts).
+    """
+    history = history.upto(at)
+    assessment = assessment or assess(history, settings, at)
+    starts = _week_starts(history, settings, at, weeks)
+    rows = tuple(_week_row(history, settings, at, start, assessment) for start in starts)
+    shown_from = day_start(starts[0], settings.zone) if starts else at
+    return Overview(
+        at=at,
+        weeks=rows,
+        assessment=assessment,
+        pain=tuple(report for report in history.pain if report.at >= shown_from),
+        acwr_days=_acwr_days(history, settings, at, starts),
+        alerts=_period_alerts(history, settings, at, rows, assessment),
+        plan=_plan_rows(history, settings, at),
+        older_runs=older_runs,
+    )
+
+
+def _week_starts(history: History, settings: Settings, at: datetime, weeks: int) -> list[date]:
+    last = week_of(at, settings)
+    first = first_week(settings, at, weeks)
+    if history.runs:
+        first = max(first, min(week_of(history.runs[0].started_at, settings), last))
+    elif history.pain:
+        first = max(first, min(week_of(history.pain[0].at, settings), last))
+    else:
+        return []
+    return [first + n * ONE_WEEK for n in range((last - first).days // 7 + 1)]
+
+
+def week_end(start: date, settings: Settings, at: datetime) -> datetime:
+    """The last instant of the week starting ``start``, or ``at`` if that comes first."""
+    return min(at, day_start(start + ONE_WEEK, settings.zone) - timedelta(microseconds=1))
+
+
+def _week_row(
+    history: History, settings: Settings, at: datetime, start: date, assessment: Assessment
+) -> WeekRow:
+    end = week_end(start, settings, at)
+    current = end == at
+    week = assessment.budget if current else budget(history, settings, end)
+    begin = day_start(start, settings.zone)
+    runs = tuple(run for run in history.runs if begin <= run.started_at <= end)
+    longest = max(runs, key=lambda run: run.distance_km, default=None)
+    before = longest_run_km(history.runs, longest.started_at, include_at=False) if longest else None
+    return WeekRow(
+        start=start,
+        runs=runs,
+        distance_km=week.distance_km,
+        baseline_km=week.baseline_km,
+        cap_km=week.cap_km,
+        held=week.held,
+        longest=longest,
+        longest_before_km=before,
+        limit_km=None if before is None else before * settings.progression.spike_warn,
+        pain_by_day=_pain_by_day(history.pain, settings, start),
+        current=current,
+    )
+
+
+def _pain_by_day(
+    pain: Sequence[PainReport], settings: Settings, start: date
+) -> tuple[int | None, ...]:
+    """The highest pain score of each of the week's seven local days (None: no report)."""
+    days: list[int | None] = [None] * 7
+    for report in pain:
+        offset = (report.at.astimezone(settings.zone).date() - start).days
+        if 0 <= offset < 7:
+            days[offset] = max(days[offset] or 0, report.score)
+    return tuple(days)
+
+
+def _acwr_days(
+    history: History, settings: Settings, at: datetime, starts: Sequence[date]
+) -> tuple[tuple[date, float], ...]:
+    """The acute:chronic ratio at the end of each day shown (once it is defined)."""
+    if not starts:
+        return ()
+    last = at.astimezone(settings.zone).date()
+    days = [starts[0] + timedelta(days=n) for n in range((last - starts[0]).days + 1)]
+    found = []
+    for day in days:
+        end = min(at, day_start(day + timedelta(days=1), settings.zone) - timedelta(microseconds=1))
+        value = acwr(history, settings, end)
+        if value is not None:
+            found.append((day, value))
+    return tuple(found)
+
+
+def _period_alerts(
+    history: History,
+    settings: Settings,
+    at: datetime,
+    rows: Sequence[WeekRow],
+    assessment: Assessment,
+) -> tuple[PeriodAlert, ...]:
+    """The rules evaluated at the end of each week shown: every condition once, at its
+    worst, with the week it was first raised in. They need no stored ``check`` to exist.
+    A past week's forecast ("only 2 km of the cap left") is left out: it advises on the
+    rest of a week that is over."""
+    found: dict[str, PeriodAlert] = {}
+    for row in rows:
+        if row.current:
+            alerts = list(assessment.alerts)
+        else:
+            alerts = evaluate(history, settings, week_end(row.start, settings, at))
+            alerts = [alert for alert in alerts if not _forecast(alert)]
+        for alert in alerts:
+            kept = found.get(alert.key)
+            if kept is None or rank(alert) > rank(kept.alert):
+                week = kept.week if kept else row.start
+                found[alert.key] = PeriodAlert(week, alert, active=False)
+    active = {alert.key for alert in assessment.alerts}
+    ordered = sorted(found.values(), key=lambda item: (item.week, -rank(item.alert)[0]))
+    return tuple(replace(item, active=item.alert.key in active) for item in ordered)
+
+
+def _forecast(alert: Alert) -> bool:
+    """The weekly rule's caution before the jump (it has level 0; going over has 1-3)."""
+    return alert.rule == WEEKLY and alert.data.get("level") == 0
+
+
+def _plan_rows(history: History, settings: Settings, at: datetime) -> tuple[PlanRow, ...]:
+    """Each calendar week of the active plan so far: target, runs, and what the plan did."""
+    plan = history.plan
+    if plan is None:
+        return ()
+    rows = []
+    week = plan.start_week
+    while day_start(week, settings.zone) <= at:
+        end = week_end(week, settings, at)
+        target = progress(plan, history, settings, end).target
+        after = min(at, day_start(week + ONE_WEEK, settings.zone))
+        runs = tuple(
+            run for run in history.runs if day_start(week, settings.zone) <= run.started_at <= end
+        )
+        within = all(run.distance_km <= target.high_km + 1e-9 for run in runs)
+        rows.append(PlanRow(week, target, runs, within, progress(plan, history, settings, after)))
+        week += ONE_WEEK
+    return tuple(rows)
+
+
+# -- JSON (``history --json``) -------------------------------------------------------------
+
+
+def _km(value: float | None) -> float | None:
+    return None if value is None else round(value, 3)
+
+
+def week_json(row: WeekRow) -> dict[str, Any]:
+    """One week of ``history --json`` (km whatever the display unit)."""
+    return {
+        "start": row.start.isoformat(),
+        "end": row.end.isoformat(),
+        "current": row.current,
+        "runs": len(row.runs),
+        "distance_km": round(row.distance_km, 3),
+        "baseline_km": _km(row.baseline_km),
+        "cap_km": _km(row.cap_km),
+        "remaining_km": _km(row.remaining_km),
+        "change_pct": None if row.change is None else round(100 * row.change, 1),
+        "over_cap": row.over_cap,
+        "held": row.held,
+        "longest_run_km": _km(row.longest.distance_km if row.longest else None),
+        "longest_limit_km": _km(row.limit_km),
+        "longest_over_limit": row.longest_over,
+        "pain_max": row.pain_max,
+        "pain_by_day": list(row.pain_by_day),
+    }
+
+
+def overview_json(view: Overview) -> dict[str, Any]:
+    return {
+        "at": units.utc_iso(view.at),
+        "weeks": [week_json(row) for row in view.weeks],
+        "message": view.empty_message,
+    }
+
+
+# -- HTML ----------------------------------------------------------------------------------
+
+# The rule table of DESIGN.md: what each threshold is and where it comes from. The values
+# shown are the runner's effective settings, so a changed default is visible to the reader.
+SOURCES = (
+    (
+        "Weekly progression",
+        "Physiotherapy guidance (+10-15 % a week); Nielsen et al., JOSPT 2014 (weekly "
+        "increases over 30 % and distance-related injuries).",
+    ),
+    (
+        "Single-run spike",
+        "Frandsen et al., BJSM 2025 (5,205 runners: hazard ratio 1.64 for a run 10-30 % "
+        "longer than the 30-day longest, 2.28 for over 100 %).",
+    ),
+    (
+        "Acute:chronic load (context)",
+        "Williams et al., BJSM 2017; Gabbett, BJSM 2016. Criticised by Impellizzeri et al. "
+        "2020, so never the only reason to alert.",
+    ),
+    ("Monotony", "Foster 1998."),
+    (
+        "Pain during a run",
+        "Physiotherapy guidance (3-4/10); the Silbernagel pain-monitoring model allows up to 5.",
+    ),
+    ("Pain after a run", "Physiotherapy guidance; Silbernagel et al. 2007."),
+    (
+        "Graded return",
+        "Physiotherapy guidance: restart at 2-3 miles at conversational effort (RPE 3-4), "
+        "+10-15 % a week while the pain rules hold.",
+    ),
+)
+
+
+def thresholds(settings: Settings) -> list[tuple[str, str, str]]:
+    """(rule, threshold in force, source) for the report's sources table."""
+    p, pain = settings.progression, settings.pain
+    values = (
+        f"cap at +{p.weekly_warn:.0%} on the baseline week; escalated above "
+        f"+{p.weekly_alert:.0%}; danger above +{p.weekly_danger:.0%}",
+        f"{p.spike_warn:g}x the longest run of the past 30 days; escalated at "
+        f"{p.spike_escalate:g}x; danger above {p.spike_danger:g}x",
+        f"EWMA 7 / 28 days; caution above {p.acwr_caution:g}",
+        f"caution above {p.monotony_caution:g}",
+        f"caution above {pain.during_caution}/10; stop and reduce above {pain.during_stop}/10",
+        f"back to the pre-run baseline within {pain.return_window_h:g} h; next morning "
+        "not above it",
+        "the plan holds after a pain caution and steps back a week after a pain warning",
+    )
+    return [(name, value, source) for (name, source), value in zip(SOURCES, values, strict=True)]
+
+
+def render_html(view: Overview, settings: Settings) -> str:
+    """The report as one self-contained HTML (XHTML-compatible) document."""
+    import jinja2
+
+    from agent import charts
+
+    env = jinja2.Environment(
+        loader=jinja2.PackageLoader("agent", "templates"),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.filters.update(_filters(settings))
+    context = {
+        "view": view,
+        "settings": settings,
+        "charts": charts.report_charts(view, settings),
+        "thresholds": thresholds(settings),
+        "version": __version__,
+        "unit": settings.units,
+        "week_day": calendar.day_name[settings.first_weekday],
+        "zone": settings.timezone if settings.timezone != "local" else str(settings.zone),
+    }
+    return env.get_template("report.html.j2").render(context)
+
+
+def _filters(settings: Settings) -> dict[str, Callable[[Any], str]]:
+    def dist(km: float | None) -> str:
+        return "-" if km is None else units.format_distance(km * 1000, settings.units)
+
+    def local(moment: datetime) -> str:
+        return moment.astimezone(settings.zone).strftime("%a %d %b %Y %H:%M")
+
+    def pct(change: float | None) -> str:
+        return "-" if change is None else f"{100 * change:+.0f}%"
+
+    def ratio(value: float | None) -> str:
+        return "not yet (needs 28 days)" if value is None else f"{value:.2f}"
+
+    return {"dist": dist, "local": local, "pct": pct, "ratio": ratio}
+
+
+def write_report(view: Overview, settings: Settings, path: Path) -> Path:
+    """Render and write the report to ``path``; a folder that does not exist is an error."""
+    text = render_html(view, settings)
+    target = path.expanduser()
+    if not target.parent.is_dir():
+        raise InputError(f"-o {path}: folder {target.parent} does not exist")
+    try:
+        target.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise StridewatchError(f"-o {path}: cannot write the report ({exc.strerror})") from exc
+    return target
+
+
+def default_file_name(view: Overview, settings: Settings) -> str:
+    return f"stridewatch-report-{view.at.astimezone(settings.zone):%Y-%m-%d}.html"

@@ -1,0 +1,143 @@
+"""Regenerate the README's report screenshot and terminal capture from a demo history.
+
+    .venv/bin/python docs/make_assets.py
+
+Builds twelve weeks of a runner's history in a temporary database through the real
+``stridewatch`` command (steady weeks, a recovery week, a jump with knee pain, then a graded
+return), renders ``stridewatch report``, screenshots it with headless Chromium (Debian:
+``apt-get install chromium``) into ``docs/report.png``, and saves ``stridewatch history`` as
+rendered by rich at 100 columns into ``docs/history.txt``. Not part of the test suite.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+from datetime import date, timedelta
+from pathlib import Path
+
+DOCS = Path(__file__).resolve().parent
+AT = "2026-11-19T20:00"
+FIRST_MONDAY = date(2026, 8, 31)
+# Each week's runs: (day offset from Monday, km). Long runs grow within the 30-day rule
+# until week 9, the jump (+39 % on its baseline, a 17 km long run after 10.5 km); a return
+# plan follows from week 10.
+WEEKS: tuple[tuple[tuple[int, float], ...], ...] = (
+    ((1, 8.0), (3, 6.0), (6, 7.0)),
+    ((1, 6.0), (3, 6.0), (6, 8.5)),
+    ((1, 6.0), (3, 6.0), (6, 9.0)),
+    ((1, 6.0), (3, 7.0), (6, 9.5)),
+    ((1, 5.0), (3, 5.0), (6, 6.0)),
+    ((1, 6.0), (3, 6.0), (6, 9.5)),
+    ((1, 6.0), (3, 7.0), (6, 10.0)),
+    ((1, 6.0), (3, 8.0), (6, 10.5)),
+    ((1, 7.0), (3, 10.0), (6, 17.0)),
+    ((2, 4.0), (5, 4.5)),
+    ((1, 4.5), (3, 5.0), (6, 5.0)),
+    ((1, 5.0), (3, 5.5)),
+)
+# (score, when, day offset from the first Monday, time, where)
+PAIN = (
+    (5, "during", 62, "08:20", "knee"),
+    (4, "after", 62, "14:00", "knee"),
+    (3, "morning", 63, "07:30", "knee"),
+    (2, "morning", 65, "07:30", "knee"),
+    (1, "after", 65, "19:00", "knee"),
+    (2, "during", 71, "07:30", "knee"),
+    (0, "morning", 77, "07:30", None),
+)
+
+
+def stridewatch(env: dict[str, str], *args: str) -> str:
+    command = [sys.executable, "-m", "agent", "--db", env["SW_DB"], *args]
+    return subprocess.run(command, env=env, check=True, capture_output=True, text=True).stdout
+
+
+def build_history(env: dict[str, str]) -> None:
+    for n, runs in enumerate(WEEKS):
+        monday = FIRST_MONDAY + timedelta(weeks=n)
+        for day, km in runs:
+            when = f"{monday + timedelta(days=day)}T07:00"
+            minutes = f"{round(km * 5.8)}m"
+            stridewatch(
+                env, "log-run", "--at", when, "--distance", f"{km}km", "--duration", minutes
+            )
+    for score, when, day, clock, where in PAIN:
+        at = f"{FIRST_MONDAY + timedelta(days=day)}T{clock}"
+        extra = ("--where", where) if where else ()
+        stridewatch(env, "pain", str(score), "--when", when, "--at", at, *extra)
+    plan_start = f"{FIRST_MONDAY + timedelta(weeks=9)}T08:00"
+    stridewatch(env, "plan", "return", "--usual", "8-10km", "--start", "4-5km", "--at", plan_start)
+
+
+def screenshot(html: Path, png: Path) -> None:
+    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
+    if chromium is None:
+        sys.exit("needs Chromium: apt-get install -y chromium")
+    with tempfile.TemporaryDirectory() as profile:
+        subprocess.run(
+            [
+                chromium,
+                "--headless",
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-quic",
+                "--no-first-run",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                "--hide-scrollbars",
+                f"--user-data-dir={profile}",
+                f"--screenshot={png}",
+                "--window-size=1200,2400",
+                html.as_uri(),
+            ],
+            check=True,
+            capture_output=True,
+        )
+
+
+def capture_history(env: dict[str, str], text: Path) -> None:
+    """``stridewatch history`` as rich renders it at 100 columns, as plain text."""
+    os.environ.update(env)
+    from rich.console import Console
+
+    from agent import history_view, report
+    from agent.config import load_settings
+    from agent.units import parse_datetime
+
+    settings = load_settings(None)
+    at = parse_datetime(AT, settings.zone)
+    view = report.load_overview(Path(env["SW_DB"]), settings, at, report.DEFAULT_WEEKS)
+    console = Console(record=True, width=100, file=io.StringIO())
+    history_view.print_history(view, settings, console)
+    body = "\n".join(line.rstrip() for line in console.export_text().splitlines())
+    text.write_text(f"$ stridewatch history --at {AT}\n{body}\n", encoding="utf-8")
+
+
+def main() -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        home = Path(tmp)
+        env = {
+            **os.environ,
+            "HOME": str(home),
+            "XDG_CONFIG_HOME": str(home / ".config"),
+            "XDG_DATA_HOME": str(home / ".local" / "share"),
+            "STRIDEWATCH_TIMEZONE": "UTC",
+            "SW_DB": str(home / "demo.db"),
+        }
+        build_history(env)
+        html = home / "report.html"
+        stridewatch(env, "report", "--at", AT, "-o", str(html))
+        shutil.copy(html, DOCS / "report.html")
+        screenshot(html, DOCS / "report.png")
+        capture_history(env, DOCS / "history.txt")
+    print(f"wrote {DOCS / 'report.png'}, {DOCS / 'report.html'} and {DOCS / 'history.txt'}")
+
+
+if __name__ == "__main__":
+    main()
