@@ -222,6 +222,51 @@ def parse_rsc_measurement(data: ByteLike) -> RSCMeasurement:
     return RSCMeasurement(fields[1] / SPEED_UNITS_PER_MPS, fields[2], stride, distance, running)
 
 
+# -- hot-loop forms for batched replay (agent/recorder.py ``replay``) ----------------------
+
+# What every footpod we know sends: stride and total distance present (flags & 0x03 == 3).
+_RSC_FULL = _RSC_LAYOUTS[3]
+RSCEssentials = tuple[float, int, float | None, bool]
+HREssentials = tuple[int, bool | None]
+
+
+def rsc_essentials(data: ByteLike) -> RSCEssentials | None:
+    """``(speed_mps, cadence_spm, total_distance_m, running)`` exactly as
+    :func:`parse_rsc_measurement` decodes them, or None where it would raise; builds no
+    objects and raises nothing, for loops over millions of notifications. Stride is skipped."""
+    n = len(data)
+    if n >= 10 and data[0] & 0x03 == 0x03:
+        flags, speed, cadence, _, total = _RSC_FULL.unpack_from(data)
+        return speed / SPEED_UNITS_PER_MPS, cadence, total / DISTANCE_UNITS_PER_M, flags & 4 > 0
+    if not n:
+        return None
+    flags = data[0]
+    layout = _RSC_LAYOUTS[flags & (RSC_FLAG_STRIDE | RSC_FLAG_DISTANCE)]
+    if n < layout.size:
+        return None
+    fields = layout.unpack_from(data)
+    total = fields[-1] / DISTANCE_UNITS_PER_M if flags & RSC_FLAG_DISTANCE else None
+    return fields[1] / SPEED_UNITS_PER_MPS, fields[2], total, flags & RSC_FLAG_RUNNING > 0
+
+
+def hr_essentials(data: ByteLike) -> HREssentials | None:
+    """``(bpm, sensor_contact)`` exactly as :func:`parse_heart_rate` decodes them, or None
+    where it would raise (the same length and RR-parity checks); RR intervals are skipped."""
+    n = len(data)
+    if not n:
+        return None
+    flags = data[0]
+    offset = 3 if flags & HR_FLAG_U16 else 2
+    if flags & HR_FLAG_ENERGY:
+        offset += 2
+    if n < offset or (flags & HR_FLAG_RR and (n - offset) % 2):
+        return None
+    bpm = data[1] | data[2] << 8 if flags & HR_FLAG_U16 else data[1]
+    if flags & HR_FLAG_CONTACT_SUPPORTED:
+        return bpm, flags & HR_FLAG_CONTACT_DETECTED > 0
+    return bpm, None
+
+
 def encode_rsc_measurement(m: RSCMeasurement) -> bytes:
     """Encode ``m``; the inverse of :func:`parse_rsc_measurement` for representable values."""
     flags = RSC_FLAG_RUNNING if m.running else 0
