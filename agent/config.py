@@ -83,7 +83,8 @@ class RecordingSettings(_Section):
     start_speed: Annotated[float, _between(0.1, 5)] = 1.0
     pause_below: Annotated[float, _between(0, 5)] = 0.5
     resume_above: Annotated[float, _between(0, 5)] = 0.9
-    idle_timeout_min: Annotated[float, _between(1, 240)] = 10.0
+    # Down to 3 s so tests (and a runner who wants it) can close runs quickly.
+    idle_timeout_min: Annotated[float, _between(0.05, 240)] = 10.0
     flush_interval_s: Annotated[float, _between(0.1, 300)] = 5.0
 
 
@@ -117,6 +118,7 @@ class NotificationSettings(_Section):
     enabled: bool = True
     quiet_start: time = time(22, 0)
     quiet_end: time = time(7, 0)
+    retry_interval_s: Annotated[float, _between(1, 86400)] = 900.0
 
 
 class DatabaseSettings(_Section):

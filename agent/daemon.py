@@ -2,17 +2,27 @@
 
 One process, one event loop, a few long-lived tasks, each kept in :attr:`Daemon.tasks`:
 
-- ``record``: the driver's queue -> :func:`~agent.sensors.base.decoded_events` ->
-  :meth:`Recorder.handle`. When the driver's stream ends (a finished simulation), the daemon
-  stops.
-- ``flush``: every ``recording.flush_interval_s`` (clock time), end an idle run and hand
-  :meth:`Recorder.take_flushes` to the :class:`~agent.recorder.RecordingWriter`, whose own
-  thread owns the SQLite connection: the loop never blocks on the database.
+- ``sensors``: starts the driver (BLE, or the simulator with ``--simulate``) and feeds its
+  queue through :func:`~agent.sensors.base.decoded_events` to :meth:`Recorder.handle`. A
+  driver that cannot start (no Bluetooth adapter, bluetoothd down) or that fails is logged
+  and restarted after a capped exponential back-off; it never takes the daemon down. The
+  BLE driver itself keeps each sensor connected (its own per-sensor back-off). When a
+  simulation's stream ends, the daemon stops.
+- ``flush``: while a run is active, every ``recording.flush_interval_s`` (clock time), end
+  an idle run and hand :meth:`Recorder.take_flushes` to the
+  :class:`~agent.recorder.RecordingWriter`, whose own thread owns the SQLite connection; then
+  compare the run's distance with its :class:`~agent.live.LiveWatch` (thresholds computed
+  once, from the history, when the run starts) and queue any live alert.
+- ``announce``: stores each live alert and shows it at once (:mod:`agent.delivery`).
+- ``watchdog``: ``WATCHDOG=1`` to systemd at half its watchdog interval, from the event loop,
+  so a hung loop stops pinging and systemd restarts the service.
+- the timetable (:mod:`agent.schedule`): nightly summary, pain check-ins, delivery retries;
+  apscheduler in real time, the same jobs on the clock's wall time in a simulation.
 
-SIGTERM and SIGINT set :attr:`Daemon.stopping`; shutdown then ends the active run, writes the
-last flush, closes the database and stops the driver, well within systemd's stop timeout.
-Later features (scheduler, notifications, live alerts) add tasks in :meth:`Daemon.main`'s
-task group and read the recorder's state; the recording path stays as it is.
+``READY=1`` goes to systemd once the database is open and the driver's first start was
+tried; SIGTERM and SIGINT set :attr:`Daemon.stopping`, and shutdown (``STOPPING=1``) ends
+the active run, writes the last flush, closes the database and stops the driver, well
+within systemd's stop timeout.
 """
 
 from __future__ import annotations
@@ -23,25 +33,43 @@ import logging
 import math
 import signal
 import sys
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable, Coroutine, Iterator
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
+from agent.checks import load_history
 from agent.clock import Clock, MonotonicClock, VirtualClock
 from agent.config import Settings
-from agent.errors import InputError
-from agent.models import Source
-from agent.recorder import Recorder, RecordingWriter, StoredState
+from agent.delivery import DaemonJobs, DesktopSender, Dispatcher, Listener, RunRecorded, Sender
+from agent.errors import InputError, StridewatchError
+from agent.live import LiveWatch
+from agent.models import Alert, Source
+from agent.notify import Notifier, probe_server
+from agent.recorder import Flush, Recorder, RecordingWriter, StoredState
+from agent.rules.budget import Budget, budget
+from agent.schedule import AFTER_RUN_GRACE_S, RealTimetable, SimulatedTimetable, Timetable
 from agent.sensors import sim
 from agent.sensors.base import SensorDriver, decoded_events
+from agent.service import sd_notify, watchdog_interval_s
+from agent.store import Store
+from agent.units import from_utc_iso
 
+T = TypeVar("T")
 log = logging.getLogger("stridewatch.daemon")
 
 # systemd's default stop timeout is 90 s and our unit sets 10 s; the shutdown (last flush,
 # close) is bounded well below that so SIGKILL never interrupts it.
 SHUTDOWN_TIMEOUT_S = 4.0
+# Of which stopping the driver (disconnecting sensors) may take this long; the run is
+# written before it.
+DRIVER_STOP_TIMEOUT_S = 2.0
+# Restarting a driver that failed: 2 s, 4 s, ... capped at a minute, like the BLE driver's
+# reconnect rounds (sensors/ble.py): an adapter plugged in later is found within a minute,
+# and a missing one costs one log line a minute.
+RESTART_BASE_S = 2.0
+RESTART_CAP_S = 60.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,6 +89,15 @@ def run(settings: Settings, db_path: Path, options: RunOptions) -> None:
     configure_logging(options.verbose)
     if options.speedup != 1.0 and not options.simulate:
         raise InputError("--speedup only works with --simulate (real sensors run in real time)")
+    if options.simulate and options.scenario not in SCENARIOS:
+        raise InputError(
+            f"--scenario {options.scenario!r}: choose one of {', '.join(sorted(SCENARIOS))}"
+        )
+    if not options.simulate and not (options.devices or settings.sensors.allow):
+        raise InputError(
+            "no sensors to record from: pair one (stridewatch pair ADDRESS), "
+            "pass --device ADDRESS, or try --simulate"
+        )
     asyncio.run(Daemon(settings, db_path, options).main())
 
 
@@ -68,7 +105,7 @@ def make_clock(speedup: float) -> Clock:
     """Real time (sped up for simulations), or with ``--speedup inf`` a virtual clock that
     jumps from one event to the next; both with wall time starting now."""
     if math.isinf(speedup):
-        return VirtualClock(wall_start=datetime.now(UTC))
+        return SettledClock(wall_start=datetime.now(UTC))
     return MonotonicClock(speedup)
 
 
@@ -80,46 +117,86 @@ def configure_logging(verbose: bool) -> None:
         format="%(levelname)s %(name)s: %(message)s",
         force=True,
     )
+    for noisy in ("apscheduler", "bleak", "asyncio"):
+        logging.getLogger(noisy).setLevel(logging.DEBUG if verbose else logging.WARNING)
+
+
+def restart_delay(failures: int) -> float:
+    """Seconds before restarting a driver after ``failures`` failures in a row."""
+    if failures <= 0:
+        return 0.0
+    return min(RESTART_CAP_S, RESTART_BASE_S * 2.0 ** min(failures - 1, 30))
+
+
+def live_budget(store: Store, settings: Settings, started_at: datetime) -> Budget:
+    """The budgets just before a run started: the history is read once per run, and the
+    run itself (already stored while open) is left out."""
+    before = started_at - timedelta(microseconds=1)
+    return budget(load_history(store, settings, before), settings, before)
 
 
 class Daemon:
-    """Wires a sensor driver, the recorder and the database writer; see the module doc."""
+    """Wires the sensor driver, recorder, writer, live alerts and timetable; see the module
+    doc. ``clock``, ``driver``, ``sender``, ``listener`` and ``writer`` replace the defaults
+    (the demo plays a training block on a virtual clock and prints what is shown)."""
 
-    def __init__(self, settings: Settings, db_path: Path, options: RunOptions) -> None:
+    timetable: Timetable
+
+    def __init__(
+        self,
+        settings: Settings,
+        db_path: Path,
+        options: RunOptions,
+        *,
+        clock: Clock | None = None,
+        driver: Callable[[], SensorDriver] | None = None,
+        sender: Sender | None = None,
+        listener: Listener | None = None,
+        writer: RecordingWriter | None = None,
+    ) -> None:
         self.settings = settings
         self.options = options
-        self.clock = make_clock(options.speedup)
-        self.writer = RecordingWriter(db_path, settings.database.busy_timeout_s)
+        self.clock = clock if clock is not None else make_clock(options.speedup)
+        self.writer = writer or _writer(db_path, settings, self.clock)
+        sender = sender or DesktopSender(Notifier(enabled=settings.notifications.enabled))
+        self.dispatcher = Dispatcher(settings, self.writer, sender, self.clock, listener)
+        self.listener = listener
         self.stopping = asyncio.Event()
         self.tasks: list[asyncio.Task[None]] = []
         self.recorder: Recorder | None = None
+        self.driver: SensorDriver | None = None
+        self._make_driver = driver or self._driver
+        self._ready = False
+        self._closing = False
+        self._moving = asyncio.Event()
+        self._watches: dict[int, LiveWatch] = {}
+        self._alerts: asyncio.Queue[tuple[Alert, int, float, datetime]] = asyncio.Queue()
+        self._probe: asyncio.Task[None] | None = None
 
     async def main(self) -> None:
+        self.timetable = self._timetable()  # in the loop: apscheduler binds to it
         stored = await self.writer.open()
         try:
             self.recorder = self._recorder(stored)
-            driver = self._driver()
-            await driver.start()
-            if self.options.simulate:
-                log.info(
-                    "simulation started: scenario %s, seed %d, speedup %g",
-                    self.options.scenario,
-                    self.options.seed,
-                    self.options.speedup,
-                )
+            await self._reschedule_checkins()
             try:
-                await self._supervise(self.recorder, driver)
+                await self._supervise(self.recorder)
             finally:
-                await asyncio.wait_for(self._shutdown(self.recorder, driver), SHUTDOWN_TIMEOUT_S)
+                await asyncio.wait_for(self._shutdown(self.recorder), SHUTDOWN_TIMEOUT_S)
         finally:
             await self.writer.close()
 
-    async def _supervise(self, recorder: Recorder, driver: SensorDriver) -> None:
+    async def _supervise(self, recorder: Recorder) -> None:
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(sig, self._on_signal, sig)
-        self._spawn("record", self._record(recorder, driver))
+        self._spawn("sensors", self._sensors(recorder))
         self._spawn("flush", self._flush_every(recorder))
+        self._spawn("announce", self._announce())
+        interval = watchdog_interval_s()
+        if interval is not None:
+            self._spawn("watchdog", self._watchdog(interval))
+        self.timetable.start()
         waiter = asyncio.create_task(self.stopping.wait(), name="stopping")
         await asyncio.wait([waiter, *self.tasks], return_when=asyncio.FIRST_COMPLETED)
         waiter.cancel()
@@ -138,19 +215,83 @@ class Daemon:
         log.info("%s: finishing the run and stopping", sig.name)
         self.stopping.set()
 
-    async def _record(self, recorder: Recorder, driver: SensorDriver) -> None:
-        async for event in decoded_events(driver.queue):
-            recorder.handle(event)
+    def _announce_ready(self) -> None:
+        if not self._ready:
+            self._ready = True
+            sd_notify("READY=1")
+            log.info("ready: recording to %s", self.writer.path)
+
+    # -- sensors -------------------------------------------------------------------------
+
+    async def _sensors(self, recorder: Recorder) -> None:
+        """Start the driver and record from it; restart it with back-off when it fails."""
+        failures = 0
+        while True:
+            driver = self._make_driver()
+            if await self._start(driver, failures):
+                failures = 0
+                self.driver = driver
+                if await self._record(recorder, driver):
+                    return  # a simulation played out
+            failures += 1
+            await self._stop_driver(driver)
+            await self.clock.sleep(restart_delay(failures))
+
+    async def _start(self, driver: SensorDriver, failures: int) -> bool:
+        try:
+            await driver.start()
+        except Exception as exc:  # any driver failure: log it, retry, never go down
+            text = str(exc) if isinstance(exc, StridewatchError) else repr(exc)
+            log.warning("sensors: %s; retrying in %g s", text, restart_delay(failures + 1))
+            self._announce_ready()
+            return False
+        if self.options.simulate:
+            log.info(
+                "simulation started: scenario %s, seed %d, speedup %g",
+                self.options.scenario,
+                self.options.seed,
+                self.options.speedup,
+            )
+        else:
+            allow = self.options.devices or self.settings.sensors.allow
+            log.info("sensors: watching for %s", ", ".join(allow))
+        self._announce_ready()
+        return True
+
+    async def _record(self, recorder: Recorder, driver: SensorDriver) -> bool:
+        """Record until the stream ends (True); False if recording failed."""
+        try:
+            async for event in decoded_events(driver.queue):
+                recorder.handle(event)
+                if recorder.active is not None:
+                    self._moving.set()
+        except Exception:
+            log.exception("recording from the sensors failed; restarting the driver")
+            return False
         log.info("the sensor stream ended")
+        return self.options.simulate
+
+    async def _stop_driver(self, driver: SensorDriver) -> None:
+        try:
+            await driver.stop()
+        except Exception as exc:
+            log.warning("while stopping the sensors: %r", exc)
+        if self.driver is driver:
+            self.driver = None
+
+    # -- flushes and live alerts -----------------------------------------------------------
 
     async def _flush_every(self, recorder: Recorder) -> None:
         interval = self.settings.recording.flush_interval_s
         while True:
+            if recorder.active is None:
+                self._moving.clear()
+                await self._moving.wait()
             await self.clock.sleep(interval)
             recorder.tick(self.clock.now())
-            await self._write(recorder)
+            await self._write(recorder, live=True)
 
-    async def _write(self, recorder: Recorder) -> None:
+    async def _write(self, recorder: Recorder, *, live: bool = False) -> None:
         flushes = recorder.take_flushes()
         # Shielded: once taken from the recorder, a flush must reach the database even if
         # the flushing task is cancelled by a stop; the writer's one thread keeps the order.
@@ -158,18 +299,93 @@ class Daemon:
         for flush, run_id in zip(flushes, written, strict=True):
             if run_id is None:
                 log.info("a few strides, not a run: discarded")
+                self._watches.pop(flush.key, None)
             elif flush.closed:
-                km = flush.row["distance_m"] / 1000
-                log.info("run %d closed: %.2f km, %.0f s moving", run_id, km, flush.row["moving_s"])
-            elif flush.samples:
+                self._watches.pop(flush.key, None)
+                self._closed(flush, run_id)
+            else:
                 log.debug("run %d: %d samples flushed", run_id, len(flush.samples))
+                if live:
+                    await self._check_live(flush, run_id)
 
-    async def _shutdown(self, recorder: Recorder, driver: SensorDriver) -> None:
+    def _closed(self, flush: Flush, run_id: int) -> None:
+        row = flush.row
+        log.info(
+            "run %d closed: %.2f km, %.0f s moving",
+            run_id,
+            row["distance_m"] / 1000,
+            row["moving_s"],
+        )
+        if self.listener is not None:
+            started, ended = from_utc_iso(row["started_at"]), from_utc_iso(row["ended_at"])
+            self.listener(RunRecorded(run_id, started, ended, row["distance_m"], row["moving_s"]))
+        if not self._closing:
+            when = self.timetable.after_run(run_id, from_utc_iso(row["ended_at"]))
+            log.debug("run %d: pain check-in at %s", run_id, when.isoformat())
+
+    async def _check_live(self, flush: Flush, run_id: int) -> None:
+        watch = self._watches.get(flush.key)
+        if watch is None:
+            started = from_utc_iso(flush.row["started_at"])
+            week = await self.writer.call(lambda s: live_budget(s, self.settings, started))
+            watch = self._watches[flush.key] = LiveWatch(week, self.settings, run_id)
+            log.debug("run %d: live thresholds %s", run_id, [t.at_km for t in watch.pending])
+        distance_m, at = flush.row["distance_m"], self.clock.wall()
+        for alert in watch.check(distance_m):
+            self._alerts.put_nowait((alert, run_id, distance_m, at))
+
+    async def _announce(self) -> None:
+        self._probe = asyncio.create_task(self._probe_notifications(), name="probe")
+        while True:
+            alert, run_id, distance_m, at = await self._alerts.get()
+            try:
+                await self.dispatcher.live(alert, run_id=run_id, distance_m=distance_m, at=at)
+            except StridewatchError as exc:
+                log.error("live alert %s: %s", alert.key, exc)
+
+    async def _probe_notifications(self) -> None:
+        if not self.settings.notifications.enabled:
+            log.info("notifications: off (notifications.enabled = false)")
+            return
+        probe = await probe_server()
+        if probe.reachable:
+            log.info("notifications: %s", probe.detail)
+        else:
+            log.warning("notifications: %s; alerts are kept and retried", probe.detail)
+
+    async def _watchdog(self, interval: float) -> None:
+        while True:  # real time: systemd's watchdog knows nothing of simulated clocks
+            sd_notify("WATCHDOG=1")
+            await asyncio.sleep(interval)
+
+    async def _reschedule_checkins(self) -> None:
+        """After a restart: the after-run check-ins of recent runs not yet made."""
+        hours = self.settings.schedule.after_run_checkin_h
+        since = self.clock.wall() - timedelta(hours=hours, seconds=AFTER_RUN_GRACE_S)
+        runs = await self.writer.call(lambda s: s.runs_awaiting_checkin(since=since))
+        for run_id, ended_at in runs:
+            self.timetable.after_run(run_id, ended_at)
+
+    async def _shutdown(self, recorder: Recorder) -> None:
+        self._closing = True
+        sd_notify("STOPPING=1")
+        await self.timetable.stop()
         recorder.stop()
         await self._write(recorder)
-        await driver.stop()
+        if self.driver is not None:
+            try:
+                await asyncio.wait_for(self._stop_driver(self.driver), DRIVER_STOP_TIMEOUT_S)
+            except TimeoutError:  # e.g. bluetoothd went away: the run is safe, just go
+                log.warning("the sensors did not stop within %g s; leaving", DRIVER_STOP_TIMEOUT_S)
 
     # -- parts -------------------------------------------------------------------------
+
+    def _timetable(self) -> Timetable:
+        jobs = DaemonJobs(self.settings, self.dispatcher)
+        clock = self.clock
+        if isinstance(clock, MonotonicClock) and clock.speedup == 1.0:
+            return RealTimetable(self.settings, jobs)
+        return SimulatedTimetable(self.settings, jobs, clock)
 
     def _recorder(self, stored: StoredState) -> Recorder:
         source: Source = "simulated" if self.options.simulate else "ble"
@@ -204,21 +420,91 @@ class Daemon:
         from agent.sensors.ble import BleDriver
 
         allow = self.options.devices or self.settings.sensors.allow
-        if not allow:
-            raise InputError(
-                "no sensors to record from: pair one (stridewatch pair ADDRESS), "
-                "pass --device ADDRESS, or try --simulate"
-            )
         return BleDriver(allow, clock=self.clock.now)
 
 
+def _writer(db_path: Path, settings: Settings, clock: Clock) -> RecordingWriter:
+    timeout = settings.database.busy_timeout_s
+    if isinstance(clock, SettledClock):
+        return SettledWriter(db_path, timeout, clock)
+    return RecordingWriter(db_path, timeout)
+
+
+# -- virtual time ----------------------------------------------------------------------------
+
+# Loop iterations a SettledClock waits after database work before it jumps: enough for the
+# task that waited to run on to its next sleep (a flush, then a live check, then a queue).
+SETTLE_STEPS = 8
+
+
+class SettledClock(VirtualClock):
+    """A virtual clock that jumps only when the daemon has nothing else to do.
+
+    :class:`VirtualClock` jumps to the next sleeper on every loop iteration, even while a
+    task waits for the database thread, and the daemon's database work would then happen
+    at a later simulated time than it belongs to. This clock holds still while work marked
+    with :meth:`working` is in flight, and for :data:`SETTLE_STEPS` loop iterations after
+    it, so what follows the work (the next sleep of the task that waited) is registered
+    before time moves on. It overrides the base class's stepping hook for that.
+    """
+
+    def __init__(self, *, wall_start: datetime) -> None:
+        super().__init__(wall_start=wall_start)
+        self.busy = 0
+        self.settle = 0
+        self.parked = False
+
+    @contextlib.contextmanager
+    def working(self) -> Iterator[None]:
+        self.busy += 1
+        try:
+            yield
+        finally:
+            self.busy -= 1
+            self.settle = SETTLE_STEPS
+            if self.busy == 0 and self.parked:
+                self.parked = False
+                asyncio.get_running_loop().call_soon(self._auto_step)
+
+    def _auto_step(self) -> None:
+        if self.busy:
+            self.parked = True  # working() steps again when the work is done
+            return
+        if self.settle > 0:
+            self.settle -= 1
+            asyncio.get_running_loop().call_soon(self._auto_step)
+            return
+        super()._auto_step()
+
+
+class SettledWriter(RecordingWriter):
+    """The daemon's database writer, marking its thread work on a :class:`SettledClock`."""
+
+    def __init__(self, path: Path, busy_timeout_s: float, clock: SettledClock) -> None:
+        super().__init__(path, busy_timeout_s)
+        self.clock = clock
+
+    async def open(self) -> StoredState:
+        with self.clock.working():
+            return await super().open()
+
+    async def write(self, flushes: list[Flush]) -> list[int | None]:
+        with self.clock.working():
+            return await super().write(flushes)
+
+    async def call(self, func: Callable[[Store], T]) -> T:
+        with self.clock.working():
+            return await super().call(func)
+
+    async def close(self) -> None:
+        with self.clock.working():
+            await super().close()
+
+
 def _simulated_driver(options: RunOptions, clock: Clock) -> SensorDriver:
-    factory = SCENARIOS.get(options.scenario)
-    if factory is None:
-        raise InputError(
-            f"--scenario {options.scenario!r}: choose one of {', '.join(sorted(SCENARIOS))}"
-        )
-    return sim.SimulatedDriver(replace(factory(), seed=options.seed), clock=clock)
+    return sim.SimulatedDriver(
+        replace(SCENARIOS[options.scenario](), seed=options.seed), clock=clock
+    )
 
 
 # Simulated runs for ``run --simulate --scenario NAME`` (demos and the crash tests).

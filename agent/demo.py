@@ -1,67 +1,344 @@
-"""``stridewatch demo``: stridewatch at work on simulated data.
+"""``stridewatch demo``: a training block played through the real daemon, in seconds.
 
-For now it seeds a short, sensible training history (simulated runs, as a footpod would
-have recorded them) into a fresh database and shows what is stored. The daemon issue grows
-it into a training block played through the real daemon with live alerts.
+A :class:`~agent.clock.VirtualClock` starts three weeks before this week; a
+:class:`TrainingBlock` driver plays one simulated footpod-and-strap run per training day
+through the real :class:`~agent.daemon.Daemon` (recorder, live alerts, timetable, store).
+Three weeks build sensibly (about 15 miles a week), then a week jumps to 30 miles with a
+long run past the 30-day longest; the next morning the runner answers the check-in with a
+pain report. Everything the daemon shows is printed as it would have appeared, and sent to
+the desktop too where a notification server exists (the jump week's summaries and every
+alert, so a desktop is not flooded). At the end: the weekly table and the database's place.
 """
 
 from __future__ import annotations
 
+import asyncio
+import logging
+import math
 import tempfile
-from datetime import UTC, datetime, time, timedelta
+from collections.abc import Awaitable, Callable, Sequence
+from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-import click
-
-from agent.units import format_distance
+from agent.clock import Clock
+from agent.daemon import Daemon, RunOptions, SettledClock
+from agent.delivery import Event, RunRecorded, Shown
+from agent.load import day_start, local_date
+from agent.notify import Delivery, Notifier, probe_server
+from agent.sensors import sim
+from agent.sensors.base import END_OF_STREAM, QueueItem
+from agent.store import Outgoing, Store
+from agent.units import format_distance, format_duration, format_pace, parse_distance
 
 if TYPE_CHECKING:
-    from agent.cli import App
+    from rich.console import Console
 
-# Three easy weeks of a runner returning from injury: 4 runs a week, building ~10 %/week
-# with a longer run on Sunday (distances in km).
-DEMO_WEEKS = (
-    (5.0, 5.0, 5.5, 8.0),
-    (5.5, 5.5, 6.0, 8.8),
-    (6.0, 6.0, 6.5, 9.6),
-)
-DEMO_DAYS = (1, 3, 4, 6)  # Tue, Thu, Fri, Sun
-EASY_PACE_S_PER_KM = 360.0
+    from agent.cli import App
+    from agent.config import Settings
+
+MILE_M = parse_distance("1mi", "mi")
+# The week before the footpod, logged by hand: 14.5 miles, the long run first (Mon, Wed,
+# Fri, Sat), so no run in it is a spike on the ones before. Then three weeks that build
+# sensibly, each within 1.1x of the one before (weekly cap) and each long run within 1.1x of
+# the last (single-run limit): 15.4, 16.3 and 17 miles. Then the jump: 30 miles, with
+# Sunday's 8 miles 1.33x the longest run of the month.
+BUILD_DAYS = (1, 3, 4, 6)
+LOGGED_DAYS = (0, 2, 4, 5)
+LOGGED_WEEK = (5.0, 3.0, 3.5, 3.0)
+BUILD_WEEKS = ((3.5, 3.5, 3.0, 5.4), (3.5, 4.0, 3.0, 5.8), (3.5, 4.0, 3.5, 6.0))
+JUMP_WEEK = ((1, 6.0), (2, 6.0), (3, 6.0), (5, 4.0), (6, 8.0))
+EASY_MPS = 2.9  # 9:15 a mile
+LONG_MPS = 2.75
+RUN_AT = time(7, 0)
+PAIN_AT = time(8, 5)  # the runner answers the morning check-in
+END_AT = time(21, 30)  # after the last nightly summary
+# Footpod samples are written every 30 s of simulated time instead of 5 s: six times fewer
+# transactions keep the demo well under a minute; live alerts are checked at each flush.
+DEMO_FLUSH_S = 30.0
+
+
+def training_block(first_day: date) -> list[tuple[date, float]]:
+    """(day, miles) of every run, starting on the week that begins ``first_day``."""
+    days = [
+        (first_day + timedelta(weeks=week, days=day), miles)
+        for week, distances in enumerate(BUILD_WEEKS)
+        for day, miles in zip(BUILD_DAYS, distances, strict=True)
+    ]
+    jump = first_day + timedelta(weeks=len(BUILD_WEEKS))
+    return days + [(jump + timedelta(days=day), miles) for day, miles in JUMP_WEEK]
+
+
+def scenario(miles: float, seed: int) -> sim.Scenario:
+    speed = LONG_MPS if miles >= 5 else EASY_MPS
+    return sim.Scenario(sim.easy_run(distance_m=miles * MILE_M, speed_mps=speed), seed=seed)
+
+
+Action = Callable[[], Awaitable[None]]
+
+
+class TrainingBlock:
+    """A sensor driver that plays one simulated run at each given instant on ``clock``,
+    does each action at its instant, then, at ``until``, ends its stream (which stops the
+    daemon). Everything happens in this one timeline, in order."""
+
+    def __init__(
+        self,
+        sessions: Sequence[tuple[datetime, sim.Scenario | Action]],
+        clock: Clock,
+        until: datetime,
+    ) -> None:
+        self.sessions = sorted(sessions, key=lambda session: session[0])
+        self.clock = clock
+        self.until = until
+        self.queue: asyncio.Queue[QueueItem] = asyncio.Queue()
+        self._task: asyncio.Task[None] | None = None
+
+    async def start(self) -> None:
+        self._task = asyncio.create_task(self._play(), name="training-block")
+
+    async def stop(self) -> None:
+        if self._task is not None and not self._task.done():
+            self._task.cancel()
+            await asyncio.wait((self._task,))
+
+    async def _play(self) -> None:
+        for start, session in self.sessions:
+            await self._sleep_until(start)
+            if isinstance(session, sim.Scenario):
+                await self._run(session)
+            else:
+                await session()
+        await self._sleep_until(self.until)
+        await self.queue.put(END_OF_STREAM)
+
+    async def _run(self, scenario: sim.Scenario) -> None:
+        """Each item when the clock reaches it (in this task, so the clock knows at once
+        that it waits)."""
+        for t, item in sim.Simulation(scenario).timed_items(self.clock.now()):
+            delay = t - self.clock.now()
+            if delay > 0:
+                await self.clock.sleep(delay)
+            self.queue.put_nowait(item)
+
+    async def _sleep_until(self, moment: datetime) -> None:
+        await self.clock.sleep((moment - self.clock.wall()).total_seconds())
+
+
+class DemoSender:
+    """The demo's screen is the terminal: everything counts as shown there. Alerts, and
+    the summaries from ``desktop_from`` on, also go to the desktop if one is reachable."""
+
+    def __init__(
+        self, desktop: Notifier | None, desktop_from: datetime, clock: SettledClock
+    ) -> None:
+        self.desktop = desktop
+        self.desktop_from = desktop_from
+        self.clock = clock
+
+    async def deliver(self, item: Outgoing, title: str) -> Delivery:
+        wanted = item.kind == "alert" or (item.kind == "summary" and item.at >= self.desktop_from)
+        if self.desktop is None or not wanted:
+            return Delivery(True, "")
+        with self.clock.working():
+            sent = await self.desktop.send(title, item.message)
+        return Delivery(True, "desktop" if sent.delivered else f"desktop: {sent.detail}")
+
+
+class Screen:
+    """Prints what the daemon shows, grouped by week, in local time."""
+
+    def __init__(self, console: Console, settings: Settings, detail_from: datetime) -> None:
+        self.console = console
+        self.settings = settings
+        self.detail_from = detail_from
+        self.week: date | None = None
+
+    def __call__(self, event: Event) -> None:
+        if isinstance(event, RunRecorded):
+            self._run(event)
+        else:
+            self._shown(event)
+
+    def line(self, at: datetime, text: str) -> None:
+        local = at.astimezone(self.settings.zone)
+        week = local.date() - timedelta(days=(local.weekday() - self.settings.first_weekday) % 7)
+        if week != self.week:
+            self.week = week
+            self.console.print(f"\n[bold]Week of {week:%a %d %b %Y}[/bold]")
+        self.console.print(f"  [dim]{local:%a %H:%M}[/dim]  {text}", soft_wrap=True)
+
+    def _run(self, run: RunRecorded) -> None:
+        unit = self.settings.units
+        began = run.started_at.astimezone(self.settings.zone)
+        self.line(
+            run.ended_at,
+            f"[green]recorded run {run.run_id}[/green]: {format_distance(run.distance_m, unit)} "
+            f"in {format_duration(run.moving_s)} "
+            f"({format_pace(run.distance_m, run.moving_s, unit)}), started {began:%H:%M}",
+        )
+
+    def _shown(self, shown: Shown) -> None:
+        item = shown.item
+        where = f" [dim]({shown.delivery.detail})[/dim]" if shown.delivery.detail else ""
+        if item.kind == "summary":
+            self.line(item.at, f"[cyan]nightly summary:[/cyan] {item.message}{where}")
+            return
+        if item.kind == "checkin":
+            if item.at >= self.detail_from:  # the build weeks' check-ins would drown the rest
+                self.line(item.at, f"[dim]pain check-in: {item.message}[/dim]{where}")
+            return
+        style = {"danger": "bold red", "warning": "red", "caution": "yellow"}.get(
+            item.severity or "", "cyan"
+        )
+        kind = "LIVE" if shown.live else "alert"
+        self.line(item.at, f"[{style}]{kind} {shown.title}:[/{style}] {item.message}{where}")
+
+
+def log_first_week(store: Store, settings: Settings, monday: date) -> None:
+    """The week before the footpod, as ``stridewatch log-run`` would have stored it."""
+    for day, miles in zip(LOGGED_DAYS, LOGGED_WEEK, strict=True):
+        seconds = miles * MILE_M / EASY_MPS
+        store.add_run(
+            started_at=datetime.combine(monday + timedelta(days=day), RUN_AT, settings.zone),
+            distance_m=miles * MILE_M,
+            moving_s=seconds,
+            elapsed_s=seconds,
+            source="manual",
+            note="demo: logged by hand",
+        )
+
+
+def first_week(settings: Settings) -> date:
+    """The first footpod week: the block ends on this week's first day."""
+    today = datetime.now(settings.zone).date()
+    this_week = today - timedelta(days=(today.weekday() - settings.first_weekday) % 7)
+    return this_week - timedelta(weeks=len(BUILD_WEEKS) + 1)
+
+
+async def play(settings: Settings, db_path: Path, console: Console) -> datetime:
+    """Play the block; return the (virtual) instant it ended."""
+    zone = settings.zone
+    first = first_week(settings)
+    clock = SettledClock(wall_start=day_start(first, zone) + timedelta(hours=6))
+    runs = training_block(first)
+    sessions: list[tuple[datetime, sim.Scenario | Action]] = [
+        (datetime.combine(day, RUN_AT, zone), scenario(miles, seed))
+        for seed, (day, miles) in enumerate(runs)
+    ]
+    pain_day = runs[-1][0] + timedelta(days=1)
+    until = datetime.combine(pain_day, END_AT, zone)
+    desktop = await _desktop(console, settings)
+    jump_start = day_start(first + timedelta(weeks=len(BUILD_WEEKS)), zone)
+    screen = Screen(console, settings, jump_start)
+    pain_at = datetime.combine(pain_day, PAIN_AT, zone)
+    sessions.append((pain_at, lambda: _answer_checkin(daemon, screen, pain_at)))
+    daemon = Daemon(
+        settings,
+        db_path,
+        RunOptions(simulate=True, speedup=math.inf, scenario="training block"),
+        clock=clock,
+        driver=lambda: TrainingBlock(sessions, clock, until),
+        sender=DemoSender(desktop, jump_start, clock),
+        listener=screen,
+    )
+    await daemon.main()
+    return until
+
+
+async def _desktop(console: Console, settings: Settings) -> Notifier | None:
+    if not settings.notifications.enabled:
+        console.print("Desktop notifications are off in your config; everything is printed.")
+        return None
+    probe = await probe_server()
+    if probe.reachable:
+        console.print(
+            f"Desktop notifications: alerts and the jump week's summaries go to the "
+            f"{probe.detail} too.",
+            soft_wrap=True,
+        )
+        return Notifier()
+    console.print(
+        f"Desktop notifications: not available here ({probe.detail}); everything is printed.",
+        soft_wrap=True,
+    )
+    return None
+
+
+async def _answer_checkin(daemon: Daemon, screen: Screen, at: datetime) -> None:
+    """The morning after the long run the knee hurts: the runner logs it, as with
+    ``stridewatch pain 4 --when morning --where knee``."""
+    await daemon.writer.call(
+        lambda store: store.add_pain(at=at, score=4, when="morning", where="knee", note="demo")
+    )
+    screen.line(at, "[magenta]you:[/magenta] stridewatch pain 4 --when morning --where knee")
+
+
+def weekly_table(store: Store, settings: Settings, weeks: Sequence[date], at: datetime) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    from agent.checks import summary
+
+    unit = settings.units
+    table = Table(title="Your weeks", title_justify="left")
+    for column in ("week of", "runs", "distance", "cap", ""):
+        table.add_column(column, justify="left" if column in ("week of", "") else "right")
+    for start in weeks:
+        week = summary(store, settings, at, week=start)
+        budget = week.assessment.budget
+        cap = "-" if budget.cap_km is None else format_distance(budget.cap_km * 1000, unit)
+        over = budget.cap_km is not None and budget.distance_km > budget.cap_km
+        table.add_row(
+            f"{start:%a %d %b}",
+            str(len(week.runs)),
+            format_distance(budget.distance_km * 1000, unit),
+            cap,
+            f"[bold red]over cap, {100 * (budget.change or 0):+.0f}%[/bold red]" if over else "",
+        )
+    Console(soft_wrap=True).print(table)
 
 
 def run_demo(app: App) -> None:
+    from rich.console import Console
+
     if app.db_path is None:
         app.db_path = Path(tempfile.mkdtemp(prefix="stridewatch-demo-")) / "stridewatch.db"
     settings = app.settings
-    zone = settings.zone
-    today = datetime.now(zone).date()
-    monday = today - timedelta(days=today.weekday() + 7 * len(DEMO_WEEKS))
+    recording = settings.recording.model_copy(update={"flush_interval_s": DEMO_FLUSH_S})
+    settings = settings.model_copy(update={"recording": recording})
+    console = Console(soft_wrap=True)
+    console.print(
+        "[bold]stridewatch demo[/bold]: three weeks that build from about 15 miles, then a "
+        "week of 30 with a long run past your longest, played through the real daemon on "
+        "simulated sensors and a fast clock."
+    )
+    logging.getLogger("stridewatch").setLevel(logging.ERROR)  # the demo prints what matters
     with app.open_store() as store:
-        for week, distances in enumerate(DEMO_WEEKS):
-            for day, km in zip(DEMO_DAYS, distances, strict=True):
-                start = datetime.combine(
-                    monday + timedelta(days=7 * week + day), time(7, 0), zone
-                ).astimezone(UTC)
-                run_id = store.add_run(
-                    started_at=start,
-                    distance_m=km * 1000,
-                    moving_s=km * EASY_PACE_S_PER_KM,
-                    elapsed_s=km * EASY_PACE_S_PER_KM + 60,
-                    source="simulated",
-                    rpe=4,
-                    note="demo",
-                )
-                click.echo(
-                    f"recorded run {run_id}: {start.astimezone(zone):%a %Y-%m-%d} "
-                    f"{format_distance(km * 1000, settings.units)}"
-                )
-        from agent.views import print_runs
+        log_first_week(store, settings, first_week(settings) - timedelta(weeks=1))
+    total = format_distance(sum(LOGGED_WEEK) * MILE_M, settings.units)
+    console.print(f"The week before, logged by hand: {len(LOGGED_WEEK)} runs, {total}.")
+    ended = asyncio.run(play(settings, app.db_path, console))
+    _finish(app, settings, console, ended)
 
-        print_runs(store.runs(), settings, title="Demo history")
+
+def _finish(app: App, settings: Settings, console: Console, ended: datetime) -> None:
+    with app.open_store() as store:
+        runs = store.runs()
+        if runs:
+            first, last = _week(runs[0].started_at, settings), _week(ended, settings)
+            weeks = [first + timedelta(weeks=n) for n in range((last - first).days // 7 + 1)]
+            console.print()
+            weekly_table(store, settings, weeks, ended)
         counts = store.counts()
-        click.echo(
-            f"database: {store.path} (schema {store.schema_version()}; "
+        console.print(
+            f"\ndatabase: {store.path} ("
             + ", ".join(f"{n} {t}" for t, n in counts.items())
-            + ")"
+            + f"); try: stridewatch --db {store.path} history",
+            soft_wrap=True,
         )
+
+
+def _week(moment: datetime, settings: Settings) -> date:
+    day = local_date(moment, settings.zone)
+    return day - timedelta(days=(day.weekday() - settings.first_weekday) % 7)

@@ -34,6 +34,8 @@ from agent.errors import InputError
 from agent.intensity import ZONES, HeartProfile, edwards_trimp, session_rpe_load
 from agent.models import Source
 from agent.sensors.base import (
+    HEART_RATE_MEASUREMENT,
+    RSC_MEASUREMENT,
     Connected,
     DecodeFailed,
     Disconnected,
@@ -43,7 +45,12 @@ from agent.sensors.base import (
     SensorEvent,
     decode_notification,
 )
-from agent.sensors.gatt import HeartRateMeasurement, RSCMeasurement
+from agent.sensors.gatt import (
+    HeartRateMeasurement,
+    RSCMeasurement,
+    hr_essentials,
+    rsc_essentials,
+)
 from agent.store import SampleRow, Store
 from agent.units import utc_iso
 
@@ -96,23 +103,22 @@ class Intensity:
         # Index 0 is time below zone 1; 1..5 are Karvonen zones 1..5.
         self.zone_s = [0.0] * (ZONES + 1)
 
-    def add(self, bpm: int, seconds: float) -> None:
-        if bpm > self.max_hr:
-            self.max_hr = bpm
-        if seconds <= 0:
-            return
-        per = self.per_bpm.get(bpm)
-        if per is None:
-            per = self.per_bpm[bpm] = (self.heart.banister(bpm, 1.0), self.heart.zone(bpm))
-        self.hr_s += seconds
-        self.beats += bpm * seconds
-        self.trimp += per[0] * seconds
-        self.zone_s[per[1]] += seconds
-
     def add_all(self, pending: list[tuple[int, float]]) -> None:
-        """Take every held ``(bpm, seconds)`` and empty the list."""
+        """Take every held ``(bpm, seconds)`` and empty the list (once per footpod sample:
+        the loop body is inlined, a call per heart-rate sample showed in replay's profile)."""
+        per_bpm, zone_s = self.per_bpm, self.zone_s
         for bpm, seconds in pending:
-            self.add(bpm, seconds)
+            if bpm > self.max_hr:
+                self.max_hr = bpm
+            if seconds <= 0:
+                continue
+            per = per_bpm.get(bpm)
+            if per is None:
+                per = per_bpm[bpm] = (self.heart.banister(bpm, 1.0), self.heart.zone(bpm))
+            self.hr_s += seconds
+            self.beats += bpm * seconds
+            self.trimp += per[0] * seconds
+            zone_s[per[1]] += seconds
         pending.clear()
 
 
@@ -133,9 +139,15 @@ class Odometer:
 
     def step(self, t: float, speed: float, total: float | None) -> tuple[float, float]:
         """Advance to a sample; return (calibrated metres, seconds of moving time covered)."""
-        dt = 0.0 if self.last_t is None else max(0.0, t - self.last_t)
+        last_t = self.last_t
+        dt = 0.0 if last_t is None or t < last_t else t - last_t
         if total is not None:
-            metres = self._counter_delta(total, dt)
+            last, self.last_total = self.last_total, total
+            metres = 0.0  # first value, a restarted counter, or an impossible step: baseline
+            if last is not None and total >= last:
+                delta = total - last
+                if delta <= MAX_SPEED_MPS * (dt if dt > MIN_COUNTER_DT_S else MIN_COUNTER_DT_S):
+                    metres = delta
             covered = dt if dt <= MAX_GAP_S or metres > 0 else 0.0
         else:
             self.last_total = None
@@ -143,15 +155,6 @@ class Odometer:
             metres = (speed + self.last_speed) / 2.0 * covered
         self.last_t, self.last_speed = t, speed
         return metres * self.factor, covered
-
-    def _counter_delta(self, total: float, dt: float) -> float:
-        last, self.last_total = self.last_total, total
-        if last is None or total < last:  # first value, or the counter restarted: baseline
-            return 0.0
-        delta = total - last
-        if delta > MAX_SPEED_MPS * max(dt, MIN_COUNTER_DT_S):  # impossible: new baseline
-            return 0.0
-        return delta
 
 
 @dataclass(slots=True)
@@ -247,16 +250,19 @@ class Recorder:
 
     def handle(self, event: SensorEvent) -> None:
         """Take one sensor event (in clock-time order)."""
-        at, run = event.at, self.active
-        if run is not None and at - run.last_active_t >= self.idle_s:
-            self._end(run)
+        at = event.at
         if type(event) is Measurement:
             value = event.value
             if type(value) is RSCMeasurement:
-                self._on_rsc(event.address, at, value)
-            elif type(value) is HeartRateMeasurement:
-                self._on_hr(at, value)
-        elif isinstance(event, Connected | Disconnected):
+                speed, cadence = value.speed_mps, value.cadence_spm
+                total, running = value.total_distance_m, value.running
+                self.handle_rsc(event.address, at, speed, cadence, total, running)
+                return
+            if type(value) is HeartRateMeasurement:
+                self.handle_hr(at, value.bpm, value.sensor_contact)
+                return
+        self.tick(at)
+        if isinstance(event, Connected | Disconnected):
             self._on_connection(event)
         elif isinstance(event, DecodeFailed):
             self.decode_failures += 1
@@ -298,12 +304,20 @@ class Recorder:
 
     # -- footpod -----------------------------------------------------------------------
 
-    def _on_rsc(self, address: str, t: float, m: RSCMeasurement) -> None:
-        metres, dt = self._odometer(address).step(t, m.speed_mps, m.total_distance_m)
-        self._footpod_t = t
+    def handle_rsc(
+        self, address: str, t: float, speed: float, steps: int, total: float | None, running: bool
+    ) -> None:
+        """:meth:`handle` of an RSC measurement, as ``gatt.rsc_essentials`` gives its fields
+        (replay's hot loop calls this directly: no event objects)."""
         run = self.active
+        if run is not None and t - run.last_active_t >= self.idle_s:
+            self._end(run)
+            run = None
+        odometer = self._odometers.get(address) or self._odometer(address)
+        metres, dt = odometer.step(t, speed, total)
+        self._footpod_t = t
         if run is None or run.hr_only:
-            if m.speed_mps < self.start_speed and not m.running:
+            if speed < self.start_speed and not running:
                 return
             run = self._start_footpod(run, address, t)
             metres = dt = 0.0
@@ -311,9 +325,9 @@ class Recorder:
             run.device = address
         elif run.device != address:
             return  # a second footpod: the run follows the one it started with
-        cadence = self._cadence(address, m.speed_mps, m.cadence_spm)
-        self._advance(run, t, dt, metres, m.speed_mps, cadence)
-        self._emit(run, t, m.speed_mps, cadence)
+        cadence = self._cadence(address, speed, steps)
+        self._advance(run, t, dt, metres, speed, cadence)
+        self._emit(run, t, speed, cadence)
 
     def _advance(
         self,
@@ -329,8 +343,7 @@ class Recorder:
             if speed >= self.pause_below:
                 run.moving_s += run.tentative_s + dt
                 run.tentative_s, run.streak = 0.0, 0
-                self._count_moving(run, dt, speed, cadence)
-                self._activity(run, t)
+                self._moved(run, t, dt, speed, cadence)
             else:
                 run.tentative_s += dt
                 run.streak += 1
@@ -346,10 +359,13 @@ class Recorder:
         if run.streak >= DEBOUNCE_SAMPLES:
             run.moving_s += run.tentative_s
             run.state, run.tentative_s, run.streak = "running", 0.0, 0
-            self._count_moving(run, dt, speed, cadence)
-            self._activity(run, t)
+            self._moved(run, t, dt, speed, cadence)
 
-    def _count_moving(self, run: ActiveRun, dt: float, speed: float, cadence: float | None) -> None:
+    def _moved(
+        self, run: ActiveRun, t: float, dt: float, speed: float, cadence: float | None
+    ) -> None:
+        """The footpod saw the runner move: count speed and cadence, then :meth:`_activity`
+        (inlined: this runs once per footpod sample)."""
         if speed <= MAX_SPEED_MPS and speed > run.max_speed:
             run.max_speed = speed
         if cadence:
@@ -357,6 +373,11 @@ class Recorder:
             run.steps += cadence * dt
             if cadence > run.max_cadence:
                 run.max_cadence = cadence
+        run.last_active_t = t
+        run.distance_m += run.pending_m
+        run.pending_m = 0.0
+        if run.pending:
+            run.hr.add_all(run.pending)
 
     def _activity(self, run: ActiveRun, t: float) -> None:
         """The runner moved at ``t``: what was pending belongs to the run."""
@@ -394,19 +415,23 @@ class Recorder:
 
     # -- heart rate --------------------------------------------------------------------
 
-    def _on_hr(self, t: float, m: HeartRateMeasurement) -> None:
-        if m.bpm <= 0 or m.sensor_contact is False:
+    def handle_hr(self, t: float, bpm: int, contact: bool | None) -> None:
+        """:meth:`handle` of a heart-rate measurement, as ``gatt.hr_essentials`` gives it."""
+        run = self.active
+        if run is not None and t - run.last_active_t >= self.idle_s:
+            self._end(run)
+        if bpm <= 0 or contact is False:
             self._hr_t = None  # strap off the skin: its numbers are noise
             return
-        last, self._hr_t, self._hr = self._hr_t, t, m.bpm
+        last, self._hr_t, self._hr = self._hr_t, t, bpm
         dt = t - last if last is not None and 0 < t - last <= MAX_GAP_S else 0.0
         run = self.active
         if run is None:
-            self._maybe_start_hr_only(t, m.bpm, dt)
+            self._maybe_start_hr_only(t, bpm, dt)
             return
-        run.pending.append((m.bpm, dt))
+        run.pending.append((bpm, dt))
         if run.hr_only:
-            if self.heart.fraction(m.bpm) >= HR_ONLY_MIN_HRR:
+            if self.heart.fraction(bpm) >= HR_ONLY_MIN_HRR:
                 run.moving_s += dt
                 self._activity(run, t)
             self._emit(run, t, None, None)
@@ -631,19 +656,38 @@ def replay(
     items: Iterable[QueueItem], recorder: Recorder, sink: FlushSink, *, batch: int = 5000
 ) -> None:
     """Batched mode: decode and record ``items`` as fast as they come, writing every ``batch``
-    samples (one transaction each), then end the run. For history replays and benchmarks."""
-    handle = recorder.handle
+    samples (one transaction each), then end the run. For history replays and benchmarks.
+
+    Footpod and heart-rate payloads take the allocation-free decoders (``rsc_essentials``,
+    ``hr_essentials``: the same values :meth:`Recorder.handle` would take from the decoded
+    event); anything they refuse, and every other item, goes the general way. Commits are
+    not fsync'ed one by one (:meth:`Store.batched_writes`)."""
+    with sink.store.batched_writes():
+        _replay_items(items, recorder, sink, batch)
+        recorder.stop()
+        sink.write(recorder.take_flushes())
+
+
+def _replay_items(
+    items: Iterable[QueueItem], recorder: Recorder, sink: FlushSink, batch: int
+) -> None:
+    handle, on_rsc, on_hr = recorder.handle, recorder.handle_rsc, recorder.handle_hr
     for item in items:
         if type(item) is Notification:
-            handle(decode_notification(item))
+            char = item.characteristic
+            if char == RSC_MEASUREMENT and (rsc := rsc_essentials(item.data)) is not None:
+                on_rsc(item.address, item.received_at, *rsc)
+            elif char == HEART_RATE_MEASUREMENT and (hr := hr_essentials(item.data)) is not None:
+                on_hr(item.received_at, *hr)
+            else:
+                handle(decode_notification(item))
         elif isinstance(item, SensorEvent):
             handle(item)
         else:
             continue
-        if recorder.active is not None and len(recorder.active.samples) >= batch:
+        active = recorder.active
+        if active is not None and len(active.samples) >= batch:
             sink.write(recorder.take_flushes())
-    recorder.stop()
-    sink.write(recorder.take_flushes())
 
 
 @dataclass(frozen=True, slots=True)
@@ -688,6 +732,15 @@ class RecordingWriter:
     async def close(self) -> None:
         await self._call(self._close)
         self._executor.shutdown(wait=True)
+
+    async def call(self, func: Callable[[Store], T]) -> T:
+        """Run ``func(store)`` on the writer thread, after every write queued before it
+        (the daemon's alerts, summaries and check-ins share the one connection)."""
+        return await self._call(self._with_store, func)
+
+    def _with_store(self, func: Callable[[Store], T]) -> T:
+        assert self._sink is not None, "open() first"
+        return func(self._sink.store)
 
     def _open(self) -> StoredState:
         self._sink = FlushSink(Store.open(self.path, busy_timeout_s=self.busy_timeout_s))

@@ -4,12 +4,22 @@ Cron triggers run in the configured zone. A laptop that slept through a job runs
 wake, never several times: every job coalesces missed runs and has a misfire grace time
 (a summary at 21:00 is still worth reading the next morning; a morning check-in is not
 worth sending in the evening).
+
+Both timetables implement :class:`Timetable`: :class:`RealTimetable` is apscheduler on real
+time; :class:`SimulatedTimetable` fires the same jobs at the same local times on a
+:class:`~agent.clock.Clock`'s wall time, for simulations on a sped-up or virtual clock
+(apscheduler reads the system clock, so it cannot follow simulated time).
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import heapq
+import itertools
+import logging
 from collections.abc import Awaitable, Callable
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, time, timedelta, tzinfo
 from typing import TYPE_CHECKING, Protocol
 
 from agent.config import Settings
@@ -17,12 +27,16 @@ from agent.config import Settings
 if TYPE_CHECKING:
     from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
+    from agent.clock import Clock
+
+log = logging.getLogger("stridewatch.schedule")
+
 # Missed-run grace times, in seconds (see the module docstring).
 SUMMARY_GRACE_S = 12 * 3600
 MORNING_GRACE_S = 4 * 3600
 AFTER_RUN_GRACE_S = 8 * 3600
-# Undelivered alerts (no notification server, quiet hours) are retried this often.
-RETRY_INTERVAL_S = 15 * 60
+# Undelivered alerts (no notification server, quiet hours) are retried every
+# ``notifications.retry_interval_s`` (default 15 min).
 
 
 class Jobs(Protocol):
@@ -58,11 +72,12 @@ def build_scheduler(settings: Settings, jobs: Jobs) -> AsyncIOScheduler:
         id="morning-checkin",
         misfire_grace_time=MORNING_GRACE_S,
     )
+    retry_s = settings.notifications.retry_interval_s
     scheduler.add_job(
         jobs.retry_deliveries,
-        IntervalTrigger(seconds=RETRY_INTERVAL_S, timezone=zone),
+        IntervalTrigger(seconds=retry_s, timezone=zone),
         id="retry-deliveries",
-        misfire_grace_time=RETRY_INTERVAL_S,
+        misfire_grace_time=max(1, int(retry_s)),
     )
     return scheduler
 
@@ -87,3 +102,157 @@ def schedule_after_run_checkin(
         misfire_grace_time=AFTER_RUN_GRACE_S,
     )
     return when
+
+
+# -- one interface, two timetables -----------------------------------------------------------
+
+
+class Timetable(Protocol):
+    """Runs :class:`Jobs` at their times; the daemon starts it, adds check-ins, stops it."""
+
+    def start(self) -> None: ...
+
+    def after_run(self, run_id: int, ended_at: datetime) -> datetime:
+        """Schedule the pain check-in ``after_run_checkin_h`` after a run; return when."""
+        ...
+
+    async def stop(self) -> None: ...
+
+
+class RealTimetable:
+    """apscheduler's AsyncIOScheduler on the system clock (the daemon in real time)."""
+
+    def __init__(self, settings: Settings, jobs: Jobs) -> None:
+        self.settings = settings
+        self.jobs = jobs
+        self.scheduler = build_scheduler(settings, jobs)
+
+    def start(self) -> None:
+        self.scheduler.start()
+
+    def after_run(self, run_id: int, ended_at: datetime) -> datetime:
+        job = self.jobs.after_run_checkin
+        return schedule_after_run_checkin(self.scheduler, self.settings, run_id, ended_at, job)
+
+    async def stop(self) -> None:
+        if self.scheduler.running:
+            self.scheduler.shutdown(wait=False)
+
+
+def next_daily(after: datetime, at: time, zone: tzinfo) -> datetime:
+    """The first local ``at`` strictly after ``after`` (UTC), DST-aware."""
+    local = after.astimezone(zone)
+    for days in (0, 1, 2):
+        day = local.date() + timedelta(days=days)
+        candidate = datetime.combine(day, at, zone).astimezone(UTC)
+        if candidate > after:
+            return candidate
+    raise AssertionError("unreachable: a local time recurs within two days")
+
+
+class SimulatedTimetable:
+    """The same jobs at the same local times, on ``clock``'s wall time.
+
+    One task sleeps on the clock until the earliest due job, runs it, and computes that
+    job's next time from the current wall time, so a job that came due several times while
+    another ran runs once (as apscheduler's coalescing does). A new after-run check-in
+    interrupts the sleep to recompute. The task sleeps on the clock itself (no helper
+    tasks), so a virtual clock knows of the sleep at once and cannot jump past it.
+    """
+
+    def __init__(self, settings: Settings, jobs: Jobs, clock: Clock) -> None:
+        self.settings = settings
+        self.jobs = jobs
+        self.clock = clock
+        self.fired: list[tuple[datetime, str]] = []
+        self._due: dict[str, datetime] = {}
+        self._once: list[tuple[datetime, int, int]] = []  # (when, seq, run_id)
+        self._seq = itertools.count()
+        self._sleeping = False
+        self._interrupted = False
+        self._task: asyncio.Task[None] | None = None
+
+    def start(self) -> None:
+        now = self.clock.wall()
+        schedule = self.settings.schedule
+        self._due = {
+            "nightly-summary": next_daily(now, schedule.summary, self.settings.zone),
+            "morning-checkin": next_daily(now, schedule.morning_checkin, self.settings.zone),
+            "retry-deliveries": now + self._retry,
+        }
+        self._task = asyncio.create_task(self._loop(), name="timetable")
+
+    @property
+    def _retry(self) -> timedelta:
+        return timedelta(seconds=self.settings.notifications.retry_interval_s)
+
+    def after_run(self, run_id: int, ended_at: datetime) -> datetime:
+        when = ended_at + timedelta(hours=self.settings.schedule.after_run_checkin_h)
+        self._once = [entry for entry in self._once if entry[2] != run_id]
+        heapq.heapify(self._once)
+        heapq.heappush(self._once, (when, next(self._seq), run_id))
+        if self._sleeping and self._task is not None:
+            self._interrupted = True
+            self._task.cancel()  # caught in _loop: recompute the next job
+        return when
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+
+    async def _loop(self) -> None:
+        while True:
+            when, name = self._next()
+            delay = (when - self.clock.wall()).total_seconds()
+            if delay > 0 and not await self._slept(delay):
+                continue
+            await self._fire(name)
+
+    async def _slept(self, delay: float) -> bool:
+        """Sleep ``delay``; False if an after-run check-in interrupted it."""
+        self._sleeping = True
+        try:
+            await self.clock.sleep(delay)
+        except asyncio.CancelledError:
+            if not self._interrupted:
+                raise
+            self._interrupted = False
+            current = asyncio.current_task()
+            if current is not None:
+                current.uncancel()
+            return False
+        finally:
+            self._sleeping = False
+        return True
+
+    def _next(self) -> tuple[datetime, str]:
+        name = min(self._due, key=lambda key: self._due[key])
+        if self._once and self._once[0][0] <= self._due[name]:
+            return self._once[0][0], "after-run-checkin"
+        return self._due[name], name
+
+    async def _fire(self, name: str) -> None:
+        now = self.clock.wall()
+        self.fired.append((now, name))
+        try:
+            if name == "after-run-checkin":
+                _, _, run_id = heapq.heappop(self._once)
+                await self.jobs.after_run_checkin(run_id)
+            elif name == "retry-deliveries":
+                self._due[name] = now + self._retry
+                await self.jobs.retry_deliveries()
+            else:
+                await self._fire_daily(name, now)
+        except Exception:  # a failing job is logged, as apscheduler does; the rest go on
+            log.exception("job %s failed", name)
+
+    async def _fire_daily(self, name: str, now: datetime) -> None:
+        schedule, zone = self.settings.schedule, self.settings.zone
+        if name == "nightly-summary":
+            self._due[name] = next_daily(now, schedule.summary, zone)
+            await self.jobs.nightly_summary()
+        else:
+            self._due[name] = next_daily(now, schedule.morning_checkin, zone)
+            await self.jobs.morning_checkin()

@@ -147,6 +147,8 @@ def sd_notify(state: str) -> bool:
         address = "\0" + address[1:]  # abstract namespace socket
     try:
         with socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM) as sock:
+            # Never block the event loop: a full notify queue drops the ping, it doesn't wait.
+            sock.setblocking(False)
             sock.connect(address)
             sock.sendall(state.encode())
     except OSError:

@@ -12,15 +12,13 @@ from __future__ import annotations
 import json
 import os
 import sqlite3
+import sys
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
-from typing import Any
-
-from sqlite_utils import Database
-from sqlite_utils.migrations import Migrations
+from typing import Any, Literal
 
 from agent.errors import DatabaseLockedError, NotFoundError, NotOurDatabaseError, StoreError
 from agent.models import (
@@ -34,6 +32,22 @@ from agent.models import (
     severity_rank,
 )
 from agent.units import from_utc_iso, utc_iso
+
+# -- performance (benchmarks/, issue 7): sqlite-utils without numpy ------------------------
+# sqlite-utils imports numpy whenever it is installed (matplotlib brings it, for the charts)
+# only to map numpy scalar types to column types; stridewatch never stores numpy values.
+# numpy was ~50 ms of every database command's start-up and ~20 MB of the daemon's memory
+# (benchmarks/RESULTS.md), so it is hidden while sqlite-utils loads (sqlite-utils catches the
+# ImportError), unless something has loaded it already; later imports of numpy work as usual.
+_HIDE_NUMPY = "numpy" not in sys.modules
+if _HIDE_NUMPY:
+    sys.modules["numpy"] = None  # type: ignore[assignment]
+try:
+    from sqlite_utils import Database
+    from sqlite_utils.migrations import Migrations
+finally:
+    if _HIDE_NUMPY:
+        del sys.modules["numpy"]
 
 MIGRATION_SET = "stridewatch"
 SQLITE_HEADER = b"SQLite format 3\x00"
@@ -192,6 +206,34 @@ def m006_return_plans(db: Database) -> None:
     db.table("alerts").create_index(["raised_at"])
 
 
+# -- daemon (agent/daemon.py, agent/delivery.py): migration -------------------------------
+
+
+@migrations()
+def m007_daemon(db: Database) -> None:
+    """Nightly summaries (one per local day) and pain check-ins (one per key), each with
+    ``delivered_at`` like alerts; and an index for the delivery retries."""
+    db.table("summaries").create(
+        {"day": str, "created_at": str, "message": str, "data": str, "delivered_at": str},
+        pk="day",
+        not_null={"created_at", "message"},
+    )
+    db.table("checkins").create(
+        {
+            "key": str,
+            "kind": str,
+            "run_id": int,
+            "created_at": str,
+            "message": str,
+            "delivered_at": str,
+        },
+        pk="key",
+        foreign_keys=[("run_id", "runs", "id")],
+        not_null={"kind", "created_at", "message"},
+    )
+    db.table("alerts").create_index(["delivered_at"])
+
+
 class Store:
     """The stridewatch database. Open with :meth:`open`; close with :meth:`close`."""
 
@@ -241,6 +283,8 @@ class Store:
                     path=self.path,
                 ) from exc
             raise StoreError(f"{self.path}: cannot {doing}: {text}", path=self.path) from exc
+        except sqlite3.IntegrityError as exc:  # our bug, not a damaged file: say so plainly
+            raise StoreError(f"{self.path}: cannot {doing}: {exc}", path=self.path) from exc
         except sqlite3.DatabaseError as exc:
             raise NotOurDatabaseError(
                 f"{self.path}: the database is damaged ({exc}); stridewatch has not changed "
@@ -370,13 +414,16 @@ class Store:
             else:
                 conn.execute(_UPDATE_RECORDED, [*(row[name] for name in RECORDED_COLUMNS), run_id])
             if samples:
-                conn.executemany(_INSERT_SAMPLE, [(run_id, *sample) for sample in samples])
+                # (run_id,) + sample per row, looped in C: a flush's hot path (issue 7).
+                conn.executemany(_INSERT_SAMPLE, map((run_id,).__add__, samples))
         return run_id
 
     def delete_recording(self, run_id: int) -> None:
         """Delete a recorded run that turned out to be a false start, with its samples."""
         with self.guard("delete the false start"), self.db.conn:
             self.db.conn.execute("delete from samples where run_id = ?", [run_id])
+            # A live alert raised during the false start goes with it: it was about no run.
+            self.db.conn.execute("delete from alerts where run_id = ?", [run_id])
             self.db.conn.execute("delete from runs where id = ? and status = 'open'", [run_id])
 
     def open_recordings(self) -> list[dict[str, Any]]:
@@ -550,6 +597,23 @@ class Store:
         with self.guard("read devices"):
             return list(self.db.table("devices").rows_where(order_by="added_at, address"))
 
+    # -- performance (benchmarks/, issue 7): batched writes --------------------------------
+
+    @contextmanager
+    def batched_writes(self) -> Iterator[None]:
+        """``PRAGMA synchronous = NORMAL`` for a replay or import, then back as it was.
+
+        In WAL mode a commit is then not fsync'ed (checkpoints are): a power cut can lose the
+        last commits, never corrupt the file (sqlite.org/pragma.html#pragma_synchronous), and
+        a replay can be run again. A process crash loses nothing either way."""
+        conn = self.db.conn
+        (before,) = conn.execute("pragma synchronous").fetchone()
+        conn.execute("pragma synchronous = normal")
+        try:
+            yield
+        finally:
+            conn.execute(f"pragma synchronous = {int(before)}")
+
     # -- status -------------------------------------------------------------------------
 
     def counts(self) -> dict[str, int]:
@@ -564,6 +628,76 @@ class Store:
         with self.guard("read the schema"):
             applied = migrations.applied(self.db)
         return applied[-1].name if applied else "none"
+
+    # -- daemon (agent/daemon.py, agent/delivery.py): live alerts, summaries, check-ins ----
+
+    def record_live_alert(
+        self, alert: Alert, *, raised_at: datetime, run_id: int, at_distance_m: float
+    ) -> int | None:
+        """Store an alert raised during run ``run_id`` at ``at_distance_m``, unless its key is
+        stored at the same or a higher rank (then None: already said). Returns its row id."""
+        row = {**_alert_row(alert, raised_at), "run_id": run_id, "at_distance_m": at_distance_m}
+        with self.guard("store the alert"), self.db.conn:
+            found = self.db.conn.execute(_ALERT_RANK, [alert.key]).fetchone()
+            if found is not None and _stored_rank(found) >= _alert_rank(alert):
+                return None
+            self.db.conn.execute(_UPSERT_LIVE_ALERT, [row[name] for name in _LIVE_COLUMNS])
+            (alert_id,) = self.db.conn.execute(
+                "select id from alerts where key = ?", [alert.key]
+            ).fetchone()
+        return int(alert_id)
+
+    def save_summary(self, day: date, at: datetime, message: str, data: Mapping[str, Any]) -> bool:
+        """Store the nightly summary of ``day``; False (and nothing changes) if it exists."""
+        row = [day.isoformat(), utc_iso(at), message, dumps(dict(data))]
+        with self.guard("store the summary"), self.db.conn:
+            cursor = self.db.conn.execute(_INSERT_SUMMARY, row)
+        return cursor.rowcount == 1
+
+    def summary_of(self, day: date) -> dict[str, Any] | None:
+        """The stored summary of ``day`` (its row, ``data`` parsed), if any."""
+        with self.guard("read the summary"):
+            rows = list(self.db.table("summaries").rows_where("day = ?", [day.isoformat()]))
+        return {**rows[0], "data": json.loads(rows[0]["data"] or "{}")} if rows else None
+
+    def save_checkin(
+        self, key: str, kind: str, at: datetime, message: str, run_id: int | None = None
+    ) -> bool:
+        """Store a pain check-in under ``key``; False (and nothing changes) if it exists."""
+        row = [key, kind, run_id, utc_iso(at), message]
+        with self.guard("store the check-in"), self.db.conn:
+            cursor = self.db.conn.execute(_INSERT_CHECKIN, row)
+        return cursor.rowcount == 1
+
+    def has_checkin(self, key: str) -> bool:
+        with self.guard("read check-ins"):
+            return self.db.conn.execute(_HAS_CHECKIN, [key]).fetchone() is not None
+
+    def runs_awaiting_checkin(self, *, since: datetime) -> list[tuple[int, datetime]]:
+        """Closed runs that ended at or after ``since`` with no after-run check-in yet:
+        ``(run id, ended_at)``, for a restarted daemon to schedule."""
+        with self.guard("read runs"):
+            rows = self.db.conn.execute(_AWAITING_CHECKIN, [utc_iso(since)]).fetchall()
+        return [(int(run_id), from_utc_iso(ended)) for run_id, ended in rows]
+
+    def undelivered(self, *, since: datetime) -> list[Outgoing]:
+        """Alerts, summaries and check-ins made since ``since`` that no notification has
+        shown yet, oldest first."""
+        with self.guard("read undelivered notifications"):
+            rows = self.db.conn.execute(_UNDELIVERED, [utc_iso(since)] * 3).fetchall()
+        return [
+            Outgoing(kind, str(ref), from_utc_iso(at), severity, rule, message)
+            for kind, ref, at, severity, rule, message in rows
+        ]
+
+    def mark_delivered(self, kind: OutgoingKind, ref: str, at: datetime) -> None:
+        """Record that the notification of an alert (``ref`` its id), a summary (its day)
+        or a check-in (its key) was shown at ``at``."""
+        table, column = _OUTGOING_TABLES[kind]
+        with self.guard("mark the notification delivered"), self.db.conn:
+            self.db.conn.execute(
+                f"update {table} set delivered_at = ? where {column} = ?", [utc_iso(at), ref]
+            )
 
 
 # -- recording (agent/recorder.py): SQL of the flush -------------------------------------
@@ -785,6 +919,60 @@ def _alert_row(alert: Alert, raised_at: datetime) -> dict[str, Any]:
         "raised_at": utc_iso(raised_at),
         "run_id": run_id if isinstance(run_id, int) and run_id > 0 else None,
     }
+
+
+# -- daemon (agent/daemon.py, agent/delivery.py): SQL ------------------------------------
+
+OutgoingKind = Literal["alert", "summary", "checkin"]
+
+
+@dataclass(frozen=True, slots=True)
+class Outgoing:
+    """Something waiting to be shown as a notification: ``ref`` is the alert's id, the
+    summary's day or the check-in's key; ``severity`` and ``rule`` are set for alerts."""
+
+    kind: OutgoingKind
+    ref: str
+    at: datetime
+    severity: str | None
+    rule: str | None
+    message: str
+
+
+_OUTGOING_TABLES: dict[OutgoingKind, tuple[str, str]] = {
+    "alert": ("alerts", "id"),
+    "summary": ("summaries", "day"),
+    "checkin": ("checkins", "key"),
+}
+_LIVE_COLUMNS = (*_ALERT_COLUMNS, "at_distance_m")
+_UPSERT_LIVE_ALERT = (
+    f"insert into alerts ({', '.join(_LIVE_COLUMNS)}) values ({', '.join('?' * 8)}) "
+    "on conflict(key) do update set rule = excluded.rule, severity = excluded.severity, "
+    "message = excluded.message, data = excluded.data, raised_at = excluded.raised_at, "
+    "run_id = excluded.run_id, at_distance_m = excluded.at_distance_m, delivered_at = null"
+)
+_INSERT_SUMMARY = (
+    "insert into summaries (day, created_at, message, data) values (?, ?, ?, ?) "
+    "on conflict(day) do nothing"
+)
+_INSERT_CHECKIN = (
+    "insert into checkins (key, kind, run_id, created_at, message) values (?, ?, ?, ?, ?) "
+    "on conflict(key) do nothing"
+)
+_HAS_CHECKIN = "select 1 from checkins where key = ?"
+_AWAITING_CHECKIN = (
+    "select id, ended_at from runs where status = 'closed' and ended_at >= ? "
+    "and 'after:run:' || id not in (select key from checkins) order by ended_at"
+)
+_UNDELIVERED = (
+    "select 'alert', id, raised_at, severity, rule, message from alerts "
+    "where delivered_at is null and raised_at >= ?1 "
+    "union all select 'summary', day, created_at, null, null, message from summaries "
+    "where delivered_at is null and created_at >= ?2 "
+    "union all select 'checkin', key, created_at, null, kind, message from checkins "
+    "where delivered_at is null and created_at >= ?3 "
+    "order by 3"
+)
 
 
 def _stored_alert(row: dict[str, Any]) -> StoredAlert:

@@ -3,18 +3,19 @@
 from __future__ import annotations
 
 from datetime import time
+from typing import TYPE_CHECKING
 
 import pytest
 
 from agent.notify import Notifier, in_quiet_hours, probe_server
-from tests.desktop_bus import (
-    NotificationServer,
-    notification_server,
-    session_bus,
-    spawn_notification_server,
-)
 
-__all__ = ["notification_server", "session_bus"]
+# One plugin registration, so one session bus for the whole run: dbus-python (plyer's
+# backend) keeps its first session connection, and a fixture imported into several modules
+# would start one bus per module.
+if TYPE_CHECKING:
+    from tests.desktop_bus import NotificationServer
+
+pytest_plugins = ["tests.desktop_bus"]
 
 
 @pytest.mark.parametrize(
@@ -79,11 +80,15 @@ async def test_disabled_notifications_are_not_sent(
 
 
 async def test_server_that_appears_later_gets_the_retry(session_bus: str) -> None:
+    from tests import desktop_bus  # registered as a plugin first (see pytest_plugins)
+
     notifier = Notifier()
     assert not (await notifier.send("Pain check-in", "How is the knee?")).delivered
-    with spawn_notification_server() as mock:
+    with desktop_bus.spawn_notification_server() as mock:
         assert (await notifier.send("Pain check-in", "How is the knee?")).delivered
-        assert [n.summary for n in NotificationServer(mock).received()] == ["Pain check-in"]
+        assert [n.summary for n in desktop_bus.NotificationServer(mock).received()] == [
+            "Pain check-in"
+        ]
 
 
 def test_notify_test_command_reports_what_happened(sw, notification_server) -> None:

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from sqlite_utils import Database
 
-from agent.errors import DatabaseLockedError, NotOurDatabaseError
+from agent.errors import DatabaseLockedError, NotOurDatabaseError, StoreError
 from agent.store import Store, migrations
 
 LOG_RUN = ("log-run", "--at", "2026-11-20T07:30", "--distance", "6km", "--duration", "36:00")
@@ -212,3 +212,43 @@ def test_times_are_stored_as_utc(tmp_path: Path, sw) -> None:
         "started_at": "2026-07-01T05:30:00+00:00",
         "ended_at": "2026-07-01T06:00:00+00:00",
     }
+
+
+def test_false_start_with_a_live_alert_is_deleted_with_it(tmp_path: Path) -> None:
+    with Store.open(tmp_path / "history.db") as store:
+        run_id = store.add_run(
+            started_at=datetime(2026, 11, 20, tzinfo=UTC),
+            distance_m=40,
+            moving_s=12,
+            elapsed_s=12,
+            source="ble",
+        )
+        store.db.execute("update runs set status = 'open' where id = ?", [run_id])
+        store.db.table("alerts").insert(
+            {
+                "key": f"live:{run_id}",
+                "rule": "single-run-spike",
+                "severity": "warning",
+                "message": "m",
+                "raised_at": "2026-11-20T00:00:10+00:00",
+                "run_id": run_id,
+            }
+        )
+        store.db.conn.commit()
+        store.delete_recording(run_id)
+        assert store.runs() == []
+        assert store.counts()["alerts"] == 0
+
+
+def test_a_constraint_violation_is_not_called_damage(tmp_path: Path) -> None:
+    with (
+        Store.open(tmp_path / "history.db") as store,
+        pytest.raises(StoreError) as caught,
+        store.guard("store the pain report"),
+    ):
+        store.db.execute(
+            "insert into pain (at, score, timing, created_at, run_id) "
+            "values ('x', 1, 'after', 'x', 999)"
+        )
+    assert not isinstance(caught.value, NotOurDatabaseError)
+    assert "FOREIGN KEY constraint failed" in str(caught.value)

@@ -1,0 +1,189 @@
+"""Live budget alerts during a run: what a runner hears before the jump, not after it.
+
+At the start of a run the daemon reads the history once (run totals, never samples) and
+turns the rules' :class:`~agent.rules.budget.Budget` into :class:`Threshold` distances for
+this run: the week's cap and its escalation steps (``weekly_warn``, ``weekly_alert``,
+``weekly_danger``), the single-run limits (``spike_warn``, ``spike_escalate``,
+``spike_danger`` x the longest run of the past 30 days), and the heads-up at half of the
+run's allowance. :class:`LiveWatch` then compares the growing distance with the next
+threshold only, so a check costs one comparison.
+
+Pure: no database, no clock. Alert keys are the rules' own keys (``single-run-spike:run:12``,
+``weekly-progression:2026-11-16``) with the rules' levels, so a live alert and the nightly
+check of the same condition are one stored alert, said once and only escalated.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from agent.models import Alert, Severity
+from agent.rules.progression import NOTHING_LEFT_KM, SPIKE, WEEKLY, WEEKLY_SOURCE
+from agent.units import format_distance
+
+if TYPE_CHECKING:
+    from agent.config import Settings
+    from agent.rules.budget import Budget
+
+HEADS_UP = "heads-up"
+SPIKE_SOURCE = "Frandsen et al. 2025"
+
+
+@dataclass(frozen=True, slots=True)
+class Threshold:
+    """A distance into this run (km) past which one alert fires."""
+
+    at_km: float
+    rule: str
+    key: str
+    level: int
+    severity: Severity
+
+
+def run_allowance_km(week: Budget) -> float | None:
+    """The most this run should cover: the smaller of what is left of the week's cap and
+    the next-run maximum (None when the history gives neither)."""
+    limits = [km for km in (week.remaining_km, week.next_run_max_km) if km is not None]
+    return min(limits) if limits else None
+
+
+def thresholds(week: Budget, settings: Settings, run_ref: str) -> list[Threshold]:
+    """Every threshold of one run, nearest first. ``run_ref`` is ``run:<id>``."""
+    found = [*_spike(week, settings, run_ref), *_weekly(week, settings)]
+    allowance = run_allowance_km(week)
+    if settings.progression.heads_up and allowance is not None and allowance >= NOTHING_LEFT_KM:
+        found.append(Threshold(allowance / 2, HEADS_UP, f"{HEADS_UP}:{run_ref}", 0, "caution"))
+    return sorted(found, key=lambda t: (t.at_km, t.level))
+
+
+def _spike(week: Budget, settings: Settings, run_ref: str) -> list[Threshold]:
+    longest = week.longest_30d_km
+    if not longest:
+        return []
+    p = settings.progression
+    steps = ((p.spike_warn, 1), (p.spike_escalate, 2), (p.spike_danger, 3))
+    key = f"{SPIKE}:{run_ref}"
+    return [
+        Threshold(longest * ratio, SPIKE, key, level, "danger" if level == 3 else "warning")
+        for ratio, level in steps
+    ]
+
+
+def _weekly(week: Budget, settings: Settings) -> list[Threshold]:
+    """The week's cap, then the +15 % and +30 % steps on the baseline week (the rules'
+    levels 1-3), as distances into this run."""
+    if week.cap_km is None or not week.baseline_km:
+        return []
+    p, base = settings.progression, week.baseline_km
+    totals = ((week.cap_km, 1), (base * (1 + p.weekly_alert), 2), (base * (1 + p.weekly_danger), 3))
+    key = f"{WEEKLY}:{week.week_start.isoformat()}"
+    return [
+        Threshold(max(0.0, total - week.distance_km), WEEKLY, key, level, _weekly_severity(level))
+        for total, level in totals
+        if total >= week.cap_km
+    ]
+
+
+def _weekly_severity(level: int) -> Severity:
+    return "danger" if level == 3 else "warning"
+
+
+class LiveWatch:
+    """One run's thresholds; :meth:`check` returns the alerts its distance has just passed."""
+
+    def __init__(self, week: Budget, settings: Settings, run_id: int) -> None:
+        self.week = week
+        self.settings = settings
+        self.run_id = run_id
+        self.pending = thresholds(week, settings, f"run:{run_id}")
+
+    def check(self, distance_m: float) -> list[Alert]:
+        """Alerts for thresholds passed since the last check: each fires once; several
+        levels of one key passed at once give only the highest."""
+        km = distance_m / 1000
+        if not self.pending or km <= self.pending[0].at_km:
+            return []
+        passed: dict[str, Threshold] = {}
+        while self.pending and km > self.pending[0].at_km:
+            threshold = self.pending.pop(0)
+            kept = passed.get(threshold.key)
+            if kept is None or threshold.level > kept.level:
+                passed[threshold.key] = threshold
+        return [self._alert(threshold, km) for threshold in passed.values()]
+
+    def _alert(self, threshold: Threshold, km: float) -> Alert:
+        data: dict[str, Any] = {
+            "run_id": self.run_id,
+            "distance_km": round(km, 3),
+            "threshold_km": round(threshold.at_km, 3),
+            "level": threshold.level,
+            "live": True,
+        }
+        if threshold.rule == SPIKE:
+            message, extra = self._spike_message(threshold, km)
+        elif threshold.rule == WEEKLY:
+            message, extra = self._weekly_message(threshold, km)
+        else:
+            message, extra = self._heads_up_message(threshold)
+        return Alert(threshold.rule, threshold.severity, message, threshold.key, data | extra)
+
+    def _dist(self, km: float) -> str:
+        return format_distance(km * 1000, self.settings.units)
+
+    def _spike_message(self, threshold: Threshold, km: float) -> tuple[str, dict[str, Any]]:
+        longest = self.week.longest_30d_km or 0.0
+        p = self.settings.progression
+        ratio = (p.spike_warn, p.spike_escalate, p.spike_danger)[threshold.level - 1]
+        advice = {
+            1: "Consider turning back.",
+            2: "Turn back now.",
+            3: f"The injury risk more than doubles here ({SPIKE_SOURCE}): walk back.",
+        }[threshold.level]
+        message = (
+            f"{self._dist(km)}: longer than {ratio:g}x your longest run this month "
+            f"({self._dist(longest)}). {advice}"
+        )
+        extra = {
+            "longest_30d_km": round(longest, 3),
+            "limit_km": round(longest * p.spike_warn, 3),
+            "ratio": round(km / longest, 3) if longest else None,
+        }
+        return message, extra
+
+    def _weekly_message(self, threshold: Threshold, km: float) -> tuple[str, dict[str, Any]]:
+        week, base = self.week, self.week.baseline_km or 0.0
+        total = week.distance_km + km
+        change = 100 * (total / base - 1) if base else 0.0
+        held = " (held at the baseline while pain settles)" if week.held else ""
+        advice = {1: "Consider turning back.", 2: "Turn back now.", 3: "Walk back."}
+        message = (
+            f"{self._dist(km)}: this run takes the week to {self._dist(total)}, over its "
+            f"{self._dist(week.cap_km or 0.0)} cap{held}: {change:+.0f}% on its "
+            f"{self._dist(base)} baseline week ({WEEKLY_SOURCE}). {advice[threshold.level]}"
+        )
+        extra = {
+            "week_start": week.week_start.isoformat(),
+            "week_km": round(total, 3),
+            "baseline_km": round(base, 3),
+            "cap_km": round(week.cap_km or 0.0, 3),
+            "change_pct": round(change, 1),
+        }
+        return message, extra
+
+    def _heads_up_message(self, threshold: Threshold) -> tuple[str, dict[str, Any]]:
+        week = self.week
+        allowance = threshold.at_km * 2
+        by_week = week.remaining_km is not None and (
+            week.next_run_max_km is None or week.remaining_km <= week.next_run_max_km
+        )
+        why = (
+            "what is left of this week's cap"
+            if by_week
+            else f"{self.settings.progression.spike_warn:g}x your longest run this month"
+        )
+        message = (
+            f"{self._dist(threshold.at_km)}: turn around now to stay within "
+            f"{self._dist(allowance)} today ({why})."
+        )
+        return message, {"allowance_km": round(allowance, 3)}

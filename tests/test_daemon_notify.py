@@ -1,0 +1,187 @@
+"""The daemon as a real process, talking to a mock notification server on a private
+session bus: live alerts during a run, the nightly summary at its time (simulated and real
+apscheduler time), systemd's notify protocol, and delivery once a server appears."""
+
+from __future__ import annotations
+
+import socket
+import tempfile
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pytest
+
+from tests.daemon_proc import daemon
+
+if TYPE_CHECKING:
+    from tests.desktop_bus import NotificationServer
+
+pytest_plugins = ["tests.desktop_bus"]  # one session bus for the run (see test_notify.py)
+
+SPIKE_TITLE = "Longer than your longest run"
+SUMMARY_TITLE = "Tonight's summary"
+
+
+def seed_longest_run(sw: Any, km: float) -> None:
+    """One run two days ago: the 30-day longest, so the next run's limit is 1.1 x ``km``."""
+    at = (datetime.now(UTC) - timedelta(days=2)).strftime("%Y-%m-%dT%H:%M")
+    result = sw("log-run", "--at", at, "--distance", f"{km}km", "--duration", "3:00")
+    assert result.exit_code == 0, result.stderr
+
+
+def clock_text(moment: datetime) -> str:
+    return moment.astimezone(UTC).strftime("%H:%M:%S")
+
+
+def titled(server: NotificationServer, title: str) -> list[str]:
+    return [note.body for note in server.received() if note.summary == title]
+
+
+def test_live_alert_reaches_the_desktop_during_the_run_and_the_summary_once(
+    sw: Any, db: Path, notification_server: NotificationServer
+) -> None:
+    seed_longest_run(sw, 0.5)  # limit 0.55 km; the "short" run covers about 0.85 km
+    # Simulated time runs 30x: the summary is due 150 simulated seconds after now, while
+    # the 5-minute run is under way (about 5 s of real time).
+    summary_at = datetime.now(UTC) + timedelta(seconds=150)
+    env = {
+        "STRIDEWATCH_TIMEZONE": "UTC",
+        "STRIDEWATCH_SCHEDULE__SUMMARY": clock_text(summary_at),
+    }
+    args = ("--simulate", "--speedup", "30", "--scenario", "short")
+    with daemon(db, *args, env=env) as proc:
+        [body] = proc.wait_for(lambda: titled(notification_server, SPIKE_TITLE), 20, "spike")
+        # The moment it arrived, the run was still open and the runner still running.
+        [open_run] = proc.rows("select status, distance_m from runs where source = 'simulated'")
+        assert proc.proc.wait(20) == 0, proc.stderr()
+    assert body == (
+        "0.6 km: longer than 1.1x your longest run this month (0.5 km). Consider turning back."
+    )
+    [run] = proc.rows("select * from runs where source = 'simulated'")
+    assert open_run["status"] == "open"
+    assert run["status"] == "closed"
+    assert run["distance_m"] > open_run["distance_m"] + 100
+    # Past 1.3 x 0.5 km it escalated: said again, and the stored alert (one per key) is now
+    # the escalation, with the distance and time it fired at, before the run ended.
+    _, second = titled(notification_server, SPIKE_TITLE)
+    assert second.startswith("0.7 km: longer than 1.3x your longest run this month (0.5 km).")
+    [alert] = proc.rows("select * from alerts where rule = 'single-run-spike'")
+    assert alert["key"] == f"single-run-spike:run:{run['id']}"
+    assert alert["run_id"] == run["id"]
+    assert alert["message"] == second
+    assert 650 < alert["at_distance_m"] < 700
+    assert alert["raised_at"] <= alert["delivered_at"] < run["ended_at"]
+    # The heads-up came first, at half of the allowance.
+    [heads_up] = titled(notification_server, "Turn-around point")
+    assert heads_up.startswith("0.3 km: turn around now to stay within 0.6 km today")
+    # The summary: exactly one, at its simulated time, stored as the day's summary.
+    [summary] = titled(notification_server, SUMMARY_TITLE)
+    assert summary.startswith("This week: ")
+    [stored] = proc.rows("select * from summaries")
+    assert stored["day"] == summary_at.date().isoformat()
+    assert stored["message"] == summary
+    fired = datetime.fromisoformat(stored["created_at"])
+    assert abs((fired - summary_at).total_seconds()) < 15
+    assert stored["delivered_at"] is not None
+
+
+@dataclass
+class NotifySocket:
+    """A datagram socket standing in for systemd's NOTIFY_SOCKET, read as systemd does:
+    continuously (its queue holds only about ten datagrams)."""
+
+    path: str
+    sock: socket.socket
+    messages: list[str] = field(default_factory=list)
+
+    def read(self) -> None:
+        while True:
+            try:
+                self.messages.append(self.sock.recv(256).decode())
+            except TimeoutError:
+                continue
+            except OSError:  # closed
+                return
+
+
+@pytest.fixture
+def notify_socket() -> Iterator[NotifySocket]:
+    folder = Path(tempfile.mkdtemp(prefix="swnotify-"))
+    path = str(folder / "notify")
+    sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+    sock.bind(path)
+    sock.settimeout(0.05)
+    listener = NotifySocket(path, sock)
+    reader = threading.Thread(target=listener.read, daemon=True)
+    reader.start()
+    try:
+        yield listener
+    finally:
+        sock.close()
+        reader.join(5)
+        Path(path).unlink(missing_ok=True)
+        folder.rmdir()
+
+
+def test_real_time_summary_from_apscheduler_once_with_systemd_notify(
+    db: Path, notification_server: NotificationServer, notify_socket: NotifySocket
+) -> None:
+    summary_at = (datetime.now(UTC) + timedelta(seconds=4)).replace(microsecond=0)
+    env = {
+        "STRIDEWATCH_TIMEZONE": "UTC",
+        "STRIDEWATCH_SCHEDULE__SUMMARY": clock_text(summary_at),
+        "NOTIFY_SOCKET": notify_socket.path,
+        "WATCHDOG_USEC": "400000",  # systemd's WatchdogSec=0.4: a ping every 0.2 s
+    }
+    args = ("--simulate", "--scenario", "standing")  # real time: apscheduler's timetable
+    with daemon(db, *args, env=env) as proc:
+        proc.wait_for(lambda: titled(notification_server, SUMMARY_TITLE), 15, "the summary")
+        arrived = datetime.now(UTC)
+        time.sleep(1.5)  # a second firing would come now
+        assert len(titled(notification_server, SUMMARY_TITLE)) == 1
+        took = proc.stop()
+    assert took < 5.0
+    assert summary_at <= arrived < summary_at + timedelta(seconds=3)
+    [stored] = proc.rows("select * from summaries")
+    assert datetime.fromisoformat(stored["created_at"]) >= summary_at
+    time.sleep(0.1)
+    messages = notify_socket.messages
+    assert messages[0] == "READY=1"
+    assert messages[-1] == "STOPPING=1"
+    assert messages.count("WATCHDOG=1") >= 5
+
+
+def test_undelivered_without_a_server_then_delivered_once_one_appears(
+    sw: Any, db: Path, session_bus: str
+) -> None:
+    from tests import desktop_bus  # registered as a plugin first (see pytest_plugins)
+
+    seed_longest_run(sw, 0.5)
+    env = {"STRIDEWATCH_NOTIFICATIONS__RETRY_INTERVAL_S": "2"}  # simulated seconds
+    args = ("--simulate", "--speedup", "60", "--scenario", "easy")
+    with daemon(db, *args, env=env) as proc:
+        undelivered = "select * from alerts where rule = 'single-run-spike'"
+        [alert] = proc.wait_for(lambda: proc.rows(undelivered), 20, "the spike alert")
+        assert alert["delivered_at"] is None
+        assert alert["at_distance_m"] > 550
+        proc.logged("not delivered (no notification server is running on the desktop session")
+        time.sleep(0.5)  # retries go on, the daemon with them
+        assert proc.proc.poll() is None
+        with desktop_bus.spawn_notification_server() as mock:
+            server = desktop_bus.NotificationServer(mock)
+            delivered = "select * from alerts where key = ? and delivered_at is not null"
+            proc.wait_for(lambda: proc.rows(delivered, alert["key"]), 10, "the retry")
+            [body] = titled(server, SPIKE_TITLE)
+            proc.stop()
+    assert body.startswith("0.6 km: longer than 1.1x your longest run this month (0.5 km).")
+    # Said once: the retries stopped once it was delivered.
+    assert stderr_count(proc.stderr(), "notified: Longer than your longest run") == 1
+
+
+def stderr_count(text: str, needle: str) -> int:
+    return sum(needle in line for line in text.splitlines())

@@ -1,0 +1,253 @@
+"""Storing first, notifying, marking delivered, retrying; quiet hours; dedupe by key; the
+nightly summary and check-ins; the simulated timetable. Real SQLite (through the daemon's
+writer thread) and a real notification server on a private session bus."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import pytest
+
+from agent.clock import VirtualClock
+from agent.config import Settings
+from agent.delivery import (
+    DaemonJobs,
+    DesktopSender,
+    Dispatcher,
+    Event,
+    Shown,
+    after_run,
+    morning,
+    nightly,
+)
+from agent.models import Alert
+from agent.notify import Notifier
+from agent.recorder import RecordingWriter
+from agent.schedule import SimulatedTimetable
+from agent.store import Store
+
+if TYPE_CHECKING:
+    from tests.desktop_bus import NotificationServer
+
+pytest_plugins = ["tests.desktop_bus"]  # one session bus for the run (see test_notify.py)
+
+SETTINGS = Settings(timezone="UTC")
+MONDAY = datetime(2026, 1, 12, 0, 0, tzinfo=UTC)
+
+
+def spike(level: int, km: float) -> Alert:
+    return Alert(
+        rule="single-run-spike",
+        severity="danger" if level == 3 else "warning",
+        message=f"{km:.1f} km: longer than 1.1x your longest run this month (8.0 km).",
+        key="single-run-spike:run:1",
+        data={"level": level, "distance_km": km, "run_id": 1},
+    )
+
+
+@pytest.fixture
+async def writer(tmp_path: Path) -> AsyncIterator[RecordingWriter]:
+    writer = RecordingWriter(tmp_path / "history.db", 5.0)
+    await writer.open()
+    await writer.call(lambda store: add_run(store, MONDAY - timedelta(days=1), 5.0))
+    try:
+        yield writer
+    finally:
+        await writer.close()
+
+
+def add_run(store: Store, at: datetime, km: float) -> int:
+    seconds = km * 360
+    return store.add_run(
+        started_at=at, distance_m=km * 1000, moving_s=seconds, elapsed_s=seconds, source="manual"
+    )
+
+
+def dispatcher(writer: RecordingWriter, at: datetime, shown: list[Event]) -> Dispatcher:
+    clock = VirtualClock(wall_start=at, auto_advance=False)
+    return Dispatcher(SETTINGS, writer, DesktopSender(Notifier()), clock, shown.append)
+
+
+async def stored(writer: RecordingWriter, sql: str) -> list[tuple[object, ...]]:
+    return await writer.call(lambda store: list(store.db.conn.execute(sql).fetchall()))
+
+
+async def test_live_alert_is_stored_then_delivered_and_marked(
+    writer: RecordingWriter, notification_server: NotificationServer
+) -> None:
+    at = MONDAY + timedelta(hours=7, minutes=40)
+    shown: list[Event] = []
+    result = await dispatcher(writer, at, shown).live(spike(1, 8.8), run_id=1, distance_m=8812)
+    assert result is not None
+    assert result.delivery.delivered
+    [note] = notification_server.received()
+    assert (note.summary, note.body) == (
+        "Longer than your longest run",
+        "8.8 km: longer than 1.1x your longest run this month (8.0 km).",
+    )
+    [row] = await stored(
+        writer, "select run_id, at_distance_m, raised_at, delivered_at from alerts"
+    )
+    assert row == (1, 8812.0, "2026-01-12T07:40:00+00:00", "2026-01-12T07:40:00+00:00")
+    assert shown == [result]
+
+
+async def test_same_key_said_once_escalation_said_again(
+    writer: RecordingWriter, notification_server: NotificationServer
+) -> None:
+    at = MONDAY + timedelta(hours=7)
+    post = dispatcher(writer, at, [])
+    assert await post.live(spike(1, 8.8), run_id=1, distance_m=8800) is not None
+    assert await post.live(spike(1, 9.0), run_id=1, distance_m=9000) is None
+    assert await post.live(spike(3, 16.1), run_id=1, distance_m=16100) is not None
+    assert [n.body[:8] for n in notification_server.received()] == ["8.8 km: ", "16.1 km:"]
+    [row] = await stored(writer, "select severity, at_distance_m from alerts")
+    assert row == ("danger", 16100.0)
+
+
+async def test_quiet_hours_hold_summaries_not_live_alerts(
+    writer: RecordingWriter, notification_server: NotificationServer
+) -> None:
+    late = MONDAY + timedelta(hours=22, minutes=30)  # quiet from 22:00 to 07:00
+    post = dispatcher(writer, late, [])
+    await DaemonJobs(SETTINGS, post).nightly_summary()
+    assert notification_server.received() == []
+    [(delivered,)] = await stored(writer, "select delivered_at from summaries")
+    assert delivered is None
+    # A live alert during a late run is said at once all the same.
+    await post.live(spike(1, 8.8), run_id=1, distance_m=8800)
+    assert [n.summary for n in notification_server.received()] == ["Longer than your longest run"]
+    assert isinstance(post.clock, VirtualClock)
+    post.clock.advance(8 * 3600)  # 06:30: still quiet
+    assert await post.pending() == []
+    post.clock.advance(1800)  # 07:00: the next job sends what was held
+    [shown] = await post.pending()
+    assert shown.item.kind == "summary"
+    assert notification_server.received()[-1].summary == "Tonight's summary"
+    [(delivered,)] = await stored(writer, "select delivered_at from summaries")
+    assert delivered == "2026-01-13T07:00:00+00:00"
+
+
+async def test_without_a_server_kept_then_delivered_on_retry(
+    writer: RecordingWriter, session_bus: str
+) -> None:
+    from tests import desktop_bus  # registered as a plugin first (see pytest_plugins)
+
+    shown: list[Event] = []
+    post = dispatcher(writer, MONDAY + timedelta(hours=8), shown)
+    result = await post.live(spike(1, 8.8), run_id=1, distance_m=8800)
+    assert result is not None
+    assert not result.delivery.delivered
+    assert result.delivery.detail == "no notification server is running on the desktop session bus"
+    [(delivered,)] = await stored(writer, "select delivered_at from alerts")
+    assert delivered is None
+    with desktop_bus.spawn_notification_server() as mock:
+        retried = await post.pending()
+        received = desktop_bus.NotificationServer(mock).received()
+    assert [s.delivery.delivered for s in retried] == [True]
+    assert [n.body for n in received] == [spike(1, 8.8).message]
+    [(delivered,)] = await stored(writer, "select delivered_at from alerts")
+    assert delivered is not None
+    assert await post.pending() == []
+    assert all(isinstance(event, Shown) for event in shown)
+
+
+def test_nightly_summary_numbers_once_a_day(tmp_path: Path) -> None:
+    with Store.open(tmp_path / "h.db") as store:
+        last_week = MONDAY - timedelta(days=7)
+        for day, km in ((1, 5.0), (3, 5.0), (4, 2.0), (6, 8.0)):  # 20 km: cap 22 km
+            add_run(store, last_week + timedelta(days=day, hours=7), km)
+        for day, km in ((1, 6.0), (2, 5.0), (3, 4.0)):  # 15 km so far: 7 km left
+            add_run(store, MONDAY + timedelta(days=day, hours=7), km)
+        at = MONDAY + timedelta(days=3, hours=21)
+        assert nightly(store, SETTINGS, at)
+        assert not nightly(store, SETTINGS, at + timedelta(minutes=5))
+        summary = store.summary_of(date(2026, 1, 15))
+    assert summary is not None
+    assert summary["message"] == (
+        "This week: 15.0 km of its 22.0 km cap; 7.0 km left. Tomorrow: 7.0 km at most."
+    )
+    assert summary["data"]["tomorrow_max_km"] == pytest.approx(7.0)
+
+
+def test_checkins_after_a_run_and_on_the_morning_after_only(tmp_path: Path) -> None:
+    with Store.open(tmp_path / "h.db") as store:
+        run_id = add_run(store, MONDAY + timedelta(hours=7), 6.0)
+        tuesday = MONDAY + timedelta(days=1, hours=8)
+        assert not morning(store, SETTINGS, MONDAY + timedelta(hours=8))  # no run on Sunday
+        assert morning(store, SETTINGS, tuesday)
+        assert not morning(store, SETTINGS, tuesday + timedelta(minutes=1))  # one per day
+        assert not morning(store, SETTINGS, tuesday + timedelta(days=1))  # no run on Tuesday
+        assert after_run(store, SETTINGS, MONDAY + timedelta(hours=11), run_id)
+        assert not after_run(store, SETTINGS, MONDAY + timedelta(hours=11), 999)
+        rows = store.undelivered(since=MONDAY)
+    assert [(row.kind, row.ref) for row in rows] == [
+        ("checkin", f"after:run:{run_id}"),
+        ("checkin", "morning:2026-01-13"),
+    ]
+    assert rows[0].message == (
+        "Your 6.0 km run ended at 07:36. Any pain now? Log it (0-10): "
+        f"stridewatch pain N --when after --run {run_id}"
+    )
+    assert "stridewatch pain N --when morning" in rows[1].message
+
+
+class Jobs:
+    def __init__(self, clock: VirtualClock) -> None:
+        self.clock = clock
+        self.calls: list[tuple[str, str]] = []
+
+    def _log(self, name: str) -> None:
+        self.calls.append((self.clock.wall().strftime("%a %H:%M"), name))
+
+    async def nightly_summary(self) -> None:
+        self._log("summary")
+
+    async def morning_checkin(self) -> None:
+        self._log("morning")
+
+    async def after_run_checkin(self, run_id: int) -> None:
+        self._log(f"after:{run_id}")
+
+    async def retry_deliveries(self) -> None:
+        self._log("retry")
+
+
+async def run_clock(clock: VirtualClock, hours: float, step_s: float = 60.0) -> None:
+    """Move a manual clock forward minute by minute, letting woken tasks run each time."""
+    for _ in range(int(hours * 3600 / step_s)):
+        clock.advance(step_s)
+        for _ in range(3):
+            await asyncio.sleep(0)
+
+
+async def test_simulated_timetable_fires_at_local_times_on_the_clock() -> None:
+    settings = Settings.model_validate(
+        {"timezone": "Europe/Berlin", "notifications": {"retry_interval_s": 6 * 3600}}
+    )
+    clock = VirtualClock(auto_advance=False)  # Monday 5 January 2026, 07:00 UTC
+    jobs = Jobs(clock)
+    timetable = SimulatedTimetable(settings, jobs, clock)
+    timetable.start()
+    await run_clock(clock, 1)
+    when = timetable.after_run(7, clock.wall() - timedelta(minutes=30))  # ended 07:30 UTC
+    assert when == datetime(2026, 1, 5, 11, 30, tzinfo=UTC)
+    await run_clock(clock, 36)
+    await timetable.stop()
+    # In UTC: the summary at 21:00 Berlin is 20:00; the morning check-in 08:00 is 07:00.
+    assert jobs.calls == [
+        ("Mon 11:30", "after:7"),
+        ("Mon 13:00", "retry"),
+        ("Mon 19:00", "retry"),
+        ("Mon 20:00", "summary"),
+        ("Tue 01:00", "retry"),
+        ("Tue 07:00", "morning"),
+        ("Tue 07:00", "retry"),
+        ("Tue 13:00", "retry"),
+        ("Tue 19:00", "retry"),
+        ("Tue 20:00", "summary"),
+    ]

@@ -1,0 +1,66 @@
+"""``stridewatch demo``: a training block through the real daemon, on a virtual clock."""
+
+from __future__ import annotations
+
+import sqlite3
+import time
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from agent.demo import BUILD_WEEKS, JUMP_WEEK, LOGGED_WEEK, MILE_M
+
+if TYPE_CHECKING:
+    from tests.desktop_bus import NotificationServer
+
+pytest_plugins = ["tests.desktop_bus"]  # one session bus for the run (see test_notify.py)
+
+
+def rows(db: Path, sql: str) -> list[sqlite3.Row]:
+    conn = sqlite3.connect(db)
+    conn.row_factory = sqlite3.Row
+    try:
+        return conn.execute(sql).fetchall()
+    finally:
+        conn.close()
+
+
+def test_demo_plays_the_block_with_live_alerts_summaries_and_pain(
+    sw: Any, tmp_path: Path, notification_server: NotificationServer
+) -> None:
+    db = tmp_path / "demo.db"
+    began = time.monotonic()
+    result = sw("demo", "--db", str(db), use_db=False)
+    assert time.monotonic() - began < 60
+    assert result.exit_code == 0, result.stderr
+    out = result.stdout
+    assert f"database: {db}" in out
+    # Every recorded run, the live spike during the long run, the week's cap, summaries.
+    played = sum(len(week) for week in BUILD_WEEKS) + len(JUMP_WEEK)
+    runs = rows(db, "select * from runs where source = 'simulated' order by started_at")
+    assert len(runs) == played
+    assert all(f"recorded run {run['id']}:" in out for run in runs)
+    assert "LIVE Longer than your longest run: 10.7 km: longer than 1.1x your longest run" in out
+    assert "LIVE Over this week's cap" in out
+    assert "you: stridewatch pain 4 --when morning --where knee" in out
+    assert "held at the baseline while pain settles" in out
+    # The jump: 15 miles a week to 30 (what the simulated footpod measured, within 2 %).
+    assert sum(LOGGED_WEEK) == 14.5
+    jump = sum(run["distance_m"] for run in runs[-len(JUMP_WEEK) :]) / MILE_M
+    assert abs(jump - 30) < 0.6
+    assert "over cap, +77%" in out
+    # The long run's spike was said live, at its distance, before the run ended.
+    [spike] = rows(db, "select * from alerts where key like 'single-run-spike:run:%'")
+    long_run = runs[-1]
+    assert spike["run_id"] == long_run["id"]
+    assert spike["at_distance_m"] < long_run["distance_m"]
+    assert spike["raised_at"] < long_run["ended_at"]
+    # A nightly summary for every day played, each shown once.
+    summaries = rows(db, "select * from summaries")
+    assert len(summaries) == 4 * 7 + 1
+    assert all(summary["delivered_at"] for summary in summaries)
+    assert out.count("nightly summary:") == len(summaries)
+    [pain] = rows(db, "select * from pain")
+    assert (pain["score"], pain["timing"], pain["location"]) == (4, "morning", "knee")
+    # Where a desktop exists, the alerts reached it too.
+    bodies = [note.body for note in notification_server.received()]
+    assert any(body.startswith("10.7 km: longer than 1.1x your longest run") for body in bodies)
