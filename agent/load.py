@@ -27,6 +27,9 @@ LoadKind = Literal["distance", "trimp", "srpe"]
 # complete weeks, and one recovery week carries the baseline before it forward, so it does
 # not shrink the next week's budget (DESIGN.md).
 BASELINE_WEEKS = 4
+# A planned recovery week cuts volume by roughly 20-40 %; a week down by half or more is a
+# layoff or a flare-up, after which the cap should come down rather than carry forward.
+RECOVERY_WEEK_MIN = 0.5
 # The single-run spike compares with the longest run of the past 30 days (Frandsen et al.,
 # BJSM 2025, defined the spike against exactly this window).
 LONGEST_WINDOW = timedelta(days=30)
@@ -122,13 +125,15 @@ def weekly_km(runs: Iterable[Run], settings: Settings) -> dict[date, float]:
 def baseline_km(weeks: dict[date, float], start: date) -> float | None:
     """The baseline for the week starting ``start``: max(last week, mean of the last four).
 
-    One recovery week (a last week lower than the week before it) keeps the baseline the
-    week before had, so a planned down week does not shrink the next week's budget
-    (DESIGN.md). Two low weeks in a row do lower it: after a layoff, the cap comes down too.
+    One recovery week (a last week lower than the week before it, by less than half) keeps
+    the baseline the week before had, so a planned down week does not shrink the next week's
+    budget (DESIGN.md). A deeper drop (a layoff, a flare-up) or two low weeks in a row do
+    lower it: after time off, the cap comes down too.
     """
     own = _plain_baseline(weeks, start)
     last = weeks.get(start - timedelta(weeks=1), 0.0)
-    if own is not None and last < weeks.get(start - timedelta(weeks=2), 0.0):
+    before = weeks.get(start - timedelta(weeks=2), 0.0)
+    if own is not None and RECOVERY_WEEK_MIN * before <= last < before:
         carried = _plain_baseline(weeks, start - timedelta(weeks=1))
         return max(own, carried or 0.0)
     return own

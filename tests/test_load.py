@@ -93,6 +93,16 @@ def test_day_start_is_local_midnight_on_both_sides_of_dst() -> None:
             },
             16.0,
         ),
+        # a week down by half or more is a layoff, not a recovery week: no carry-forward
+        (
+            {
+                date(2026, 10, 12): 20.0,
+                date(2026, 10, 19): 20.0,
+                date(2026, 10, 26): 20.0,
+                date(2026, 11, 2): 8.0,
+            },
+            17.0,
+        ),
         # weeks before the first run do not dilute the mean
         ({date(2026, 10, 26): 20.0, date(2026, 11, 2): 20.0}, 20.0),
         ({date(2026, 10, 19): 10.0, date(2026, 10, 26): 20.0, date(2026, 11, 2): 24.0}, 24.0),
