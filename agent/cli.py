@@ -550,7 +550,7 @@ def _parse_float(text: str) -> float:
     show_default=True,
     help="With --simulate: which simulated run (for tests and demos): easy (30 min), "
     "short (5 min), long (90 min), intervals, pauses, hr-only (no footpod), standing, "
-    "strides (a false start).",
+    "strides (a false start), low-battery (a footpod at 12%).",
 )
 @click.option("--seed", type=int, default=0, show_default=True, help="With --simulate: seed.")
 @click.option("-v", "--verbose", is_flag=True, help="Debug logging.")

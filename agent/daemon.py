@@ -42,7 +42,15 @@ from typing import Any, TypeVar
 from agent.checks import load_history
 from agent.clock import Clock, MonotonicClock, VirtualClock
 from agent.config import Settings
-from agent.delivery import DaemonJobs, DesktopSender, Dispatcher, Listener, RunRecorded, Sender
+from agent.delivery import (
+    DaemonJobs,
+    DesktopSender,
+    Dispatcher,
+    Listener,
+    RunRecorded,
+    Sender,
+    low_battery_alert,
+)
 from agent.errors import InputError, StridewatchError
 from agent.live import LiveWatch
 from agent.models import Alert, Source
@@ -51,7 +59,7 @@ from agent.recorder import Flush, Recorder, RecordingWriter, StoredState
 from agent.rules.budget import Budget, budget
 from agent.schedule import AFTER_RUN_GRACE_S, RealTimetable, SimulatedTimetable, Timetable
 from agent.sensors import sim
-from agent.sensors.base import SensorDriver, decoded_events
+from agent.sensors.base import BatteryLevel, LowBatteryPolicy, SensorDriver, decoded_events
 from agent.service import sd_notify, watchdog_interval_s
 from agent.store import Store
 from agent.units import from_utc_iso
@@ -170,7 +178,10 @@ class Daemon:
         self._closing = False
         self._moving = asyncio.Event()
         self._watches: dict[int, LiveWatch] = {}
-        self._alerts: asyncio.Queue[tuple[Alert, int, float, datetime]] = asyncio.Queue()
+        self._alerts: asyncio.Queue[tuple[Alert, int | None, float | None, datetime]] = (
+            asyncio.Queue()
+        )
+        self._battery = LowBatteryPolicy(settings.sensors.low_battery_percent)
         self._probe: asyncio.Task[None] | None = None
 
     async def main(self) -> None:
@@ -265,6 +276,8 @@ class Daemon:
                 recorder.handle(event)
                 if recorder.active is not None:
                     self._moving.set()
+                if isinstance(event, BatteryLevel):
+                    self._check_battery(event)
         except Exception:
             log.exception("recording from the sensors failed; restarting the driver")
             return False
@@ -334,12 +347,23 @@ class Daemon:
         for alert in watch.check(distance_m):
             self._alerts.put_nowait((alert, run_id, distance_m, at))
 
+    def _check_battery(self, event: BatteryLevel) -> None:
+        """A low battery is said once per sensor per (local) day."""
+        at = self.clock.wall()
+        day = at.astimezone(self.settings.zone).date()
+        if self._battery.check(event, day):
+            alert = low_battery_alert(event, day, self._battery.threshold)
+            self._alerts.put_nowait((alert, None, None, at))
+
     async def _announce(self) -> None:
         self._probe = asyncio.create_task(self._probe_notifications(), name="probe")
         while True:
             alert, run_id, distance_m, at = await self._alerts.get()
             try:
-                await self.dispatcher.live(alert, run_id=run_id, distance_m=distance_m, at=at)
+                if run_id is None or distance_m is None:
+                    await self.dispatcher.notice(alert, at=at)
+                else:
+                    await self.dispatcher.live(alert, run_id=run_id, distance_m=distance_m, at=at)
             except StridewatchError as exc:
                 log.error("live alert %s: %s", alert.key, exc)
 
@@ -517,6 +541,10 @@ SCENARIOS: dict[str, Callable[[], sim.Scenario]] = {
         sim.easy_run(duration_s=1800.0).with_pause(600.0, 60.0).with_pause(1200.0, 120.0)
     ),
     "hr-only": lambda: sim.Scenario(sim.easy_run(duration_s=1800.0), footpod=None),
+    "low-battery": lambda: sim.Scenario(
+        sim.easy_run(duration_s=300.0, warm_up_s=60.0),
+        footpod=sim.FootpodSpec(battery_percent=12, battery_interval_s=60.0),
+    ),
     "standing": lambda: sim.Scenario(sim.RunModel((sim.pause(900.0),))),
     "strides": lambda: sim.Scenario(sim.RunModel((sim.steady(15.0, 3.0), sim.pause(900.0)))),
 }

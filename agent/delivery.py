@@ -18,7 +18,7 @@ import asyncio
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 from agent.checks import check, load_history
@@ -29,6 +29,7 @@ from agent.models import Alert, Run
 from agent.notify import Delivery, Notifier, in_quiet_hours
 from agent.rules.budget import Budget, budget
 from agent.rules.progression import NOTHING_LEFT_KM, SPIKE, WEEKLY
+from agent.sensors.base import BatteryLevel
 from agent.store import Outgoing
 from agent.units import format_distance
 
@@ -45,6 +46,8 @@ log = logging.getLogger("stridewatch.delivery")
 # `stridewatch check` ever stored.
 RETRY_WINDOW = timedelta(days=2)
 
+LOW_BATTERY = "low-battery"
+
 TITLES = {
     SPIKE: "Longer than your longest run",
     WEEKLY: "Over this week's cap",
@@ -53,6 +56,7 @@ TITLES = {
     "pain-baseline": "Pain above your baseline",
     "acwr": "Training load rising",
     "monotony": "Training load too even",
+    LOW_BATTERY: "Sensor battery low",
 }
 
 
@@ -161,6 +165,20 @@ class Dispatcher:
         item = Outgoing("alert", str(alert_id), at, alert.severity, alert.rule, alert.message)
         return await self._send(item, live=True)
 
+    async def notice(self, alert: Alert, *, at: datetime | None = None) -> Shown | None:
+        """Store an alert that is not about a run in progress (a sensor's low battery) and
+        show it unless it is quiet hours; held ones go out with the next retry. None when
+        its key was already said."""
+        at = at or self.clock.wall()
+        async with self._lock:
+            alert_id = await self.store.call(
+                lambda s: s.record_live_alert(alert, raised_at=at, run_id=None, at_distance_m=None)
+            )
+            if alert_id is None or self.quiet(at):
+                return None
+            item = Outgoing("alert", str(alert_id), at, alert.severity, alert.rule, alert.message)
+            return await self._send(item)
+
     async def _send(self, item: Outgoing, *, live: bool = False) -> Shown:
         """Show one stored item; mark it delivered if that worked."""
         title = title_of(item)
@@ -203,6 +221,24 @@ class Dispatcher:
 
 
 # -- messages (pure) -----------------------------------------------------------------------
+
+
+def low_battery_alert(event: BatteryLevel, day: date, threshold: int) -> Alert:
+    """The once-a-day notice for a sensor whose battery is at or below ``threshold``."""
+    sensor = "Footpod" if event.kind == "footpod" else "Heart-rate strap"
+    return Alert(
+        rule=LOW_BATTERY,
+        severity="info",
+        message=f"{sensor} {event.address} battery at {event.percent}%: charge or replace it "
+        "before your next run, or the run may go unrecorded.",
+        key=f"{LOW_BATTERY}:{event.address}:{day.isoformat()}",
+        data={
+            "address": event.address,
+            "kind": event.kind,
+            "percent": event.percent,
+            "threshold": threshold,
+        },
+    )
 
 
 def _dist(km: float, settings: Settings) -> str:

@@ -632,10 +632,16 @@ class Store:
     # -- daemon (agent/daemon.py, agent/delivery.py): live alerts, summaries, check-ins ----
 
     def record_live_alert(
-        self, alert: Alert, *, raised_at: datetime, run_id: int, at_distance_m: float
+        self,
+        alert: Alert,
+        *,
+        raised_at: datetime,
+        run_id: int | None,
+        at_distance_m: float | None,
     ) -> int | None:
-        """Store an alert raised during run ``run_id`` at ``at_distance_m``, unless its key is
-        stored at the same or a higher rank (then None: already said). Returns its row id."""
+        """Store an alert raised by the daemon (during run ``run_id`` at ``at_distance_m``, or
+        about a sensor with neither), unless its key is stored at the same or a higher rank
+        (then None: already said). Returns its row id."""
         row = {**_alert_row(alert, raised_at), "run_id": run_id, "at_distance_m": at_distance_m}
         with self.guard("store the alert"), self.db.conn:
             found = self.db.conn.execute(_ALERT_RANK, [alert.key]).fetchone()

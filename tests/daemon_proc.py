@@ -85,11 +85,19 @@ class DaemonProcess:
             conn.close()
 
 
+# The daemon holds non-live notifications in quiet hours (22:00-07:00 by default): the
+# tests must not depend on the time of day they run at.
+QUIET_HOURS_OFF = {
+    "STRIDEWATCH_NOTIFICATIONS__QUIET_START": "00:00",
+    "STRIDEWATCH_NOTIFICATIONS__QUIET_END": "00:00",
+}
+
+
 @contextmanager
 def daemon(db: Path, *args: str, env: dict[str, str] | None = None) -> Iterator[DaemonProcess]:
     """``python -m agent --db DB run ARGS`` with ``env`` added; killed if still running."""
     argv = [sys.executable, "-m", "agent", "--db", str(db), "run", *args]
-    environ = {**os.environ, "PYTHONUNBUFFERED": "1", **(env or {})}
+    environ = {**os.environ, "PYTHONUNBUFFERED": "1", **QUIET_HOURS_OFF, **(env or {})}
     proc = subprocess.Popen(argv, stderr=subprocess.PIPE, text=True, env=environ)
     handle = DaemonProcess(proc, db)
     handle.reader = threading.Thread(target=handle.read, daemon=True)

@@ -20,17 +20,17 @@ from agent.sensors.base import (
     DecodeFailed,
     DecodeStats,
     Disconnected,
+    LowBatteryPolicy,
     Measurement,
     SensorEvent,
     decoded_events,
+    low_battery_due,
 )
 from agent.sensors.ble import (
     BleDriver,
     BleTimings,
     BluetoothUnavailableError,
-    LowBatteryPolicy,
     backoff,
-    low_battery_due,
     scan,
 )
 from agent.sensors.gatt import (

@@ -185,3 +185,19 @@ def test_undelivered_without_a_server_then_delivered_once_one_appears(
 
 def stderr_count(text: str, needle: str) -> int:
     return sum(needle in line for line in text.splitlines())
+
+
+def test_low_battery_said_once_while_the_sensor_keeps_reporting_it(
+    db: Path, notification_server: NotificationServer
+) -> None:
+    args = ("--simulate", "--speedup", "inf", "--scenario", "low-battery")
+    with daemon(db, *args) as proc:
+        assert proc.proc.wait(30) == 0, proc.stderr()
+    bodies = titled(notification_server, "Sensor battery low")
+    assert bodies == [
+        "Footpod C0:FF:EE:00:00:01 battery at 12%: charge or replace it before your next "
+        "run, or the run may go unrecorded."
+    ]
+    [alert] = proc.rows("select * from alerts where rule = 'low-battery'")
+    assert alert["severity"] == "info"
+    assert alert["delivered_at"] is not None

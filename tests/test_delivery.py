@@ -21,6 +21,7 @@ from agent.delivery import (
     Event,
     Shown,
     after_run,
+    low_battery_alert,
     morning,
     nightly,
 )
@@ -28,6 +29,7 @@ from agent.models import Alert
 from agent.notify import Notifier
 from agent.recorder import RecordingWriter
 from agent.schedule import SimulatedTimetable
+from agent.sensors.base import BatteryLevel, LowBatteryPolicy
 from agent.store import Store
 
 if TYPE_CHECKING:
@@ -130,6 +132,47 @@ async def test_quiet_hours_hold_summaries_not_live_alerts(
     assert notification_server.received()[-1].summary == "Tonight's summary"
     [(delivered,)] = await stored(writer, "select delivered_at from summaries")
     assert delivered == "2026-01-13T07:00:00+00:00"
+
+
+async def test_low_battery_said_once_a_day_per_sensor_and_held_in_quiet_hours(
+    writer: RecordingWriter, notification_server: NotificationServer
+) -> None:
+    policy = LowBatteryPolicy(threshold=15)
+    pod = BatteryLevel(address="C0:FF:EE:00:00:01", kind="footpod", at=0.0, percent=12)
+    strap = BatteryLevel(address="C0:FF:EE:00:00:02", kind="hrm", at=0.0, percent=9)
+    at = MONDAY + timedelta(hours=7, minutes=5)
+    post = dispatcher(writer, at, [])
+    for event in (pod, pod, strap, BatteryLevel("C0:FF:EE:00:00:01", "footpod", 1.0, 11)):
+        if policy.check(event, at.date()):
+            await post.notice(low_battery_alert(event, at.date(), policy.threshold), at=at)
+    assert [(n.summary, n.body) for n in notification_server.received()] == [
+        (
+            "Sensor battery low",
+            "Footpod C0:FF:EE:00:00:01 battery at 12%: charge or replace it "
+            "before your next run, or the run may go unrecorded.",
+        ),
+        (
+            "Sensor battery low",
+            "Heart-rate strap C0:FF:EE:00:00:02 battery at 9%: charge or "
+            "replace it before your next run, or the run may go unrecorded.",
+        ),
+    ]
+    # The same notice again (a restarted daemon forgets its policy) is not said twice.
+    alert = low_battery_alert(pod, at.date(), 15)
+    assert await post.notice(alert, at=at) is None
+    # The next day, at 23:00, it is stored but held until quiet hours end.
+    late = at + timedelta(days=1, hours=16)
+    assert policy.check(pod, late.date())
+    assert await post.notice(low_battery_alert(pod, late.date(), 15), at=late) is None
+    assert len(notification_server.received()) == 2
+    rows = await stored(writer, "select key, rule, severity, run_id, delivered_at from alerts")
+    assert rows[-1] == (
+        "low-battery:C0:FF:EE:00:00:01:2026-01-13",
+        "low-battery",
+        "info",
+        None,
+        None,
+    )
 
 
 async def test_without_a_server_kept_then_delivered_on_retry(

@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
+from datetime import date
 from typing import Final, Literal, Protocol, final
 
 from agent.sensors.gatt import (
@@ -206,3 +207,37 @@ async def decoded_events(
             yield event
         else:
             yield item
+
+
+# -- low battery ------------------------------------------------------------------------
+
+# sensors.low_battery_percent's default (config/default.toml): coin cells in footpods and
+# straps fall off a cliff below ~15%, leaving a run or two.
+LOW_BATTERY_PERCENT = 15
+
+
+def low_battery_due(
+    percent: int,
+    today: date,
+    last_reported: date | None,
+    threshold: int = LOW_BATTERY_PERCENT,
+) -> bool:
+    """Report a low battery now? At or below ``threshold``, and not yet reported ``today``."""
+    return percent <= threshold and last_reported != today
+
+
+class LowBatteryPolicy:
+    """Remembers, per sensor, the day its low battery was last reported (once a day)."""
+
+    def __init__(self, threshold: int = LOW_BATTERY_PERCENT) -> None:
+        self.threshold = threshold
+        self.last_reported: dict[str, date] = {}
+
+    def check(self, event: BatteryLevel, today: date) -> bool:
+        """True when ``event`` should become a notification; records it as reported."""
+        due = low_battery_due(
+            event.percent, today, self.last_reported.get(event.address), self.threshold
+        )
+        if due:
+            self.last_reported[event.address] = today
+        return due

@@ -24,7 +24,6 @@ import time
 from collections.abc import Awaitable, Callable, Iterable, Iterator
 from contextlib import AsyncExitStack
 from dataclasses import dataclass
-from datetime import date
 
 from bleak import BleakClient, BleakScanner
 from bleak.args.bluez import BlueZScannerArgs
@@ -72,9 +71,6 @@ BACKOFF_BASE_S = 2.0
 BACKOFF_CAP_S = 60.0
 # A connection that lasted this long was healthy: its drop starts back-off afresh.
 STABLE_SESSION_S = 30.0
-# sensors.low_battery_percent's default (config/default.toml): coin cells in footpods and
-# straps fall off a cliff below ~15%, leaving a run or two.
-LOW_BATTERY_PERCENT = 15
 # bleak's BlueZ error names that mean bluetoothd itself is not there.
 _NO_BLUEZ = {
     "org.freedesktop.DBus.Error.ServiceUnknown",
@@ -153,33 +149,6 @@ def backoff(attempt: int, base_s: float = BACKOFF_BASE_S, cap_s: float = BACKOFF
     if attempt <= 0:
         return 0.0
     return min(cap_s, base_s * 2.0 ** min(attempt - 1, 60))
-
-
-def low_battery_due(
-    percent: int,
-    today: date,
-    last_reported: date | None,
-    threshold: int = LOW_BATTERY_PERCENT,
-) -> bool:
-    """Report a low battery now? At or below ``threshold``, and not yet reported ``today``."""
-    return percent <= threshold and last_reported != today
-
-
-class LowBatteryPolicy:
-    """Remembers, per sensor, the day its low battery was last reported (once a day)."""
-
-    def __init__(self, threshold: int = LOW_BATTERY_PERCENT) -> None:
-        self.threshold = threshold
-        self.last_reported: dict[str, date] = {}
-
-    def check(self, event: BatteryLevel, today: date) -> bool:
-        """True when ``event`` should become a notification; records it as reported."""
-        due = low_battery_due(
-            event.percent, today, self.last_reported.get(event.address), self.threshold
-        )
-        if due:
-            self.last_reported[event.address] = today
-        return due
 
 
 # -- scanning for the CLI ----------------------------------------------------------------
