@@ -41,20 +41,36 @@ class Clock(Protocol):
         ...
 
 
+def _boot_seconds() -> float:
+    """Monotonic seconds that keep counting while the machine is suspended (Linux's
+    CLOCK_BOOTTIME): a laptop that slept through a run's end must see the idle time pass."""
+    return time.clock_gettime(_BOOTTIME)
+
+
+_BOOTTIME = getattr(time, "CLOCK_BOOTTIME", time.CLOCK_MONOTONIC)
+
+
 class MonotonicClock:
-    """Real time from ``time.monotonic``, running ``speedup`` times faster than real time."""
+    """Real time, running ``speedup`` times faster than real time.
+
+    ``now()`` never jumps (suspend included, wall-clock changes excluded). At ``speedup=1``
+    ``wall()`` is the system's wall clock itself, so a clock set right by NTP, or changed by
+    hand, is what new runs are stamped with; sped up, wall time is simulated from ``now()``.
+    """
 
     def __init__(self, speedup: float = 1.0) -> None:
         if not 0 < speedup < math.inf:
             raise ValueError(f"speedup {speedup}: must be a positive finite number")
         self.speedup = speedup
-        self._origin = time.monotonic()
+        self._origin = _boot_seconds()
         self._wall_origin = datetime.now(UTC)
 
     def now(self) -> float:
-        return self._origin + (time.monotonic() - self._origin) * self.speedup
+        return self._origin + (_boot_seconds() - self._origin) * self.speedup
 
     def wall(self) -> datetime:
+        if self.speedup == 1.0:
+            return datetime.now(UTC)
         return self._wall_origin + timedelta(seconds=self.now() - self._origin)
 
     async def sleep(self, seconds: float) -> None:
@@ -90,6 +106,11 @@ class VirtualClock:
 
     def wall(self) -> datetime:
         return self._wall_start + timedelta(seconds=self._now - self._start)
+
+    def jump_wall(self, seconds: float) -> None:
+        """Move wall time alone, as NTP or a runner setting the clock does (either way);
+        ``now()`` and the sleepers are untouched."""
+        self._wall_start += timedelta(seconds=seconds)
 
     def advance(self, seconds: float) -> None:
         """Move time forward, waking (in deadline order) every sleeper that falls due."""

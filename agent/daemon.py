@@ -67,6 +67,9 @@ from agent.units import from_utc_iso
 T = TypeVar("T")
 log = logging.getLogger("stridewatch.daemon")
 
+# Wall-clock drift below this is NTP slewing, not a jump worth re-anchoring for.
+CLOCK_SLACK_S = 1.0
+
 # systemd's default stop timeout is 90 s and our unit sets 10 s; the shutdown (last flush,
 # close) is bounded well below that so SIGKILL never interrupts it.
 SHUTDOWN_TIMEOUT_S = 4.0
@@ -273,6 +276,8 @@ class Daemon:
         """Record until the stream ends (True); False if recording failed."""
         try:
             async for event in decoded_events(driver.queue):
+                if recorder.active is None:
+                    self._reanchor(recorder)
                 recorder.handle(event)
                 if recorder.active is not None:
                     self._moving.set()
@@ -428,6 +433,18 @@ class Daemon:
             log.info("run %d was left open: resuming it if the runner is still out", row["id"])
             recorder.tick(self.clock.now())
         return recorder
+
+    def _reanchor(self, recorder: Recorder) -> None:
+        """Between runs, follow the wall clock again: it may have been set by NTP or by hand
+        since the last run. A run in progress keeps its anchor, so its samples stay in order
+        whatever the wall clock does. (A restarted sped-up simulation runs ahead of the wall
+        clock and never moves back.)"""
+        epoch = self.clock.wall().timestamp() - self.clock.now()
+        if abs(epoch - recorder.epoch) > CLOCK_SLACK_S and not (
+            self.options.simulate and epoch < recorder.epoch
+        ):
+            log.info("the wall clock moved by %+.0f s: new runs follow it", epoch - recorder.epoch)
+            recorder.epoch = epoch
 
     def _epoch(self, stored: StoredState) -> float:
         """Unix seconds at clock 0. A sped-up simulation runs ahead of the wall clock, so a

@@ -100,3 +100,15 @@ def test_clock_for_speedup() -> None:
     scaled = clock_for_speedup(60.0)
     assert isinstance(scaled, MonotonicClock)
     assert scaled.speedup == 60.0
+
+
+def test_real_clock_wall_is_the_system_wall_clock() -> None:
+    """At speedup 1 new runs are stamped with the system's wall clock as it is now (set by
+    NTP or by hand since the daemon started), not with a time extrapolated from start-up."""
+    from datetime import UTC, datetime, timedelta
+
+    from agent.clock import MonotonicClock
+
+    clock = MonotonicClock()
+    assert abs(clock.wall() - datetime.now(UTC)) < timedelta(seconds=1)
+    assert clock.now() <= clock.now()
