@@ -323,7 +323,8 @@ class Daemon:
                 self._closed(flush, run_id)
             else:
                 log.debug("run %d: %d samples flushed", run_id, len(flush.samples))
-                if live:
+                # "Turn around now" is for a runner still running, not one who has stopped.
+                if live and recorder.state == "running":
                     await self._check_live(flush, run_id)
 
     def _closed(self, flush: Flush, run_id: int) -> None:
@@ -348,7 +349,11 @@ class Daemon:
             week = await self.writer.call(lambda s: live_budget(s, self.settings, started))
             watch = self._watches[flush.key] = LiveWatch(week, self.settings, run_id)
             log.debug("run %d: live thresholds %s", run_id, [t.at_km for t in watch.pending])
-        distance_m, at = flush.row["distance_m"], self.clock.wall()
+        if not flush.samples:
+            return  # nothing new since the last flush: the runner is not moving on
+        # Raised when the runner reached the distance (the flush's last sample), not later.
+        distance_m = flush.row["distance_m"]
+        at = datetime.fromtimestamp(flush.samples[-1][0], UTC)
         for alert in watch.check(distance_m):
             self._alerts.put_nowait((alert, run_id, distance_m, at))
 

@@ -42,8 +42,11 @@ ensure_venv() {
         echo "installing stridewatch and its dependencies into .venv ..." >&2
         .venv/bin/python -m pip install -q --disable-pip-version-check --upgrade pip \
             >/dev/null 2>&1 || true
-        .venv/bin/python -m pip install -q --disable-pip-version-check -e "$spec" \
-            || die "pip install failed (see above)"
+        if ! .venv/bin/python -m pip install -q --disable-pip-version-check -e "$spec" \
+            > .venv/pip-install.log 2>&1; then
+            grep -v "^WARNING: Location" .venv/pip-install.log | tail -20 >&2
+            die "pip install failed (the whole log: .venv/pip-install.log)"
+        fi
         echo "$stamp" > .venv/.stridewatch-stamp
     fi
 }
