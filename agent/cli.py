@@ -11,7 +11,7 @@ import sys
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 import click
 
@@ -101,6 +101,11 @@ def json_option(func: F) -> F:
 pass_app = click.make_pass_decorator(App, ensure=True)
 
 
+def with_app(func: F) -> F:
+    """``--db`` and ``--config`` after the command name, and the :class:`App` passed in."""
+    return db_option(config_option(cast(F, pass_app(func))))
+
+
 @click.group(
     cls=StridewatchGroup,
     context_settings={"help_option_names": ["-h", "--help"]},
@@ -145,9 +150,7 @@ def cli() -> None:
 @click.option("--rpe", type=str, metavar="N", help="Session effort 0-10 (RPE).")
 @click.option("--avg-hr", type=str, metavar="N", help="Average heart rate, beats/min.")
 @click.option("--note", help="Free text.")
-@db_option
-@config_option
-@pass_app
+@with_app
 def log_run(
     app: App,
     at_text: str | None,
@@ -197,9 +200,7 @@ def log_run(
 @click.option("--where", "where", type=click.Choice(PAIN_WHERE), help="Where it hurts.")
 @click.option("--run", "run_id", type=str, metavar="ID", help="The run it relates to.")
 @click.option("--note", help="Free text.")
-@db_option
-@config_option
-@pass_app
+@with_app
 def pain(
     app: App,
     score_text: str,
@@ -236,9 +237,7 @@ def _parse_int(text: str, name: str, low: int, high: int) -> int:
 
 @cli.command("runs", epilog="Example: stridewatch runs --json")
 @json_option
-@db_option
-@config_option
-@pass_app
+@with_app
 def runs(app: App, as_json: bool) -> None:
     """List stored runs, oldest first."""
     from agent import views
@@ -253,9 +252,7 @@ def runs(app: App, as_json: bool) -> None:
 
 @cli.command("pain-log", epilog="Example: stridewatch pain-log --json")
 @json_option
-@db_option
-@config_option
-@pass_app
+@with_app
 def pain_log(app: App, as_json: bool) -> None:
     """List stored pain reports, oldest first."""
     from agent import views
@@ -379,9 +376,7 @@ def _parse_seconds(text: str, name: str, low: float, high: float) -> float:
 @click.argument("address_text", metavar="ADDRESS")
 @click.option("--kind", type=click.Choice(["footpod", "hrm"]), help="What the sensor is.")
 @click.option("--name", help="A name to remember it by (default: what it advertises).")
-@db_option
-@config_option
-@pass_app
+@with_app
 def pair(app: App, address_text: str, kind: str | None, name: str | None) -> None:
     """Allow stridewatch to connect to a sensor: adds ADDRESS to [sensors] allow.
 
@@ -444,9 +439,7 @@ def decode(kind: str, hex_parts: tuple[str, ...], as_json: bool) -> None:
 @cli.command("show", epilog="Example: stridewatch show 12 --json")
 @click.argument("run_text", metavar="RUN")
 @json_option
-@db_option
-@config_option
-@pass_app
+@with_app
 def show(app: App, run_text: str, as_json: bool) -> None:
     """One run's totals, splits per km (or mile), heart-rate zones and load."""
     from agent import run_report
@@ -464,9 +457,7 @@ def show(app: App, run_text: str, as_json: bool) -> None:
 @cli.command("rpe", epilog="Example: stridewatch rpe 12 4")
 @click.argument("run_text", metavar="RUN")
 @click.argument("rpe_text", metavar="N")
-@db_option
-@config_option
-@pass_app
+@with_app
 def rpe_cmd(app: App, run_text: str, rpe_text: str) -> None:
     """Set a run's effort (RPE 0-10); stores its session-RPE load (RPE x minutes)."""
     from agent import recorder
@@ -491,9 +482,7 @@ def rpe_cmd(app: App, run_text: str, rpe_text: str) -> None:
     help="The measured length of a known course (5km, 3.1mi) run in --run.",
 )
 @click.option("--run", "run_text", metavar="ID", help="The recorded run over that course.")
-@db_option
-@config_option
-@pass_app
+@with_app
 def calibrate(
     app: App,
     address: str,
@@ -554,9 +543,7 @@ def _parse_float(text: str) -> float:
 )
 @click.option("--seed", type=int, default=0, show_default=True, help="With --simulate: seed.")
 @click.option("-v", "--verbose", is_flag=True, help="Debug logging.")
-@db_option
-@config_option
-@pass_app
+@with_app
 def run_cmd(
     app: App,
     simulate: bool,
@@ -599,9 +586,7 @@ def run_cmd(
     help="Where to write (default: stridewatch-run-ID-DATE.fit in the current folder).",
 )
 @click.option("--force", is_flag=True, help="Replace FILE if it exists.")
-@db_option
-@config_option
-@pass_app
+@with_app
 def export(app: App, run_text: str, fmt: str, output: Path | None, force: bool) -> None:
     """Export a stored run as a FIT activity file; prints where it was written."""
     from agent import fitfile, units
@@ -625,9 +610,7 @@ PROGRESS_MIN_FILES = 20
     "paths", nargs=-1, required=True, type=click.Path(path_type=Path), metavar="FILE..."
 )
 @json_option
-@db_option
-@config_option
-@pass_app
+@with_app
 def import_(app: App, paths: tuple[Path, ...], as_json: bool) -> None:
     """Import runs from FIT, TCX and GPX files, or folders of them (Garmin, Strava exports).
 
@@ -693,9 +676,7 @@ def _instant(app: App, at_text: str | None) -> datetime:
 @cli.command("check", epilog="Example: stridewatch check --at 2026-11-20T21:00 --json")
 @at_option
 @json_option
-@db_option
-@config_option
-@pass_app
+@with_app
 def check_cmd(app: App, at_text: str | None, as_json: bool) -> None:
     """This week's distance, cap and what is left, load context and alerts; stores the
     alerts that are new or escalated."""
@@ -716,9 +697,7 @@ def check_cmd(app: App, at_text: str | None, as_json: bool) -> None:
 @at_option
 @click.option("--week", "week_text", metavar="DATE", help="Any day of the week to summarise.")
 @json_option
-@db_option
-@config_option
-@pass_app
+@with_app
 def summary_cmd(app: App, at_text: str | None, week_text: str | None, as_json: bool) -> None:
     """The week's runs and distance against last week and the cap, load, pain, alerts, and
     what remains for the rest of the week. Stores nothing."""
@@ -738,9 +717,7 @@ def summary_cmd(app: App, at_text: str | None, week_text: str | None, as_json: b
 @cli.command("alerts", epilog="Example: stridewatch alerts --since 2026-11-01 --json")
 @click.option("--since", "since_text", metavar="DATETIME", help="Only alerts raised since.")
 @json_option
-@db_option
-@config_option
-@pass_app
+@with_app
 def alerts_cmd(app: App, since_text: str | None, as_json: bool) -> None:
     """Alerts raised so far: when, rule, severity, for which run, whether delivered."""
     from agent import checks, units
@@ -771,9 +748,7 @@ def alerts_cmd(app: App, since_text: str | None, as_json: bool) -> None:
 )
 @at_option
 @json_option
-@db_option
-@config_option
-@pass_app
+@with_app
 def what_if_cmd(
     app: App, distance_text: str | None, week_text: str | None, at_text: str | None, as_json: bool
 ) -> None:
@@ -815,9 +790,7 @@ def plan_group() -> None:
     help="When the plan starts (its first week). Default: now.",
 )
 @json_option
-@db_option
-@config_option
-@pass_app
+@with_app
 def plan_return(
     app: App,
     usual_text: str,
@@ -847,9 +820,7 @@ def plan_return(
 @plan_group.command("show", epilog="Example: stridewatch plan show --json")
 @at_option
 @json_option
-@db_option
-@config_option
-@pass_app
+@with_app
 def plan_show(app: App, at_text: str | None, as_json: bool) -> None:
     """The active plan, this week's target and whether it advances, holds or steps back."""
     from agent import checks
@@ -898,9 +869,7 @@ def _report_steps(steps: list[Any]) -> None:
 
 
 @service_group.command("install", epilog="Example: stridewatch service install")
-@db_option
-@config_option
-@pass_app
+@with_app
 def service_install(app: App) -> None:
     """Write the user unit with this stridewatch's path, reload systemd and enable it."""
     from agent import service
@@ -955,9 +924,7 @@ def _overview(app: App, weeks_text: str | None, at_text: str | None) -> Any:
 @weeks_option
 @at_option
 @json_option
-@db_option
-@config_option
-@pass_app
+@with_app
 def history_cmd(app: App, weeks_text: str | None, at_text: str | None, as_json: bool) -> None:
     """Weekly distance as a bar chart with each week's cap marked, the weeks over it
     highlighted, and the pain reported each day. Stores nothing."""
@@ -982,9 +949,7 @@ def history_cmd(app: App, weeks_text: str | None, at_text: str | None, as_json: 
     help="Where to write (default: stridewatch-report-DATE.html in the current folder).",
 )
 @at_option
-@db_option
-@config_option
-@pass_app
+@with_app
 def report_cmd(app: App, weeks_text: str | None, output: Path | None, at_text: str | None) -> None:
     """One self-contained HTML file for a physiotherapist: weekly distance against the caps,
     longest runs against the 30-day rule, load ratio as context, pain, alerts with their
@@ -1002,9 +967,7 @@ def report_cmd(app: App, weeks_text: str | None, output: Path | None, at_text: s
 
 
 @cli.command("demo", epilog="Example: stridewatch demo --db /tmp/demo.db")
-@db_option
-@config_option
-@pass_app
+@with_app
 def demo(app: App) -> None:
     """Show stridewatch at work on simulated data, in a temporary database."""
     from agent import demo as demo_mod
