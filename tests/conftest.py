@@ -9,8 +9,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from hypothesis import settings
 from click.testing import CliRunner
+from hypothesis import settings
 
 from agent.cli import cli
 
