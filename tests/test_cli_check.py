@@ -137,6 +137,19 @@ def test_caution_before_the_jump_names_the_largest_run(sw: Any) -> None:
     assert "usual 6.0 km run" in alert["message"]
 
 
+def test_no_caution_after_the_last_run_of_the_week(sw: Any) -> None:
+    """On Sunday morning the caution still helps (the long run is ahead); once Sunday's run
+    is done there is nothing left for it to prevent."""
+    base(sw, ("6km", "6km", "3km"))
+    log_week(sw, WEEK5, ("6km", "6km"), days=(0, 2))
+    sunday = WEEK5 + timedelta(days=6)
+    assert [a["severity"] for a in rules(check(sw, f"{sunday}T06:00"), "weekly-progression")] == [
+        "caution"
+    ]
+    log(sw, f"{sunday}T07:00", "3km")
+    assert rules(check(sw, f"{sunday}T20:00"), "weekly-progression") == []
+
+
 @pytest.mark.parametrize(("distance", "fires"), [("11.7km", True), ("10.8km", False)])
 def test_single_run_spike_against_the_30_day_longest(sw: Any, distance: str, fires: bool) -> None:
     base(sw, ("10km", "5km", "5km"))

@@ -14,6 +14,7 @@ from agent.load import (
     History,
     day_start,
     ewma_loads,
+    local_date,
     longest_run_km,
     monotony_strain,
     usual_run_km,
@@ -121,7 +122,12 @@ def _before_the_jump(
     """Caution while under the cap when less is left than the runner's usual run."""
     usual = usual_run_km(history.runs, now)
     left = week.remaining_km
-    if usual is None or left is None or left >= usual:
+    if (
+        usual is None
+        or left is None
+        or left >= usual
+        or _week_run_done(history, week, settings, now)
+    ):
         return None
     assert week.cap_km is not None
     if left < NOTHING_LEFT_KM:
@@ -139,6 +145,19 @@ def _before_the_jump(
         message=message,
         key=f"{WEEKLY}:{week.week_start.isoformat()}",
         data={**data, "level": 0},
+    )
+
+
+def _week_run_done(history: History, week: Budget, settings: Settings, now: datetime) -> bool:
+    """On the week's last day, once that day's run is done, a caution about the rest of the
+    week has nothing left to prevent (it would only repeat, every week, after the fact)."""
+    today = local_date(now, settings.zone)
+    if today != week.week_start + timedelta(days=6):
+        return False
+    return any(
+        local_date(run.started_at, settings.zone) == today
+        for run in history.runs
+        if run.started_at <= now
     )
 
 
