@@ -55,6 +55,14 @@ SQLITE_HEADER = b"SQLite format 3\x00"
 migrations = Migrations(MIGRATION_SET)
 
 
+def _add_missing_columns(db: Database, table: str, columns: Mapping[str, type]) -> None:
+    """Add the columns a table lacks (a migration may meet a file an older build touched)."""
+    have = set(db.table(table).columns_dict)
+    for name, kind in columns.items():
+        if name not in have:
+            db.table(table).add_column(name, kind)
+
+
 @migrations()
 def m001_initial(db: Database) -> None:
     """Devices, runs, their samples, and pain reports."""
@@ -166,10 +174,7 @@ RECORDING_RUN_COLUMNS: dict[str, type] = {
 @migrations()
 def m004_recording(db: Database) -> None:
     """Recorded-run totals on ``runs``, and dated per-device calibration factors."""
-    have = set(db.table("runs").columns_dict)
-    for name, kind in RECORDING_RUN_COLUMNS.items():
-        if name not in have:
-            db.table("runs").add_column(name, kind)
+    _add_missing_columns(db, "runs", RECORDING_RUN_COLUMNS)
     db.table("calibrations").create(
         {"id": int, "address": str, "factor": float, "set_at": str, "note": str},
         pk="id",
@@ -185,10 +190,7 @@ def m004_recording(db: Database) -> None:
 @migrations()
 def m005_import_source(db: Database) -> None:
     """Where an imported run came from: the file's name and the file's own activity id."""
-    have = set(db.table("runs").columns_dict)
-    for name in ("import_file", "external_id"):
-        if name not in have:
-            db.table("runs").add_column(name, str)
+    _add_missing_columns(db, "runs", {"import_file": str, "external_id": str})
 
 
 # -- load and rules (agent/load.py, agent/rules/, agent/checks.py): migration -------------
