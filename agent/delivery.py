@@ -31,7 +31,7 @@ from agent.rules.budget import Budget, budget
 from agent.rules.progression import NOTHING_LEFT_KM, SPIKE, WEEKLY
 from agent.sensors.base import BatteryLevel
 from agent.store import Outgoing
-from agent.units import format_distance
+from agent.units import format_km
 
 if TYPE_CHECKING:
     from agent.clock import Clock
@@ -242,7 +242,7 @@ def low_battery_alert(event: BatteryLevel, day: date, threshold: int) -> Alert:
 
 
 def _dist(km: float, settings: Settings) -> str:
-    return format_distance(km * 1000, settings.units)
+    return format_km(km, settings.units)
 
 
 def summary_message(week: Budget, ahead: Budget, settings: Settings) -> tuple[str, dict[str, Any]]:

@@ -29,7 +29,7 @@ from agent.notify import Delivery, Notifier, probe_server
 from agent.sensors import sim
 from agent.sensors.base import END_OF_STREAM, QueueItem
 from agent.store import Outgoing, Store
-from agent.units import format_distance, format_duration, format_pace, parse_distance
+from agent.units import format_distance, format_duration, format_km, format_pace, parse_distance
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -287,12 +287,12 @@ def weekly_table(store: Store, settings: Settings, weeks: Sequence[date], at: da
     for start in weeks:
         week = summary(store, settings, at, week=start)
         budget = week.assessment.budget
-        cap = "-" if budget.cap_km is None else format_distance(budget.cap_km * 1000, unit)
+        cap = format_km(budget.cap_km, unit)
         over = budget.cap_km is not None and budget.distance_km > budget.cap_km
         table.add_row(
             f"{start:%a %d %b}",
             str(len(week.runs)),
-            format_distance(budget.distance_km * 1000, unit),
+            format_km(budget.distance_km, unit),
             cap,
             f"[bold red]over cap, {100 * (budget.change or 0):+.0f}%[/bold red]" if over else "",
         )

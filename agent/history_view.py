@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from agent.units import format_distance
+from agent.units import format_km
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -72,7 +72,7 @@ def pain_days(row: WeekRow, settings: Settings) -> Text:
 
 
 def _dist(km: float | None, settings: Settings) -> str:
-    return "-" if km is None else format_distance(km * 1000, settings.units)
+    return format_km(km, settings.units)
 
 
 def _status(row: WeekRow, settings: Settings) -> Text:

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 from agent.models import Alert, Severity
 from agent.rules.progression import NOTHING_LEFT_KM, SPIKE, WEEKLY, WEEKLY_SOURCE
-from agent.units import format_distance
+from agent.units import format_km
 
 if TYPE_CHECKING:
     from agent.config import Settings
@@ -129,7 +129,7 @@ class LiveWatch:
         return Alert(threshold.rule, threshold.severity, message, threshold.key, data | extra)
 
     def _dist(self, km: float) -> str:
-        return format_distance(km * 1000, self.settings.units)
+        return format_km(km, self.settings.units)
 
     def _spike_message(self, threshold: Threshold, km: float) -> tuple[str, dict[str, Any]]:
         longest = self.week.longest_30d_km or 0.0

@@ -461,7 +461,7 @@ def render_html(view: Overview, settings: Settings) -> str:
 
 def _filters(settings: Settings) -> dict[str, Callable[[Any], str]]:
     def dist(km: float | None) -> str:
-        return "-" if km is None else units.format_distance(km * 1000, settings.units)
+        return units.format_km(km, settings.units)
 
     def local(moment: datetime) -> str:
         return moment.astimezone(settings.zone).strftime("%a %d %b %Y %H:%M")

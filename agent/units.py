@@ -134,6 +134,12 @@ def format_distance(metres: float, unit: Unit, digits: int = 1) -> str:
     return f"{to_unit(metres, unit):.{digits}f} {unit}"
 
 
+def format_km(km: float | None, unit: Unit, digits: int = 1) -> str:
+    """A distance held in km (as the rules and JSON hold them) in the runner's unit; ``-``
+    for none."""
+    return "-" if km is None else format_distance(km * 1000, unit, digits)
+
+
 def format_duration(seconds: float) -> str:
     """``36:00`` or ``1:05:00``."""
     total = round(seconds)

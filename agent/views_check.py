@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from agent.units import format_distance
+from agent.units import format_km
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -62,7 +62,7 @@ def _grid() -> Table:
 
 
 def _dist(km: float | None, settings: Settings) -> str:
-    return "-" if km is None else format_distance(km * 1000, settings.units)
+    return format_km(km, settings.units)
 
 
 def _local(moment: datetime, settings: Settings) -> str:

@@ -22,7 +22,7 @@ from agent.load import (
 )
 from agent.models import Alert, Run, Severity
 from agent.rules.budget import Budget, budget
-from agent.units import format_distance
+from agent.units import format_km
 
 if TYPE_CHECKING:
     from agent.config import Settings
@@ -55,7 +55,7 @@ def _km(value: float) -> float:
 
 
 def _dist(km: float, settings: Settings) -> str:
-    return format_distance(km * 1000, settings.units)
+    return format_km(km, settings.units)
 
 
 def run_ref(run: Run) -> str:
