@@ -41,12 +41,15 @@ class App:
             self._settings = load_settings(self.config_path)
         return self._settings
 
+    def database(self) -> Path:
+        """The database file: ``--db``, else the configured or XDG default."""
+        return self.db_path or self.settings.db_path()
+
     def open_store(self) -> Any:
         from agent.store import Store
 
-        settings = self.settings
-        path = self.db_path or settings.db_path()
-        return Store.open(path, busy_timeout_s=settings.database.busy_timeout_s)
+        busy_timeout_s = self.settings.database.busy_timeout_s
+        return Store.open(self.database(), busy_timeout_s=busy_timeout_s)
 
 
 class StridewatchGroup(click.Group):
@@ -565,7 +568,7 @@ def run_cmd(
         verbose=verbose,
     )
     settings = app.settings
-    daemon.run(settings, app.db_path or settings.db_path(), options)
+    daemon.run(settings, app.database(), options)
 
 
 @cli.command("export", epilog="Example: stridewatch export 12 --format fit -o long-run.fit")
@@ -763,7 +766,7 @@ def what_if_cmd(
         plan = checks.parse_week(week_text, settings, at)
     else:
         plan = [(at, units.parse_distance(distance_text or "", settings.units))]
-    result = checks.what_if_at(app.db_path or settings.db_path(), settings, plan)
+    result = checks.what_if_at(app.database(), settings, plan)
     if as_json:
         _echo_json(checks.what_if_json(result))
     else:
@@ -874,7 +877,7 @@ def service_install(app: App) -> None:
     """Write the user unit with this stridewatch's path, reload systemd and enable it."""
     from agent import service
 
-    path = app.db_path or app.settings.db_path()
+    path = app.database()
     steps = service.install(f"{service.executable()} run", [str(path.parent)])
     click.echo("stridewatch will start with your desktop session and watch for your sensors.")
     _report_steps(steps)
@@ -916,8 +919,7 @@ def _overview(app: App, weeks_text: str | None, at_text: str | None) -> Any:
     weeks = report.DEFAULT_WEEKS
     if weeks_text is not None:
         weeks = _parse_int(weeks_text, "--weeks", 1, report.MAX_WEEKS)
-    path = app.db_path or settings.db_path()
-    return report.load_overview(path, settings, _instant(app, at_text), weeks)
+    return report.load_overview(app.database(), settings, _instant(app, at_text), weeks)
 
 
 @cli.command("history", epilog="Example: stridewatch history --weeks 16")
