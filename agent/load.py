@@ -113,8 +113,6 @@ def daily_loads(
 def weekly_km(runs: Iterable[Run], settings: Settings) -> dict[date, float]:
     """Distance per calendar week (keyed by the week's first day)."""
     totals: dict[date, float] = {}
-    # Once, not per run: with timezone "local", ``settings.zone`` resolves /etc/localtime,
-    # which was two thirds of `check`'s own time over 180 days of runs (benchmarks/).
     zone, first_weekday = settings.zone, settings.first_weekday
     for run in runs:
         week = week_start_of(local_date(run.started_at, zone), first_weekday)
