@@ -20,7 +20,7 @@ from agent.errors import InputError
 from agent.load import History, acwr, day_start, monotony_strain, week_of
 from agent.models import Alert, PainReport, Run
 from agent.rules import evaluate, rank
-from agent.rules.budget import Budget, budget
+from agent.rules.allowance import Allowance, allowance
 from agent.rules.plan import Plan, PlanStatus, build_plan, progress
 
 if TYPE_CHECKING:
@@ -47,10 +47,10 @@ WEEKDAY_NAMES = {
 
 @dataclass(frozen=True, slots=True)
 class Assessment:
-    """The state at one instant: budgets, load context, plan status and alerts."""
+    """The state at one instant: the allowance, load context, plan status and alerts."""
 
     at: datetime
-    budget: Budget
+    allowance: Allowance
     acwr: float | None
     monotony: float | None
     strain: float | None
@@ -65,26 +65,27 @@ def load_history(store: Store, settings: Settings, at: datetime) -> History:
     """Runs and pain up to ``at`` (runs that started at or before it), and the active plan."""
     found = store.active_plan(at=at)
     plan = Plan.from_json({**found[1], "id": found[0]}) if found else None
+    declared = store.declared_level(at=at)
     since = at - HISTORY_WINDOW
     if plan is not None:
         since = min(since, day_start(plan.start_week, settings.zone) - timedelta(weeks=5))
     runs = store.runs(since=since, until=at)
     pain = store.pain_reports(since=since, until=at)
-    return History(runs=tuple(runs), pain=tuple(pain), plan=plan)
+    return History(runs=tuple(runs), pain=tuple(pain), plan=plan, declared=declared)
 
 
 def assess(history: History, settings: Settings, at: datetime) -> Assessment:
     """Everything ``check`` shows, from the history up to ``at``. Pure."""
     history = history.upto(at)
     monotony, strain = monotony_strain(history, settings, at)
-    plan = progress(history.plan, history, settings, at) if history.plan else None
+    found = allowance(history, settings, at)
     return Assessment(
         at=at,
-        budget=budget(history, settings, at),
+        allowance=found,
         acwr=acwr(history, settings, at),
         monotony=monotony,
         strain=strain,
-        plan=plan,
+        plan=found.plan,
         alerts=tuple(evaluate(history, settings, at)),
     )
 
@@ -96,35 +97,53 @@ def check(store: Store, settings: Settings, at: datetime) -> tuple[Assessment, l
     return assessment, [alert for alert, _ in stored]
 
 
-def _km(value: float | None) -> float:
-    return round(value or 0.0, 3)
+def _km(value: float) -> float:
+    return round(value, 3)
 
 
 def _maybe(value: float | None) -> float | None:
     return None if value is None else round(value, 3)
 
 
-def week_json(week: Budget) -> dict[str, Any]:
+def _budget(value: float | None) -> float | None:
+    """A budget the runner reads: rounded down to the metre, None when unknown."""
+    return None if value is None else units.floor_to(value, 3)
+
+
+def week_json(week: Allowance) -> dict[str, Any]:
     """The ``week`` object of ``check --json``. Without a baseline, baseline, cap and
-    remaining are 0 (and no progression rule fires); remaining is never negative."""
+    remaining are null (unknown); remaining is never negative and rounded down."""
     return {
         "start": week.week_start.isoformat(),
         "distance_km": _km(week.distance_km),
-        "baseline_km": _km(week.baseline_km),
-        "cap_km": _km(week.cap_km),
-        "remaining_km": _km(week.remaining_km),
+        "baseline_km": _maybe(week.baseline_km),
+        "cap_km": _maybe(week.cap_km),
+        "remaining_km": _budget(week.remaining_km),
         "held": week.held,
+    }
+
+
+def allowance_json(found: Allowance) -> dict[str, Any]:
+    """The allowance fields shared by check, summary and what-if: ``next_run_max_km`` is
+    the smallest ``limits`` km (rounded down), ``binding`` that limit's rule."""
+    binding = found.binding
+    return {
+        "phase": found.phase,
+        "next_run_max_km": _budget(found.next_run_max_km),
+        "binding": None if binding is None else binding.rule,
+        "limits": [limit.as_json() for limit in found.limits],
     }
 
 
 def check_json(assessment: Assessment) -> dict[str, Any]:
     """The ``check --json`` contract (distances in km whatever the display unit)."""
-    week = assessment.budget
+    week = assessment.allowance
     return {
         "at": units.utc_iso(assessment.at),
+        "phase": week.phase,
         "week": week_json(week),
-        "longest_run_30d_km": _km(week.longest_30d_km),
-        "next_run_max_km": _km(week.next_run_max_km),
+        "longest_run_30d_km": _maybe(week.longest_30d_km),
+        **{key: value for key, value in allowance_json(week).items() if key != "phase"},
         "acwr": _maybe(assessment.acwr),
         "monotony": _maybe(assessment.monotony),
         "plan": assessment.plan.as_json() if assessment.plan else None,
@@ -153,7 +172,7 @@ def summary(store: Store, settings: Settings, at: datetime, week: date | None = 
         at = min(at, end)
     history = load_history(store, settings, at)
     assessment = assess(history, settings, at)
-    start_at = day_start(assessment.budget.week_start, settings.zone)
+    start_at = day_start(assessment.allowance.week_start, settings.zone)
     runs = tuple(run for run in history.runs if run.started_at >= start_at)
     pain = tuple(report for report in history.pain if report.at >= start_at)
     return Summary(settings.progression.load, assessment, runs, pain)
@@ -162,22 +181,25 @@ def summary(store: Store, settings: Settings, at: datetime, week: date | None = 
 def summary_json(result: Summary) -> dict[str, Any]:
     from agent.views import pain_json, run_json
 
-    assessment, week = result.assessment, result.assessment.budget
+    assessment, week = result.assessment, result.assessment.allowance
     change = None if week.change is None else round(100 * week.change, 1)
+    found = allowance_json(week)
     return {
         "at": units.utc_iso(assessment.at),
+        "phase": found.pop("phase"),
         "week": {
             **week_json(week),
             "end": (week.week_start + timedelta(days=6)).isoformat(),
             "last_week_km": _km(week.last_week_km),
             "change_pct": change,
         },
+        **found,
         "runs": [run_json(run) for run in result.runs],
         "pain": [pain_json(report) for report in result.pain],
         "load": {
             "kind": result.load,
-            "longest_run_30d_km": _km(week.longest_30d_km),
-            "next_run_max_km": _km(week.next_run_max_km),
+            "longest_run_30d_km": _maybe(week.longest_30d_km),
+            "next_run_max_km": found["next_run_max_km"],
             "acwr": _maybe(assessment.acwr),
             "monotony": _maybe(assessment.monotony),
             "strain": _maybe(assessment.strain),
@@ -210,11 +232,13 @@ def stored_alert_json(alert: StoredAlert) -> dict[str, Any]:
 
 @dataclass(frozen=True, slots=True)
 class WhatIf:
-    """What planned runs would raise: alerts new or escalated against the history alone."""
+    """What planned runs would raise: the alerts already active before them, the alerts new
+    or escalated against the history alone, and the assessment after them."""
 
     planned: tuple[Run, ...]
     after: Assessment
     alerts: tuple[Alert, ...]
+    active: tuple[Alert, ...] = ()
 
 
 def planned_runs(history: History, plan: Sequence[tuple[datetime, float]]) -> tuple[Run, ...]:
@@ -257,7 +281,9 @@ def what_if(history: History, settings: Settings, planned: Sequence[Run]) -> Wha
                 raised[alert.key] = alert
     last = max(run.started_at for run in planned)
     alerts = sorted(raised.values(), key=lambda alert: (-rank(alert)[0], alert.rule, alert.key))
-    return WhatIf(tuple(planned), assess(with_plan, settings, last), tuple(alerts))
+    first = min(run.started_at for run in planned)
+    active = evaluate(history, settings, first)
+    return WhatIf(tuple(planned), assess(with_plan, settings, last), tuple(alerts), tuple(active))
 
 
 def what_if_from_store(
@@ -281,14 +307,17 @@ def what_if_at(path: Path, settings: Settings, plan: Sequence[tuple[datetime, fl
 
 def what_if_json(result: WhatIf) -> dict[str, Any]:
     after = result.after
+    found = allowance_json(after.allowance)
     return {
         "at": units.utc_iso(after.at),
+        "phase": found.pop("phase"),
         "planned": [
             {"at": units.utc_iso(run.started_at), "distance_km": _km(run.distance_km)}
             for run in result.planned
         ],
-        "week": week_json(after.budget),
-        "next_run_max_km": _km(after.budget.next_run_max_km),
+        "week": week_json(after.allowance),
+        **found,
+        "active_alerts": [alert.as_json() for alert in result.active],
         "alerts": [alert.as_json() for alert in result.alerts],
     }
 

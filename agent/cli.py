@@ -838,6 +838,49 @@ def plan_show(app: App, at_text: str | None, as_json: bool) -> None:
         views_check.print_plan(status, app.settings)
 
 
+@cli.group(
+    "baseline",
+    cls=StridewatchGroup,
+    epilog="Example: stridewatch baseline set --week 25km --long 10km",
+)
+def baseline_group() -> None:
+    """Declare your current level when stridewatch has no history of yours yet."""
+
+
+@baseline_group.command("set", epilog="Example: stridewatch baseline set --week 25km --long 10km")
+@click.option("--week", "week_text", required=True, metavar="DISTANCE", help="A usual week, 25km.")
+@click.option(
+    "--long", "long_text", required=True, metavar="DISTANCE", help="Your longest recent run."
+)
+@click.option("--at", "at_text", metavar="DATETIME", help="When it applies from. Default: now.")
+@json_option
+@with_app
+def baseline_set(
+    app: App, week_text: str, long_text: str, at_text: str | None, as_json: bool
+) -> None:
+    """Store your usual week and longest recent run. They stand in for the baseline week and
+    the 30-day longest run until two weeks of your own runs are logged or imported."""
+    from agent import units
+
+    settings = app.settings
+    week_km = units.parse_distance(week_text, settings.units) / 1000
+    long_km = units.parse_distance(long_text, settings.units) / 1000
+    if long_km > week_km:
+        raise InputError(f"--long {long_text}: longer than the --week {week_text} it belongs to")
+    at = _instant(app, at_text)
+    with app.open_store() as store:
+        store.declare_level(week_km=week_km, long_km=long_km, at=at)
+    data = {"set_at": units.utc_iso(at), "week_km": round(week_km, 3), "long_km": round(long_km, 3)}
+    if as_json:
+        _echo_json(data)
+    else:
+        click.echo(
+            f"Declared: a usual week of {units.format_km(week_km, settings.units)} and a "
+            f"longest run of {units.format_km(long_km, settings.units)}, used until two weeks "
+            "of your own runs exist."
+        )
+
+
 # -- daemon: notify-test, service (agent/notify.py, agent/service.py) ---------------------
 
 

@@ -20,7 +20,14 @@ from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import platformdirs
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    model_validator,
+)
 
 from agent.errors import ConfigError
 
@@ -101,6 +108,31 @@ class ProgressionSettings(_Section):
     monotony_caution: Annotated[float, _between(1, 10)] = 2.0
     pain_hold_days: Annotated[int, _between(0, 60)] = 7
     heads_up: bool = True
+    # The allowance (config/default.toml gives the evidence for each).
+    break_days: Annotated[int, _between(7, 365)] = 14
+    return_factor: Fraction = 0.5
+    long_break_days: Annotated[int, _between(7, 365)] = 29
+    long_break_factor: Fraction = 0.33
+    restart_km: Annotated[float, _between(0.5, 20)] = 3.219
+    start_km: Annotated[float, _between(0.5, 20)] = 4.828
+    warmup_days: Annotated[int, _between(0, 90)] = 14
+    min_run_km: Annotated[float, _between(0, 20)] = 2.0
+
+    @model_validator(mode="after")
+    def _longer_break_never_allows_more(self) -> ProgressionSettings:
+        if self.long_break_days <= self.break_days:
+            raise ValueError("long_break_days must be more than break_days")
+        if self.long_break_factor > self.return_factor:
+            raise ValueError(
+                "long_break_factor must not be above return_factor: a longer break never "
+                "allows more"
+            )
+        return self
+
+
+class PlanSettings(_Section):
+    runs_per_week: Annotated[int, _between(1, 7)] = 3
+    rest_day_weeks: Annotated[int, _between(0, 52)] = 4
 
 
 class PainSettings(_Section):
@@ -136,6 +168,7 @@ class Settings(_Section):
     recording: RecordingSettings = Field(default_factory=RecordingSettings)
     progression: ProgressionSettings = Field(default_factory=ProgressionSettings)
     pain: PainSettings = Field(default_factory=PainSettings)
+    plan: PlanSettings = Field(default_factory=PlanSettings)
     schedule: ScheduleSettings = Field(default_factory=ScheduleSettings)
     notifications: NotificationSettings = Field(default_factory=NotificationSettings)
     database: DatabaseSettings = Field(default_factory=DatabaseSettings)

@@ -56,7 +56,7 @@ from agent.live import LiveWatch
 from agent.models import Alert, Source
 from agent.notify import Notifier, probe_server
 from agent.recorder import Flush, Recorder, RecordingWriter, StoredState
-from agent.rules.budget import Budget, budget
+from agent.rules.allowance import Allowance, allowance
 from agent.schedule import AFTER_RUN_GRACE_S, RealTimetable, SimulatedTimetable, Timetable
 from agent.sensors import sim
 from agent.sensors.base import BatteryLevel, LowBatteryPolicy, SensorDriver, decoded_events
@@ -139,11 +139,11 @@ def restart_delay(failures: int) -> float:
     return min(RESTART_CAP_S, RESTART_BASE_S * 2.0 ** min(failures - 1, 30))
 
 
-def live_budget(store: Store, settings: Settings, started_at: datetime) -> Budget:
-    """The budgets just before a run started: the history is read once per run, and the
+def live_budget(store: Store, settings: Settings, started_at: datetime) -> Allowance:
+    """The allowance just before a run started: the history is read once per run, and the
     run itself (already stored while open) is left out."""
     before = started_at - timedelta(microseconds=1)
-    return budget(load_history(store, settings, before), settings, before)
+    return allowance(load_history(store, settings, before), settings, before)
 
 
 class Daemon:

@@ -9,7 +9,7 @@ by key: the store keeps one alert per key and only escalations are said again; a
 summary and a check-in one key.
 
 :class:`DaemonJobs` is the :class:`~agent.schedule.Jobs` the timetable calls. The message
-builders are pure functions of budgets and runs.
+builders are pure functions of allowances and runs.
 """
 
 from __future__ import annotations
@@ -23,15 +23,15 @@ from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 from agent.checks import check, load_history
 from agent.errors import NotFoundError
-from agent.live import HEADS_UP, run_allowance_km
+from agent.live import HEADS_UP
 from agent.load import day_start, local_date
 from agent.models import Alert, Run
 from agent.notify import Delivery, Notifier, in_quiet_hours
-from agent.rules.budget import Budget, budget
-from agent.rules.progression import NOTHING_LEFT_KM, SPIKE, WEEKLY
+from agent.rules.allowance import Allowance, allowance
+from agent.rules.progression import SPIKE, WEEKLY
 from agent.sensors.base import BatteryLevel
 from agent.store import Outgoing
-from agent.units import format_km
+from agent.units import floor_to, format_budget, format_km
 
 if TYPE_CHECKING:
     from agent.clock import Clock
@@ -245,33 +245,41 @@ def _dist(km: float, settings: Settings) -> str:
     return format_km(km, settings.units)
 
 
-def summary_message(week: Budget, ahead: Budget, settings: Settings) -> tuple[str, dict[str, Any]]:
-    """The nightly summary: this week against its cap, what is left, tomorrow's longest
-    sensible run (``ahead`` is the budget at the start of tomorrow)."""
+def summary_message(
+    week: Allowance, ahead: Allowance, settings: Settings
+) -> tuple[str, dict[str, Any]]:
+    """The nightly summary: this week against its cap, what is left, and tomorrow's
+    allowance with the limit that binds it (``ahead`` is the allowance at the start of
+    tomorrow). Budgets are rounded down, as everywhere."""
     if week.cap_km is None:
         head = f"This week: {_dist(week.distance_km, settings)} so far; no cap yet (it needs a "
-        head += "week of history)."
+        head += "complete week of history)."
     else:
         held = ", held at the baseline while pain settles" if week.held else ""
         head = (
             f"This week: {_dist(week.distance_km, settings)} of its "
             f"{_dist(week.cap_km, settings)} cap{held}; "
-            f"{_dist(week.remaining_km or 0.0, settings)} left."
+            f"{format_budget(week.remaining_km, settings.units)} left."
         )
-    tomorrow = run_allowance_km(ahead)
-    if tomorrow is None:
-        tail = "Tomorrow: no limit yet."
-    elif tomorrow < NOTHING_LEFT_KM:
-        tail = "Tomorrow: rest, nothing is left of the week's cap."
+    binding = ahead.binding
+    if binding is None:
+        tail = "Tomorrow: no limit known."
+    elif binding.km <= 0:
+        tail = f"Tomorrow: rest ({binding.reason})."
     else:
-        tail = f"Tomorrow: {_dist(tomorrow, settings)} at most."
+        tail = (
+            f"Tomorrow: {format_budget(binding.km, settings.units)} at most "
+            f"({binding.rule}: {binding.reason})."
+        )
     data = {
         "week_start": week.week_start.isoformat(),
         "distance_km": round(week.distance_km, 3),
         "cap_km": None if week.cap_km is None else round(week.cap_km, 3),
-        "remaining_km": None if week.remaining_km is None else round(week.remaining_km, 3),
+        "remaining_km": None if week.remaining_km is None else floor_to(week.remaining_km, 3),
         "held": week.held,
-        "tomorrow_max_km": None if tomorrow is None else round(tomorrow, 3),
+        "phase": ahead.phase,
+        "tomorrow_max_km": None if binding is None else floor_to(binding.km, 3),
+        "tomorrow_limit": None if binding is None else binding.rule,
     }
     return f"{head} {tail}", data
 
@@ -301,8 +309,8 @@ def nightly(store: Store, settings: Settings, at: datetime) -> bool:
     False if that day already has one."""
     assessment, _ = check(store, settings, at)
     tomorrow = day_start(local_date(at, settings.zone) + timedelta(days=1), settings.zone)
-    ahead = budget(load_history(store, settings, tomorrow), settings, tomorrow)
-    message, data = summary_message(assessment.budget, ahead, settings)
+    ahead = allowance(load_history(store, settings, tomorrow), settings, tomorrow)
+    message, data = summary_message(assessment.allowance, ahead, settings)
     return store.save_summary(local_date(at, settings.zone), at, message, data)
 
 

@@ -286,7 +286,7 @@ def weekly_table(store: Store, settings: Settings, weeks: Sequence[date], at: da
         table.add_column(column, justify="left" if column in ("week of", "") else "right")
     for start in weeks:
         week = summary(store, settings, at, week=start)
-        budget = week.assessment.budget
+        budget = week.assessment.allowance
         cap = format_km(budget.cap_km, unit)
         over = budget.cap_km is not None and budget.distance_km > budget.cap_km
         table.add_row(

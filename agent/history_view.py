@@ -139,7 +139,7 @@ def print_history(view: Overview, settings: Settings, console: Console | None = 
 
 
 def _print_now(view: Overview, settings: Settings, console: Console) -> None:
-    week = view.assessment.budget
+    week = view.assessment.allowance
     if not view.has_caps:
         console.print(
             "Caps start once a complete week of runs is logged: keep logging and the "

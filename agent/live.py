@@ -1,12 +1,13 @@
 """Live budget alerts during a run: what a runner hears before the jump, not after it.
 
 At the start of a run the daemon reads the history once (run totals, never samples) and
-turns the rules' :class:`~agent.rules.budget.Budget` into :class:`Threshold` distances for
-this run: the week's cap and its escalation steps (``weekly_warn``, ``weekly_alert``,
+turns the rules' :class:`~agent.rules.allowance.Allowance` into :class:`Threshold` distances
+for this run: the week's cap and its escalation steps (``weekly_warn``, ``weekly_alert``,
 ``weekly_danger``), the single-run limits (``spike_warn``, ``spike_escalate``,
-``spike_danger`` x the longest run of the past 30 days), and the heads-up at half of the
-run's allowance. :class:`LiveWatch` then compares the growing distance with the next
-threshold only, so a check costs one comparison.
+``spike_danger`` x the credited longest run of the past 30 days), the return, plan, pain and
+start limits with their escalations, and the heads-up at half of the run's allowance when
+that allowance is shorter than the runner's usual run. :class:`LiveWatch` then compares the
+growing distance with the next threshold only, so a check costs one comparison.
 
 Pure: no database, no clock. Alert keys are the rules' own keys (``single-run-spike:run:12``,
 ``weekly-progression:2026-11-16``) with the rules' levels, so a live alert and the nightly
@@ -19,12 +20,20 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from agent.models import Alert, Severity
-from agent.rules.progression import NOTHING_LEFT_KM, SPIKE, WEEKLY, WEEKLY_SOURCE
-from agent.units import format_km
+from agent.rules.allowance import Allowance, Limit
+from agent.rules.progression import (
+    NO_HISTORY,
+    PAIN_LIMIT,
+    PLAN,
+    RETURN,
+    SPIKE,
+    WEEKLY,
+    WEEKLY_SOURCE,
+)
+from agent.units import format_budget, format_km
 
 if TYPE_CHECKING:
     from agent.config import Settings
-    from agent.rules.budget import Budget
 
 HEADS_UP = "heads-up"
 SPIKE_SOURCE = "Frandsen et al. 2025"
@@ -39,43 +48,85 @@ class Threshold:
     key: str
     level: int
     severity: Severity
+    limit: Limit | None = None
 
 
-def run_allowance_km(week: Budget) -> float | None:
-    """The most this run should cover: the smaller of what is left of the week's cap and
-    the next-run maximum (None when the history gives neither)."""
-    limits = [km for km in (week.remaining_km, week.next_run_max_km) if km is not None]
-    return min(limits) if limits else None
+# The alert rule each run limit raises when a run passes it, and its first severity.
+LIMIT_RULES: dict[str, tuple[str, Severity]] = {
+    "return": (RETURN, "warning"),
+    "pain": (PAIN_LIMIT, "warning"),
+    "plan": (PLAN, "caution"),
+    "start": (NO_HISTORY, "info"),
+}
 
 
-def thresholds(week: Budget, settings: Settings, run_ref: str) -> list[Threshold]:
+def run_allowance_km(week: Allowance) -> float | None:
+    """The most this run should cover: the allowance's smallest limit."""
+    return week.next_run_max_km
+
+
+def thresholds(week: Allowance, settings: Settings, run_ref: str) -> list[Threshold]:
     """Every threshold of one run, nearest first. ``run_ref`` is ``run:<id>``."""
-    found = [*_spike(week, settings, run_ref), *_weekly(week, settings)]
-    allowance = run_allowance_km(week)
-    if settings.progression.heads_up and allowance is not None and allowance >= NOTHING_LEFT_KM:
+    found = [
+        *_spike(week, settings, run_ref),
+        *_weekly(week, settings),
+        *_limits(week, settings, run_ref),
+    ]
+    allowance, usual = week.next_run_max_km, week.usual_run_km
+    if (
+        settings.progression.heads_up
+        and allowance is not None
+        and usual is not None
+        and settings.progression.min_run_km <= allowance < usual
+    ):
         found.append(Threshold(allowance / 2, HEADS_UP, f"{HEADS_UP}:{run_ref}", 0, "caution"))
     return sorted(found, key=lambda t: (t.at_km, t.level))
 
 
-def _spike(week: Budget, settings: Settings, run_ref: str) -> list[Threshold]:
+def _limits(week: Allowance, settings: Settings, run_ref: str) -> list[Threshold]:
+    """The return, plan, pain and start limits, each escalating as the spike rule does."""
+    p, found = settings.progression, []
+    steps = ((1.0, 1), (p.spike_escalate / p.spike_warn, 2), (p.spike_danger / p.spike_warn, 3))
+    for limit in week.limits:
+        if limit.rule not in LIMIT_RULES:
+            continue
+        rule, first = LIMIT_RULES[limit.rule]
+        for factor, level in steps if limit.km > 0 else ((1.0, 1),):
+            severity: Severity = first if level == 1 else "danger" if level == 3 else "warning"
+            if first == "info":
+                severity = "info"
+            found.append(
+                Threshold(limit.km * factor, rule, f"{rule}:{run_ref}", level, severity, limit)
+            )
+    return found
+
+
+def _spike(week: Allowance, settings: Settings, run_ref: str) -> list[Threshold]:
     longest = week.longest_30d_km
-    if not longest:
+    if not longest or week.limit("single-run") is None:
         return []
     p = settings.progression
     steps = ((p.spike_warn, 1), (p.spike_escalate, 2), (p.spike_danger, 3))
     key = f"{SPIKE}:{run_ref}"
     return [
-        Threshold(longest * ratio, SPIKE, key, level, "danger" if level == 3 else "warning")
+        Threshold(longest * ratio, SPIKE, key, level, _spike_severity(week, level))
         for ratio, level in steps
     ]
 
 
-def _weekly(week: Budget, settings: Settings) -> list[Threshold]:
+def _spike_severity(week: Allowance, level: int) -> Severity:
+    if week.phase == "warm-up":
+        return "info"
+    return "danger" if level == 3 else "warning"
+
+
+def _weekly(week: Allowance, settings: Settings) -> list[Threshold]:
     """The week's cap, then the +15 % and +30 % steps on the baseline week (the rules'
     levels 1-3), as distances into this run."""
-    if week.cap_km is None or not week.baseline_km:
+    if week.cap_km is None:
         return []
-    p, base = settings.progression, week.baseline_km
+    p = settings.progression
+    base = week.baseline_km or week.cap_km / (1 + p.weekly_warn)
     totals = ((week.cap_km, 1), (base * (1 + p.weekly_alert), 2), (base * (1 + p.weekly_danger), 3))
     key = f"{WEEKLY}:{week.week_start.isoformat()}"
     return [
@@ -92,7 +143,7 @@ def _weekly_severity(level: int) -> Severity:
 class LiveWatch:
     """One run's thresholds; :meth:`check` returns the alerts its distance has just passed."""
 
-    def __init__(self, week: Budget, settings: Settings, run_id: int) -> None:
+    def __init__(self, week: Allowance, settings: Settings, run_id: int) -> None:
         self.week = week
         self.settings = settings
         self.run_id = run_id
@@ -124,6 +175,8 @@ class LiveWatch:
             message, extra = self._spike_message(threshold, km)
         elif threshold.rule == WEEKLY:
             message, extra = self._weekly_message(threshold, km)
+        elif threshold.limit is not None:
+            message, extra = self._limit_message(threshold, threshold.limit, km)
         else:
             message, extra = self._heads_up_message(threshold)
         return Alert(threshold.rule, threshold.severity, message, threshold.key, data | extra)
@@ -171,19 +224,26 @@ class LiveWatch:
         }
         return message, extra
 
+    def _limit_message(
+        self, threshold: Threshold, limit: Limit, km: float
+    ) -> tuple[str, dict[str, Any]]:
+        advice = {1: "Consider turning back.", 2: "Turn back now.", 3: "Walk back."}
+        message = (
+            f"{self._dist(km)}: past today's {format_budget(limit.km, self.settings.units)} "
+            f"limit ({limit.reason}; {limit.source}). {advice[threshold.level]}"
+        )
+        return message, {"limit": limit.rule, "limit_km": round(limit.km, 3)}
+
     def _heads_up_message(self, threshold: Threshold) -> tuple[str, dict[str, Any]]:
         week = self.week
-        allowance = threshold.at_km * 2
-        by_week = week.remaining_km is not None and (
-            week.next_run_max_km is None or week.remaining_km <= week.next_run_max_km
-        )
-        why = (
-            "what is left of this week's cap"
-            if by_week
-            else f"{self.settings.progression.spike_warn:g}x your longest run this month"
-        )
+        allowance = week.next_run_max_km or threshold.at_km * 2
+        binding = week.binding
+        why = binding.reason if binding is not None else ""
         message = (
             f"{self._dist(threshold.at_km)}: turn around now to stay within "
-            f"{self._dist(allowance)} today ({why})."
+            f"{format_budget(allowance, self.settings.units)} today ({why})."
         )
-        return message, {"allowance_km": round(allowance, 3)}
+        return message, {
+            "allowance_km": round(allowance, 3),
+            "limit": None if binding is None else binding.rule,
+        }

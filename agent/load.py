@@ -9,12 +9,12 @@ local midnight. Distances are in km.
 from __future__ import annotations
 
 import statistics
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import date, datetime, time, timedelta, tzinfo
 from typing import TYPE_CHECKING, Literal
 
-from agent.models import PainReport, Run
+from agent.models import DeclaredLevel, PainReport, Run
 from agent.units import week_start_of
 
 if TYPE_CHECKING:
@@ -49,14 +49,28 @@ class History:
     runs: tuple[Run, ...] = ()
     pain: tuple[PainReport, ...] = ()
     plan: Plan | None = None
+    declared: DeclaredLevel | None = None
 
     def upto(self, at: datetime) -> History:
         """Only the runs that started, and pain reported, at or before ``at``."""
         runs = tuple(run for run in self.runs if run.started_at <= at)
         pain = tuple(report for report in self.pain if report.at <= at)
-        if len(runs) == len(self.runs) and len(pain) == len(self.pain):
+        declared = self.declared if self.declared and self.declared.set_at <= at else None
+        if (
+            len(runs) == len(self.runs)
+            and len(pain) == len(self.pain)
+            and declared is self.declared
+        ):
             return self
-        return replace(self, runs=runs, pain=pain)
+        return replace(self, runs=runs, pain=pain, declared=declared)
+
+    def before(self, run: Run) -> History:
+        """The history as it stood just before ``run`` started (runs strictly before it)."""
+        at = run.started_at
+        runs = tuple(other for other in self.runs if other.started_at < at)
+        pain = tuple(report for report in self.pain if report.at < at)
+        declared = self.declared if self.declared and self.declared.set_at < at else None
+        return replace(self, runs=runs, pain=pain, declared=declared)
 
     def plus(self, runs: Iterable[Run]) -> History:
         """This history with ``runs`` added (a what-if plan), oldest first."""
@@ -155,16 +169,21 @@ def _plain_baseline(weeks: dict[date, float], start: date) -> float | None:
     return max(counted[0], sum(counted) / len(counted))
 
 
-def credited_weeks(weeks: dict[date, float], growth: float) -> dict[date, float]:
+def credited_weeks(
+    weeks: dict[date, float], growth: float, caps: Mapping[date, float] | None = None
+) -> dict[date, float]:
     """Each week's distance counted only up to its own cap, for the baselines after it.
 
     A week that jumped over its cap is not a new normal: without this, a 15 -> 30 mile
     jump would become the baseline and raise the following week's cap to 33 miles.
+    ``caps`` gives weeks whose cap was set otherwise (the return week after a break).
     """
     credited: dict[date, float] = {}
     for start in sorted(weeks):
         base = baseline_km(credited, start)
         limit = base * (1 + growth) if base is not None else None
+        if caps and start in caps:
+            limit = caps[start] if limit is None else min(limit, caps[start])
         credited[start] = weeks[start] if limit is None else min(weeks[start], limit)
     return credited
 
@@ -204,13 +223,22 @@ def usual_run_km(runs: Sequence[Run], at: datetime) -> float | None:
     return statistics.median(distances) if distances else None
 
 
-def _daily_series(history: History, settings: Settings, at: datetime) -> list[float]:
+def monotony_load(settings: Settings) -> LoadKind:
+    """The load monotony is computed on: session-RPE or TRIMP, never distance (Foster 1998
+    defined it on session-RPE load; on distance it flags every steady daily runner)."""
+    load = settings.progression.load
+    return "srpe" if load == "distance" else load
+
+
+def _daily_series(
+    history: History, settings: Settings, at: datetime, kind: LoadKind | None = None
+) -> list[float]:
     """Daily load from the first run's day to ``at``'s day, zeros on rest days."""
     zone = settings.zone
     runs = history.upto(at).runs
     if not runs:
         return []
-    loads = daily_loads(runs, zone, settings.progression.load)
+    loads = daily_loads(runs, zone, kind or settings.progression.load)
     first, last = local_date(runs[0].started_at, zone), local_date(at, zone)
     days = (last - first).days + 1
     return [loads.get(first + timedelta(days=n), 0.0) for n in range(days)]
@@ -244,12 +272,13 @@ def acwr(history: History, settings: Settings, at: datetime) -> float | None:
 def monotony_strain(
     history: History, settings: Settings, at: datetime
 ) -> tuple[float | None, float | None]:
-    """Foster's monotony (mean / SD of daily load) and strain (week load x monotony).
+    """Foster's monotony (mean / SD of daily load) and strain (week load x monotony), on
+    :func:`monotony_load` (session-RPE unless TRIMP is configured).
 
     Over the 7 local days ending on ``at``'s day, with the population SD. None when
     undefined: fewer than 7 days of history, or a week with no spread (SD 0).
     """
-    series = _daily_series(history, settings, at)[-MONOTONY_DAYS:]
+    series = _daily_series(history, settings, at, monotony_load(settings))[-MONOTONY_DAYS:]
     if len(series) < MONOTONY_DAYS:
         return None, None
     spread = statistics.pstdev(series)

@@ -53,6 +53,16 @@ class PainReport:
 
 
 @dataclass(frozen=True, slots=True)
+class DeclaredLevel:
+    """A starting level the runner declared (``stridewatch baseline set``), in km: used as
+    the baseline week and the longest run until the runner's own history covers a warm-up."""
+
+    set_at: datetime
+    week_km: float
+    long_km: float
+
+
+@dataclass(frozen=True, slots=True)
 class Alert:
     """What a rule says: always with the numbers behind it and a stable key."""
 

@@ -24,7 +24,7 @@ from agent.errors import InputError, StridewatchError
 from agent.load import History, acwr, day_start, longest_run_km, week_of
 from agent.models import Alert, PainReport, Run
 from agent.rules import evaluate, rank
-from agent.rules.budget import budget
+from agent.rules.allowance import allowance
 from agent.rules.plan import PlanStatus, PlanWeek, progress
 from agent.rules.progression import WEEKLY
 
@@ -241,7 +241,7 @@ def _week_row(
 ) -> WeekRow:
     end = week_end(start, settings, at)
     current = end == at
-    week = assessment.budget if current else budget(history, settings, end)
+    week = assessment.allowance if current else allowance(history, settings, end)
     begin = day_start(start, settings.zone)
     runs = tuple(run for run in history.runs if begin <= run.started_at <= end)
     longest = max(runs, key=lambda run: run.distance_km, default=None)
@@ -463,6 +463,9 @@ def _filters(settings: Settings) -> dict[str, Callable[[Any], str]]:
     def dist(km: float | None) -> str:
         return units.format_km(km, settings.units)
 
+    def budget(km: float | None) -> str:
+        return units.format_budget(km, settings.units)
+
     def local(moment: datetime) -> str:
         return moment.astimezone(settings.zone).strftime("%a %d %b %Y %H:%M")
 
@@ -472,7 +475,7 @@ def _filters(settings: Settings) -> dict[str, Callable[[Any], str]]:
     def ratio(value: float | None) -> str:
         return "not yet (needs 28 days)" if value is None else f"{value:.2f}"
 
-    return {"dist": dist, "local": local, "pct": pct, "ratio": ratio}
+    return {"dist": dist, "budget": budget, "local": local, "pct": pct, "ratio": ratio}
 
 
 def write_report(view: Overview, settings: Settings, path: Path) -> Path:

@@ -23,6 +23,7 @@ from typing import Any, Literal
 from agent.errors import DatabaseLockedError, NotFoundError, NotOurDatabaseError, StoreError
 from agent.models import (
     Alert,
+    DeclaredLevel,
     PainReport,
     PainWhen,
     PainWhere,
@@ -234,6 +235,17 @@ def m007_daemon(db: Database) -> None:
         not_null={"kind", "created_at", "message"},
     )
     db.table("alerts").create_index(["delivered_at"])
+
+
+@migrations()
+def m008_declared_levels(db: Database) -> None:
+    """Starting levels the runner declared (``stridewatch baseline set``); the latest one set
+    by an instant applies then."""
+    db.table("declared_levels").create(
+        {"id": int, "set_at": str, "week_km": float, "long_km": float},
+        pk="id",
+        not_null={"set_at", "week_km", "long_km"},
+    )
 
 
 class Store:
@@ -579,6 +591,26 @@ class Store:
         with self.guard("read plans"):
             found = self.db.conn.execute(_ACTIVE_PLAN, [stamp, stamp]).fetchone()
         return (int(found[0]), json.loads(found[1])) if found else None
+
+    def declare_level(self, *, week_km: float, long_km: float, at: datetime) -> int:
+        """Store a declared starting level (km): the baseline week and the longest run."""
+        row = {"set_at": utc_iso(at), "week_km": week_km, "long_km": long_km}
+        with self.guard("store the declared level"), self.db.conn:
+            return _last_pk(self.db.table("declared_levels").insert(row).last_pk)
+
+    def declared_level(self, *, at: datetime) -> DeclaredLevel | None:
+        """The latest level declared at or before ``at``, if any."""
+        if "declared_levels" not in self.db.table_names():
+            return None
+        with self.guard("read the declared level"):
+            found = self.db.conn.execute(
+                "select set_at, week_km, long_km from declared_levels where set_at <= ? "
+                "order by set_at desc, id desc limit 1",
+                [utc_iso(at)],
+            ).fetchone()
+        if found is None:
+            return None
+        return DeclaredLevel(from_utc_iso(found[0]), float(found[1]), float(found[2]))
 
     # -- sensors (agent/sensors, `stridewatch pair`): paired devices -------------------------
 

@@ -6,6 +6,7 @@ where a runner's text comes in or a number goes out in their configured unit.
 
 from __future__ import annotations
 
+import math
 import re
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from typing import Literal
@@ -138,6 +139,21 @@ def format_km(km: float | None, unit: Unit, digits: int = 1) -> str:
     """A distance held in km (as the rules and JSON hold them) in the runner's unit; ``-``
     for none."""
     return "-" if km is None else format_distance(km * 1000, unit, digits)
+
+
+def floor_to(value: float, digits: int) -> float:
+    """``value`` rounded down to ``digits`` decimals (a budget is never shown larger than it
+    is); a hair of tolerance keeps 9.9999999 from showing as 9.9."""
+    scale: float = 10.0**digits
+    return math.floor(value * scale + 1e-6) / scale
+
+
+def format_budget(km: float | None, unit: Unit, digits: int = 1) -> str:
+    """A budget (what is left, the next run's allowance) in the runner's unit, rounded
+    *down* to what is shown, so a run of exactly the shown distance stays within it."""
+    if km is None:
+        return "-"
+    return f"{floor_to(to_unit(km * 1000, unit), digits):.{digits}f} {unit}"
 
 
 def format_duration(seconds: float) -> str:

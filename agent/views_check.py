@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from agent.units import format_km
+from agent.units import format_budget, format_km
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -18,7 +18,7 @@ if TYPE_CHECKING:
     from agent.checks import Assessment, Summary, WhatIf
     from agent.config import Settings
     from agent.models import Alert
-    from agent.rules.budget import Budget
+    from agent.rules.allowance import Allowance
     from agent.rules.plan import PlanStatus
     from agent.store import StoredAlert
 
@@ -28,6 +28,14 @@ SEVERITY_STYLE = {
     "caution": "yellow",
     "warning": "dark_orange",
     "danger": "bold red",
+}
+PHASE_TEXT = {
+    "no-history": "no history yet: nothing to compare against",
+    "warm-up": "warm-up: under two weeks of history, the spike rule only informs",
+    "building": "building",
+    "return": "return after a break",
+    "plan": "following a return-to-run plan",
+    "held": "held: a pain alert holds the cap",
 }
 # The cap bar of check and summary (cells), as in ``stridewatch history``.
 CAP_BAR_WIDTH = 30
@@ -73,12 +81,12 @@ def _ratio(value: float | None, missing: str = "-") -> str:
     return missing if value is None else f"{value:.2f}"
 
 
-def _nothing_recent(week: Budget) -> bool:
+def _nothing_recent(week: Allowance) -> bool:
     """No run this week, none in the past 30 days and no baseline: nothing to show."""
     return week.distance_km <= 0 and week.longest_30d_km is None and week.baseline_km is None
 
 
-def _cap_line(week: Budget, settings: Settings) -> Text:
+def _cap_line(week: Allowance, settings: Settings) -> Text:
     """``6.0 km  ████░░░│  of its 40.0 km cap``: the week against its cap, as a bar."""
     from rich.text import Text
 
@@ -97,26 +105,40 @@ def _cap_line(week: Budget, settings: Settings) -> Text:
     return line
 
 
-def _left_line(week: Budget, settings: Settings) -> Text:
+def _left_line(week: Allowance, settings: Settings) -> Text:
     from rich.text import Text
 
     if week.remaining_km is None:
         return Text("-")
     style = "green" if week.remaining_km > 0 else "bold red"
-    return Text.assemble((_dist(week.remaining_km, settings), style), " left this week")
+    left = format_budget(week.remaining_km, settings.units)
+    return Text.assemble((left, style), " left this week")
 
 
-def _budget_grid(week: Budget, settings: Settings) -> Table:
+def next_run_text(week: Allowance, settings: Settings) -> str:
+    """``8.8 km at most (single-run: 1.1 x your longest run ...)``, or rest, with the
+    limit that binds it."""
+    binding = week.binding
+    if binding is None:
+        return "no limit known"
+    if binding.km <= 0:
+        return f"rest ({binding.rule}: {binding.reason})"
+    budget = format_budget(binding.km, settings.units)
+    return f"{budget} at most ({binding.rule}: {binding.reason})"
+
+
+def _budget_grid(week: Allowance, settings: Settings) -> Table:
+    from rich.text import Text
+
     grid = _grid()
+    grid.add_row("phase", PHASE_TEXT[week.phase])
     grid.add_row("this week", _cap_line(week, settings))
     grid.add_row("left", _left_line(week, settings))
-    if week.next_run_max_km is not None:
-        factor = settings.progression.spike_warn
-        grid.add_row(
-            "next run",
-            f"{_dist(week.next_run_max_km, settings)} at most ({factor:.2f} x your longest "
-            f"run of 30 days, {_dist(week.longest_30d_km, settings)})",
-        )
+    grid.add_row("next run", next_run_text(week, settings))
+    for limit in week.limits:
+        if limit is not week.binding:
+            other = f"{limit.rule}: {format_budget(limit.km, settings.units)} ({limit.reason})"
+            grid.add_row("", Text(other, "dim"))
     baseline = _dist(week.baseline_km, settings) if week.baseline_km else "none yet"
     grid.add_row("last week", f"{_dist(week.last_week_km, settings)}; baseline week {baseline}")
     return grid
@@ -138,13 +160,14 @@ def print_check(assessment: Assessment, settings: Settings, console: Console | N
     """The week against its cap (a bar), what is left, the next run's limit, load context,
     the plan and the active alerts, in the runner's unit."""
     console = console or _console()
-    week = assessment.budget
+    week = assessment.allowance
     console.print(
         f"[bold]Week of {week.week_start:%a %d %b %Y}[/], at {_local(assessment.at, settings)}",
         highlight=False,
     )
     if _nothing_recent(week):
         console.print(NO_RECENT_RUNS, markup=False, highlight=False)
+        console.print(f"next run: {next_run_text(week, settings)}", markup=False, highlight=False)
     else:
         grid = _budget_grid(week, settings)
         grid.add_row(
@@ -198,7 +221,7 @@ def print_summary(result: Summary, settings: Settings, console: Console | None =
     console = console or _console()
     if result.runs:
         console.print(_runs_table(result, settings))
-    elif not _nothing_recent(result.assessment.budget):
+    elif not _nothing_recent(result.assessment.allowance):
         console.print("No runs this week yet.")
     if result.pain:
         console.print(_pain_table(result, settings))
@@ -224,21 +247,41 @@ def print_stored_alerts(alerts: Sequence[StoredAlert], settings: Settings) -> No
 
 
 def print_what_if(result: WhatIf, settings: Settings) -> None:
+    """What is already active, what the planned runs add, and the allowance after them.
+    "Go ahead" only when nothing at warning or above is active or added."""
+    from agent.models import severity_rank
+
     console = _console()
     for run in result.planned:
         console.print(
             f"planned: {_local(run.started_at, settings)} {_dist(run.distance_km, settings)}"
         )
-    week = result.after.budget
+    if result.active:
+        console.print("Already active:")
+        print_alerts_table(result.active, console)
+    week = result.after.allowance
     if week.cap_km:
         console.print(
             f"the week would be at {_dist(week.distance_km, settings)} of its "
             f"{_dist(week.cap_km, settings)} cap"
         )
-    if not result.alerts:
+    if result.alerts:
+        console.print("The planned runs would add:")
+        print_alerts_table(result.alerts, console)
+    console.print(f"after them, next run: {next_run_text(week, settings)}", highlight=False)
+    worst = max(
+        (severity_rank(alert.severity) for alert in (*result.active, *result.alerts)), default=-1
+    )
+    if week.phase == "no-history" or (week.phase == "warm-up" and result.alerts):
+        console.print(
+            "Too little history to compare against: import past runs (stridewatch import) "
+            "or declare your level (stridewatch baseline set --week 25km --long 10km).",
+            highlight=False,
+        )
+    if worst >= severity_rank("warning"):
+        console.print("Not advised: see the alerts above.", style="bold red")
+    elif not result.alerts and week.phase not in ("no-history", "warm-up"):
         console.print("No rule would fire: go ahead.")
-        return
-    print_alerts_table(result.alerts, console)
 
 
 def print_plan(status: PlanStatus | None, settings: Settings) -> None:

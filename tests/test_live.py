@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime
 
 import pytest
 
 from agent.config import Settings
 from agent.live import LiveWatch, run_allowance_km, thresholds
-from agent.rules.budget import Budget
+from agent.rules.allowance import Allowance, Limit
 
 MONDAY = date(2026, 11, 16)
+CAP_REASON = "what is left of this week's cap"
+SPIKE_REASON = "1.1x your longest run this month"
 
 
 def week(
@@ -20,9 +22,20 @@ def week(
     longest_km: float | None = 8.0,
     held: bool = False,
     warn: float = 0.10,
-) -> Budget:
+    usual_km: float | None = 10.0,
+    extra: tuple[Limit, ...] = (),
+) -> Allowance:
+    """An allowance as the rules build it: the week's cap and the single-run limit."""
     cap = None if baseline_km is None else baseline_km * (1 + (0.0 if held else warn))
-    return Budget(
+    limits = list(extra)
+    if cap is not None:
+        left = max(0.0, cap - distance_km)
+        limits.append(Limit("week-cap", left if left >= 2.0 else 0.0, CAP_REASON, "x"))
+    if longest_km is not None:
+        limits.append(Limit("single-run", longest_km * 1.10, SPIKE_REASON, "x"))
+    return Allowance(
+        at=datetime(2026, 11, 18, tzinfo=UTC),
+        phase="held" if held else "building",
         week_start=MONDAY,
         distance_km=distance_km,
         last_week_km=baseline_km or 0.0,
@@ -30,7 +43,8 @@ def week(
         cap_km=cap,
         held=held,
         longest_30d_km=longest_km,
-        next_run_max_km=None if longest_km is None else longest_km * 1.10,
+        usual_run_km=usual_km,
+        limits=tuple(limits),
     )
 
 
@@ -121,7 +135,7 @@ def test_held_cap_and_runner_units() -> None:
     budget = week(distance_km=20.0, baseline_km=24.0, held=True)  # cap held at 24 km
     watch = LiveWatch(budget, settings, run_id=1)
     [heads_up] = watch.check(2100)
-    assert heads_up.message.startswith("1.2 mi: turn around now to stay within 2.5 mi today")
+    assert heads_up.message.startswith("1.2 mi: turn around now to stay within 2.4 mi today")
     [over] = watch.check(4100)
     assert "held at the baseline while pain settles" in over.message
     assert over.message.startswith("2.5 mi: this run takes the week to 15.0 mi")

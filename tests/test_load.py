@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -164,9 +165,16 @@ def test_acwr_only_after_28_days_of_history() -> None:
 
 
 def test_monotony_and_strain_follow_foster() -> None:
+    """On TRIMP load (the configured load; monotony never uses distance)."""
     week = [6.0, 6.0, 0.0, 6.0, 6.0, 6.0, 6.0]
-    past = daily(date(2026, 11, 2), week)
-    value, strain = load.monotony_strain(past, UTC_SETTINGS, datetime(2026, 11, 8, 20, tzinfo=UTC))
+    by_distance = daily(date(2026, 11, 2), week)
+    past = replace(
+        by_distance, runs=tuple(replace(r, trimp=r.distance_km) for r in by_distance.runs)
+    )
+    trimp = UTC_SETTINGS.model_copy(
+        update={"progression": UTC_SETTINGS.progression.model_copy(update={"load": "trimp"})}
+    )
+    value, strain = load.monotony_strain(past, trimp, datetime(2026, 11, 8, 20, tzinfo=UTC))
     mean, sd = 36 / 7, (sum((x - 36 / 7) ** 2 for x in week) / 7) ** 0.5
     assert value == pytest.approx(mean / sd)
     assert strain == pytest.approx(36 * mean / sd)

@@ -10,7 +10,7 @@ from agent.config import Settings
 from agent.load import History
 from agent.models import PainReport, PainWhen, Run
 from agent.rules import pain
-from agent.rules.budget import budget
+from agent.rules.allowance import allowance
 
 SETTINGS = Settings(timezone="UTC")
 START = datetime(2026, 11, 3, 7, 0, tzinfo=UTC)  # a Tuesday; the run ends at 07:36
@@ -97,6 +97,6 @@ def test_the_cap_is_held_at_the_baseline_while_pain_is_active() -> None:
     quiet = History(runs=(*weeks, run()))
     hurt = History(runs=(*weeks, run()), pain=(report(20, 5, "during"),))
     at = START + timedelta(days=1)
-    assert budget(quiet, SETTINGS, at).cap_km == pytest.approx(16.5)
-    held = budget(hurt, SETTINGS, at)
+    assert allowance(quiet, SETTINGS, at).cap_km == pytest.approx(16.5)
+    held = allowance(hurt, SETTINGS, at)
     assert (held.cap_km, held.held) == (15.0, True)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import statistics
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -63,24 +64,41 @@ def test_weekly_progression_severity_and_level(
     assert found == ([] if expected is None else [expected])
 
 
+def settled(*later: Run) -> History:
+    """Weekly 10 km runs for five weeks up to five days before MONDAY (past the warm-up)."""
+    weekly = [run(MONDAY - timedelta(days=5 + 7 * n), 10.0, 90 - n) for n in range(5, 0, -1)]
+    return History(runs=(*weekly, run(MONDAY - timedelta(days=5), 10.0, 1), *later))
+
+
 def test_spike_levels_follow_the_ratio() -> None:
-    earlier = run(MONDAY - timedelta(days=5), 10.0, 1)
     for km, severity, level in ((11.5, "warning", 1), (14.0, "warning", 2), (21.0, "danger", 3)):
-        past = History(runs=(earlier, run(MONDAY, km, 2)))
-        [alert] = progression.single_run_spike(past, SETTINGS, MONDAY + timedelta(hours=2))
+        past = settled(run(MONDAY, km, 2))
+        [alert] = progression.run_limits(past, SETTINGS, MONDAY + timedelta(hours=2))
         assert (alert.severity, alert.data["level"]) == (severity, level)
         assert alert.key == "single-run-spike:run:2"
 
 
+def test_a_spike_in_the_warm_up_only_informs() -> None:
+    past = History(runs=(run(MONDAY - timedelta(days=5), 4.0, 1), run(MONDAY, 6.0, 2)))
+    [alert] = progression.run_limits(past, SETTINGS, MONDAY + timedelta(hours=2))
+    assert (alert.rule, alert.severity) == ("single-run-spike", "info")
+    assert "for information only" in alert.message
+
+
 def test_a_spike_stays_on_the_state_for_a_week() -> None:
-    past = History(runs=(run(MONDAY - timedelta(days=5), 10.0, 1), run(MONDAY, 12.0, 2)))
-    assert progression.single_run_spike(past, SETTINGS, MONDAY + timedelta(days=6, hours=23))
-    assert not progression.single_run_spike(past, SETTINGS, MONDAY + timedelta(days=7, hours=1))
+    past = settled(run(MONDAY, 12.0, 2))
+    assert progression.run_limits(past, SETTINGS, MONDAY + timedelta(days=6, hours=23))
+    assert not progression.run_limits(past, SETTINGS, MONDAY + timedelta(days=7, hours=1))
 
 
-def test_a_break_longer_than_30_days_leaves_nothing_to_compare() -> None:
+def test_a_long_break_makes_the_next_long_run_a_return_danger() -> None:
+    """40 days off, then 30 km: no spike to compare with, but the return limit (0.33 x the
+    10 km before the break, at least a 2-mile restart run) is far exceeded."""
     past = History(runs=(run(MONDAY - timedelta(days=40), 10.0, 1), run(MONDAY, 30.0, 2)))
-    assert progression.single_run_spike(past, SETTINGS, MONDAY + timedelta(hours=1)) == []
+    [alert] = progression.run_limits(past, SETTINGS, MONDAY + timedelta(hours=1))
+    assert (alert.rule, alert.severity, alert.data["level"]) == ("return-after-break", "danger", 3)
+    assert alert.data["limit_km"] == pytest.approx(3.3)
+    assert "40 days without a run" in alert.message
 
 
 def test_acwr_is_never_more_than_a_caution() -> None:
@@ -94,14 +112,26 @@ def test_acwr_is_never_more_than_a_caution() -> None:
 
 
 def test_monotony_above_two_is_a_caution() -> None:
-    days = [run(MONDAY + timedelta(days=n, hours=7), km, n + 1) for n, km in enumerate([6] * 6)]
+    """On session-RPE load (RPE x minutes), as Foster defined it."""
+    days = [
+        replace(run(MONDAY + timedelta(days=n, hours=7), km, n + 1), rpe=4)
+        for n, km in enumerate([6] * 6)
+    ]
     past = History(runs=tuple(days))
     [alert] = progression.monotony(past, SETTINGS, MONDAY + timedelta(days=6, hours=20))
+    assert alert.data["load"] == "srpe"
     assert alert.severity == "caution"
     loads = [6.0] * 6 + [0.0]
     expected = statistics.fmean(loads) / statistics.pstdev(loads)
     assert alert.data["monotony"] == pytest.approx(expected, abs=1e-3)
     assert "Foster 1998" in alert.message
+
+
+def test_monotony_is_never_computed_on_distance() -> None:
+    """A steady daily runner with no RPE logged: distance alone never flags monotony."""
+    days = [run(MONDAY + timedelta(days=n, hours=7), 5.0, n + 1) for n in range(7)]
+    past = History(runs=tuple(days))
+    assert progression.monotony(past, SETTINGS, MONDAY + timedelta(days=6, hours=20)) == []
 
 
 def test_rules_are_pure_and_ignore_later_history() -> None:
@@ -148,14 +178,18 @@ FAST = settings(max_examples=60, deadline=None, suppress_health_check=[HealthChe
 @FAST
 @given(offsets, distances, st.integers(0, 120 * 24 * 60))
 def test_no_alert_for_the_first_run_ever(minutes: int, km: float, later: int) -> None:
-    """One run: no spike (nothing before it) and nothing at all within its own week."""
+    """One run: no spike (nothing before it) and, within its own week, nothing but the
+    information that there is no history to compare it with (a run over the graded start)."""
     first = History(runs=(run(NOW - timedelta(minutes=minutes), km, 1),))
-    assert evaluate(first, SETTINGS, first.runs[0].started_at) == []
+    found = evaluate(first, SETTINGS, first.runs[0].started_at)
+    assert {(a.rule, a.severity) for a in found} <= {("no-history", "info")}
+    assert bool(found) == (km > SETTINGS.progression.start_km)
     at = NOW + timedelta(minutes=later)
     alerts = evaluate(first, SETTINGS, at)
-    assert [a for a in alerts if a.rule != "weekly-progression"] == []
+    others = [a for a in alerts if a.rule not in ("weekly-progression", "no-history")]
+    assert others == []
     if load.week_of(at, SETTINGS) == load.week_of(first.runs[0].started_at, SETTINGS):
-        assert alerts == []
+        assert {a.severity for a in alerts} <= {"info"}
 
 
 @FAST
@@ -168,13 +202,16 @@ def test_no_progression_alert_without_a_week_before(items: list[tuple[int, float
     )
     alerts = evaluate(History(runs=runs), SETTINGS, NOW)
     assert [a for a in alerts if a.rule == "weekly-progression"] == []
-    assert check_json(assess(History(runs=runs), SETTINGS, NOW))["week"]["cap_km"] == 0.0
+    assert check_json(assess(History(runs=runs), SETTINGS, NOW))["week"]["cap_km"] is None
 
 
 @FAST
 @given(histories())
 def test_remaining_is_never_negative(past: History) -> None:
     week = check_json(assess(past, SETTINGS, NOW))["week"]
+    if week["cap_km"] is None:
+        assert week["remaining_km"] is None
+        return
     assert week["remaining_km"] >= 0.0
     assert week["remaining_km"] <= week["cap_km"]
     if week["distance_km"] > week["cap_km"]:

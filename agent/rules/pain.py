@@ -2,7 +2,7 @@
 
 Pure: ``(history, settings, now) -> list[Alert]``. A pain alert stays active for
 ``progression.pain_hold_days`` after the report; while one is active the weekly cap is held at
-the baseline (see :mod:`agent.rules.budget`).
+the baseline (see :mod:`agent.rules.allowance`).
 """
 
 from __future__ import annotations

@@ -16,6 +16,7 @@ from agent.errors import InputError
 from agent.load import History, day_start, week_of, weekly_km
 from agent.models import severity_rank
 from agent.rules import pain
+from agent.units import floor_to
 
 if TYPE_CHECKING:
     from agent.config import Settings
@@ -146,7 +147,7 @@ def build_plan(
 
 def _default_start(usual_km: tuple[float, float]) -> tuple[float, float]:
     low, high = DEFAULT_START_KM
-    return round(min(low, usual_km[0]), 3), round(min(high, usual_km[1]), 3)
+    return floor_to(min(low, usual_km[0]), 3), floor_to(min(high, usual_km[1]), 3)
 
 
 def _weeks_needed(ratio: float, increase: float) -> int:
@@ -172,10 +173,11 @@ def _week(
     n: int, count: int, start: tuple[float, float], usual: tuple[float, float], increase: float
 ) -> PlanWeek:
     if n == count - 1:
-        return PlanWeek(n + 1, round(usual[0], 3), round(usual[1], 3))
+        return PlanWeek(n + 1, floor_to(usual[0], 3), floor_to(usual[1], 3))
     factor = (1 + increase) ** n
     low, high = min(usual[0], start[0] * factor), min(usual[1], start[1] * factor)
-    return PlanWeek(n + 1, round(low, 3), round(high, 3))
+    # Rounded down: a runner at the top of the range must stay within every limit.
+    return PlanWeek(n + 1, floor_to(low, 3), floor_to(high, 3))
 
 
 # -- tracking ----------------------------------------------------------------------------
@@ -219,7 +221,25 @@ def _replay_week(
         return step, "holding", f"pain caution in the week of {week}"
     if weeks.get(week, 0.0) <= 0:
         return step, "holding", f"no runs in the week of {week}"
+    off = _off_plan(plan.weeks[min(step, len(plan.weeks) - 1)], history, settings, week)
+    if off:
+        return step, "holding", f"{off} in the week of {week}"
     return step + 1, "on track", f"the week of {week} went without pain alerts"
+
+
+def _off_plan(target: PlanWeek, history: History, settings: Settings, week: date) -> str:
+    """Why the week did not follow its target (a run above the range or the effort), or ''."""
+    start = day_start(week, settings.zone)
+    end = day_start(week + timedelta(weeks=1), settings.zone)
+    max_rpe = int(target.rpe.split("-")[-1])
+    for run in history.runs:
+        if not start <= run.started_at < end:
+            continue
+        if run.distance_km > target.high_km + 1e-6:
+            return "a run above the plan's range"
+        if run.rpe is not None and run.rpe > max_rpe:
+            return f"a run at RPE {run.rpe}, above the plan's {target.rpe}"
+    return ""
 
 
 def _worst_pain(history: History, settings: Settings, week: date) -> int:

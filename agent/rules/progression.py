@@ -15,36 +15,47 @@ from agent.load import (
     day_start,
     ewma_loads,
     local_date,
-    longest_run_km,
+    monotony_load,
     monotony_strain,
     usual_run_km,
     week_of,
 )
 from agent.models import Alert, Run, Severity
-from agent.rules.budget import Budget, budget
-from agent.units import format_km
+from agent.rules.allowance import (
+    PLAN_SOURCE,
+    RETURN_SOURCE,
+    START_SOURCE,
+    WEEK_SOURCE,
+    Allowance,
+    Limit,
+    allowance,
+    over,
+)
+from agent.units import format_budget, format_km
 
 if TYPE_CHECKING:
     from agent.config import Settings
 
 WEEKLY = "weekly-progression"
 SPIKE = "single-run-spike"
+RETURN = "return-after-break"
+PLAN = "return-plan"
+PAIN_LIMIT = "pain-limit"
+NO_HISTORY = "no-history"
 ACWR = "acwr"
 MONOTONY = "monotony"
 
 # A run's spike alert stays on the state for a week after the run, like a pain alert.
 SPIKE_ACTIVE = timedelta(days=7)
-# Below this (km) nothing is left of the week's cap: the advice is rest, not a 30 m run.
-NOTHING_LEFT_KM = 0.05
 
-WEEKLY_SOURCE = "physiotherapy guidance of +10-15 % a week; Nielsen et al. 2014"
+WEEKLY_SOURCE = WEEK_SOURCE
 
 
 def evaluate(history: History, settings: Settings, now: datetime) -> list[Alert]:
     history = history.upto(now)
     return [
         *weekly_progression(history, settings, now),
-        *single_run_spike(history, settings, now),
+        *run_limits(history, settings, now),
         *acwr(history, settings, now),
         *monotony(history, settings, now),
     ]
@@ -69,9 +80,9 @@ def run_ref(run: Run) -> str:
 def weekly_progression(history: History, settings: Settings, now: datetime) -> list[Alert]:
     """This week against its cap; and the last complete week, if it went over."""
     alerts = []
-    current = budget(history, settings, now)
+    current = allowance(history, settings, now)
     last_end = day_start(current.week_start, settings.zone) - timedelta(microseconds=1)
-    last = _over_cap(budget(history, settings, last_end), settings)
+    last = _over_cap(allowance(history, settings, last_end), settings)
     if last is not None:
         alerts.append(last)
     alert = _over_cap(current, settings) or _before_the_jump(history, current, settings, now)
@@ -80,32 +91,37 @@ def weekly_progression(history: History, settings: Settings, now: datetime) -> l
     return alerts
 
 
-def _week_data(week: Budget) -> dict[str, Any]:
+def _week_data(week: Allowance) -> dict[str, Any]:
     return {
         "week_start": week.week_start.isoformat(),
         "distance_km": _km(week.distance_km),
-        "baseline_km": _km(week.baseline_km or 0.0),
-        "cap_km": _km(week.cap_km or 0.0),
-        "remaining_km": _km(week.remaining_km or 0.0),
-        "change_pct": round(100 * (week.change or 0.0), 1),
+        "baseline_km": None if week.baseline_km is None else _km(week.baseline_km),
+        "cap_km": None if week.cap_km is None else _km(week.cap_km),
+        "remaining_km": None if week.remaining_km is None else _km(week.remaining_km),
+        "change_pct": None if week.change is None else round(100 * week.change, 1),
         "held": week.held,
     }
 
 
-def _over_cap(week: Budget, settings: Settings) -> Alert | None:
-    if week.cap_km is None or week.change is None or week.distance_km <= week.cap_km:
+def _over_cap(week: Allowance, settings: Settings) -> Alert | None:
+    if week.cap_km is None or not over(week.distance_km, week.cap_km):
         return None
     limits = settings.progression
-    level = (
-        3 if week.change > limits.weekly_danger else 2 if week.change > limits.weekly_alert else 1
-    )
+    # The escalation steps are on the baseline week; a cap with no baseline (a plan's
+    # volume) stands for baseline x (1 + weekly_warn).
+    base = week.baseline_km or week.cap_km / (1 + limits.weekly_warn)
+    change = week.distance_km / base - 1
+    level = 3 if change > limits.weekly_danger else 2 if change > limits.weekly_alert else 1
     severity: Severity = "danger" if level == 3 else "warning"
-    assert week.baseline_km is not None
-    held = ", held at the baseline while pain settles" if week.held else ""
+    on_base = (
+        f"{100 * change:+.0f}% on its {_dist(week.baseline_km, settings)} baseline week and "
+        if week.baseline_km
+        else ""
+    )
     message = (
         f"The week of {week.week_start:%d %b} is at {_dist(week.distance_km, settings)}, "
-        f"{100 * week.change:+.0f}% on its {_dist(week.baseline_km, settings)} baseline week and "
-        f"over its {_dist(week.cap_km, settings)} cap{held} ({WEEKLY_SOURCE})."
+        f"{on_base}over its {_dist(week.cap_km, settings)} cap ({week.cap_basis}) "
+        f"({WEEKLY_SOURCE})."
     )
     return Alert(
         rule=WEEKLY,
@@ -117,25 +133,25 @@ def _over_cap(week: Budget, settings: Settings) -> Alert | None:
 
 
 def _before_the_jump(
-    history: History, week: Budget, settings: Settings, now: datetime
+    history: History, week: Allowance, settings: Settings, now: datetime
 ) -> Alert | None:
-    """Caution while under the cap when less is left than the runner's usual run."""
+    """Caution while under the cap when less is left than the runner's usual run, but at
+    least a sensible run (below ``min_run_km`` the allowance itself says rest)."""
     usual = usual_run_km(history.runs, now)
     left = week.remaining_km
     if (
         usual is None
         or left is None
         or left >= usual
+        or left < settings.progression.min_run_km
         or _week_run_done(history, week, settings, now)
     ):
         return None
     assert week.cap_km is not None
-    if left < NOTHING_LEFT_KM:
-        advice = "rest until the week ends to stay within it"
-    else:
-        advice = f"a run of {_dist(left, settings)} at most keeps the week within it"
+    budget_text = format_budget(left, settings.units)
+    advice = f"a run of {budget_text} at most keeps the week within it"
     message = (
-        f"Only {_dist(left, settings)} of this week's {_dist(week.cap_km, settings)} cap is "
+        f"Only {budget_text} of this week's {_dist(week.cap_km, settings)} cap is "
         f"left, less than your usual {_dist(usual, settings)} run: {advice} ({WEEKLY_SOURCE})."
     )
     data = {**_week_data(week), "usual_run_km": _km(usual), "largest_run_km": _km(left)}
@@ -148,7 +164,7 @@ def _before_the_jump(
     )
 
 
-def _week_run_done(history: History, week: Budget, settings: Settings, now: datetime) -> bool:
+def _week_run_done(history: History, week: Allowance, settings: Settings, now: datetime) -> bool:
     """On the week's last day, once that day's run is done, a caution about the rest of the
     week has nothing left to prevent (it would only repeat, every week, after the fact)."""
     today = local_date(now, settings.zone)
@@ -161,36 +177,71 @@ def _week_run_done(history: History, week: Budget, settings: Settings, now: date
     )
 
 
-# -- single-run spike --------------------------------------------------------------------
+# -- runs over their allowance -------------------------------------------------------------
 
 
-def single_run_spike(history: History, settings: Settings, now: datetime) -> list[Alert]:
-    """Each run of the past week longer than 1.10 x the longest of the 30 days before it."""
+def run_limits(history: History, settings: Settings, now: datetime) -> list[Alert]:
+    """Each run of the past week that went over a limit of the allowance in force when it
+    started: the single-run spike (1.10 x the credited 30-day longest; only ``info`` in the
+    warm-up), the return after a break, the return plan (range, RPE, runs a week, rest
+    days), the pain limit, and the graded start without history."""
     alerts = []
     for run in history.runs:
         if not now - SPIKE_ACTIVE < run.started_at <= now:
             continue
-        longest = longest_run_km(history.runs, run.started_at, include_at=False)
-        if longest is not None and run.distance_km > longest * settings.progression.spike_warn:
-            alerts.append(_spike_alert(run, longest, settings))
+        before = allowance(history.before(run), settings, run.started_at)
+        alerts.extend(run_alerts(run, before, settings))
     return alerts
 
 
-def _spike_alert(run: Run, longest: float, settings: Settings) -> Alert:
+def run_alerts(run: Run, before: Allowance, settings: Settings) -> list[Alert]:
+    """The alerts one run raises against the allowance it started with."""
+    found: list[Alert] = []
+    single = before.limit("single-run")
+    if single is not None and over(run.distance_km, single.km) and before.longest_30d_km:
+        found.append(_spike_alert(run, before, settings))
+    for limit in before.limits:
+        if limit.rule == "return" and over(run.distance_km, limit.km):
+            found.append(_over_limit(run, limit, RETURN, RETURN_SOURCE, settings))
+        elif limit.rule == "pain" and over(run.distance_km, limit.km):
+            found.append(_over_limit(run, limit, PAIN_LIMIT, limit.source, settings))
+        elif limit.rule == "start" and over(run.distance_km, limit.km):
+            found.append(_over_limit(run, limit, NO_HISTORY, START_SOURCE, settings, "info"))
+        elif limit.rule == "plan":
+            found.extend(_plan_alert(run, limit, before, settings))
+    return found
+
+
+def _level(ratio: float, settings: Settings) -> int:
+    """Escalation on a run limit, as the spike rule escalates on its own: the limit stands
+    at ``spike_warn``; level 2 past ``spike_escalate``, 3 (danger) past ``spike_danger``."""
+    p = settings.progression
+    if ratio > p.spike_danger / p.spike_warn:
+        return 3
+    return 2 if ratio > p.spike_escalate / p.spike_warn else 1
+
+
+def _spike_alert(run: Run, before: Allowance, settings: Settings) -> Alert:
     limits = settings.progression
+    longest = before.longest_30d_km or 0.0
     ratio = run.distance_km / longest
     level = 3 if ratio > limits.spike_danger else 2 if ratio > limits.spike_escalate else 1
     when = run.started_at.astimezone(settings.zone).strftime("%a %d %b")
     what = "The planned run" if run.id <= 0 else "The run"
+    severity: Severity = "danger" if level == 3 else "warning"
+    note = ""
+    if before.phase == "warm-up":
+        severity = "info"
+        note = " With under two weeks of history this is for information only."
     message = (
         f"{what} of {when}, {_dist(run.distance_km, settings)}, is {100 * (ratio - 1):.0f}% "
         f"longer than your longest run of the 30 days before it "
         f"({_dist(longest, settings)}; limit {_dist(longest * limits.spike_warn, settings)}) "
-        "(Frandsen et al. 2025)."
+        f"(Frandsen et al. 2025).{note}"
     )
     return Alert(
         rule=SPIKE,
-        severity="danger" if level == 3 else "warning",
+        severity=severity,
         message=message,
         key=f"{SPIKE}:{run_ref(run)}",
         data={
@@ -202,6 +253,85 @@ def _spike_alert(run: Run, longest: float, settings: Settings) -> Alert:
             "level": level,
         },
     )
+
+
+def _over_limit(
+    run: Run,
+    limit: Limit,
+    rule: str,
+    source: str,
+    settings: Settings,
+    severity: Severity | None = None,
+) -> Alert:
+    ratio = run.distance_km / limit.km if limit.km > 0 else float("inf")
+    level = _level(ratio, settings)
+    when = run.started_at.astimezone(settings.zone).strftime("%a %d %b")
+    what = "The planned run" if run.id <= 0 else "The run"
+    message = (
+        f"{what} of {when}, {_dist(run.distance_km, settings)}, is over its "
+        f"{format_budget(limit.km, settings.units)} limit: {limit.reason} ({source})."
+    )
+    return Alert(
+        rule=rule,
+        severity=severity or ("danger" if level == 3 else "warning"),
+        message=message,
+        key=f"{rule}:{run_ref(run)}",
+        data={
+            "run_id": run.id if run.id > 0 else None,
+            "distance_km": _km(run.distance_km),
+            "limit": limit.rule,
+            "limit_km": _km(limit.km),
+            "level": level,
+        },
+    )
+
+
+def _plan_alert(run: Run, limit: Limit, before: Allowance, settings: Settings) -> list[Alert]:
+    """Above the plan's range or its RPE, on a rest day or past its runs a week: a caution
+    (and the plan does not advance that week); far above the range, a warning or danger."""
+    status = before.plan
+    if status is None:
+        return []
+    target = status.target
+    high, max_rpe = target.high_km, int(target.rpe.split("-")[-1])
+    problems = []
+    if limit.km <= 0:
+        problems.append(limit.reason)
+    if over(run.distance_km, high):
+        problems.append(
+            f"above this week's range of {_dist(target.low_km, settings)}-"
+            f"{format_budget(high, settings.units)}"
+        )
+    if run.rpe is not None and run.rpe > max_rpe:
+        problems.append(f"RPE {run.rpe}, above the plan's {target.rpe}")
+    if not problems:
+        return []
+    level = _level(run.distance_km / high, settings) if over(run.distance_km, high) else 0
+    severity: Severity = "caution" if level <= 1 else "danger" if level == 3 else "warning"
+    when = run.started_at.astimezone(settings.zone).strftime("%a %d %b")
+    what = "The planned run" if run.id <= 0 else "The run"
+    message = (
+        f"{what} of {when}, {_dist(run.distance_km, settings)}, does not follow week "
+        f"{target.number} of your return plan: {'; '.join(problems)}. The plan holds this "
+        f"week ({PLAN_SOURCE})."
+    )
+    return [
+        Alert(
+            rule=PLAN,
+            severity=severity,
+            message=message,
+            key=f"{PLAN}:{run_ref(run)}",
+            data={
+                "run_id": run.id if run.id > 0 else None,
+                "distance_km": _km(run.distance_km),
+                "rpe": run.rpe,
+                "plan_week": target.number,
+                "target_high_km": _km(high),
+                "limit_km": _km(limit.km),
+                "level": max(level, 1),
+            },
+        )
+    ]
 
 
 # -- context: ACWR and monotony ----------------------------------------------------------
@@ -257,7 +387,7 @@ def monotony(history: History, settings: Settings, now: datetime) -> list[Alert]
                 "monotony": round(value, 3),
                 "strain": round(strain, 3),
                 "limit": limit,
-                "load": settings.progression.load,
+                "load": monotony_load(settings),
             },
         )
     ]

@@ -1,0 +1,556 @@
+"""The allowance: how far the runner may run next, and this week. Computed here, once.
+
+Pure: ``(history, settings, now) -> Allowance``. The next run's allowance is the smallest of
+named :class:`Limit` s, each with its number, a sentence saying why and its source:
+
+- ``week-cap``: what is left of the week's cap (baseline week x (1 + ``weekly_warn``); the
+  baseline itself while pain holds it; the return level after a break; the plan's weekly
+  volume during a plan). Less than ``min_run_km`` left is no sensible run: it is 0, rest.
+- ``single-run``: ``spike_warn`` x the credited longest run of the past 30 days, counting
+  only runs since the last break (Frandsen et al. 2025).
+- ``return``: after ``break_days`` or more without a run, the level before the break scaled
+  by the break's length, never below a restart run (Daniels' Running Formula).
+- ``plan``: the active return plan's upper range, runs a week and rest days.
+- ``pain``: while a pain alert is active, no longer than the run that hurt.
+- ``start``: no history at all, a graded start of 2-3 miles.
+
+Credited history: a run over the single-run or return limit in force when it started counts
+only up to that limit when later limits are computed, as a week over its cap counts only up
+to its cap, so a jump never raises the next allowance. Every view reads this one object.
+"""
+
+from __future__ import annotations
+
+import statistics
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
+from datetime import date, datetime, timedelta
+from typing import TYPE_CHECKING, Any, Literal
+
+from agent.load import (
+    LONGEST_WINDOW,
+    History,
+    baseline_km,
+    credited_weeks,
+    local_date,
+    usual_run_km,
+    week_of,
+    weekly_km,
+)
+from agent.models import Run
+from agent.rules import pain
+from agent.rules.plan import PlanStatus, progress
+from agent.units import floor_to, format_budget, format_km, to_unit
+
+if TYPE_CHECKING:
+    from agent.config import Settings
+
+LimitRule = Literal["week-cap", "single-run", "return", "plan", "pain", "start"]
+Phase = Literal["no-history", "warm-up", "building", "return", "plan", "held"]
+
+# A distance within a millimetre of a limit is at it, not over it: what-if of exactly the
+# shown allowance never warns.
+EPS_KM = 1e-6
+# A plan is "in force" in these states; "not started" and "complete" leave the usual rules.
+PLAN_ACTIVE = ("on track", "holding", "stepped back")
+
+WEEK_SOURCE = "physiotherapy guidance of +10-15 % a week; Nielsen et al. 2014"
+SPIKE_SOURCE = "Frandsen et al. 2025"
+RETURN_SOURCE = "Daniels' Running Formula, returning after time off; graded return to running"
+PLAN_SOURCE = "criteria-based return-to-run protocols (Warden et al. 2014)"
+PAIN_SOURCE = "physiotherapy guidance; Silbernagel et al. 2007"
+START_SOURCE = "graded start: 2-3 miles at RPE 3-4 (physiotherapy guidance)"
+DECLARE_HINT = (
+    "import past runs (stridewatch import) or declare your level "
+    "(stridewatch baseline set --week 25km --long 10km)"
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Limit:
+    """One limit on the next run (km), why, and the evidence behind it."""
+
+    rule: LimitRule
+    km: float
+    reason: str
+    source: str
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "rule": self.rule,
+            "km": floor_to(self.km, 3),
+            "reason": self.reason,
+            "source": self.source,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class Break:
+    """A gap of ``break_days`` or more without a run, and the return level after it."""
+
+    last: Run
+    restart: Run | None
+    days: int
+    factor: float
+    longest_km: float
+    week_km: float
+    run_km: float
+    week_cap_km: float
+    usual_km: float
+
+
+@dataclass(frozen=True, slots=True)
+class Allowance:
+    """The week's numbers and the next run's limits at one instant (km).
+
+    ``baseline_km``, ``cap_km`` and ``remaining_km`` are None when unknown (no complete week
+    yet); ``longest_30d_km`` is the credited longest run of the past 30 days since the last
+    break. ``next_run_max_km`` is the smallest limit and ``binding`` the limit that sets it.
+    """
+
+    at: datetime
+    phase: Phase
+    week_start: date
+    distance_km: float
+    last_week_km: float
+    baseline_km: float | None
+    cap_km: float | None
+    held: bool
+    longest_30d_km: float | None
+    usual_run_km: float | None
+    limits: tuple[Limit, ...]
+    cap_basis: str = ""
+    break_: Break | None = None
+    plan: PlanStatus | None = None
+
+    @property
+    def remaining_km(self) -> float | None:
+        """What is left of the cap; never negative (0 once over)."""
+        if self.cap_km is None:
+            return None
+        return max(0.0, self.cap_km - self.distance_km)
+
+    @property
+    def change(self) -> float | None:
+        """The week's distance against the baseline, as a fraction (0.08 = +8 %)."""
+        if not self.baseline_km:
+            return None
+        return self.distance_km / self.baseline_km - 1
+
+    @property
+    def binding(self) -> Limit | None:
+        """The smallest limit (the first listed on a tie)."""
+        return min(self.limits, key=lambda limit: limit.km) if self.limits else None
+
+    @property
+    def next_run_max_km(self) -> float | None:
+        binding = self.binding
+        return None if binding is None else binding.km
+
+    def limit(self, rule: LimitRule) -> Limit | None:
+        return next((limit for limit in self.limits if limit.rule == rule), None)
+
+
+def over(distance_km: float, limit_km: float) -> bool:
+    """Whether a distance is over a limit (a millimetre's tolerance)."""
+    return distance_km > limit_km + EPS_KM
+
+
+# -- credited runs and breaks ---------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class _Credited:
+    run: Run
+    km: float
+
+
+def _gap(settings: Settings) -> timedelta:
+    return timedelta(days=settings.progression.break_days)
+
+
+def _credit(runs: Sequence[Run], settings: Settings) -> tuple[list[_Credited], dict[date, float]]:
+    """Each run counted up to the single-run or return limit in force when it started, and
+    the return week caps (week start -> km) of every restart."""
+    credited: list[_Credited] = []
+    restarts: dict[date, float] = {}
+    warm_up = timedelta(days=settings.progression.warmup_days)
+    for run in runs:
+        at = run.started_at
+        brk = _break(credited, at, settings, restarts)
+        limits = [] if brk is None else [brk.run_km]
+        longest = _longest(credited, at, settings)
+        # In the warm-up the spike rule only informs: one or two runs do not set a level,
+        # so a run then is not credited down (a usual long run must not warn for weeks).
+        in_warm_up = at - runs[0].started_at < warm_up
+        if longest is not None and (brk is None or brk.restart is not None) and not in_warm_up:
+            limits.append(longest * settings.progression.spike_warn)
+        if brk is not None and brk.restart is None:
+            restarts[week_of(at, settings)] = brk.week_cap_km
+        km = min([run.distance_km, *limits])
+        credited.append(_Credited(run, km))
+    return credited, restarts
+
+
+def _since_break(credited: Sequence[_Credited], at: datetime, settings: Settings) -> datetime:
+    """The start of the window the single-run rule reads: 30 days, or since the end of the
+    last break within them."""
+    since, gap = at - LONGEST_WINDOW, _gap(settings)
+    for n in range(len(credited) - 1, 0, -1):
+        later, earlier = credited[n].run.started_at, credited[n - 1].run.started_at
+        if later < since:
+            break
+        if later - earlier >= gap:
+            return later
+    return since
+
+
+def _longest(credited: Sequence[_Credited], at: datetime, settings: Settings) -> float | None:
+    """The credited longest run in the window before (and at) ``at``."""
+    if credited and at - credited[-1].run.started_at >= _gap(settings):
+        return None
+    since = _since_break(credited, at, settings)
+    found = [c.km for c in reversed(credited) if since <= c.run.started_at <= at]
+    return max(found) if found else None
+
+
+def _break(
+    credited: Sequence[_Credited],
+    at: datetime,
+    settings: Settings,
+    restarts: dict[date, float],
+) -> Break | None:
+    """The break ``at`` is in: still off (no run since), or restarted in ``at``'s week."""
+    if not credited:
+        return None
+    gap, week = _gap(settings), week_of(at, settings)
+    if at - credited[-1].run.started_at >= gap:
+        return _return_level(credited, len(credited) - 1, None, at, settings, restarts)
+    for n in range(len(credited) - 1, 0, -1):
+        later = credited[n].run
+        if week_of(later.started_at, settings) != week:
+            return None
+        if later.started_at - credited[n - 1].run.started_at >= gap:
+            return _return_level(credited, n - 1, later, later.started_at, settings, restarts)
+    return None
+
+
+def _return_level(
+    credited: Sequence[_Credited],
+    last: int,
+    restart: Run | None,
+    end: datetime,
+    settings: Settings,
+    restarts: dict[date, float],
+) -> Break:
+    """The pre-break level scaled by the break's length (Daniels: x0.5 after up to four
+    weeks off, x0.33 after more), never below a restart run (nor above the old level)."""
+    p = settings.progression
+    before = credited[: last + 1]
+    last_run = before[-1].run
+    days = (end - last_run.started_at) // timedelta(days=1)
+    factor = p.long_break_factor if days >= p.long_break_days else p.return_factor
+    window = [c.km for c in before if last_run.started_at - LONGEST_WINDOW <= c.run.started_at]
+    longest = max(window)
+    weeks = weekly_km((c.run for c in before), settings)
+    credited_w = credited_weeks(weeks, p.weekly_warn, restarts)
+    week_km = baseline_km(credited_w, week_of(last_run.started_at, settings) + timedelta(weeks=1))
+    week_km = week_km or credited_w[max(credited_w)]
+    usual = statistics.median(window)
+    return Break(
+        last=last_run,
+        restart=restart,
+        days=days,
+        factor=factor,
+        longest_km=longest,
+        week_km=week_km,
+        run_km=_scaled(factor, longest, p.restart_km),
+        week_cap_km=_scaled(factor, week_km, p.restart_km),
+        usual_km=usual,
+    )
+
+
+def _scaled(factor: float, level: float, restart: float) -> float:
+    """``factor`` x the pre-break level, never below a restart run, nor above the old level
+    when that was shorter than a restart run."""
+    return max(factor * level, min(restart, level)) if level > 0 else restart
+
+
+# -- the allowance -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class _Week:
+    start: date
+    distance_km: float
+    last_week_km: float
+    baseline_km: float | None
+    cap_km: float | None
+    basis: str
+
+
+def allowance(history: History, settings: Settings, now: datetime) -> Allowance:
+    """The allowance at ``now``, from the history up to ``now``. Pure."""
+    history = _in_order(history.upto(now))
+    credited, restarts = _credit(history.runs, settings)
+    brk = _break(credited, now, settings, restarts)
+    held = pain.active(history, settings, now)
+    status = progress(history.plan, history, settings, now) if history.plan else None
+    plan_on = status is not None and status.status in PLAN_ACTIVE
+    declared = _declared_in_force(history, settings, now, brk)
+    phase = _phase(history, settings, now, held=held, plan_on=plan_on, brk=brk)
+    if declared and phase == "warm-up":
+        phase = "building"
+    week = _week(history, settings, now, restarts, held, brk, declared)
+    if plan_on:
+        assert status is not None
+        week = _plan_week(week, status, settings)
+    longest = _longest(credited, now, settings)
+    if declared and history.declared:
+        longest = max(longest or 0.0, history.declared.long_km)
+    limits = [
+        *_start_limit(phase, settings),
+        *_week_limit(week, settings),
+        *(_plan_limit(status, history, settings, now) if plan_on and status else ()),
+        *([] if plan_on else _run_limits(longest, brk, settings)),
+        *(_pain_limit(history, settings, now) if held else ()),
+    ]
+    return Allowance(
+        at=now,
+        phase=phase,
+        week_start=week.start,
+        distance_km=week.distance_km,
+        last_week_km=week.last_week_km,
+        baseline_km=week.baseline_km,
+        cap_km=week.cap_km,
+        held=held,
+        longest_30d_km=longest,
+        usual_run_km=usual_run_km(history.runs, now),
+        limits=tuple(limits),
+        cap_basis=week.basis,
+        break_=brk,
+        plan=status,
+    )
+
+
+def _in_order(history: History) -> History:
+    """Runs oldest first (the store gives them so; a hand-built history may not)."""
+    runs = history.runs
+    if all(a.started_at <= b.started_at for a, b in zip(runs, runs[1:], strict=False)):
+        return history
+    return replace(history, runs=tuple(sorted(runs, key=lambda run: (run.started_at, run.id))))
+
+
+def _phase(
+    history: History,
+    settings: Settings,
+    now: datetime,
+    *,
+    held: bool,
+    plan_on: bool,
+    brk: Break | None,
+) -> Phase:
+    if not history.runs and history.declared is None:
+        return "no-history"
+    if held:
+        return "held"
+    if plan_on:
+        return "plan"
+    if brk is not None:
+        return "return"
+    if _in_warm_up(history, settings, now):
+        return "warm-up"
+    return "building"
+
+
+def _in_warm_up(history: History, settings: Settings, now: datetime) -> bool:
+    if not history.runs:
+        return True
+    return now - history.runs[0].started_at < timedelta(days=settings.progression.warmup_days)
+
+
+def _declared_in_force(
+    history: History, settings: Settings, now: datetime, brk: Break | None
+) -> bool:
+    """A declared level stands in until the runner's own history covers a warm-up."""
+    return history.declared is not None and brk is None and _in_warm_up(history, settings, now)
+
+
+def _week(
+    history: History,
+    settings: Settings,
+    now: datetime,
+    restarts: dict[date, float],
+    held: bool,
+    brk: Break | None,
+    declared: bool,
+) -> _Week:
+    p = settings.progression
+    weeks = weekly_km(history.runs, settings)
+    start = week_of(now, settings)
+    earlier = {week: km for week, km in weeks.items() if week < start}
+    base = baseline_km(credited_weeks(earlier, p.weekly_warn, restarts), start)
+    dist = _dist_fn(settings)
+    if brk is not None:
+        # The return level alone: the usual baseline decays through a break (its weeks of
+        # zero), and would make a longer break allow more once the restart floor applies.
+        level = brk.week_cap_km
+        basis = (
+            f"the return level: {brk.factor:g} x your {dist(brk.week_km)} weeks before the "
+            f"{brk.days}-day break"
+        )
+        return _Week(start, weeks.get(start, 0.0), _last(weeks, start), level, level, basis)
+    if declared and history.declared is not None:
+        base = history.declared.week_km
+    growth = 0.0 if held else p.weekly_warn
+    cap = None if base is None else base * (1 + growth)
+    if base is None:
+        basis = ""
+    elif held:
+        basis = f"held at your {dist(base)} baseline week while pain settles"
+    else:
+        basis = f"your {dist(base)} baseline week + {100 * growth:.0f} %"
+    return _Week(start, weeks.get(start, 0.0), _last(weeks, start), base, cap, basis)
+
+
+def _last(weeks: dict[date, float], start: date) -> float:
+    return weeks.get(start - timedelta(weeks=1), 0.0)
+
+
+def _plan_week(week: _Week, status: PlanStatus, settings: Settings) -> _Week:
+    """During a plan the week's cap is the plan's volume: its runs a week at its top range."""
+    runs, high = settings.plan.runs_per_week, status.target.high_km
+    dist = _dist_fn(settings)
+    basis = f"week {status.target.number} of the plan: {runs} runs of up to {dist(high)}"
+    return _Week(week.start, week.distance_km, week.last_week_km, None, runs * high, basis)
+
+
+def _dist_fn(settings: Settings) -> Callable[[float], str]:
+    def dist(km: float) -> str:
+        return format_km(km, settings.units)
+
+    return dist
+
+
+def _start_limit(phase: Phase, settings: Settings) -> list[Limit]:
+    if phase != "no-history":
+        return []
+    p = settings.progression
+    unit = settings.units
+    low = floor_to(to_unit(p.restart_km * 1000, unit), 1)
+    high = format_budget(p.start_km, unit)
+    reason = (
+        f"no history to compare against: start with {low:g}-{high} at an easy effort "
+        f"(RPE 3-4), and {DECLARE_HINT}"
+    )
+    return [Limit("start", p.start_km, reason, START_SOURCE)]
+
+
+def _week_limit(week: _Week, settings: Settings) -> list[Limit]:
+    if week.cap_km is None:
+        return []
+    left = max(0.0, week.cap_km - week.distance_km)
+    cap = format_km(week.cap_km, settings.units)
+    if left < settings.progression.min_run_km:
+        reason = (
+            f"rest: the week's cap is reached ({format_km(week.distance_km, settings.units)} "
+            f"of its {cap} cap, {week.basis})"
+        )
+        return [Limit("week-cap", 0.0, reason, WEEK_SOURCE)]
+    reason = (
+        f"{format_budget(left, settings.units)} is left of this week's {cap} cap ({week.basis})"
+    )
+    return [Limit("week-cap", left, reason, WEEK_SOURCE)]
+
+
+def _run_limits(longest: float | None, brk: Break | None, settings: Settings) -> list[Limit]:
+    found = []
+    dist = _dist_fn(settings)
+    if brk is not None:
+        found.append(Limit("return", brk.run_km, _return_reason(brk, settings), RETURN_SOURCE))
+    if longest is not None and (brk is None or brk.restart is not None):
+        factor = settings.progression.spike_warn
+        since = " since your break" if brk is not None else ""
+        reason = f"{factor:g} x your longest run of the past 30 days{since} ({dist(longest)})"
+        found.append(Limit("single-run", longest * factor, reason, SPIKE_SOURCE))
+    return found
+
+
+def _return_reason(brk: Break, settings: Settings) -> str:
+    dist = _dist_fn(settings)
+    unit = settings.units
+    low = floor_to(to_unit(brk.usual_km * 1000, unit), 1)
+    high = floor_to(to_unit(brk.longest_km * 1000, unit), 1)
+    usual = f"{low:g}-{high:g}{unit}" if low < high else f"{high:g}{unit}"
+    return (
+        f"{brk.days} days without a run before {_day(brk, settings)}: restart at "
+        f"{format_budget(brk.run_km, unit)} at an easy effort (RPE 3-4), {brk.factor:g} x "
+        f"your longest run before the break ({dist(brk.longest_km)}); for a graded return: "
+        f"stridewatch plan return --usual {usual}"
+    )
+
+
+def _day(brk: Break, settings: Settings) -> str:
+    if brk.restart is None:
+        return "now"
+    return f"{brk.restart.started_at.astimezone(settings.zone):%a %d %b}"
+
+
+def _plan_limit(
+    status: PlanStatus, history: History, settings: Settings, now: datetime
+) -> list[Limit]:
+    target, zone = status.target, settings.zone
+    today = local_date(now, zone)
+    start = week_of(now, settings)
+    week_runs = [run for run in history.runs if local_date(run.started_at, zone) >= start]
+    per_week = settings.plan.runs_per_week
+    high = format_budget(target.high_km, settings.units)
+    if len(week_runs) >= per_week:
+        reason = (
+            f"the plan's {per_week} runs this week are done: rest until "
+            f"{start + timedelta(weeks=1):%a %d %b}"
+        )
+        return [Limit("plan", 0.0, reason, PLAN_SOURCE)]
+    last = local_date(history.runs[-1].started_at, zone) if history.runs else None
+    if last is not None and status.step < settings.plan.rest_day_weeks and (today - last).days <= 1:
+        reason = (
+            f"rest day: the plan asks for a day off between runs in its first "
+            f"{settings.plan.rest_day_weeks} weeks; next run {last + timedelta(days=2):%a %d %b}, "
+            f"up to {high}"
+        )
+        return [Limit("plan", 0.0, reason, PLAN_SOURCE)]
+    low = format_km(target.low_km, settings.units)
+    reason = (
+        f"week {target.number} of {len(status.plan.weeks)} of your return plan: runs of "
+        f"{low}-{high} at RPE {target.rpe}, at most {per_week} a week"
+    )
+    return [Limit("plan", target.high_km, reason, PLAN_SOURCE)]
+
+
+def _pain_limit(history: History, settings: Settings, now: datetime) -> list[Limit]:
+    """No longer than the run that hurt, while its pain alert is active."""
+    found: list[tuple[float, str]] = []
+    for alert in pain.evaluate(history, settings, now):
+        run = _run_that_hurt(history, alert.data)
+        if run is None:
+            continue
+        when = run.started_at.astimezone(settings.zone).strftime("%a %d %b")
+        reason = (
+            f"pain {alert.data['score']}/10 after the run of {when} "
+            f"({format_km(run.distance_km, settings.units)}): no longer than that run until "
+            "the pain settles"
+        )
+        found.append((run.distance_km, reason))
+    if not found:
+        return []
+    km, reason = min(found)
+    return [Limit("pain", km, reason, PAIN_SOURCE)]
+
+
+def _run_that_hurt(history: History, data: dict[str, Any]) -> Run | None:
+    run_id = data.get("run_id")
+    if run_id is not None:
+        return next((run for run in history.runs if run.id == run_id), None)
+    at = datetime.fromisoformat(data["at"])
+    before = [run for run in history.runs if run.started_at <= at]
+    return before[-1] if before else None
