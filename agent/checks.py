@@ -376,7 +376,7 @@ def parse_range(text: str, option: str, default_unit: units.Unit) -> tuple[float
     second = units.parse_distance(f"{high}{unit}", default_unit) / 1000 if high else first
     if second < first:
         raise InputError(f"{option} {text!r}: the range must go from low to high")
-    return round(first, 3), round(second, 3)
+    return round(first, 6), round(second, 6)
 
 
 def start_plan(

@@ -27,7 +27,7 @@ from agent.live import HEADS_UP
 from agent.load import day_start, local_date
 from agent.models import Alert, Run
 from agent.notify import Delivery, Notifier, in_quiet_hours
-from agent.rules.allowance import Allowance, allowance
+from agent.rules.allowance import LIMIT_LABELS, Allowance, allowance
 from agent.rules.progression import SPIKE, WEEKLY
 from agent.sensors.base import BatteryLevel
 from agent.store import Outgoing
@@ -269,7 +269,7 @@ def summary_message(
     else:
         tail = (
             f"Tomorrow: {format_budget(binding.km, settings.units)} at most "
-            f"({binding.rule}: {binding.reason})."
+            f"({LIMIT_LABELS[binding.rule]})."
         )
     data = {
         "week_start": week.week_start.isoformat(),

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from agent.units import format_km
+from agent.units import format_budget, format_km
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -82,7 +82,8 @@ def _status(row: WeekRow, settings: Settings) -> Text:
     if row.over_cap and row.change is not None:
         return Text.assemble((f"▲ over cap {100 * row.change:+.0f}%", OVER_STYLE), held)
     if row.current and row.remaining_km is not None:
-        return Text.assemble((f"{_dist(row.remaining_km, settings)} left", "green"), held)
+        left = format_budget(row.remaining_km, settings.units)
+        return Text.assemble((f"{left} left", "green"), held)
     if row.cap_km is None:
         return Text("no cap yet", "dim")
     return Text("(held)", "yellow") if row.held else Text("")
@@ -146,11 +147,14 @@ def _print_now(view: Overview, settings: Settings, console: Console) -> None:
             "chart marks each week's cap.",
             highlight=False,
         )
+    from agent.views_check import next_run_text
+
     if week.cap_km is None:
+        console.print(f"Next run: {next_run_text(week, settings)}.", highlight=False)
         return
     console.print(
         f"This week: {_dist(week.distance_km, settings)} of its {_dist(week.cap_km, settings)} "
-        f"cap, {_dist(week.remaining_km, settings)} left; next run at most "
-        f"{_dist(week.next_run_max_km, settings)}.",
+        f"cap, {format_budget(week.remaining_km, settings.units)} left; next run "
+        f"{next_run_text(week, settings)}.",
         highlight=False,
     )

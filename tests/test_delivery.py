@@ -212,7 +212,8 @@ def test_nightly_summary_numbers_once_a_day(tmp_path: Path) -> None:
         summary = store.summary_of(date(2026, 1, 15))
     assert summary is not None
     assert summary["message"] == (
-        "This week: 15.0 km of its 22.0 km cap; 7.0 km left. Tomorrow: 7.0 km at most."
+        "This week: 15.0 km of its 22.0 km cap; 7.0 km left. "
+        "Tomorrow: 7.0 km at most (what is left of the week's cap)."
     )
     assert summary["data"]["tomorrow_max_km"] == pytest.approx(7.0)
 

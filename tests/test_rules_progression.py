@@ -178,18 +178,16 @@ FAST = settings(max_examples=60, deadline=None, suppress_health_check=[HealthChe
 @FAST
 @given(offsets, distances, st.integers(0, 120 * 24 * 60))
 def test_no_alert_for_the_first_run_ever(minutes: int, km: float, later: int) -> None:
-    """One run: no spike (nothing before it) and, within its own week, nothing but the
-    information that there is no history to compare it with (a run over the graded start)."""
+    """One run: no spike (nothing before it) and nothing at all within its own week (the
+    first stored run starts the warm-up; only a *planned* first run gets the no-history
+    information)."""
     first = History(runs=(run(NOW - timedelta(minutes=minutes), km, 1),))
-    found = evaluate(first, SETTINGS, first.runs[0].started_at)
-    assert {(a.rule, a.severity) for a in found} <= {("no-history", "info")}
-    assert bool(found) == (km > SETTINGS.progression.start_km)
+    assert evaluate(first, SETTINGS, first.runs[0].started_at) == []
     at = NOW + timedelta(minutes=later)
     alerts = evaluate(first, SETTINGS, at)
-    others = [a for a in alerts if a.rule not in ("weekly-progression", "no-history")]
-    assert others == []
+    assert [a for a in alerts if a.rule != "weekly-progression"] == []
     if load.week_of(at, SETTINGS) == load.week_of(first.runs[0].started_at, SETTINGS):
-        assert {a.severity for a in alerts} <= {"info"}
+        assert alerts == []
 
 
 @FAST

@@ -55,7 +55,10 @@ def test_check_marks_a_week_over_its_cap(history: Any) -> None:
     assert "│█" in result.stdout
     assert "over the cap, +60% on the baseline" in out
     assert f"{km(state['week']['remaining_km'])} left this week" in out
-    assert f"next run {km(state['next_run_max_km'])} at most (1.10 x" in out
+    assert state["next_run_max_km"] == 0.0  # over the cap: the binding limit says rest
+    assert f"next run rest ({state['binding']}: rest: the week's cap is reached" in out
+    for limit in state["limits"]:
+        assert f"{limit['rule']}: " in out
     for alert in state["alerts"]:
         assert alert["rule"] in out
         assert alert["severity"].upper() in out

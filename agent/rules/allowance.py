@@ -25,6 +25,7 @@ import statistics
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
+from itertools import pairwise
 from typing import TYPE_CHECKING, Any, Literal
 
 from agent.load import (
@@ -60,6 +61,15 @@ RETURN_SOURCE = "Daniels' Running Formula, returning after time off; graded retu
 PLAN_SOURCE = "criteria-based return-to-run protocols (Warden et al. 2014)"
 PAIN_SOURCE = "physiotherapy guidance; Silbernagel et al. 2007"
 START_SOURCE = "graded start: 2-3 miles at RPE 3-4 (physiotherapy guidance)"
+# A few words for each limit, where a sentence is too long (a notification's last line).
+LIMIT_LABELS: dict[str, str] = {
+    "week-cap": "what is left of the week's cap",
+    "single-run": "1.1x your longest run of 30 days",
+    "return": "your return after a break",
+    "plan": "your return plan",
+    "pain": "no longer than the run that hurt",
+    "start": "a graded start: no history yet",
+}
 DECLARE_HINT = (
     "import past runs (stridewatch import) or declare your level "
     "(stridewatch baseline set --week 25km --long 10km)"
@@ -308,12 +318,13 @@ def allowance(history: History, settings: Settings, now: datetime) -> Allowance:
     longest = _longest(credited, now, settings)
     if declared and history.declared:
         longest = max(longest or 0.0, history.declared.long_km)
+    # Most specific first: on a tie the first one binds (a return says more than a cap).
     limits = [
         *_start_limit(phase, settings),
-        *_week_limit(week, settings),
+        *(_pain_limit(history, settings, now) if held else ()),
         *(_plan_limit(status, history, settings, now) if plan_on and status else ()),
         *([] if plan_on else _run_limits(longest, brk, settings)),
-        *(_pain_limit(history, settings, now) if held else ()),
+        *_week_limit(week, settings),
     ]
     return Allowance(
         at=now,
@@ -336,7 +347,7 @@ def allowance(history: History, settings: Settings, now: datetime) -> Allowance:
 def _in_order(history: History) -> History:
     """Runs oldest first (the store gives them so; a hand-built history may not)."""
     runs = history.runs
-    if all(a.started_at <= b.started_at for a, b in zip(runs, runs[1:], strict=False)):
+    if all(a.started_at <= b.started_at for a, b in pairwise(runs)):
         return history
     return replace(history, runs=tuple(sorted(runs, key=lambda run: (run.started_at, run.id))))
 

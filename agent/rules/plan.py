@@ -28,6 +28,9 @@ DEFAULT_START_KM = (2 * MILE_KM, 3 * MILE_KM)
 # (--weeks) may not grow faster than the upper end.
 DEFAULT_INCREASE = 0.10
 MAX_INCREASE = 0.15
+# Run ranges are kept to the micrometre and rounded down, never up: "3mi" typed by the
+# runner is 4.828032 km, and must be within a week whose top is 3 miles.
+PLAN_DIGITS = 6
 # Conversational effort throughout the return (RPE 3-4/10).
 RETURN_RPE = "3-4"
 
@@ -147,7 +150,9 @@ def build_plan(
 
 def _default_start(usual_km: tuple[float, float]) -> tuple[float, float]:
     low, high = DEFAULT_START_KM
-    return floor_to(min(low, usual_km[0]), 3), floor_to(min(high, usual_km[1]), 3)
+    return floor_to(min(low, usual_km[0]), PLAN_DIGITS), floor_to(
+        min(high, usual_km[1]), PLAN_DIGITS
+    )
 
 
 def _weeks_needed(ratio: float, increase: float) -> int:
@@ -173,11 +178,10 @@ def _week(
     n: int, count: int, start: tuple[float, float], usual: tuple[float, float], increase: float
 ) -> PlanWeek:
     if n == count - 1:
-        return PlanWeek(n + 1, floor_to(usual[0], 3), floor_to(usual[1], 3))
+        return PlanWeek(n + 1, floor_to(usual[0], PLAN_DIGITS), floor_to(usual[1], PLAN_DIGITS))
     factor = (1 + increase) ** n
     low, high = min(usual[0], start[0] * factor), min(usual[1], start[1] * factor)
-    # Rounded down: a runner at the top of the range must stay within every limit.
-    return PlanWeek(n + 1, floor_to(low, 3), floor_to(high, 3))
+    return PlanWeek(n + 1, floor_to(low, PLAN_DIGITS), floor_to(high, PLAN_DIGITS))
 
 
 # -- tracking ----------------------------------------------------------------------------

@@ -205,7 +205,8 @@ def run_alerts(run: Run, before: Allowance, settings: Settings) -> list[Alert]:
             found.append(_over_limit(run, limit, RETURN, RETURN_SOURCE, settings))
         elif limit.rule == "pain" and over(run.distance_km, limit.km):
             found.append(_over_limit(run, limit, PAIN_LIMIT, limit.source, settings))
-        elif limit.rule == "start" and over(run.distance_km, limit.km):
+        elif limit.rule == "start" and run.id <= 0 and over(run.distance_km, limit.km):
+            # Only a planned run: a stored first run starts the warm-up, which says so.
             found.append(_over_limit(run, limit, NO_HISTORY, START_SOURCE, settings, "info"))
         elif limit.rule == "plan":
             found.extend(_plan_alert(run, limit, before, settings))
