@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 from agent import __version__, units
 from agent.checks import Assessment, assess, load_history
 from agent.errors import InputError, StridewatchError
-from agent.load import History, acwr, day_start, longest_run_km, week_of
+from agent.load import History, acwr, day_start, week_of
 from agent.models import Alert, PainReport, Run
 from agent.rules import evaluate, rank
 from agent.rules.allowance import allowance
@@ -231,6 +231,24 @@ def _week_starts(history: History, settings: Settings, at: datetime, weeks: int)
     return [first + n * ONE_WEEK for n in range((last - first).days // 7 + 1)]
 
 
+def _run_limit(
+    history: History, settings: Settings, run: Run | None
+) -> tuple[float | None, float | None]:
+    """The credited 30-day longest before ``run`` and the run limit in force when it started
+    (the single-run rule; during a plan the plan's range, after a break the return limit),
+    from the same allowance the rules use, so a spike never raises a later limit."""
+    if run is None:
+        return None, None
+    before = allowance(history.before(run), settings, run.started_at)
+    for rule in ("single-run", "return"):
+        found = before.limit(rule)
+        if found is not None:
+            return before.longest_30d_km, found.km
+    if before.plan is not None and before.limit("plan") is not None:
+        return before.longest_30d_km, before.plan.target.high_km
+    return before.longest_30d_km, None
+
+
 def week_end(start: date, settings: Settings, at: datetime) -> datetime:
     """The last instant of the week starting ``start``, or ``at`` if that comes first."""
     return min(at, day_start(start + ONE_WEEK, settings.zone) - timedelta(microseconds=1))
@@ -245,7 +263,7 @@ def _week_row(
     begin = day_start(start, settings.zone)
     runs = tuple(run for run in history.runs if begin <= run.started_at <= end)
     longest = max(runs, key=lambda run: run.distance_km, default=None)
-    before = longest_run_km(history.runs, longest.started_at, include_at=False) if longest else None
+    before, limit = _run_limit(history, settings, longest)
     return WeekRow(
         start=start,
         runs=runs,
@@ -255,7 +273,7 @@ def _week_row(
         held=week.held,
         longest=longest,
         longest_before_km=before,
-        limit_km=None if before is None else before * settings.progression.spike_warn,
+        limit_km=limit,
         pain_by_day=_pain_by_day(history.pain, settings, start),
         current=current,
     )
