@@ -265,7 +265,7 @@ def summary_message(
     if binding is None:
         tail = "Tomorrow: no limit known."
     elif binding.km <= 0:
-        tail = f"Tomorrow: rest ({binding.reason})."
+        tail = f"Tomorrow: {binding.reason}."
     else:
         tail = (
             f"Tomorrow: {format_budget(binding.km, settings.units)} at most "

@@ -122,7 +122,7 @@ def next_run_text(week: Allowance, settings: Settings) -> str:
     if binding is None:
         return "no limit known"
     if binding.km <= 0:
-        return f"rest ({binding.rule}: {binding.reason})"
+        return f"{binding.reason} ({binding.rule})"
     budget = format_budget(binding.km, settings.units)
     return f"{budget} at most ({binding.rule}: {binding.reason})"
 

@@ -159,7 +159,7 @@ def test_less_than_a_sensible_run_left_is_rest_not_a_caution(sw: Any) -> None:
     [cap] = [limit for limit in state["limits"] if limit["rule"] == "week-cap"]
     assert cap["reason"].startswith("rest: the week's cap is reached")
     human = sw("check", "--at", "2026-11-06T20:00").stdout
-    assert "rest (week-cap: rest: the week's cap is reached" in " ".join(human.split())
+    assert "next run rest: the week's cap is reached" in " ".join(human.split())
 
 
 def test_no_caution_after_the_last_run_of_the_week(sw: Any) -> None:
