@@ -179,11 +179,33 @@ def _gap(settings: Settings) -> timedelta:
     return timedelta(days=settings.progression.break_days)
 
 
-def _credit(runs: Sequence[Run], settings: Settings) -> tuple[list[_Credited], dict[date, float]]:
+# The last credit pass: (settings, runs, credited, restarts with the run index they came
+# at). The pass is causal (a run's credit depends only on the runs before it), so the
+# history before any of those runs, which the rules ask for run by run, is a prefix of it.
+_last_pass: tuple[Settings, tuple[Run, ...], list[_Credited], list[tuple[int, date, float]]] | None
+_last_pass = None
+
+
+def _credit(runs: tuple[Run, ...], settings: Settings) -> tuple[list[_Credited], dict[date, float]]:
     """Each run counted up to the single-run or return limit in force when it started, and
     the return week caps (week start -> km) of every restart."""
+    global _last_pass
+    known = _last_pass
+    count = len(runs)
+    if known is not None and known[0] is settings and runs == known[1][:count]:
+        restarts = {week: km for n, week, km in known[3] if n < count}
+        return known[2][:count], restarts
+    credited, marks = _credit_pass(runs, settings)
+    _last_pass = (settings, runs, credited, marks)
+    return list(credited), {week: km for _, week, km in marks}
+
+
+def _credit_pass(
+    runs: Sequence[Run], settings: Settings
+) -> tuple[list[_Credited], list[tuple[int, date, float]]]:
     credited: list[_Credited] = []
     restarts: dict[date, float] = {}
+    marks: list[tuple[int, date, float]] = []
     warm_up = timedelta(days=settings.progression.warmup_days)
     for run in runs:
         at = run.started_at
@@ -197,9 +219,10 @@ def _credit(runs: Sequence[Run], settings: Settings) -> tuple[list[_Credited], d
             limits.append(longest * settings.progression.spike_warn)
         if brk is not None and brk.restart is None:
             restarts[week_of(at, settings)] = brk.week_cap_km
+            marks.append((len(credited), week_of(at, settings), brk.week_cap_km))
         km = min([run.distance_km, *limits])
         credited.append(_Credited(run, km))
-    return credited, restarts
+    return credited, marks
 
 
 def _since_break(credited: Sequence[_Credited], at: datetime, settings: Settings) -> datetime:
@@ -220,8 +243,13 @@ def _longest(credited: Sequence[_Credited], at: datetime, settings: Settings) ->
     if credited and at - credited[-1].run.started_at >= _gap(settings):
         return None
     since = _since_break(credited, at, settings)
-    found = [c.km for c in reversed(credited) if since <= c.run.started_at <= at]
-    return max(found) if found else None
+    found = None
+    for c in reversed(credited):
+        if c.run.started_at < since:
+            break
+        if c.run.started_at <= at and (found is None or c.km > found):
+            found = c.km
+    return found
 
 
 def _break(
