@@ -213,6 +213,13 @@ def run_alerts(run: Run, before: Allowance, settings: Settings) -> list[Alert]:
     return found
 
 
+def _the_run(run: Run, settings: Settings) -> str:
+    """``The run of Wed 28 Oct, 10.0 km`` (``The planned run`` for a what-if run)."""
+    when = run.started_at.astimezone(settings.zone).strftime("%a %d %b")
+    what = "The planned run" if run.id <= 0 else "The run"
+    return f"{what} of {when}, {_dist(run.distance_km, settings)}"
+
+
 def _level(ratio: float, settings: Settings) -> int:
     """Escalation on a run limit, as the spike rule escalates on its own: the limit stands
     at ``spike_warn``; level 2 past ``spike_escalate``, 3 (danger) past ``spike_danger``."""
@@ -227,15 +234,13 @@ def _spike_alert(run: Run, before: Allowance, settings: Settings) -> Alert:
     longest = before.longest_30d_km or 0.0
     ratio = run.distance_km / longest
     level = 3 if ratio > limits.spike_danger else 2 if ratio > limits.spike_escalate else 1
-    when = run.started_at.astimezone(settings.zone).strftime("%a %d %b")
-    what = "The planned run" if run.id <= 0 else "The run"
     severity: Severity = "danger" if level == 3 else "warning"
     note = ""
     if before.phase == "warm-up":
         severity = "info"
         note = " With under two weeks of history this is for information only."
     message = (
-        f"{what} of {when}, {_dist(run.distance_km, settings)}, is {100 * (ratio - 1):.0f}% "
+        f"{_the_run(run, settings)}, is {100 * (ratio - 1):.0f}% "
         f"longer than your longest run of the 30 days before it "
         f"({_dist(longest, settings)}; limit {_dist(longest * limits.spike_warn, settings)}) "
         f"(Frandsen et al. 2025).{note}"
@@ -266,10 +271,8 @@ def _over_limit(
 ) -> Alert:
     ratio = run.distance_km / limit.km if limit.km > 0 else float("inf")
     level = _level(ratio, settings)
-    when = run.started_at.astimezone(settings.zone).strftime("%a %d %b")
-    what = "The planned run" if run.id <= 0 else "The run"
     message = (
-        f"{what} of {when}, {_dist(run.distance_km, settings)}, is over its "
+        f"{_the_run(run, settings)}, is over its "
         f"{format_budget(limit.km, settings.units)} limit: {limit.reason} ({source})."
     )
     return Alert(
@@ -309,10 +312,8 @@ def _plan_alert(run: Run, limit: Limit, before: Allowance, settings: Settings) -
         return []
     level = _level(run.distance_km / high, settings) if over(run.distance_km, high) else 0
     severity: Severity = "caution" if level <= 1 else "danger" if level == 3 else "warning"
-    when = run.started_at.astimezone(settings.zone).strftime("%a %d %b")
-    what = "The planned run" if run.id <= 0 else "The run"
     message = (
-        f"{what} of {when}, {_dist(run.distance_km, settings)}, does not follow week "
+        f"{_the_run(run, settings)}, does not follow week "
         f"{target.number} of your return plan: {'; '.join(problems)}. The plan holds this "
         f"week ({PLAN_SOURCE})."
     )
