@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 import statistics
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -21,7 +21,7 @@ from agent.load import History, acwr, day_start, monotony_strain, week_of
 from agent.models import Alert, PainReport, Run
 from agent.rules import evaluate, rank
 from agent.rules.allowance import Allowance, allowance
-from agent.rules.plan import Plan, PlanStatus, build_plan, progress
+from agent.rules.plan import DEFAULT_START_KM, Plan, PlanStatus, build_plan, progress
 
 if TYPE_CHECKING:
     from agent.config import Settings
@@ -31,6 +31,12 @@ if TYPE_CHECKING:
 # 30 days before a run of the past week), and the 28-day EWMA weight of a load 180 days old
 # is (27/29)^180, about 3e-6, so older runs cannot change any number shown.
 HISTORY_WINDOW = timedelta(days=180)
+# A usual run above this is a typo, not a run to return to (a 100 km ultra is the far end).
+MAX_USUAL_RUN_KM = 100.0
+# The limits that bound one run (not the week) from history: a plan never starts above them.
+RUN_LIMITS = ("single-run", "return", "pain")
+# Before a break longer than that window: the baseline weeks and the 30-day longest run.
+PRE_BREAK_WINDOW = timedelta(weeks=6)
 # A planned run's duration, when the runner has no recent runs to take a pace from: an easy
 # 6:00/km, only used by the session-RPE load (planned runs carry no RPE, so it adds 0).
 DEFAULT_PACE_S_PER_KM = 360.0
@@ -70,8 +76,26 @@ def load_history(store: Store, settings: Settings, at: datetime) -> History:
     if plan is not None:
         since = min(since, day_start(plan.start_week, settings.zone) - timedelta(weeks=5))
     runs = store.runs(since=since, until=at)
+    since = _before_a_long_break(store, settings, since, runs[0] if runs else None, at)
+    if since < at - HISTORY_WINDOW:
+        runs = store.runs(since=since, until=at)
     pain = store.pain_reports(since=since, until=at)
     return History(runs=tuple(runs), pain=tuple(pain), plan=plan, declared=declared)
+
+
+def _before_a_long_break(
+    store: Store, settings: Settings, since: datetime, first: Run | None, at: datetime
+) -> datetime:
+    """Where to start reading so a break longer than the window still has its level before
+    it: the weeks before the last run ahead of the window, when a break follows that run
+    (a longer break must never look like no history at all)."""
+    last = store.last_run_before(since)
+    if last is None:
+        return since
+    after = first.started_at if first is not None else at
+    if after - last.started_at < timedelta(days=settings.progression.break_days):
+        return since
+    return min(since, last.started_at - PRE_BREAK_WINDOW)
 
 
 def assess(history: History, settings: Settings, at: datetime) -> Assessment:
@@ -117,7 +141,7 @@ def week_json(week: Allowance) -> dict[str, Any]:
         "start": week.week_start.isoformat(),
         "distance_km": _km(week.distance_km),
         "baseline_km": _maybe(week.baseline_km),
-        "cap_km": _maybe(week.cap_km),
+        "cap_km": _budget(week.cap_km),
         "remaining_km": _budget(week.remaining_km),
         "held": week.held,
     }
@@ -388,14 +412,43 @@ def start_plan(
     start_km: tuple[float, float] | None,
     weeks: int | None,
 ) -> Plan:
-    """Build a plan starting in ``at``'s week, store it as the active plan, return it."""
+    """Build a plan starting in ``at``'s week, store it as the active plan, return it.
+
+    The first week never allows more than the history does now: a given ``--start`` above
+    the runner's current run limit is refused, and the default 2-3 mile start is lowered to
+    it (after a long break the return limit may be below 3 miles)."""
     if weeks is not None and not 1 <= weeks <= 52:
         raise InputError(f"--weeks {weeks}: must be from 1 to 52")
+    if usual_km[1] > MAX_USUAL_RUN_KM:
+        raise InputError(
+            f"--usual {units.format_km(usual_km[1], settings.units)}: longer than any usual "
+            f"run ({units.format_km(MAX_USUAL_RUN_KM, settings.units)} at most)"
+        )
+    limit = _run_limit_now(store, settings, at)
+    if start_km is not None and limit is not None and start_km[1] > limit + 1e-6:
+        shown = units.format_budget(limit, settings.units)
+        raise InputError(
+            f"--start: the first week's runs would be longer than your next run may be now "
+            f"({shown}); start at {shown} or less"
+        )
+    if start_km is None and limit is not None and limit < DEFAULT_START_KM[1]:
+        # Keep the 2-3 mile shape (low at two thirds of high) below the current limit.
+        low, high = DEFAULT_START_KM
+        top = min(limit, usual_km[1])
+        start_km = (min(low * top / high, usual_km[0]), top)
     plan = build_plan(
         usual_km, start_km=start_km, weeks=weeks, start_week=week_of(at, settings), created_at=at
     )
     plan_id = store.add_plan(plan.as_json(), created_at=at)
     return Plan.from_json({**plan.as_json(), "id": plan_id})
+
+
+def _run_limit_now(store: Store, settings: Settings, at: datetime) -> float | None:
+    """The smallest run limit at ``at`` without any plan (single-run, return, pain, start)."""
+    history = replace(load_history(store, settings, at), plan=None)
+    found = allowance(history, settings, at)
+    kms = [limit.km for limit in found.limits if limit.rule in RUN_LIMITS and limit.km > 0]
+    return min(kms) if kms else None
 
 
 def plan_status(store: Store, settings: Settings, at: datetime) -> PlanStatus | None:

@@ -865,6 +865,16 @@ def baseline_set(
     settings = app.settings
     week_km = units.parse_distance(week_text, settings.units) / 1000
     long_km = units.parse_distance(long_text, settings.units) / 1000
+    # A week of 1-250 km and a long run of 0.5-100 km: outside them it is a typo.
+    for option, text, km, low, high in (
+        ("--week", week_text, week_km, 1.0, 250.0),
+        ("--long", long_text, long_km, 0.5, 100.0),
+    ):
+        if not low <= km <= high:
+            raise InputError(
+                f"{option} {text}: expected {units.format_km(low, settings.units)} to "
+                f"{units.format_km(high, settings.units, 0)}"
+            )
     if long_km > week_km:
         raise InputError(f"--long {long_text}: longer than the --week {week_text} it belongs to")
     at = _instant(app, at_text)

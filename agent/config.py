@@ -113,8 +113,8 @@ class ProgressionSettings(_Section):
     return_factor: Fraction = 0.5
     long_break_days: Annotated[int, _between(7, 365)] = 29
     long_break_factor: Fraction = 0.33
-    restart_km: Annotated[float, _between(0.5, 20)] = 3.219
-    start_km: Annotated[float, _between(0.5, 20)] = 4.828
+    restart_km: Annotated[float, _between(0.5, 20)] = 3.218688
+    start_km: Annotated[float, _between(0.5, 20)] = 4.828032
     warmup_days: Annotated[int, _between(0, 90)] = 14
     min_run_km: Annotated[float, _between(0, 20)] = 2.0
 

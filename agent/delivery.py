@@ -258,17 +258,18 @@ def summary_message(
         held = ", held at the baseline while pain settles" if week.held else ""
         head = (
             f"This week: {_dist(week.distance_km, settings)} of its "
-            f"{_dist(week.cap_km, settings)} cap{held}; "
+            f"{format_budget(week.cap_km, settings.units)} cap{held}; "
             f"{format_budget(week.remaining_km, settings.units)} left."
         )
     binding = ahead.binding
+    tomorrow = "Tomorrow, a new week" if ahead.week_start != week.week_start else "Tomorrow"
     if binding is None:
-        tail = "Tomorrow: no limit known."
+        tail = f"{tomorrow}: no limit known."
     elif binding.km <= 0:
-        tail = f"Tomorrow: {binding.reason}."
+        tail = f"{tomorrow}: {binding.reason}."
     else:
         tail = (
-            f"Tomorrow: {format_budget(binding.km, settings.units)} at most "
+            f"{tomorrow}: {format_budget(binding.km, settings.units)} at most "
             f"({LIMIT_LABELS[binding.rule]})."
         )
     data = {

@@ -29,7 +29,14 @@ from agent.notify import Delivery, Notifier, probe_server
 from agent.sensors import sim
 from agent.sensors.base import END_OF_STREAM, QueueItem
 from agent.store import Outgoing, Store
-from agent.units import format_distance, format_duration, format_km, format_pace, parse_distance
+from agent.units import (
+    format_budget,
+    format_distance,
+    format_duration,
+    format_km,
+    format_pace,
+    parse_distance,
+)
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -287,7 +294,7 @@ def weekly_table(store: Store, settings: Settings, weeks: Sequence[date], at: da
     for start in weeks:
         week = summary(store, settings, at, week=start)
         budget = week.assessment.allowance
-        cap = format_km(budget.cap_km, unit)
+        cap = format_budget(budget.cap_km, unit)
         over = budget.cap_km is not None and budget.distance_km > budget.cap_km
         table.add_row(
             f"{start:%a %d %b}",

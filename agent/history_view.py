@@ -108,7 +108,7 @@ def _table(view: Overview, settings: Settings, width: int) -> Table:
             Text(f"{row.start:%a %d %b}" + (" *" if row.current else "  "), style),
             Text(_dist(row.distance_km, settings), style),
             distance_bar(row.distance_km, row.cap_km, top, width),
-            _dist(row.cap_km, settings),
+            format_budget(row.cap_km, settings.units),
             pain_days(row, settings),
             _status(row, settings),
         )
@@ -122,6 +122,7 @@ def print_history(view: Overview, settings: Settings, console: Console | None = 
     console = console or Console()
     if view.empty_message:
         console.print(view.empty_message, markup=False, highlight=False)
+        _print_now(view, settings, console)
         return
     width = max(BAR_MIN, min(BAR_MAX, console.width - OTHER_COLUMNS))
     first = view.weeks[0].start
@@ -141,7 +142,7 @@ def print_history(view: Overview, settings: Settings, console: Console | None = 
 
 def _print_now(view: Overview, settings: Settings, console: Console) -> None:
     week = view.assessment.allowance
-    if not view.has_caps:
+    if not view.has_caps and not view.empty_message:
         console.print(
             "Caps start once a complete week of runs is logged: keep logging and the "
             "chart marks each week's cap.",
@@ -153,7 +154,8 @@ def _print_now(view: Overview, settings: Settings, console: Console) -> None:
         console.print(f"Next run: {next_run_text(week, settings)}.", highlight=False)
         return
     console.print(
-        f"This week: {_dist(week.distance_km, settings)} of its {_dist(week.cap_km, settings)} "
+        f"This week: {_dist(week.distance_km, settings)} of its "
+        f"{format_budget(week.cap_km, settings.units)} "
         f"cap, {format_budget(week.remaining_km, settings.units)} left; next run "
         f"{next_run_text(week, settings)}.",
         highlight=False,

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from agent.models import Alert, Severity
-from agent.rules.allowance import Allowance, Limit
+from agent.rules.allowance import Allowance, Limit, smallest_run
 from agent.rules.progression import (
     NO_HISTORY,
     PAIN_LIMIT,
@@ -77,7 +77,7 @@ def thresholds(week: Allowance, settings: Settings, run_ref: str) -> list[Thresh
         settings.progression.heads_up
         and allowance is not None
         and usual is not None
-        and settings.progression.min_run_km <= allowance < usual
+        and smallest_run(usual, settings) <= allowance < usual
     ):
         found.append(Threshold(allowance / 2, HEADS_UP, f"{HEADS_UP}:{run_ref}", 0, "caution"))
     return sorted(found, key=lambda t: (t.at_km, t.level))
@@ -212,7 +212,7 @@ class LiveWatch:
         advice = {1: "Consider turning back.", 2: "Turn back now.", 3: "Walk back."}
         message = (
             f"{self._dist(km)}: this run takes the week to {self._dist(total)}, over its "
-            f"{self._dist(week.cap_km or 0.0)} cap{held}: {change:+.0f}% on its "
+            f"{format_budget(week.cap_km, self.settings.units)} cap{held}: {change:+.0f}% on its "
             f"{self._dist(base)} baseline week ({WEEKLY_SOURCE}). {advice[threshold.level]}"
         )
         extra = {

@@ -138,7 +138,10 @@ class Overview:
         if self.runs:
             return None
         if self.older_runs:
-            return f"No runs in the weeks shown, up to {self.at:%Y-%m-%d}: try more --weeks."
+            return (
+                f"No runs in the weeks shown, up to {self.at:%Y-%m-%d}: try more --weeks, "
+                "or `stridewatch runs`."
+            )
         return NO_RUNS_YET
 
 
@@ -174,7 +177,7 @@ def overview_from_store(store: Store, settings: Settings, at: datetime, weeks: i
         )
     else:
         wide = history
-    older = not wide.runs and bool(store.runs(until=at))
+    older = store.last_run_before(at + timedelta(microseconds=1)) is not None
     assessment = assess(history, settings, at)
     return overview(wide, settings, at, weeks, assessment=assessment, older_runs=older)
 
@@ -377,7 +380,7 @@ def week_json(row: WeekRow) -> dict[str, Any]:
         "runs": len(row.runs),
         "distance_km": round(row.distance_km, 3),
         "baseline_km": _km(row.baseline_km),
-        "cap_km": _km(row.cap_km),
+        "cap_km": None if row.cap_km is None else units.floor_to(row.cap_km, 3),
         "remaining_km": _km(row.remaining_km),
         "change_pct": None if row.change is None else round(100 * row.change, 1),
         "over_cap": row.over_cap,

@@ -371,6 +371,19 @@ class Store:
             rows = self.db.table("runs").rows_where(where, args, order_by="started_at, id")
             return [_run_from_row(row) for row in rows]
 
+    def last_run_before(self, moment: datetime) -> Run | None:
+        """The latest run that started before ``moment``, if any."""
+        with self.guard("read runs"):
+            rows = list(
+                self.db.table("runs").rows_where(
+                    "started_at < ?",
+                    [utc_iso(moment)],
+                    order_by="started_at desc, id desc",
+                    limit=1,
+                )
+            )
+        return _run_from_row(rows[0]) if rows else None
+
     def get_run(self, run_id: int) -> Run:
         with self.guard("read the run"):
             rows = list(self.db.table("runs").rows_where("id = ?", [run_id]))

@@ -97,7 +97,7 @@ def _cap_line(week: Allowance, settings: Settings) -> Text:
         return line.append("no cap yet: it starts after your first complete week", "dim")
     top = max(week.distance_km, week.cap_km)
     line.append_text(distance_bar(week.distance_km, week.cap_km, top, CAP_BAR_WIDTH))
-    line.append(f"  of its {_dist(week.cap_km, settings)} cap")
+    line.append(f"  of its {format_budget(week.cap_km, settings.units)} cap")
     if week.held:
         line.append(" (held at the baseline while pain settles)", "yellow")
     if week.change is not None and week.distance_km > week.cap_km:
@@ -185,7 +185,7 @@ def _plan_line(status: PlanStatus, settings: Settings) -> str:
     target = status.target
     return (
         f"week {target.number} of {len(status.plan.weeks)}: runs of "
-        f"{_dist(target.low_km, settings)}-{_dist(target.high_km, settings)} at RPE "
+        f"{_dist(target.low_km, settings)}-{format_budget(target.high_km, settings.units)} at RPE "
         f"{target.rpe}; {status.status} ({status.reason})"
     )
 
@@ -263,23 +263,26 @@ def print_what_if(result: WhatIf, settings: Settings) -> None:
     if week.cap_km:
         console.print(
             f"the week would be at {_dist(week.distance_km, settings)} of its "
-            f"{_dist(week.cap_km, settings)} cap"
+            f"{format_budget(week.cap_km, settings.units)} cap"
         )
     if result.alerts:
         console.print("The planned runs would add:")
         print_alerts_table(result.alerts, console)
     console.print(f"after them, next run: {next_run_text(week, settings)}", highlight=False)
-    worst = max(
-        (severity_rank(alert.severity) for alert in (*result.active, *result.alerts)), default=-1
-    )
+    added = max((severity_rank(alert.severity) for alert in result.alerts), default=-1)
+    active = max((severity_rank(alert.severity) for alert in result.active), default=-1)
     if week.phase == "no-history" or (week.phase == "warm-up" and result.alerts):
         console.print(
             "Too little history to compare against: import past runs (stridewatch import) "
             "or declare your level (stridewatch baseline set --week 25km --long 10km).",
             highlight=False,
         )
-    if worst >= severity_rank("warning"):
-        console.print("Not advised: see the alerts above.", style="bold red")
+    if added >= severity_rank("warning"):
+        console.print("Not advised: see the alerts the planned runs would add.", style="bold red")
+    elif active >= severity_rank("warning"):
+        console.print(
+            "Within your allowance, but mind the alerts already active above.", style="yellow"
+        )
     elif not result.alerts and week.phase not in ("no-history", "warm-up"):
         console.print("No rule would fire: go ahead.")
 
@@ -292,7 +295,7 @@ def print_plan(status: PlanStatus | None, settings: Settings) -> None:
     table = _table("Return-to-run plan", "week", "each run", "effort", "")
     for week in status.plan.weeks:
         mark = "<- now" if week.number == status.target.number else ""
-        span = f"{_dist(week.low_km, settings)} - {_dist(week.high_km, settings)}"
+        span = f"{_dist(week.low_km, settings)} - {format_budget(week.high_km, settings.units)}"
         table.add_row(str(week.number), span, f"RPE {week.rpe}", mark)
     console.print(table)
     console.print(_plan_line(status, settings))

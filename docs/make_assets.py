@@ -6,7 +6,7 @@ Builds twelve weeks of a runner's history in a temporary database through the re
 ``stridewatch`` command (steady weeks, a recovery week, a jump with knee pain, then a graded
 return), renders ``stridewatch report``, screenshots it with headless Chromium (Debian:
 ``apt-get install chromium``) into ``docs/report.png``, and saves ``stridewatch history`` as
-rendered by rich at 100 columns into ``docs/history.txt``. Not part of the test suite.
+rendered by rich at 80 columns into ``docs/history.txt``. Not part of the test suite.
 """
 
 from __future__ import annotations
@@ -102,7 +102,7 @@ def screenshot(html: Path, png: Path) -> None:
 
 
 def capture_history(env: dict[str, str], text: Path) -> None:
-    """``stridewatch history`` as rich renders it at 100 columns, as plain text."""
+    """``stridewatch history`` as rich renders it at 80 columns, as plain text."""
     os.environ.update(env)
     from rich.console import Console
 
@@ -113,7 +113,7 @@ def capture_history(env: dict[str, str], text: Path) -> None:
     settings = load_settings(None)
     at = parse_datetime(AT, settings.zone)
     view = report.load_overview(Path(env["SW_DB"]), settings, at, report.DEFAULT_WEEKS)
-    console = Console(record=True, width=100, file=io.StringIO())
+    console = Console(record=True, width=80, file=io.StringIO())
     history_view.print_history(view, settings, console)
     body = "\n".join(line.rstrip() for line in console.export_text().splitlines())
     text.write_text(f"$ stridewatch history --at {AT}\n{body}\n", encoding="utf-8")

@@ -608,3 +608,109 @@ def test_adding_a_run_never_lowers_the_weeks_distance(sw: Any, history: str) -> 
     after = check(sw, (at + timedelta(hours=2)).isoformat())
     assert_consistent(after)
     assert after["week"]["distance_km"] == pytest.approx(before + 3.0)
+
+
+# -- found by trying it as a runner ----------------------------------------------------------
+
+SUNDAYS_2026 = tuple(date(2026, 1, 4) + timedelta(weeks=n) for n in range(7))
+
+
+def eight_km_sundays(sw: Any) -> None:
+    for sunday in SUNDAYS_2026:
+        log(sw, f"{sunday}T08:00", 8.0)
+
+
+def test_a_break_longer_than_the_history_window_is_still_a_return(sw: Any) -> None:
+    """190 days off is beyond the 180 days the rules read: the level before the break is
+    still found, so the runner is in a return, never "no history" with a larger allowance."""
+    eight_km_sundays(sw)
+    at_120, at_190 = check(sw, "2026-06-15T08:00"), check(sw, "2026-08-24T08:00")
+    assert at_120["phase"] == at_190["phase"] == "return"
+    assert at_190["next_run_max_km"] <= at_120["next_run_max_km"] <= 8.0
+    severities = {a["severity"] for a in what_if(sw, "20km", "2026-08-24T08:00")["alerts"]}
+    assert severities & WARN_UP
+    history = sw("history", "--at", "2026-08-24T08:00", "--weeks", "3").stdout
+    assert "next run 3.2 km at most (return:" in " ".join(history.split())
+
+
+def test_a_plan_never_starts_above_what_the_history_allows(sw: Any) -> None:
+    eight_km_sundays(sw)
+    at = "2026-03-30T08:00"  # 43 days after the last run: restart at a 2-mile run
+    refused = sw("plan", "return", "--usual", "20-25km", "--start", "15-20km", "--at", at)
+    assert refused.exit_code == 2
+    assert "--start" in refused.stderr
+    assert "3.2 km" in refused.stderr
+    made = sw("plan", "return", "--usual", "8km", "--at", at, "--json")
+    assert made.exit_code == 0, made.stderr
+    first = made.json()["weeks"][0]
+    assert first["high_km"] <= 3.218688 + EPS
+    assert first["low_km"] < first["high_km"]
+    assert check(sw, "2026-03-30T09:00")["next_run_max_km"] <= 3.218688
+    too_long = sw("plan", "return", "--usual", "300-400km", "--at", at)
+    assert too_long.exit_code == 2
+
+
+def test_the_plan_table_never_shows_a_top_above_the_plan(sw: Any) -> None:
+    """Week 5 of a 6-8 mi plan tops out at 7.0687 km: shown as 7.0 km (4.3 mi), never 7.1."""
+    result = sw("plan", "return", "--usual", "6-8mi", "--at", "2026-03-30T08:00", "--json")
+    high = result.json()["weeks"][4]["high_km"]
+    table = sw("plan", "show", "--at", "2026-03-30T09:00").stdout
+    shown = re.search(r"│ 5\s+│ [\d.]+ km - ([\d.]+) km", table)
+    assert shown is not None
+    assert float(shown.group(1)) <= high
+    miles = sw("plan", "show", "--at", "2026-03-30T09:00", env={"STRIDEWATCH_UNITS": "mi"})
+    shown_mi = re.search(r"│ 5\s+│ [\d.]+ mi - ([\d.]+) mi", miles.stdout)
+    assert shown_mi is not None
+    assert float(shown_mi.group(1)) * MILE_KM <= high
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("--week", "500km", "--long", "200km"),
+        ("--week", "0.001km", "--long", "0.001km"),
+        ("--week", "25km", "--long", "30km"),
+        ("--week", "-5km", "--long", "3km"),
+    ],
+)
+def test_a_declared_level_outside_any_runner_is_refused(sw: Any, args: tuple[str, ...]) -> None:
+    result = sw("baseline", "set", *args, "--at", "2026-03-01T08:00")
+    assert result.exit_code == 2
+    assert result.stderr.startswith("stridewatch: ")
+    assert len(result.stderr.strip().splitlines()) == 1
+    assert check(sw, "2026-03-02T08:00")["phase"] == "no-history"  # nothing stored
+
+
+def test_a_runner_of_short_runs_is_not_told_to_rest_for_good(sw: Any) -> None:
+    for day in (4, 11, 18, 25):
+        log(sw, f"2026-01-{day:02d}T08:00", 1.5)
+    for day in (1, 8, 15):
+        log(sw, f"2026-02-{day:02d}T08:00", 1.5)
+    state = check(sw, "2026-02-20T08:00")
+    assert state["next_run_max_km"] >= 1.5
+    assert state["week"]["remaining_km"] >= 1.5
+
+
+def test_an_old_warning_does_not_make_every_run_not_advised(sw: Any) -> None:
+    """A spike warning stays active for a week; a small run within the allowance is said to
+    be within it (not "go ahead", not "not advised")."""
+    for monday in JULY_WEEKS[:8]:
+        log_week(sw, monday, (6.0, 6.0, 10.5))
+    log(sw, "2026-09-06T07:00", 17.0)
+    at = "2026-09-09T08:00"
+    assert any(a["severity"] in WARN_UP for a in check(sw, at)["alerts"])
+    text = " ".join(what_if_human(sw, "3km", at).split())
+    assert "go ahead" not in text
+    assert "Not advised" not in text
+    assert "Within your allowance, but mind the alerts already active above." in text
+
+
+def test_caps_are_shown_rounded_down_like_what_is_left(sw: Any) -> None:
+    for monday in JULY_WEEKS[:8]:
+        log_week(sw, monday, (6.0, 6.0, 10.5))
+    log(sw, "2026-09-06T07:00", 17.0)
+    state = check(sw, "2026-09-14T12:00")
+    cap = state["week"]["cap_km"]
+    shown = re.search(r"of its ([\d.]+) km cap", check_human(sw, "2026-09-14T12:00"))
+    assert shown is not None
+    assert float(shown.group(1)) <= cap

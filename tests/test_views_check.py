@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from agent.units import format_distance
+from agent.units import format_budget, format_distance
 from tests.report_history import AT, build, check_json, log, pain
 
 WIDE = {"COLUMNS": "160"}
@@ -96,7 +96,7 @@ def test_check_in_miles(history: Any) -> None:
     env = {**WIDE, "STRIDEWATCH_UNITS": "mi"}
     week = check_json(history)["week"]
     out = words(history("check", "--at", AT, env=env).stdout)
-    assert f"of its {format_distance(week['cap_km'] * 1000, 'mi')} cap" in out
+    assert f"of its {format_budget(week['cap_km'], 'mi')} cap" in out  # rounded down
     assert " km" not in out
 
 

@@ -344,15 +344,17 @@ def allowance(history: History, settings: Settings, now: datetime) -> Allowance:
         assert status is not None
         week = _plan_week(week, status, settings)
     longest = _longest(credited, now, settings)
+    usual = usual_run_km(history.runs, now) or (brk.usual_km if brk else None)
     if declared and history.declared:
         longest = max(longest or 0.0, history.declared.long_km)
+    actual = _actual_longest(history, now, brk)
     # Most specific first: on a tie the first one binds (a return says more than a cap).
     limits = [
         *_start_limit(phase, settings),
         *(_pain_limit(history, settings, now) if held else ()),
         *(_plan_limit(status, history, settings, now) if plan_on and status else ()),
-        *([] if plan_on else _run_limits(longest, brk, settings)),
-        *_week_limit(week, settings),
+        *([] if plan_on else _run_limits(longest, actual, brk, settings)),
+        *_week_limit(week, settings, usual),
     ]
     return Allowance(
         at=now,
@@ -364,7 +366,7 @@ def allowance(history: History, settings: Settings, now: datetime) -> Allowance:
         cap_km=week.cap_km,
         held=held,
         longest_30d_km=longest,
-        usual_run_km=usual_run_km(history.runs, now),
+        usual_run_km=usual,
         limits=tuple(limits),
         cap_basis=week.basis,
         break_=brk,
@@ -485,12 +487,19 @@ def _start_limit(phase: Phase, settings: Settings) -> list[Limit]:
     return [Limit("start", p.start_km, reason, START_SOURCE)]
 
 
-def _week_limit(week: _Week, settings: Settings) -> list[Limit]:
+def smallest_run(usual: float | None, settings: Settings) -> float:
+    """The smallest sensible run: ``min_run_km``, or half the runner's usual run when that
+    is smaller (a runner of 1.5 km runs is not told to rest for good)."""
+    floor = settings.progression.min_run_km
+    return floor if usual is None else min(floor, usual / 2)
+
+
+def _week_limit(week: _Week, settings: Settings, usual: float | None) -> list[Limit]:
     if week.cap_km is None:
         return []
     left = max(0.0, week.cap_km - week.distance_km)
-    cap = format_km(week.cap_km, settings.units)
-    if left < settings.progression.min_run_km:
+    cap = format_budget(week.cap_km, settings.units)
+    if left < smallest_run(usual, settings):
         reason = (
             f"rest: the week's cap is reached ({format_km(week.distance_km, settings.units)} "
             f"of its {cap} cap, {week.basis})"
@@ -502,30 +511,50 @@ def _week_limit(week: _Week, settings: Settings) -> list[Limit]:
     return [Limit("week-cap", left, reason, WEEK_SOURCE)]
 
 
-def _run_limits(longest: float | None, brk: Break | None, settings: Settings) -> list[Limit]:
+def _run_limits(
+    longest: float | None, actual: float, brk: Break | None, settings: Settings
+) -> list[Limit]:
     found = []
-    dist = _dist_fn(settings)
     if brk is not None:
         found.append(Limit("return", brk.run_km, _return_reason(brk, settings), RETURN_SOURCE))
     if longest is not None and (brk is None or brk.restart is not None):
         factor = settings.progression.spike_warn
         since = " since your break" if brk is not None else ""
-        reason = f"{factor:g} x your longest run of the past 30 days{since} ({dist(longest)})"
+        credited = ", a run over its limit counted up to it" if longest < actual - EPS_KM else ""
+        reason = (
+            f"{factor:g} x your longest run of the past 30 days{since} "
+            f"({format_budget(longest, settings.units)}{credited})"
+        )
         found.append(Limit("single-run", longest * factor, reason, SPIKE_SOURCE))
     return found
 
 
+def _actual_longest(history: History, now: datetime, brk: Break | None) -> float:
+    """The longest run actually run in the single-run window (for saying it was credited)."""
+    since = now - LONGEST_WINDOW
+    if brk is not None and brk.restart is not None:
+        since = max(since, brk.restart.started_at)
+    return max((r.distance_km for r in history.runs if since <= r.started_at <= now), default=0.0)
+
+
 def _return_reason(brk: Break, settings: Settings) -> str:
-    dist = _dist_fn(settings)
     unit = settings.units
     low = floor_to(to_unit(brk.usual_km * 1000, unit), 1)
     high = floor_to(to_unit(brk.longest_km * 1000, unit), 1)
     usual = f"{low:g}-{high:g}{unit}" if low < high else f"{high:g}{unit}"
+    longest = format_budget(brk.longest_km, unit)
+    scaled = brk.factor * brk.longest_km
+    if brk.run_km > scaled + EPS_KM:
+        why = (
+            f"a restart run ({brk.factor:g} x your {longest} longest run before the break "
+            "would be less)"
+        )
+    else:
+        why = f"{brk.factor:g} x your {longest} longest run before the break"
     return (
         f"{brk.days} days without a run before {_day(brk, settings)}: restart at "
-        f"{format_budget(brk.run_km, unit)} at an easy effort (RPE 3-4), {brk.factor:g} x "
-        f"your longest run before the break ({dist(brk.longest_km)}); for a graded return: "
-        f"stridewatch plan return --usual {usual}"
+        f"{format_budget(brk.run_km, unit)} at an easy effort (RPE 3-4), {why}; for a graded "
+        f"return: stridewatch plan return --usual {usual}"
     )
 
 
@@ -575,7 +604,7 @@ def _pain_limit(history: History, settings: Settings, now: datetime) -> list[Lim
             continue
         when = run.started_at.astimezone(settings.zone).strftime("%a %d %b")
         reason = (
-            f"pain {alert.data['score']}/10 after the run of {when} "
+            f"pain {alert.data['score']}/10 with the run of {when} "
             f"({format_km(run.distance_km, settings.units)}): no longer than that run until "
             "the pain settles"
         )

@@ -55,8 +55,8 @@ def _during_alert(report: PainReport, settings: Settings) -> Alert:
     said = f"Pain {report.score}/10 during the run on {_when(report.at, settings)}"
     if severity == "warning":
         advice = (
-            f"is above the stop threshold of {stop}/10: shorten or stop the run and make "
-            "the next one shorter"
+            f"is above the stop threshold of {stop}/10: shorten or stop the run, and keep "
+            "the next one no longer than this one until the pain settles"
         )
     else:
         advice = f"is above {caution}/10: ease off, and stop if it passes {stop}/10"

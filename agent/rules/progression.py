@@ -30,6 +30,7 @@ from agent.rules.allowance import (
     Limit,
     allowance,
     over,
+    smallest_run,
 )
 from agent.units import format_budget, format_km
 
@@ -120,7 +121,7 @@ def _over_cap(week: Allowance, settings: Settings) -> Alert | None:
     )
     message = (
         f"The week of {week.week_start:%d %b} is at {_dist(week.distance_km, settings)}, "
-        f"{on_base}over its {_dist(week.cap_km, settings)} cap ({week.cap_basis}) "
+        f"{on_base}over its {format_budget(week.cap_km, settings.units)} cap ({week.cap_basis}) "
         f"({WEEKLY_SOURCE})."
     )
     return Alert(
@@ -143,7 +144,7 @@ def _before_the_jump(
         usual is None
         or left is None
         or left >= usual
-        or left < settings.progression.min_run_km
+        or left < smallest_run(usual, settings)
         or _week_run_done(history, week, settings, now)
     ):
         return None
@@ -151,7 +152,7 @@ def _before_the_jump(
     budget_text = format_budget(left, settings.units)
     advice = f"a run of {budget_text} at most keeps the week within it"
     message = (
-        f"Only {budget_text} of this week's {_dist(week.cap_km, settings)} cap is "
+        f"Only {budget_text} of this week's {format_budget(week.cap_km, settings.units)} cap is "
         f"left, less than your usual {_dist(usual, settings)} run: {advice} ({WEEKLY_SOURCE})."
     )
     data = {**_week_data(week), "usual_run_km": _km(usual), "largest_run_km": _km(left)}
@@ -340,9 +341,13 @@ def _plan_alert(run: Run, limit: Limit, before: Allowance, settings: Settings) -
 
 
 def acwr(history: History, settings: Settings, now: datetime) -> list[Alert]:
-    """Acute:chronic ratio above 1.5: a caution, never more (Impellizzeri et al. 2020)."""
+    """Acute:chronic ratio above 1.5: a caution, never more (Impellizzeri et al. 2020).
+    Not during a return after a break or a return plan: the chronic load is near zero then,
+    so every restart run would flag, and the return limits already bound it."""
     loads = ewma_loads(history, settings, now)
     if loads is None or loads[1] <= 0:
+        return []
+    if allowance(history, settings, now).phase in ("return", "plan"):
         return []
     acute, chronic = loads
     ratio, limit = acute / chronic, settings.progression.acwr_caution
