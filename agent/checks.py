@@ -175,6 +175,39 @@ def check_json(assessment: Assessment) -> dict[str, Any]:
     }
 
 
+def verdict(
+    store: Store,
+    settings: Settings,
+    at: datetime,
+    *,
+    pain_id: int | None = None,
+    run_id: int | None = None,
+) -> list[str]:
+    """What the rules say right after a pain report or a run is stored, without waiting
+    for the nightly summary: the alerts about it, then the next run and the week's cap.
+    Stores nothing."""
+    assessment = assess(load_history(store, settings, at), settings, at)
+    lines = [
+        alert.message
+        for alert in assessment.alerts
+        if (pain_id is not None and alert.data.get("pain_id") == pain_id)
+        or (run_id is not None and alert.data.get("run_id") == run_id)
+    ]
+    found = assessment.allowance
+    binding = found.binding
+    if binding is not None:
+        unit = settings.units
+        if binding.km > 0:
+            line = f"Next run at most {units.format_budget(binding.km, unit)} ({binding.reason})"
+        else:
+            line = f"Next run: {binding.reason}"
+        if found.cap_km is not None:
+            held = " held" if found.held else ""
+            line += f"; this week's cap{held} at {units.format_budget(found.cap_km, unit)}"
+        lines.append(line + ".")
+    return lines
+
+
 # -- summary -------------------------------------------------------------------------------
 
 

@@ -187,6 +187,8 @@ def log_run(
             avg_hr=hr_value,
             note=note,
         )
+        ended = started + timedelta(seconds=duration_s)
+        _say_verdict(store, settings, ended, run_id=run_id)
     click.echo(run_id)
 
 
@@ -222,7 +224,23 @@ def pain(
     run = _parse_int(run_id, "--run", 1, 2**62) if run_id is not None else None
     with app.open_store() as store:
         pain_id = store.add_pain(at=at, score=score, when=when, where=where, run_id=run, note=note)
+        _say_verdict(store, settings, at, pain_id=pain_id)
     click.echo(pain_id)
+
+
+def _say_verdict(
+    store: Any,
+    settings: Any,
+    at: datetime,
+    *,
+    pain_id: int | None = None,
+    run_id: int | None = None,
+) -> None:
+    """What the rules now say, on stderr (stdout stays the id for scripts)."""
+    from agent import checks
+
+    for line in checks.verdict(store, settings, at, pain_id=pain_id, run_id=run_id):
+        click.echo(line, err=True)
 
 
 def _parse_int(text: str, name: str, low: int, high: int) -> int:

@@ -138,7 +138,15 @@ class PlanSettings(_Section):
 class PainSettings(_Section):
     during_caution: Score = 3
     during_stop: Score = 4
+    before_caution: Score = 3
+    before_stop: Score = 4
+    after_caution: Score = 3
+    after_stop: Score = 5
+    morning_caution: Score = 3
+    morning_stop: Score = 4
+    severe: Score = 7
     return_window_h: Annotated[float, _between(0.5, 48)] = 4.0
+    baseline_days: Annotated[int, _between(3, 60)] = 14
 
 
 class ScheduleSettings(_Section):

@@ -134,18 +134,23 @@ def weekly_km(runs: Iterable[Run], settings: Settings) -> dict[date, float]:
     return totals
 
 
-def baseline_km(weeks: dict[date, float], start: date) -> float | None:
+def baseline_km(
+    weeks: dict[date, float], start: date, flares: frozenset[date] = frozenset()
+) -> float | None:
     """The baseline for the week starting ``start``: max(last week, mean of the last four).
 
     One recovery week (a last week lower than the week before it, by less than half) keeps
     the baseline the week before had, so a planned down week does not shrink the next week's
     budget (DESIGN.md). A deeper drop (a layoff, a flare-up) or two low weeks in a row do
-    lower it: after time off, the cap comes down too.
+    lower it: after time off, the cap comes down too. A flare week (one in ``flares``: a
+    pain warning was active) is never a recovery week: it carries the baseline it had, so
+    the week after it is capped at that baseline plus the normal step.
     """
     own = _plain_baseline(weeks, start)
     last = weeks.get(start - timedelta(weeks=1), 0.0)
     before = weeks.get(start - timedelta(weeks=2), 0.0)
-    if own is not None and RECOVERY_WEEK_MIN * before <= last < before:
+    flare = start - timedelta(weeks=1) in flares
+    if own is not None and (flare or RECOVERY_WEEK_MIN * before <= last < before):
         carried = _plain_baseline(weeks, start - timedelta(weeks=1))
         return max(own, carried or 0.0)
     return own
@@ -170,7 +175,10 @@ def _plain_baseline(weeks: dict[date, float], start: date) -> float | None:
 
 
 def credited_weeks(
-    weeks: dict[date, float], growth: float, caps: Mapping[date, float] | None = None
+    weeks: dict[date, float],
+    growth: float,
+    caps: Mapping[date, float] | None = None,
+    flares: frozenset[date] = frozenset(),
 ) -> dict[date, float]:
     """Each week's distance counted only up to its own cap, for the baselines after it.
 
@@ -180,7 +188,7 @@ def credited_weeks(
     """
     credited: dict[date, float] = {}
     for start in sorted(weeks):
-        base = baseline_km(credited, start)
+        base = baseline_km(credited, start, flares)
         limit = base * (1 + growth) if base is not None else None
         if caps and start in caps:
             limit = caps[start] if limit is None else min(limit, caps[start])

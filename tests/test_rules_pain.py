@@ -5,10 +5,12 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from agent.config import Settings
 from agent.load import History
-from agent.models import PainReport, PainWhen, Run
+from agent.models import PainReport, PainWhen, Run, severity_rank
 from agent.rules import pain
 from agent.rules.allowance import allowance
 
@@ -33,7 +35,8 @@ def report(minutes: float, score: int, when: PainWhen, report_id: int = 1) -> Pa
 
 
 @pytest.mark.parametrize(
-    ("score", "expected"), [(2, None), (3, None), (4, "caution"), (5, "warning"), (9, "warning")]
+    ("score", "expected"),
+    [(2, None), (3, None), (4, "caution"), (5, "warning"), (6, "warning"), (7, "danger")],
 )
 def test_pain_during_thresholds(score: int, expected: str | None) -> None:
     past = History(runs=(run(),), pain=(report(20, score, "during"),))
@@ -83,13 +86,21 @@ def test_only_the_first_morning_after_a_run_counts() -> None:
     second = report(48 * 60, 3, "morning", 2)  # a baseline for the next run, not this one
     past = History(runs=(run(),), pain=(first, second))
     assert pain.pain_baseline(past, SETTINGS, START + timedelta(days=3)) == []
-    worse = History(runs=(run(),), pain=(report(24 * 60, 2, "morning"),))
+    usual = report(-30, 0, "before", 3)
+    worse = History(runs=(run(),), pain=(usual, report(24 * 60, 2, "morning", 4)))
     [alert] = pain.pain_baseline(worse, SETTINGS, START + timedelta(days=1, hours=1))
     assert "the morning after" in alert.message
+    assert "above your usual 0/10" in alert.message
 
 
-def test_pre_run_score_defaults_to_zero() -> None:
-    assert pain.pre_run_score(History(runs=(run(),)), run()) == 0
+def test_the_usual_pain_is_unknown_without_a_before_or_morning_report() -> None:
+    """Nothing is ever "above your 0/10" without a report saying 0: a first after or
+    morning score of 1-2 raises nothing."""
+    past = History(runs=(run(),), pain=(report(5 * 60, 2, "after", 1),))
+    assert pain.usual_pain(past, SETTINGS, START + timedelta(days=1)) is None
+    assert pain.evaluate(past, SETTINGS, START + timedelta(days=1)) == []
+    morning = History(runs=(run(),), pain=(report(24 * 60, 2, "morning", 1),))
+    assert pain.evaluate(morning, SETTINGS, START + timedelta(days=1, hours=1)) == []
 
 
 def test_the_cap_is_held_at_the_baseline_while_pain_is_active() -> None:
@@ -100,3 +111,55 @@ def test_the_cap_is_held_at_the_baseline_while_pain_is_active() -> None:
     assert allowance(quiet, SETTINGS, at).cap_km == pytest.approx(16.5)
     held = allowance(hurt, SETTINGS, at)
     assert (held.cap_km, held.held) == (15.0, True)
+
+
+# -- properties (hypothesis) -----------------------------------------------------------------
+
+scores = st.integers(min_value=0, max_value=10)
+timings = st.sampled_from(["before", "during", "after", "morning"])
+minutes = st.integers(min_value=-24 * 60, max_value=10 * 24 * 60)
+
+
+@st.composite
+def pain_histories(draw: st.DrawFn) -> History:
+    items = sorted(draw(st.lists(st.tuples(minutes, scores, timings), max_size=12)))
+    reports = tuple(report(m, s, w, n + 1) for n, (m, s, w) in enumerate(items))  # type: ignore[arg-type]
+    return History(runs=(run(),), pain=reports)
+
+
+FAST = settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+
+
+@FAST
+@given(pain_histories(), st.integers(0, 12 * 24 * 60))
+def test_no_alert_claims_a_usual_pain_that_is_unknown(past: History, later: int) -> None:
+    now = START + timedelta(minutes=later)
+    for alert in pain.evaluate(past, SETTINGS, now):
+        if alert.rule == pain.BASELINE:
+            assert alert.data["baseline_score"] is not None
+        if "above your usual" in alert.message:
+            known = alert.data.get("baseline_score", alert.data.get("usual_pain"))
+            assert known is not None
+
+
+@FAST
+@given(timings, scores, scores)
+def test_a_higher_score_is_never_a_milder_level(when: str, low: int, high: int) -> None:
+    low, high = min(low, high), max(low, high)
+
+    def worst(score: int) -> int:
+        past = History(runs=(run(),), pain=(report(60, score, when),))  # type: ignore[arg-type]
+        found = pain.levels(past, SETTINGS, START + timedelta(hours=2))
+        return max((severity_rank(a.severity) for a in found), default=-1)
+
+    assert worst(low) <= worst(high)
+
+
+@FAST
+@given(pain_histories(), st.integers(0, 12 * 24 * 60))
+def test_the_cap_is_held_exactly_while_a_warning_or_danger_is_active(
+    past: History, later: int
+) -> None:
+    now = START + timedelta(minutes=later)
+    alerts = pain.evaluate(past, SETTINGS, now)
+    assert pain.active(past, SETTINGS, now) == any(a.severity in pain.HOLDING for a in alerts)

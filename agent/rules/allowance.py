@@ -430,7 +430,8 @@ def _week(
     weeks = weekly_km(history.runs, settings)
     start = week_of(now, settings)
     earlier = {week: km for week, km in weeks.items() if week < start}
-    base = baseline_km(credited_weeks(earlier, p.weekly_warn, restarts), start)
+    flares = pain.flare_weeks(history, settings, now)
+    base = baseline_km(credited_weeks(earlier, p.weekly_warn, restarts, flares), start, flares)
     dist = _dist_fn(settings)
     if brk is not None:
         # The return level alone: the usual baseline decays through a break (its weeks of
@@ -599,6 +600,16 @@ def _pain_limit(history: History, settings: Settings, now: datetime) -> list[Lim
     """No longer than the run that hurt, while its pain alert is active."""
     found: list[tuple[float, str]] = []
     for alert in pain.evaluate(history, settings, now):
+        if alert.severity not in pain.HOLDING:
+            continue
+        if alert.severity == "danger":
+            score = alert.data["score"]
+            reason = (
+                f"rest: pain {score}/10 is severe; no running until it settles and a "
+                "physiotherapist or doctor has seen it"
+            )
+            found.append((0.0, reason))
+            continue
         run = _run_that_hurt(history, alert.data)
         if run is None:
             continue
