@@ -274,11 +274,11 @@ async def _desktop(console: Console, settings: Settings) -> Notifier | None:
 
 async def _answer_checkin(daemon: Daemon, screen: Screen, at: datetime) -> None:
     """The morning after the long run the knee hurts: the runner logs it, as with
-    ``stridewatch pain 4 --when morning --where knee``."""
+    ``stridewatch pain 5 --when morning --where knee``."""
     await daemon.writer.call(
-        lambda store: store.add_pain(at=at, score=4, when="morning", where="knee", note="demo")
+        lambda store: store.add_pain(at=at, score=5, when="morning", where="knee", note="demo")
     )
-    screen.line(at, "[magenta]you:[/magenta] stridewatch pain 4 --when morning --where knee")
+    screen.line(at, "[magenta]you:[/magenta] stridewatch pain 5 --when morning --where knee")
 
 
 def weekly_table(store: Store, settings: Settings, weeks: Sequence[date], at: datetime) -> None:

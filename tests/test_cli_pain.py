@@ -197,3 +197,16 @@ def test_log_run_says_what_the_rules_now_say(sw: Any) -> None:
     assert result.stdout.strip().isdigit()
     assert "longer than your longest run of the 30 days before it" in result.stderr
     assert "Next run at most" in result.stderr
+
+
+def test_pain_during_a_plan_holds_runs_at_the_low_end_of_its_range(sw: Any) -> None:
+    made = sw("plan", "return", "--usual", "6-8mi", "--at", "2026-11-02T08:00", "--json")
+    assert made.exit_code == 0, made.stderr
+    low = made.json()["weeks"][0]["low_km"]
+    log(sw, "2026-11-03T07:00", 4.5)
+    pain(sw, 5, "during", "2026-11-03T07:20")
+    state = check(sw, "2026-11-05T08:00")
+    assert state["phase"] == "held"
+    [limit] = [limit for limit in state["limits"] if limit["rule"] == "pain"]
+    assert limit["km"] == pytest.approx(low, abs=1e-3)
+    assert (state["binding"], state["next_run_max_km"]) == ("pain", pytest.approx(low, abs=1e-3))

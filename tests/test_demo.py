@@ -41,7 +41,7 @@ def test_demo_plays_the_block_with_live_alerts_summaries_and_pain(
     assert all(f"recorded run {run['id']}:" in out for run in runs)
     assert "LIVE Longer than your longest run: 10.7 km: longer than 1.1x your longest run" in out
     assert "LIVE Over this week's cap" in out
-    assert "you: stridewatch pain 4 --when morning --where knee" in out
+    assert "you: stridewatch pain 5 --when morning --where knee" in out
     assert "held at the baseline while pain settles" in out
     # The jump: 15 miles a week to 30 (what the simulated footpod measured, within 2 %).
     assert sum(LOGGED_WEEK) == 14.5
@@ -60,7 +60,7 @@ def test_demo_plays_the_block_with_live_alerts_summaries_and_pain(
     assert all(summary["delivered_at"] for summary in summaries)
     assert out.count("nightly summary:") == len(summaries)
     [pain] = rows(db, "select * from pain")
-    assert (pain["score"], pain["timing"], pain["location"]) == (4, "morning", "knee")
+    assert (pain["score"], pain["timing"], pain["location"]) == (5, "morning", "knee")
     # Where a desktop exists, the alerts reached it too.
     bodies = [note.body for note in notification_server.received()]
     assert any(body.startswith("10.7 km: longer than 1.1x your longest run") for body in bodies)

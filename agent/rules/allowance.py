@@ -351,7 +351,7 @@ def allowance(history: History, settings: Settings, now: datetime) -> Allowance:
     # Most specific first: on a tie the first one binds (a return says more than a cap).
     limits = [
         *_start_limit(phase, settings),
-        *(_pain_limit(history, settings, now) if held else ()),
+        *(_pain_limit(history, settings, now, status if plan_on else None) if held else ()),
         *(_plan_limit(status, history, settings, now) if plan_on and status else ()),
         *([] if plan_on else _run_limits(longest, actual, brk, settings)),
         *_week_limit(week, settings, usual),
@@ -596,7 +596,9 @@ def _plan_limit(
     return [Limit("plan", target.high_km, reason, PLAN_SOURCE)]
 
 
-def _pain_limit(history: History, settings: Settings, now: datetime) -> list[Limit]:
+def _pain_limit(
+    history: History, settings: Settings, now: datetime, plan: PlanStatus | None
+) -> list[Limit]:
     """No longer than the run that hurt, while its pain alert is active."""
     found: list[tuple[float, str]] = []
     for alert in pain.evaluate(history, settings, now):
@@ -620,6 +622,13 @@ def _pain_limit(history: History, settings: Settings, now: datetime) -> list[Lim
             "the pain settles"
         )
         found.append((run.distance_km, reason))
+    if found and plan is not None:
+        low = plan.target.low_km
+        reason = (
+            f"pain during your return plan: the low end of this week's range "
+            f"({format_budget(low, settings.units)}) until the pain settles"
+        )
+        found.append((low, reason))
     if not found:
         return []
     km, reason = min(found)

@@ -56,15 +56,19 @@ STOP_ADVICE = {
 }
 
 
-def evaluate(history: History, settings: Settings, now: datetime) -> list[Alert]:
+def evaluate(
+    history: History, settings: Settings, now: datetime, *, release: bool = True
+) -> list[Alert]:
     """Every pain alert active at ``now``: levels, settling and trend, with settled ones
-    released to a caution."""
+    released to a caution (``release=False``: as raised, for the plan's weekly review)."""
     history = history.upto(now)
     found = [
         *levels(history, settings, now),
         *settling(history, settings, now),
         *trend(history, settings, now),
     ]
+    if not release:
+        return found
     return [_release(alert, history, settings) for alert in found]
 
 

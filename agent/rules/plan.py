@@ -252,7 +252,7 @@ def _worst_pain(history: History, settings: Settings, week: date) -> int:
     end = day_start(week + timedelta(weeks=1), settings.zone) - timedelta(microseconds=1)
     alerts = [
         alert
-        for alert in pain.evaluate(history, settings, end)
+        for alert in pain.evaluate(history, settings, end, release=False)
         if datetime.fromisoformat(alert.data["at"]) >= start
     ]
     return max((severity_rank(alert.severity) for alert in alerts), default=-1)
