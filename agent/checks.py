@@ -86,16 +86,16 @@ def load_history(store: Store, settings: Settings, at: datetime) -> History:
 def _before_a_long_break(
     store: Store, settings: Settings, since: datetime, first: Run | None, at: datetime
 ) -> datetime:
-    """Where to start reading so a break longer than the window still has its level before
-    it: the weeks before the last run ahead of the window, when a break follows that run
-    (a longer break must never look like no history at all)."""
-    last = store.last_run_before(since)
-    if last is None:
-        return since
-    after = first.started_at if first is not None else at
-    if after - last.started_at < timedelta(days=settings.progression.break_days):
-        return since
-    return min(since, last.started_at - PRE_BREAK_WINDOW)
+    """Where to start reading so the level before the latest break is always whole: the
+    weeks before the last run (a break still going on) and before the last run ahead of
+    this week (a restart this week). A longer break must never see less of that level."""
+    del first  # the window's first run does not matter: the runs before a break do
+    week = day_start(week_of(at, settings), settings.zone)
+    for moment in (at + timedelta(microseconds=1), week):
+        last = store.last_run_before(moment)
+        if last is not None:
+            since = min(since, last.started_at - PRE_BREAK_WINDOW)
+    return since
 
 
 def assess(history: History, settings: Settings, at: datetime) -> Assessment:

@@ -904,8 +904,8 @@ def baseline_set(
     else:
         click.echo(
             f"Declared: a usual week of {units.format_km(week_km, settings.units)} and a "
-            f"longest run of {units.format_km(long_km, settings.units)}, used until two weeks "
-            "of your own runs exist."
+            f"longest run of {units.format_km(long_km, settings.units)},\nused until two "
+            "weeks of your own runs exist."
         )
 
 

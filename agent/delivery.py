@@ -257,7 +257,7 @@ def summary_message(
     else:
         held = ", held at the baseline while pain settles" if week.held else ""
         head = (
-            f"This week: {_dist(week.distance_km, settings)} of its "
+            f"This week: {format_budget(week.distance_km, settings.units)} of its "
             f"{format_budget(week.cap_km, settings.units)} cap{held}; "
             f"{format_budget(week.remaining_km, settings.units)} left."
         )

@@ -106,7 +106,7 @@ def _table(view: Overview, settings: Settings, width: int) -> Table:
         style = OVER_STYLE if row.over_cap else ""
         table.add_row(
             Text(f"{row.start:%a %d %b}" + (" *" if row.current else "  "), style),
-            Text(_dist(row.distance_km, settings), style),
+            Text(format_budget(row.distance_km, settings.units), style),
             distance_bar(row.distance_km, row.cap_km, top, width),
             format_budget(row.cap_km, settings.units),
             pain_days(row, settings),
@@ -154,7 +154,7 @@ def _print_now(view: Overview, settings: Settings, console: Console) -> None:
         console.print(f"Next run: {next_run_text(week, settings)}.", highlight=False)
         return
     console.print(
-        f"This week: {_dist(week.distance_km, settings)} of its "
+        f"This week: {format_budget(week.distance_km, settings.units)} of its "
         f"{format_budget(week.cap_km, settings.units)} "
         f"cap, {format_budget(week.remaining_km, settings.units)} left; next run "
         f"{next_run_text(week, settings)}.",

@@ -92,7 +92,8 @@ def _cap_line(week: Allowance, settings: Settings) -> Text:
 
     from agent.history_view import OVER_STYLE, distance_bar
 
-    line = Text(_dist(week.distance_km, settings) + "  ")
+    # Rounded down like the cap, so a week exactly at its cap shows equal to it.
+    line = Text(format_budget(week.distance_km, settings.units) + "  ")
     if week.cap_km is None:
         return line.append("no cap yet: it starts after your first complete week", "dim")
     top = max(week.distance_km, week.cap_km)
@@ -139,7 +140,7 @@ def _budget_grid(week: Allowance, settings: Settings) -> Table:
         if limit is not week.binding:
             other = f"{limit.rule}: {format_budget(limit.km, settings.units)} ({limit.reason})"
             grid.add_row("", Text(other, "dim"))
-    baseline = _dist(week.baseline_km, settings) if week.baseline_km else "none yet"
+    baseline = format_budget(week.baseline_km, settings.units) if week.baseline_km else "none yet"
     grid.add_row("last week", f"{_dist(week.last_week_km, settings)}; baseline week {baseline}")
     return grid
 
@@ -262,7 +263,7 @@ def print_what_if(result: WhatIf, settings: Settings) -> None:
     week = result.after.allowance
     if week.cap_km:
         console.print(
-            f"the week would be at {_dist(week.distance_km, settings)} of its "
+            f"the week would be at {format_budget(week.distance_km, settings.units)} of its "
             f"{format_budget(week.cap_km, settings.units)} cap"
         )
     if result.alerts:

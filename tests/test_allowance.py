@@ -106,12 +106,23 @@ def test_a_spike_does_not_raise_the_next_limit() -> None:
     assert found.limit("single-run").km == pytest.approx(12.705)  # type: ignore[union-attr]
 
 
-def test_warm_up_runs_are_not_credited_down() -> None:
-    """Two runs in the first days set the level; the spike rule only informs then."""
-    runs = (run(MONDAY, 5.0, 1), run(MONDAY + timedelta(days=2), 14.0, 2))
-    found = allowance(History(runs=runs), SETTINGS, MONDAY + timedelta(days=3))
+def test_warm_up_runs_count_up_to_a_doubling() -> None:
+    """In the first days a run counts up to 2x the longest before it (the spike rule only
+    informs then): a usual long run of the first week stands, a 3x jump does not."""
+    usual = (run(MONDAY, 8.0, 1), run(MONDAY + timedelta(days=2), 14.0, 2))
+    found = allowance(History(runs=usual), SETTINGS, MONDAY + timedelta(days=3))
     assert found.phase == "warm-up"
     assert found.longest_30d_km == pytest.approx(14.0)
+    jump = (run(MONDAY, 5.0, 1), run(MONDAY + timedelta(days=2), 15.0, 2))
+    found = allowance(History(runs=jump), SETTINGS, MONDAY + timedelta(days=3))
+    assert found.longest_30d_km == pytest.approx(10.0)
+
+
+def test_runs_after_a_declared_level_count_against_it() -> None:
+    declared = DeclaredLevel(MONDAY - timedelta(days=1), 25.0, 10.0)
+    history = History(runs=(run(MONDAY + timedelta(hours=7), 20.0, 1),), declared=declared)
+    found = allowance(history, SETTINGS, MONDAY + timedelta(days=7))
+    assert found.limit("single-run").km == pytest.approx(1.1 * 11.0)  # type: ignore[union-attr]
 
 
 # -- pain, plan, declared level, no history -------------------------------------------------
@@ -221,3 +232,17 @@ def test_what_if_of_exactly_the_allowance_raises_no_warning(past: History, later
     result = what_if(past, SETTINGS, planned_runs(past, [(at, metres)]))
     added = [a for a in result.alerts if severity_rank(a.severity) >= severity_rank("warning")]
     assert added == []
+
+
+def test_no_acwr_caution_while_the_chronic_load_rebuilds_after_a_break() -> None:
+    """After six weeks off, three restart runs a week at the allowance: the acute:chronic
+    ratio is high (the chronic load is near zero), but it says nothing about risk yet."""
+    from agent.rules import progression
+
+    restart = LAST_RUN + timedelta(days=42)
+    runs = list(EIGHT_A_WEEK.runs)
+    for n in range(9):
+        runs.append(run(restart + timedelta(days=2 * n + (n // 3)), 3.2, 100 + n))
+    history = History(runs=tuple(runs))
+    at = restart + timedelta(days=20)
+    assert progression.acwr(history, SETTINGS, at) == []

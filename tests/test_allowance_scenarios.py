@@ -714,3 +714,44 @@ def test_caps_are_shown_rounded_down_like_what_is_left(sw: Any) -> None:
     shown = re.search(r"of its ([\d.]+) km cap", check_human(sw, "2026-09-14T12:00"))
     assert shown is not None
     assert float(shown.group(1)) <= cap
+
+
+def test_the_level_before_a_break_is_read_whole_however_long_the_break(sw: Any) -> None:
+    """24 km weeks with a 16 km long run, then two 6 km runs and a break: at 120, 178, 180
+    and 220 days off the return comes from the same pre-break level (0.33 x 16 km)."""
+    for week in range(6):
+        monday = date(2026, 8, 3) + timedelta(weeks=week)
+        log_week(sw, monday, (6.0, 6.0, 16.0))
+    for when in ("2026-09-15T07:00", "2026-09-17T07:00"):
+        log(sw, when, 6.0)
+    found = {
+        at: (state["next_run_max_km"], state["week"]["cap_km"])
+        for at in ("2027-01-14", "2027-03-14", "2027-03-16", "2027-04-25")
+        for state in [check(sw, f"{at}T08:00")]
+    }
+    for value in found.values():
+        assert value == (pytest.approx(5.28), pytest.approx(7.92))
+
+
+def test_a_plan_week_run_at_its_shown_top_reads_equal_to_its_cap(sw: Any) -> None:
+    """Three runs of 3.0 mi (the shown top) in week 1 of a 6-8 mi plan: the week is at its
+    cap, shown equal to it, and the plan says it holds only if a run went over."""
+    made = sw("plan", "return", "--usual", "6-8mi", "--at", "2026-11-02T06:00")
+    assert made.exit_code == 0, made.stderr
+    for day in ("2026-11-02", "2026-11-04", "2026-11-07"):
+        log(sw, f"{day}T07:00", "3mi")
+    text = " ".join(check_human(sw, "2026-11-08T07:00").split())
+    shown = re.search(r"this week ([\d.]+) km .* of its ([\d.]+) km cap", text)
+    assert shown is not None
+    assert shown.group(1) == shown.group(2)
+    assert check(sw, "2026-11-08T07:00")["plan"]["status"] == "on track"
+
+
+def test_a_run_off_the_plan_holds_the_plan_in_the_same_week(sw: Any) -> None:
+    sw("plan", "return", "--usual", "6-8mi", "--at", "2026-11-02T06:00")
+    log(sw, "2026-11-02T07:00", 4.8)
+    log(sw, "2026-11-04T07:00", 4.5, rpe=7)
+    state = check(sw, "2026-11-04T09:00")
+    assert state["plan"]["status"] == "holding"
+    assert "RPE 7" in state["plan"]["reason"]
+    assert any(a["rule"] == "return-plan" for a in state["alerts"])

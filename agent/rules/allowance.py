@@ -38,7 +38,7 @@ from agent.load import (
     week_of,
     weekly_km,
 )
-from agent.models import Run
+from agent.models import DeclaredLevel, Run
 from agent.rules import pain
 from agent.rules.plan import PlanStatus, progress
 from agent.units import floor_to, format_budget, format_km, to_unit
@@ -182,26 +182,41 @@ def _gap(settings: Settings) -> timedelta:
 # The last credit pass: (settings, runs, credited, restarts with the run index they came
 # at). The pass is causal (a run's credit depends only on the runs before it), so the
 # history before any of those runs, which the rules ask for run by run, is a prefix of it.
-_last_pass: tuple[Settings, tuple[Run, ...], list[_Credited], list[tuple[int, date, float]]] | None
-_last_pass = None
+_last_pass: (
+    tuple[
+        Settings,
+        tuple[Run, ...],
+        list[_Credited],
+        list[tuple[int, date, float]],
+        DeclaredLevel | None,
+    ]
+    | None
+) = None
 
 
-def _credit(runs: tuple[Run, ...], settings: Settings) -> tuple[list[_Credited], dict[date, float]]:
+def _credit(
+    runs: tuple[Run, ...], settings: Settings, declared: DeclaredLevel | None = None
+) -> tuple[list[_Credited], dict[date, float]]:
     """Each run counted up to the single-run or return limit in force when it started, and
     the return week caps (week start -> km) of every restart."""
     global _last_pass
     known = _last_pass
     count = len(runs)
-    if known is not None and known[0] is settings and runs == known[1][:count]:
+    if (
+        known is not None
+        and known[0] is settings
+        and known[4] == declared
+        and runs == known[1][:count]
+    ):
         restarts = {week: km for n, week, km in known[3] if n < count}
         return known[2][:count], restarts
-    credited, marks = _credit_pass(runs, settings)
-    _last_pass = (settings, runs, credited, marks)
+    credited, marks = _credit_pass(runs, settings, declared)
+    _last_pass = (settings, runs, credited, marks, declared)
     return list(credited), {week: km for _, week, km in marks}
 
 
 def _credit_pass(
-    runs: Sequence[Run], settings: Settings
+    runs: Sequence[Run], settings: Settings, declared: DeclaredLevel | None
 ) -> tuple[list[_Credited], list[tuple[int, date, float]]]:
     credited: list[_Credited] = []
     restarts: dict[date, float] = {}
@@ -213,10 +228,18 @@ def _credit_pass(
         limits = [] if brk is None else [brk.run_km]
         longest = _longest(credited, at, settings)
         # In the warm-up the spike rule only informs: one or two runs do not set a level,
-        # so a run then is not credited down (a usual long run must not warn for weeks).
+        # so a run then counts up to spike_danger (2x) the longest before it, not 1.1x (a
+        # usual long run in the first week must not warn for weeks; a 3x jump still
+        # cannot raise the next allowance).
         in_warm_up = at - runs[0].started_at < warm_up
-        if longest is not None and (brk is None or brk.restart is not None) and not in_warm_up:
-            limits.append(longest * settings.progression.spike_warn)
+        rates = settings.progression
+        factor = rates.spike_danger if in_warm_up else rates.spike_warn
+        if in_warm_up and declared is not None and declared.set_at <= at:
+            # A declared level is trusted: runs count against it as after a warm-up.
+            longest = max(longest or 0.0, declared.long_km)
+            factor = rates.spike_warn
+        if longest is not None and (brk is None or brk.restart is not None):
+            limits.append(longest * factor)
         if brk is not None and brk.restart is None:
             restarts[week_of(at, settings)] = brk.week_cap_km
             marks.append((len(credited), week_of(at, settings), brk.week_cap_km))
@@ -330,7 +353,7 @@ class _Week:
 def allowance(history: History, settings: Settings, now: datetime) -> Allowance:
     """The allowance at ``now``, from the history up to ``now``. Pure."""
     history = _in_order(history.upto(now))
-    credited, restarts = _credit(history.runs, settings)
+    credited, restarts = _credit(history.runs, settings, history.declared)
     brk = _break(credited, now, settings, restarts)
     held = pain.active(history, settings, now)
     status = progress(history.plan, history, settings, now) if history.plan else None
@@ -344,7 +367,8 @@ def allowance(history: History, settings: Settings, now: datetime) -> Allowance:
         assert status is not None
         week = _plan_week(week, status, settings)
     longest = _longest(credited, now, settings)
-    usual = usual_run_km(history.runs, now) or (brk.usual_km if brk else None)
+    # In a return the usual run is the one before the break (the same however long it is).
+    usual = brk.usual_km if brk is not None else usual_run_km(history.runs, now)
     if declared and history.declared:
         longest = max(longest or 0.0, history.declared.long_km)
     actual = _actual_longest(history, now, brk)
@@ -468,8 +492,11 @@ def _plan_week(week: _Week, status: PlanStatus, settings: Settings) -> _Week:
 
 
 def _dist_fn(settings: Settings) -> Callable[[float], str]:
+    """Levels in reasons, rounded down as every budget is (a cap beside its baseline must
+    not read as more than it is)."""
+
     def dist(km: float) -> str:
-        return format_km(km, settings.units)
+        return format_budget(km, settings.units)
 
     return dist
 
@@ -480,9 +507,9 @@ def _start_limit(phase: Phase, settings: Settings) -> list[Limit]:
     p = settings.progression
     unit = settings.units
     low = floor_to(to_unit(p.restart_km * 1000, unit), 1)
-    high = format_budget(p.start_km, unit)
+    high = floor_to(to_unit(p.start_km * 1000, unit), 1)
     reason = (
-        f"no history to compare against: start with {low:g}-{high} at an easy effort "
+        f"no history to compare against: start with {low:g}-{high:g} {unit} at an easy effort "
         f"(RPE 3-4), and {DECLARE_HINT}"
     )
     return [Limit("start", p.start_km, reason, START_SOURCE)]
@@ -502,7 +529,7 @@ def _week_limit(week: _Week, settings: Settings, usual: float | None) -> list[Li
     cap = format_budget(week.cap_km, settings.units)
     if left < smallest_run(usual, settings):
         reason = (
-            f"rest: the week's cap is reached ({format_km(week.distance_km, settings.units)} "
+            f"rest: the week's cap is reached ({format_budget(week.distance_km, settings.units)} "
             f"of its {cap} cap, {week.basis})"
         )
         return [Limit("week-cap", 0.0, reason, WEEK_SOURCE)]
@@ -553,7 +580,7 @@ def _return_reason(brk: Break, settings: Settings) -> str:
     else:
         why = f"{brk.factor:g} x your {longest} longest run before the break"
     return (
-        f"{brk.days} days without a run before {_day(brk, settings)}: restart at "
+        f"{brk.days} days without a run {_day(brk, settings)}: restart at "
         f"{format_budget(brk.run_km, unit)} at an easy effort (RPE 3-4), {why}; for a graded "
         f"return: stridewatch plan return --usual {usual}"
     )
@@ -561,8 +588,8 @@ def _return_reason(brk: Break, settings: Settings) -> str:
 
 def _day(brk: Break, settings: Settings) -> str:
     if brk.restart is None:
-        return "now"
-    return f"{brk.restart.started_at.astimezone(settings.zone):%a %d %b}"
+        return "so far"
+    return f"before {brk.restart.started_at.astimezone(settings.zone):%a %d %b}"
 
 
 def _plan_limit(

@@ -205,8 +205,11 @@ def progress(plan: Plan, history: History, settings: Settings, now: datetime) ->
     if step >= len(plan.weeks):
         return PlanStatus(plan, step, current, week_km, "complete", "back to your usual runs")
     now_pain = pain.evaluate(history, settings, now)
+    off = _off_plan(plan.weeks[min(step, len(plan.weeks) - 1)], history, settings, current)
     if now_pain:
         status, reason = "holding", f"a pain alert is active ({now_pain[0].rule})"
+    elif off:
+        status, reason = "holding", f"{off} this week"
     return PlanStatus(plan, step, current, week_km, status, reason)
 
 

@@ -8,9 +8,11 @@ of DESIGN.md), so a stored alert escalates on (severity, level).
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from itertools import pairwise
 from typing import TYPE_CHECKING, Any
 
 from agent.load import (
+    CHRONIC_DAYS,
     History,
     day_start,
     ewma_loads,
@@ -115,7 +117,8 @@ def _over_cap(week: Allowance, settings: Settings) -> Alert | None:
     level = 3 if change > limits.weekly_danger else 2 if change > limits.weekly_alert else 1
     severity: Severity = "danger" if level == 3 else "warning"
     on_base = (
-        f"{100 * change:+.0f}% on its {_dist(week.baseline_km, settings)} baseline week and "
+        f"{100 * change:+.0f}% on its {format_budget(week.baseline_km, settings.units)} "
+        "baseline week and "
         if week.baseline_km
         else ""
     )
@@ -140,6 +143,8 @@ def _before_the_jump(
     least a sensible run (below ``min_run_km`` the allowance itself says rest)."""
     usual = usual_run_km(history.runs, now)
     left = week.remaining_km
+    if week.phase in ("return", "plan"):
+        return None  # the return level or the plan is the limit, said by the allowance
     if (
         usual is None
         or left is None
@@ -347,7 +352,10 @@ def acwr(history: History, settings: Settings, now: datetime) -> list[Alert]:
     loads = ewma_loads(history, settings, now)
     if loads is None or loads[1] <= 0:
         return []
-    if allowance(history, settings, now).phase in ("return", "plan"):
+    if _rebuilding(history, settings, now) or allowance(history, settings, now).phase in (
+        "return",
+        "plan",
+    ):
         return []
     acute, chronic = loads
     ratio, limit = acute / chronic, settings.progression.acwr_caution
@@ -372,6 +380,18 @@ def acwr(history: History, settings: Settings, now: datetime) -> list[Alert]:
             },
         )
     ]
+
+
+def _rebuilding(history: History, settings: Settings, now: datetime) -> bool:
+    """A restart after a break within the chronic window (28 days): the chronic load is
+    still rebuilding, so the ratio says nothing about risk yet."""
+    gap = timedelta(days=settings.progression.break_days)
+    since = now - timedelta(days=CHRONIC_DAYS)
+    runs = history.runs
+    return any(
+        since < later.started_at <= now and later.started_at - earlier.started_at >= gap
+        for earlier, later in pairwise(runs)
+    )
 
 
 def monotony(history: History, settings: Settings, now: datetime) -> list[Alert]:
