@@ -147,6 +147,7 @@ class PainSettings(_Section):
     severe: Score = 7
     return_window_h: Annotated[float, _between(0.5, 48)] = 4.0
     baseline_days: Annotated[int, _between(3, 60)] = 14
+    margin: Annotated[int, _between(0, 5)] = 1
 
 
 class ScheduleSettings(_Section):

@@ -189,7 +189,8 @@ def credited_weeks(
     credited: dict[date, float] = {}
     for start in sorted(weeks):
         base = baseline_km(credited, start, flares)
-        limit = base * (1 + growth) if base is not None else None
+        step = 0.0 if start in flares else growth  # a flare week's cap was held
+        limit = base * (1 + step) if base is not None else None
         if caps and start in caps:
             limit = caps[start] if limit is None else min(limit, caps[start])
         credited[start] = weeks[start] if limit is None else min(weeks[start], limit)

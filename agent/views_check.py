@@ -285,7 +285,10 @@ def print_what_if(result: WhatIf, settings: Settings) -> None:
             "Within your allowance, but mind the alerts already active above.", style="yellow"
         )
     elif not result.alerts and week.phase not in ("no-history", "warm-up"):
-        console.print("No rule would fire: go ahead.")
+        if active >= severity_rank("caution"):
+            console.print("No rule would fire for these runs; mind the cautions above.")
+        else:
+            console.print("No rule would fire: go ahead.")
 
 
 def print_plan(status: PlanStatus | None, settings: Settings) -> None:

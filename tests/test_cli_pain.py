@@ -210,3 +210,67 @@ def test_pain_during_a_plan_holds_runs_at_the_low_end_of_its_range(sw: Any) -> N
     [limit] = [limit for limit in state["limits"] if limit["rule"] == "pain"]
     assert limit["km"] == pytest.approx(low, abs=1e-3)
     assert (state["binding"], state["next_run_max_km"]) == ("pain", pytest.approx(low, abs=1e-3))
+
+
+def four_weeks_of_30(sw: Any) -> None:
+    for week in range(4):
+        monday = date(2026, 10, 19) + timedelta(weeks=week)
+        for offset, km in ((0, 8.0), (2, 10.0), (5, 12.0)):
+            log(sw, f"{monday + timedelta(days=offset)}T07:00", km)
+
+
+def test_severe_pain_is_not_cleared_by_one_mild_morning(sw: Any) -> None:
+    four_weeks_of_30(sw)
+    log(sw, "2026-11-16T07:00", 8.0)
+    pain(sw, 9, "during", "2026-11-16T07:30")
+    pain(sw, 2, "morning", "2026-11-17T06:30")
+    state = check(sw, "2026-11-17T07:00")
+    assert state["week"]["held"] is True
+    assert (state["binding"], state["next_run_max_km"]) == ("pain", 0.0)
+    assert "go ahead" not in sw("what-if", "9km", "--at", "2026-11-17T07:00").stdout
+
+
+def test_a_flare_week_over_its_held_cap_counts_only_up_to_it(sw: Any) -> None:
+    """40 km weeks, then a 44 km week with a 5/10 morning (a flare: its cap held at 40):
+    the next week is capped at 40 + 10 %, not 44 + 10 %."""
+    for week in range(4):
+        monday = date(2026, 10, 12) + timedelta(weeks=week)
+        for offset, km in ((0, 10.0), (2, 10.0), (5, 14.0), (6, 6.0)):
+            log(sw, f"{monday + timedelta(days=offset)}T07:00", km)
+    flare = date(2026, 11, 9)
+    for offset, km in ((0, 11.0), (2, 11.0), (5, 14.0), (6, 8.0)):
+        log(sw, f"{flare + timedelta(days=offset)}T07:00", km)
+    pain(sw, 5, "morning", "2026-11-15T06:30")
+    pain(sw, 0, "morning", "2026-11-16T06:30")
+    state = check(sw, "2026-11-16T08:00")
+    assert state["week"]["cap_km"] == pytest.approx(44.0)
+
+
+def test_pain_before_a_run_bounds_the_next_run_by_that_run(sw: Any) -> None:
+    four_weeks_of_30(sw)
+    pain(sw, 6, "before", "2026-11-16T06:50")
+    log(sw, "2026-11-16T07:00", 8.0)
+    state = check(sw, "2026-11-17T07:00")
+    [limit] = [limit for limit in state["limits"] if limit["rule"] == "pain"]
+    assert limit["km"] == pytest.approx(8.0)
+
+
+def test_a_steady_one_or_two_out_of_ten_is_not_rising_pain(sw: Any) -> None:
+    four_weeks_of_30(sw)
+    scores = (1, 2, 1, 1, 2, 1, 1, 2, 1, 1, 2, 1, 1, 2)
+    for n, score in enumerate(scores):
+        pain(sw, score, "morning", f"{date(2026, 11, 2) + timedelta(days=n)}T06:30")
+    state = check(sw, "2026-11-15T20:00")
+    assert not {s for _, s in pain_alerts(state)} & WARN_UP
+    assert state["week"]["held"] is False
+
+
+def test_a_morning_back_at_usual_ends_the_trend(sw: Any) -> None:
+    four_weeks_of_30(sw)
+    for n in range(7):
+        pain(sw, 0, "morning", f"{date(2026, 11, 9) + timedelta(days=n)}T06:30")
+    for n, score in enumerate((2, 3, 0)):
+        pain(sw, score, "morning", f"{date(2026, 11, 16) + timedelta(days=n)}T06:30")
+    state = check(sw, "2026-11-18T08:00")
+    assert [a for a in state["alerts"] if a["rule"] == "pain-trend"] == []
+    assert state["week"]["held"] is False

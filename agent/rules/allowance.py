@@ -52,6 +52,8 @@ Phase = Literal["no-history", "warm-up", "building", "return", "plan", "held"]
 # A distance within a millimetre of a limit is at it, not over it: what-if of exactly the
 # shown allowance never warns.
 EPS_KM = 1e-6
+# A ``before`` pain report is about the run started within this long after it.
+BEFORE_LINK = timedelta(hours=12)
 # A plan is "in force" in these states; "not started" and "complete" leave the usual rules.
 PLAN_ACTIVE = ("on track", "holding", "stepped back")
 
@@ -641,6 +643,14 @@ def _pain_limit(
             continue
         run = _run_that_hurt(history, alert.data)
         if run is None:
+            usual = usual_run_km(history.runs, now)
+            if usual is not None:
+                score = alert.data["score"]
+                reason = (
+                    f"pain {score}/10 with no run to compare: no longer than your usual "
+                    f"{format_budget(usual, settings.units)} run until it settles"
+                )
+                found.append((usual, reason))
             continue
         when = run.started_at.astimezone(settings.zone).strftime("%a %d %b")
         reason = (
@@ -663,9 +673,15 @@ def _pain_limit(
 
 
 def _run_that_hurt(history: History, data: dict[str, Any]) -> Run | None:
+    """The run a pain alert is about: the one it names; for a ``before`` report the run done
+    in that pain (started within 12 h after it); otherwise the last run started up to 36 h
+    before the report. None when no run is that close."""
     run_id = data.get("run_id")
     if run_id is not None:
         return next((run for run in history.runs if run.id == run_id), None)
     at = datetime.fromisoformat(data["at"])
-    before = [run for run in history.runs if run.started_at <= at]
+    if data.get("when") == "before":
+        after = [run for run in history.runs if at <= run.started_at <= at + BEFORE_LINK]
+        return after[0] if after else None
+    before = [run for run in history.runs if at - pain.LINK_WINDOW <= run.started_at <= at]
     return before[-1] if before else None

@@ -28,7 +28,7 @@ from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from agent.load import History, local_date, week_of
-from agent.models import Alert, PainReport, Run, Severity, severity_rank
+from agent.models import Alert, PainReport, Run, Severity
 
 if TYPE_CHECKING:
     from agent.config import Settings
@@ -40,10 +40,12 @@ TREND = "pain-trend"
 SOURCE = "physiotherapy guidance; Silbernagel et al. 2007"
 # A report is about a run that ended at most this long before it (the next morning at most).
 LINK_WINDOW = timedelta(hours=36)
-# With no usual pain known, a morning at or below this has settled (mild, 0-2 of 10).
-SETTLED_UNKNOWN = 2
+# With no usual pain known, only a pain-free morning has settled.
+SETTLED_UNKNOWN = 0
 # Trend: 2 of the last 3 mornings above the usual; or a week's mean up by 2 or more.
 TREND_MORNINGS, TREND_ABOVE, TREND_WEEK_RISE = 3, 2, 2.0
+# A week's mean says something only over a few reports.
+TREND_WEEK_REPORTS = 3
 HOLDING: tuple[Severity, ...] = ("warning", "danger")
 STOP_ADVICE = {
     "during": (
@@ -92,6 +94,12 @@ def usual_pain(history: History, settings: Settings, at: datetime) -> float | No
             prior.append(report.score)
     medians = [statistics.median(scores) for scores in (recent, prior) if scores]
     return min(medians) if medians else None
+
+
+def above_usual(score: int, usual: float | None, settings: Settings) -> bool:
+    """Whether a score is above the usual pain by more than ``pain.margin`` (False when
+    the usual pain is unknown)."""
+    return usual is not None and score > usual + settings.pain.margin
 
 
 def _recent(history: History, settings: Settings, now: datetime) -> list[PainReport]:
@@ -197,8 +205,8 @@ def settling(history: History, settings: Settings, now: datetime) -> list[Alert]
         if run is None or run.id in alerts:
             continue
         usual = usual_pain(history, settings, _start(run))
-        if usual is not None and report.score > usual:
-            alerts[run.id] = _settling_alert(report, run, usual, settings)
+        if above_usual(report.score, usual, settings):
+            alerts[run.id] = _settling_alert(report, run, usual or 0.0, settings)
     return list(alerts.values())
 
 
@@ -294,10 +302,10 @@ def _morning_trend(history: History, settings: Settings, now: datetime) -> Alert
     above = []
     for report in last:
         usual = usual_pain(history, settings, report.at)
-        if usual is not None and report.score > usual:
-            above.append((report, usual))
-    if len(above) < TREND_ABOVE:
-        return None
+        if above_usual(report.score, usual, settings):
+            above.append((report, usual or 0.0))
+    if len(above) < TREND_ABOVE or last[-1] is not above[-1][0]:
+        return None  # not rising, or the latest morning is back at the usual pain
     latest, usual = above[-1]
     scores = ", ".join(str(r.score) for r in last)
     message = (
@@ -327,8 +335,9 @@ def _weekly_trend(history: History, settings: Settings, now: datetime) -> Alert 
         week = week_of(report.at, settings)
         if week >= this_week - timedelta(weeks=1):
             by_week.setdefault(week, []).append(report)
-    now_reports, last_reports = by_week.get(this_week), by_week.get(this_week - timedelta(weeks=1))
-    if not now_reports or not last_reports:
+    now_reports = by_week.get(this_week, [])
+    last_reports = by_week.get(this_week - timedelta(weeks=1), [])
+    if min(len(now_reports), len(last_reports)) < TREND_WEEK_REPORTS:
         return None
     now_mean = statistics.fmean(r.score for r in now_reports)
     last_mean = statistics.fmean(r.score for r in last_reports)
@@ -376,8 +385,7 @@ def _holds(report: PainReport, history: History, settings: Settings) -> bool:
     run = related_run(report, history, settings)
     if run is None:
         return False
-    usual = usual_pain(history, settings, _start(run))
-    return usual is not None and report.score > usual
+    return above_usual(report.score, usual_pain(history, settings, _start(run)), settings)
 
 
 # -- hold and release ----------------------------------------------------------------------
@@ -386,11 +394,11 @@ def _holds(report: PainReport, history: History, settings: Settings) -> bool:
 def _release(alert: Alert, history: History, settings: Settings) -> Alert:
     """A holding alert whose pain is back at the usual level on a later morning is kept as
     a ``caution`` that says so, and holds nothing any more."""
-    if alert.rule == TREND or severity_rank(alert.severity) < severity_rank("warning"):
-        return alert
+    if alert.rule == TREND or alert.severity != "warning":
+        return alert  # a danger (severe pain) holds for the whole hold period
     at = datetime.fromisoformat(alert.data["at"])
     usual = usual_pain(history, settings, at)
-    settled_at = usual if usual is not None else SETTLED_UNKNOWN
+    settled_at = usual + settings.pain.margin if usual is not None else SETTLED_UNKNOWN
     zone = settings.zone
     for report in history.pain:
         if (
