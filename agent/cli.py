@@ -192,7 +192,12 @@ def log_run(
     click.echo(run_id)
 
 
-@cli.command("pain", epilog="Example: stridewatch pain 3 --when after --where knee")
+@cli.command(
+    "pain",
+    epilog="Example: stridewatch pain 3 --when after --where knee",
+    # so that "pain -1" is a score out of range, not an unknown option
+    context_settings={"ignore_unknown_options": True},
+)
 @click.argument("score_text", metavar="SCORE")
 @click.option(
     "--when",

@@ -198,7 +198,7 @@ def test_pain_linked_to_a_run(sw) -> None:
     ("args", "message"),
     [
         (("11", "--when", "after"), "SCORE 11: must be from 0 to 10"),
-        (("-1", "--when", "after"), "No such option '-1'"),
+        (("-1", "--when", "after"), "SCORE -1: must be from 0 to 10"),
         (("3.5", "--when", "after"), "expected a whole number from 0 to 10"),
         (("3", "--when", "later"), "'later' is not one of"),
         (("3",), "Missing option '--when'"),

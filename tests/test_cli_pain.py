@@ -274,3 +274,12 @@ def test_a_morning_back_at_usual_ends_the_trend(sw: Any) -> None:
     state = check(sw, "2026-11-18T08:00")
     assert [a for a in state["alerts"] if a["rule"] == "pain-trend"] == []
     assert state["week"]["held"] is False
+
+
+@pytest.mark.parametrize("score", ["-1", "11", "3.5", "x"])
+def test_a_score_outside_0_to_10_is_one_line_and_stores_nothing(sw: Any, score: str) -> None:
+    result = sw("pain", score, "--when", "after", "--at", "2026-11-16T08:00")
+    assert result.exit_code == 2
+    assert result.stderr.startswith("stridewatch: SCORE")
+    assert len(result.stderr.strip().splitlines()) == 1
+    assert sw("pain-log", "--json").json() == []
