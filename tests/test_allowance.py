@@ -15,6 +15,7 @@ from agent.load import History
 from agent.models import DeclaredLevel, PainReport, Run, severity_rank
 from agent.rules.allowance import allowance
 from agent.rules.plan import build_plan
+from tests import builders
 
 SETTINGS = Settings(timezone="UTC")
 NOW = datetime(2026, 11, 5, 18, 0, tzinfo=UTC)  # a Thursday
@@ -22,16 +23,7 @@ MONDAY = datetime(2026, 11, 2, tzinfo=UTC)
 FAST = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
-def run(at: datetime, km: float, run_id: int, rpe: int | None = None) -> Run:
-    return Run(
-        id=run_id,
-        started_at=at,
-        distance_m=km * 1000,
-        moving_s=km * 360,
-        elapsed_s=km * 360,
-        source="manual",
-        rpe=rpe,
-    )
+run = builders.run
 
 
 def weekly(km: float, weeks: int, last: datetime) -> tuple[Run, ...]:
@@ -169,31 +161,9 @@ def test_no_history_is_a_graded_start_not_no_limit() -> None:
 
 # -- properties ----------------------------------------------------------------------------
 
-distances = st.floats(min_value=0.5, max_value=45.0, allow_nan=False)
-offsets = st.integers(min_value=60, max_value=80 * 24 * 60)  # minutes before NOW
-scores = st.integers(min_value=0, max_value=10)
-timings = st.sampled_from(["before", "during", "after", "morning"])
 
-
-@st.composite
-def histories(draw: st.DrawFn, with_pain: bool = True) -> History:
-    items = sorted(draw(st.lists(st.tuples(offsets, distances), max_size=30)), reverse=True)
-    runs = tuple(
-        run(NOW - timedelta(minutes=minutes), km, n + 1) for n, (minutes, km) in enumerate(items)
-    )
-    reports: list[tuple[int, int, str]] = []
-    if with_pain:
-        reports = draw(st.lists(st.tuples(offsets, scores, timings), max_size=5))
-    pain = tuple(
-        sorted(
-            (
-                PainReport(n + 1, NOW - timedelta(minutes=m), score, when)  # type: ignore[arg-type]
-                for n, (m, score, when) in enumerate(reports)
-            ),
-            key=lambda p: p.at,
-        )
-    )
-    return History(runs=runs, pain=pain)
+def histories(with_pain: bool = True) -> st.SearchStrategy[History]:
+    return builders.histories(NOW, earliest_min=60, max_runs=30, max_reports=5 if with_pain else 0)
 
 
 @FAST

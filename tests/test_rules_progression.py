@@ -14,22 +14,15 @@ from agent import load
 from agent.checks import assess, check_json, planned_runs
 from agent.config import Settings
 from agent.load import History
-from agent.models import PainReport, Run
+from agent.models import Run
 from agent.rules import evaluate, progression
+from tests import builders
 
 SETTINGS = Settings(timezone="Europe/Berlin")
 NOW = datetime(2026, 11, 5, 18, 0, tzinfo=UTC)  # a Thursday
 
 
-def run(at: datetime, km: float, run_id: int) -> Run:
-    return Run(
-        id=run_id,
-        started_at=at,
-        distance_m=km * 1000,
-        moving_s=km * 360,
-        elapsed_s=km * 360,
-        source="manual",
-    )
+run = builders.run
 
 
 def weeks_of(*weeks: tuple[float, ...], last_monday: datetime) -> History:
@@ -142,34 +135,12 @@ def test_rules_are_pure_and_ignore_later_history() -> None:
 
 # -- properties ---------------------------------------------------------------------------
 
-distances = st.floats(min_value=0.5, max_value=45.0, allow_nan=False)
+distances = builders.distances
 offsets = st.integers(min_value=0, max_value=80 * 24 * 60)  # minutes before NOW
-scores = st.integers(min_value=0, max_value=10)
-timings = st.sampled_from(["before", "during", "after", "morning"])
 
 
-@st.composite
-def histories(draw: st.DrawFn) -> History:
-    items = draw(st.lists(st.tuples(offsets, distances), max_size=40))
-    runs = sorted(
-        (run(NOW - timedelta(minutes=minutes), km, 0) for minutes, km in items),
-        key=lambda r: r.started_at,
-    )
-    numbered = tuple(
-        Run(r.id + n + 1, r.started_at, r.distance_m, r.moving_s, r.elapsed_s, r.source)
-        for n, r in enumerate(runs)
-    )
-    reports = draw(st.lists(st.tuples(offsets, scores, timings), max_size=6))
-    pain = tuple(
-        sorted(
-            (
-                PainReport(n + 1, NOW - timedelta(minutes=m), score, when)  # type: ignore[arg-type]
-                for n, (m, score, when) in enumerate(reports)
-            ),
-            key=lambda p: p.at,
-        )
-    )
-    return History(runs=numbered, pain=pain)
+def histories() -> st.SearchStrategy[History]:
+    return builders.histories(NOW)
 
 
 FAST = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
