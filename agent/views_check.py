@@ -284,7 +284,9 @@ def print_what_if(result: WhatIf, settings: Settings) -> None:
         console.print(
             "Within your allowance, but mind the alerts already active above.", style="yellow"
         )
-    elif not result.alerts and week.phase not in ("no-history", "warm-up"):
+    elif not result.alerts and week.phase == "warm-up":
+        console.print("No rule would fire, though two weeks of history say little yet.")
+    elif not result.alerts and week.phase != "no-history":
         if active >= severity_rank("caution"):
             console.print("No rule would fire for these runs; mind the cautions above.")
         else:

@@ -755,3 +755,42 @@ def test_a_run_off_the_plan_holds_the_plan_in_the_same_week(sw: Any) -> None:
     assert state["plan"]["status"] == "holding"
     assert "RPE 7" in state["plan"]["reason"]
     assert any(a["rule"] == "return-plan" for a in state["alerts"])
+
+
+def test_following_the_allowance_daily_from_no_history_stays_within_a_week(sw: Any) -> None:
+    """A new runner who runs exactly the shown allowance every day: the first week is bounded
+    (3 runs of the longest so far), so the start cannot compound into a 45 km week."""
+    total = 0.0
+    for n in range(7):
+        day = date(2026, 10, 19) + timedelta(days=n)
+        allowance = check(sw, f"{day}T06:00")["next_run_max_km"]
+        if allowance >= 0.5:
+            log(sw, f"{day}T07:00", round(allowance, 3))
+            total += round(allowance, 3)
+    state = check(sw, "2026-10-25T20:00")
+    assert total <= state["week"]["cap_km"] + EPS
+    assert state["week"]["cap_km"] <= 3 * 7.1
+
+
+def test_running_further_through_pain_felt_before_does_not_raise_the_pain_limit(
+    sw: Any,
+) -> None:
+    for monday in JULY_WEEKS[:6]:
+        log_week(sw, monday, (6.0, 6.0, 10.0))
+    assert sw("pain", "6", "--when", "before", "--at", "2026-08-18T07:00").exit_code == 0
+    log(sw, "2026-08-18T07:30", 16.0)
+    state = check(sw, "2026-08-20T08:00")
+    assert state["phase"] == "held"
+    [limit] = [limit for limit in state["limits"] if limit["rule"] == "pain"]
+    assert limit["km"] <= 6.0 + EPS
+    assert state["next_run_max_km"] <= 6.0 + EPS
+
+
+def test_the_week_after_a_return_builds_from_the_return_not_from_before_the_break(
+    sw: Any,
+) -> None:
+    for monday in JULY_WEEKS[:6]:
+        log_week(sw, monday, (6.0, 6.0, 10.0))
+    log(sw, "2026-08-30T08:00", 5.0)  # after 14 days off; the return week's cap was 11 km
+    state = check(sw, "2026-08-31T08:00")
+    assert state["week"]["cap_km"] <= 11.0 * 1.1 + EPS

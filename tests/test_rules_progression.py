@@ -164,14 +164,19 @@ def test_no_alert_for_the_first_run_ever(minutes: int, km: float, later: int) ->
 @FAST
 @given(st.lists(st.tuples(st.integers(0, 3 * 24 * 60), distances), min_size=1, max_size=6))
 def test_no_progression_alert_without_a_week_before(items: list[tuple[int, float]]) -> None:
-    """Runs only in the current week (Mon 2 Nov to NOW): no baseline, no weekly alert."""
+    """Runs only in the current week (Mon 2 Nov to NOW), the first ever: no baseline; the
+    warm-up cap is 3 runs of the longest so far, and a weekly alert only past it."""
     runs = tuple(
         run(NOW - timedelta(minutes=m), km, n + 1)
         for n, (m, km) in enumerate(sorted(items, reverse=True))
     )
     alerts = evaluate(History(runs=runs), SETTINGS, NOW)
-    assert [a for a in alerts if a.rule == "weekly-progression"] == []
-    assert check_json(assess(History(runs=runs), SETTINGS, NOW))["week"]["cap_km"] is None
+    week = check_json(assess(History(runs=runs), SETTINGS, NOW))["week"]
+    assert week["baseline_km"] is None
+    longest = max(r.distance_km for r in runs)
+    assert week["cap_km"] == pytest.approx(3 * longest, abs=1e-3)
+    weekly = [a for a in alerts if a.rule == "weekly-progression" and a.severity != "caution"]
+    assert bool(weekly) == (sum(r.distance_km for r in runs) > 3 * longest + 1e-6)
 
 
 @FAST

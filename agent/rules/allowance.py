@@ -457,7 +457,13 @@ def _week(
     start = week_of(now, settings)
     earlier = {week: km for week, km in weeks.items() if week < start}
     flares = pain.flare_weeks(history, settings, now)
-    base = baseline_km(credited_weeks(earlier, p.weekly_warn, restarts, flares), start, flares)
+    credited = credited_weeks(earlier, p.weekly_warn, restarts, flares)
+    # After a restart, only the weeks since it count: the weeks before the break are not
+    # the runner's level any more (the return week is the new start).
+    restart = max((week for week in restarts if week < start), default=None)
+    if restart is not None:
+        credited = {week: km for week, km in credited.items() if week >= restart}
+    base = baseline_km(credited, start, flares)
     dist = _dist_fn(settings)
     if brk is not None:
         # The return level alone: the usual baseline decays through a break (its weeks of
@@ -472,6 +478,14 @@ def _week(
         base = history.declared.week_km
     growth = 0.0 if held else p.weekly_warn
     cap = None if base is None else base * (1 + growth)
+    if base is None and history.runs and _in_warm_up(history, settings, now):
+        # No complete week yet: the first week holds a plan's number of runs of the
+        # longest run so far, so following the single-run limit daily cannot run away.
+        longest = max(run.distance_km for run in history.runs)
+        runs = settings.plan.runs_per_week
+        cap = runs * longest
+        basis = f"warm-up: {runs} runs of your longest run so far ({dist(longest)})"
+        return _Week(start, weeks.get(start, 0.0), _last(weeks, start), None, cap, basis)
     if base is None:
         basis = ""
     elif held:
@@ -613,8 +627,7 @@ def _plan_limit(
     if last is not None and status.step < settings.plan.rest_day_weeks and (today - last).days <= 1:
         reason = (
             f"rest day: the plan asks for a day off between runs in its first "
-            f"{settings.plan.rest_day_weeks} weeks; next run {last + timedelta(days=2):%a %d %b}, "
-            f"up to {high}"
+            f"{settings.plan.rest_day_weeks} weeks; next run {last + timedelta(days=2):%a %d %b}"
         )
         return [Limit("plan", 0.0, reason, PLAN_SOURCE)]
     low = format_km(target.low_km, settings.units)
@@ -658,7 +671,14 @@ def _pain_limit(
             f"({format_km(run.distance_km, settings.units)}): no longer than that run until "
             "the pain settles"
         )
-        found.append((run.distance_km, reason))
+        km = run.distance_km
+        if alert.data.get("when") == "before":
+            # Run in pain that was already there: it counts only up to the usual run before
+            # it, so running further through the pain never raises this limit.
+            at = datetime.fromisoformat(alert.data["at"])
+            usual = usual_run_km([r for r in history.runs if r.started_at < at], at)
+            km = min(km, usual) if usual is not None else km
+        found.append((km, reason))
     if found and plan is not None:
         low = plan.target.low_km
         reason = (
