@@ -72,24 +72,23 @@ def load_history(store: Store, settings: Settings, at: datetime) -> History:
     found = store.active_plan(at=at)
     plan = Plan.from_json({**found[1], "id": found[0]}) if found else None
     declared = store.declared_level(at=at)
-    since = at - HISTORY_WINDOW
+    # From the start of a week, so every instant of a week reads the same runs: the credit
+    # chain (a run counts up to its limit) must not shift mid-week as the window slides.
+    since = day_start(week_of(at - HISTORY_WINDOW, settings), settings.zone)
     if plan is not None:
         since = min(since, day_start(plan.start_week, settings.zone) - timedelta(weeks=5))
+    since = _before_a_long_break(store, settings, since, at)
     runs = store.runs(since=since, until=at)
-    since = _before_a_long_break(store, settings, since, runs[0] if runs else None, at)
-    if since < at - HISTORY_WINDOW:
-        runs = store.runs(since=since, until=at)
     pain = store.pain_reports(since=since, until=at)
     return History(runs=tuple(runs), pain=tuple(pain), plan=plan, declared=declared)
 
 
 def _before_a_long_break(
-    store: Store, settings: Settings, since: datetime, first: Run | None, at: datetime
+    store: Store, settings: Settings, since: datetime, at: datetime
 ) -> datetime:
     """Where to start reading so the level before the latest break is always whole: the
     weeks before the last run (a break still going on) and before the last run ahead of
     this week (a restart this week). A longer break must never see less of that level."""
-    del first  # the window's first run does not matter: the runs before a break do
     week = day_start(week_of(at, settings), settings.zone)
     for moment in (at + timedelta(microseconds=1), week):
         last = store.last_run_before(moment)

@@ -794,3 +794,22 @@ def test_the_week_after_a_return_builds_from_the_return_not_from_before_the_brea
     log(sw, "2026-08-30T08:00", 5.0)  # after 14 days off; the return week's cap was 11 km
     state = check(sw, "2026-08-31T08:00")
     assert state["week"]["cap_km"] <= 11.0 * 1.1 + EPS
+
+
+def test_the_weeks_numbers_do_not_shift_mid_week_as_the_history_window_slides(
+    sw: Any,
+) -> None:
+    """Half a year and more of runs with a break: with no run between Monday and Friday,
+    the week's baseline, cap and allowance are the same all week."""
+    start = date(2026, 3, 2)
+    for week in range(30):
+        if week in (12, 13, 14):
+            continue  # a three-week break
+        monday = start + timedelta(weeks=week)
+        log_week(sw, monday, (5.0 + week % 3, 6.0, 9.0 + (week % 4) * 1.5))
+    monday = start + timedelta(weeks=31)
+    seen = {
+        (s["week"]["baseline_km"], s["week"]["cap_km"], s["next_run_max_km"])
+        for s in (check(sw, f"{monday + timedelta(days=n)}T06:00") for n in range(5))
+    }
+    assert len(seen) == 1

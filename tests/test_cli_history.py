@@ -89,7 +89,8 @@ def test_json_matches_check(history: Any) -> None:
     # The 10 km Thursday run counts only up to its 8.8 km limit: Sunday's limit is 9.68 km.
     assert (over["pain_max"], over["longest_run_km"], over["longest_limit_km"]) == (5, 14.0, 9.68)
     assert over["longest_over_limit"] is True
-    assert data["weeks"][0]["cap_km"] is None
+    # The first week has no baseline: its warm-up cap is 3 runs of the longest so far.
+    assert data["weeks"][0]["cap_km"] == 24.0
 
 
 def test_the_over_cap_week_is_red(history: Any) -> None:
@@ -143,11 +144,10 @@ def test_one_run_is_a_row_and_a_hint(sw: Any) -> None:
     assert result.exit_code == 0
     row = row_of(result.stdout, "Mon 09 Nov *")
     assert km(5.0) in row
-    assert "no cap yet" in row
-    assert "Caps start once a complete week of runs is logged" in result.stdout
+    assert f"{km(15.0)}  ·······  {km(10.0)} left" in row  # warm-up: 3 runs of the longest
     data = sw("history", "--at", AT, "--json").json()
     assert [(w["start"], w["distance_km"], w["cap_km"]) for w in data["weeks"]] == [
-        ("2026-11-09", 5.0, None)
+        ("2026-11-09", 5.0, 15.0)
     ]
 
 

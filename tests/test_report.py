@@ -254,12 +254,12 @@ def test_empty_history_says_how_to_start(sw: Any, tmp_path: Path, db: Path) -> N
 def test_one_run_gets_messages_not_broken_charts(sw: Any, tmp_path: Path) -> None:
     log(sw, "2026-11-10T07:00", 5.0)
     root = parse(render(sw, tmp_path / "one.html"))
-    assert not list(root.iter(f"{SVG}svg"))
-    assert "Caps start once a complete week" in text(by_id(root, "chart-weekly"))
+    # The first week has its warm-up cap (3 runs of the longest so far), so it is charted.
+    assert len(list(by_id(root, "chart-weekly").iter(f"{SVG}svg"))) == 1
     assert "needs an earlier run" in text(by_id(root, "chart-longest"))
     assert "needs 28 days" in text(by_id(root, "chart-acwr"))
     assert "No pain reported" in text(by_id(root, "chart-pain"))
-    assert f"{km(5.0)} - - - no baseline yet" in text(row_for(by_id(root, "weekly"), "Mon 09"))
+    assert f"{km(5.0)} - {km(15.0)} - within cap" in text(row_for(by_id(root, "weekly"), "Mon 09"))
 
 
 def test_a_missing_folder_is_one_line(sw: Any, tmp_path: Path) -> None:
