@@ -111,11 +111,14 @@ def test_empty_history_says_how_to_start(sw: Any) -> None:
         assert "░" not in out
 
 
-def test_first_week_has_no_cap_yet(sw: Any) -> None:
+def test_first_week_has_a_warm_up_cap(sw: Any) -> None:
+    """No complete week yet: the week holds 3 runs of the longest run so far."""
     log(sw, "2026-11-10T07:00", 5.0)
     out = words(sw("check", "--at", AT, env=WIDE).stdout)
-    assert f"this week {km(5.0)} no cap yet" in out
-    assert f"next run {km(5.5)} at most" in out
+    assert f"this week {km(5.0)} " in out
+    assert f"of its {km(15.0)} cap" in out
+    assert f"next run {km(5.5)} at most (single-run:" in out
+    assert "warm-up: 3 runs of your longest run so far" in out
 
 
 def test_pain_only_still_shows_its_alert(sw: Any) -> None:
