@@ -163,7 +163,12 @@ def _level_alert(report: PainReport, history: History, settings: Settings) -> Al
     rule = DURING if report.when == "during" else LEVEL
     usual = usual_pain(history, settings, report.at)
     ask = "" if usual is not None else _ask_for_baseline()
-    what = "during the run" if report.when == "during" else report.when
+    what = {
+        "during": "during the run",
+        "before": "before a run",
+        "after": "after a run",
+        "morning": "in the morning",
+    }[report.when]
     return Alert(
         rule=rule,
         severity=severity,
