@@ -179,8 +179,9 @@ def test_sigkill_then_restart_without_the_runner_closes_the_run(start: object, d
     # run is closed with what was stored.
     second: Daemon = start("standing", 300.0)  # type: ignore[operator]
     assert second.proc.wait(30) == 0, second.stderr()
-    log = second.stderr()
-    assert log.index(f"run {stored['id']} closed") < log.index("the sensor stream ended")
+    # Closed by the idle limit, or (on a loaded machine, where 10 simulated minutes at 300x
+    # are 2 s of real time) by the end of the stream: either way once, with what was stored.
+    assert second.stderr().count(f"run {stored['id']} closed") == 1
     (run,) = runs(db)
     assert run["status"] == "closed"
     assert run["distance_m"] == stored["distance_m"]
