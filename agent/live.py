@@ -60,11 +60,6 @@ LIMIT_RULES: dict[str, tuple[str, Severity]] = {
 }
 
 
-def run_allowance_km(week: Allowance) -> float | None:
-    """The most this run should cover: the allowance's smallest limit."""
-    return week.next_run_max_km
-
-
 def thresholds(week: Allowance, settings: Settings, run_ref: str) -> list[Threshold]:
     """Every threshold of one run, nearest first. ``run_ref`` is ``run:<id>``."""
     found = [

@@ -35,6 +35,9 @@ RECOVERY_WEEK_MIN = 0.5
 LONGEST_WINDOW = timedelta(days=30)
 # The runner's usual run: the median run of the past 4 weeks (issue 5).
 USUAL_WINDOW = timedelta(days=28)
+# A distance within a millimetre of a limit is at it, not over it: a run of exactly the
+# shown allowance or plan top never warns.
+EPS_KM = 1e-6
 # EWMA acute and chronic windows in days, with decay 2 / (N + 1) (Williams et al., BJSM 2017).
 ACUTE_DAYS = 7
 CHRONIC_DAYS = 28
@@ -86,6 +89,11 @@ class WeekLoad:
     distance_km: float
     last_week_km: float
     baseline_km: float | None
+
+
+def over(distance_km: float, limit_km: float) -> bool:
+    """Whether a distance is over a limit (a millimetre's tolerance)."""
+    return distance_km > limit_km + EPS_KM
 
 
 def local_date(moment: datetime, zone: tzinfo) -> date:

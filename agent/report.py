@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 from agent import __version__, units
 from agent.checks import Assessment, assess, load_history
 from agent.errors import InputError, StridewatchError
-from agent.load import History, acwr, day_start, week_of
+from agent.load import History, acwr, day_start, over, week_of
 from agent.models import Alert, PainReport, Run
 from agent.rules import evaluate, rank
 from agent.rules.allowance import allowance
@@ -358,7 +358,7 @@ def _plan_rows(history: History, settings: Settings, at: datetime) -> tuple[Plan
         runs = tuple(
             run for run in history.runs if day_start(week, settings.zone) <= run.started_at <= end
         )
-        within = all(run.distance_km <= target.high_km + 1e-9 for run in runs)
+        within = not any(over(run.distance_km, target.high_km) for run in runs)
         rows.append(PlanRow(week, target, runs, within, progress(plan, history, settings, after)))
         week += ONE_WEEK
     return tuple(rows)

@@ -7,7 +7,7 @@ from datetime import UTC, date, datetime
 import pytest
 
 from agent.config import Settings
-from agent.live import LiveWatch, run_allowance_km, thresholds
+from agent.live import LiveWatch, thresholds
 from agent.rules.allowance import Allowance, Limit
 
 MONDAY = date(2026, 11, 16)
@@ -105,7 +105,7 @@ def test_passing_several_levels_at_once_says_only_the_highest() -> None:
 def test_weekly_cap_is_the_allowance_when_smaller() -> None:
     # Baseline 25 km, cap 27.5 km, 22 km run so far: 5.5 km left, less than 8.8 km.
     budget = week(distance_km=22.0, baseline_km=25.0)
-    assert run_allowance_km(budget) == pytest.approx(5.5)
+    assert budget.next_run_max_km == pytest.approx(5.5)
     watch = LiveWatch(budget, Settings(), run_id=7)
     [heads_up] = watch.check(2800)
     assert heads_up.message == (

@@ -29,6 +29,7 @@ from itertools import pairwise
 from typing import TYPE_CHECKING, Any, Literal
 
 from agent.load import (
+    EPS_KM,
     LONGEST_WINDOW,
     History,
     baseline_km,
@@ -38,7 +39,7 @@ from agent.load import (
     week_of,
     weekly_km,
 )
-from agent.models import DeclaredLevel, Run
+from agent.models import Alert, DeclaredLevel, Run
 from agent.rules import pain
 from agent.rules.plan import PlanStatus, progress
 from agent.units import floor_to, format_budget, format_km, to_unit
@@ -49,9 +50,6 @@ if TYPE_CHECKING:
 LimitRule = Literal["week-cap", "single-run", "return", "plan", "pain", "start"]
 Phase = Literal["no-history", "warm-up", "building", "return", "plan", "held"]
 
-# A distance within a millimetre of a limit is at it, not over it: what-if of exactly the
-# shown allowance never warns.
-EPS_KM = 1e-6
 # A ``before`` pain report is about the run started within this long after it.
 BEFORE_LINK = timedelta(hours=12)
 # A plan is "in force" in these states; "not started" and "complete" leave the usual rules.
@@ -161,11 +159,6 @@ class Allowance:
 
     def limit(self, rule: LimitRule) -> Limit | None:
         return next((limit for limit in self.limits if limit.rule == rule), None)
-
-
-def over(distance_km: float, limit_km: float) -> bool:
-    """Whether a distance is over a limit (a millimetre's tolerance)."""
-    return distance_km > limit_km + EPS_KM
 
 
 # -- credited runs and breaks ---------------------------------------------------------------
@@ -357,7 +350,8 @@ def allowance(history: History, settings: Settings, now: datetime) -> Allowance:
     history = _in_order(history.upto(now))
     credited, restarts = _credit(history.runs, settings, history.declared)
     brk = _break(credited, now, settings, restarts)
-    held = pain.active(history, settings, now)
+    holding = [a for a in pain.evaluate(history, settings, now) if a.severity in pain.HOLDING]
+    held = bool(holding)
     status = progress(history.plan, history, settings, now) if history.plan else None
     plan_on = status is not None and status.status in PLAN_ACTIVE
     declared = _declared_in_force(history, settings, now, brk)
@@ -377,7 +371,7 @@ def allowance(history: History, settings: Settings, now: datetime) -> Allowance:
     # Most specific first: on a tie the first one binds (a return says more than a cap).
     limits = [
         *_start_limit(phase, settings),
-        *(_pain_limit(history, settings, now, status if plan_on else None) if held else ()),
+        *_pain_limit(holding, history, settings, now, status if plan_on else None),
         *(_plan_limit(status, history, settings, now) if plan_on and status else ()),
         *([] if plan_on else _run_limits(longest, actual, brk, settings)),
         *_week_limit(week, settings, usual),
@@ -639,13 +633,16 @@ def _plan_limit(
 
 
 def _pain_limit(
-    history: History, settings: Settings, now: datetime, plan: PlanStatus | None
+    holding: list[Alert],
+    history: History,
+    settings: Settings,
+    now: datetime,
+    plan: PlanStatus | None,
 ) -> list[Limit]:
-    """No longer than the run that hurt, while its pain alert is active."""
+    """No longer than the run that hurt, while a pain alert holds (``holding``: the pain
+    warnings and dangers active at ``now``)."""
     found: list[tuple[float, str]] = []
-    for alert in pain.evaluate(history, settings, now):
-        if alert.severity not in pain.HOLDING:
-            continue
+    for alert in holding:
         if alert.severity == "danger":
             score = alert.data["score"]
             reason = (

@@ -209,7 +209,7 @@ def settling(history: History, settings: Settings, now: datetime) -> list[Alert]
         run = related_run(report, history, settings)
         if run is None or run.id in alerts:
             continue
-        usual = usual_pain(history, settings, _start(run))
+        usual = usual_pain(history, settings, run.started_at)
         if above_usual(report.score, usual, settings):
             alerts[run.id] = _settling_alert(report, run, usual or 0.0, settings)
     return list(alerts.values())
@@ -249,10 +249,6 @@ def related_run(report: PainReport, history: History, settings: Settings) -> Run
         and local_date(other.at, zone) > local_date(_end(run), zone)
     ]
     return None if earlier else run
-
-
-def _start(run: Run) -> datetime:
-    return run.started_at
 
 
 def _end(run: Run) -> datetime:
@@ -390,7 +386,7 @@ def _holds(report: PainReport, history: History, settings: Settings) -> bool:
     run = related_run(report, history, settings)
     if run is None:
         return False
-    return above_usual(report.score, usual_pain(history, settings, _start(run)), settings)
+    return above_usual(report.score, usual_pain(history, settings, run.started_at), settings)
 
 
 # -- hold and release ----------------------------------------------------------------------

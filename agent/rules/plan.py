@@ -13,7 +13,7 @@ from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Any, Literal
 
 from agent.errors import InputError
-from agent.load import History, day_start, week_of, weekly_km
+from agent.load import History, day_start, over, week_of, weekly_km
 from agent.models import severity_rank
 from agent.rules import pain
 from agent.units import floor_to
@@ -242,7 +242,7 @@ def _off_plan(target: PlanWeek, history: History, settings: Settings, week: date
     for run in history.runs:
         if not start <= run.started_at < end:
             continue
-        if run.distance_km > target.high_km + 1e-6:
+        if over(run.distance_km, target.high_km):
             return "a run above the plan's range"
         if run.rpe is not None and run.rpe > max_rpe:
             return f"a run at RPE {run.rpe}, above the plan's {target.rpe}"

@@ -19,6 +19,7 @@ from agent.load import (
     local_date,
     monotony_load,
     monotony_strain,
+    over,
     usual_run_km,
     week_of,
 )
@@ -31,7 +32,6 @@ from agent.rules.allowance import (
     Allowance,
     Limit,
     allowance,
-    over,
     smallest_run,
 )
 from agent.units import format_budget, format_km
@@ -219,6 +219,12 @@ def run_alerts(run: Run, before: Allowance, settings: Settings) -> list[Alert]:
     return found
 
 
+def _run_fields(run: Run) -> dict[str, Any]:
+    """The run an alert is about, in its data: a stored run's id (None for a planned run)
+    and its distance in km."""
+    return {"run_id": run.id if run.id > 0 else None, "distance_km": _km(run.distance_km)}
+
+
 def _the_run(run: Run, settings: Settings) -> str:
     """``The run of Wed 28 Oct, 10.0 km`` (``The planned run`` for a what-if run)."""
     when = run.started_at.astimezone(settings.zone).strftime("%a %d %b")
@@ -257,8 +263,7 @@ def _spike_alert(run: Run, before: Allowance, settings: Settings) -> Alert:
         message=message,
         key=f"{SPIKE}:{run_ref(run)}",
         data={
-            "run_id": run.id if run.id > 0 else None,
-            "distance_km": _km(run.distance_km),
+            **_run_fields(run),
             "longest_30d_km": _km(longest),
             "limit_km": _km(longest * limits.spike_warn),
             "ratio": round(ratio, 3),
@@ -287,8 +292,7 @@ def _over_limit(
         message=message,
         key=f"{rule}:{run_ref(run)}",
         data={
-            "run_id": run.id if run.id > 0 else None,
-            "distance_km": _km(run.distance_km),
+            **_run_fields(run),
             "limit": limit.rule,
             "limit_km": _km(limit.km),
             "level": level,
@@ -330,8 +334,7 @@ def _plan_alert(run: Run, limit: Limit, before: Allowance, settings: Settings) -
             message=message,
             key=f"{PLAN}:{run_ref(run)}",
             data={
-                "run_id": run.id if run.id > 0 else None,
-                "distance_km": _km(run.distance_km),
+                **_run_fields(run),
                 "rpe": run.rpe,
                 "plan_week": target.number,
                 "target_high_km": _km(high),
