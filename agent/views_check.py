@@ -141,7 +141,8 @@ def _budget_grid(week: Allowance, settings: Settings) -> Table:
             other = f"{limit.rule}: {format_budget(limit.km, settings.units)} ({limit.reason})"
             grid.add_row("", Text(other, "dim"))
     baseline = format_budget(week.baseline_km, settings.units) if week.baseline_km else "none yet"
-    grid.add_row("last week", f"{_dist(week.last_week_km, settings)}; baseline week {baseline}")
+    last = format_budget(week.last_week_km, settings.units)
+    grid.add_row("last week", f"{last}; baseline week {baseline}")
     return grid
 
 
