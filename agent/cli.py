@@ -631,27 +631,54 @@ def export(app: App, run_text: str, fmt: str, output: Path | None, force: bool) 
 PROGRESS_MIN_FILES = 20
 
 
-@cli.command("import", epilog="Example: stridewatch import ~/Downloads/export_12345/activities/")
+@cli.command(
+    "import",
+    epilog=(
+        "Example: stridewatch import ~/Downloads/export_12345.zip\n\n"
+        "A file from a watch whose clock was never set: "
+        "stridewatch import old-fr70.fit --at '2014-05-03 07:30'"
+    ),
+)
 @click.argument(
     "paths", nargs=-1, required=True, type=click.Path(path_type=Path), metavar="FILE..."
 )
+@click.option(
+    "--sport",
+    type=click.Choice(["run"]),
+    help="Take each single-activity file as a run, whatever sport it names or its speed "
+    "suggests (a run your app labelled as a ride).",
+)
+@click.option(
+    "--at",
+    "at_text",
+    metavar="DATETIME",
+    help="When the run started, for a file whose device clock was never set (no date in "
+    "it); local time in the configured zone unless it has an offset.",
+)
 @json_option
 @with_app
-def import_(app: App, paths: tuple[Path, ...], as_json: bool) -> None:
-    """Import runs from FIT, TCX and GPX files, or folders of them (Garmin, Strava exports).
+def import_(
+    app: App, paths: tuple[Path, ...], sport: str | None, at_text: str | None, as_json: bool
+) -> None:
+    """Import runs from FIT, TCX and GPX files (maybe .gz), folders of them, and zip exports
+    (Strava's with its activities.csv, Garmin Connect's).
 
-    Runs only: rides, walks and other sports are skipped. A run already stored (start
-    within a minute, distance within 1%) is reported as a duplicate. A file that cannot be
-    read is reported with the reason and the rest goes on. Exit status 0 when at least one
-    run was imported or already stored, 2 when none was.
+    Runs only: rides, walks, other sports and a triathlon's other legs are skipped, each
+    with its reason; every run leg of a multisport file is a run of its own. The same run
+    from two sources (overlapping in time) is stored once, keeping the better record (FIT
+    over TCX over GPX, any file over a run logged by hand). A file that cannot be read gets
+    one line and the rest goes on. Exit status 0 when at least one run was imported or
+    already stored, 2 when none was.
     """
-    from agent import importer
+    from agent import importer, units
 
-    files = importer.collect_paths(paths)
-    if not files:
-        raise InputError("no FIT, TCX or GPX files found in " + ", ".join(map(str, paths)))
-    with app.open_store() as store:
-        outcomes = _import_with_progress(store, files, as_json, app.settings.units)
+    at = units.parse_datetime(at_text, app.settings.zone) if at_text else None
+    options = importer.ImportOptions(sport="run" if sport else None, at=at)
+    with importer.Batch(paths) as batch:
+        if not batch.inputs and not batch.notes:
+            raise InputError("no FIT, TCX or GPX files found in " + ", ".join(map(str, paths)))
+        with app.open_store() as store:
+            outcomes = _import_with_progress(store, batch, options, as_json, app.settings.units)
     counts = importer.summary(outcomes)
     if as_json:
         _echo_json({"files": [o.as_json() for o in outcomes], **counts})
@@ -660,24 +687,34 @@ def import_(app: App, paths: tuple[Path, ...], as_json: bool) -> None:
     importer.check_batch(outcomes)
 
 
-def _import_with_progress(store: Any, files: list[Path], quiet: bool, unit: Any) -> list[Any]:
-    """Import ``files``, a line per file as each is done; a bar for long batches on a TTY."""
+def _import_with_progress(
+    store: Any, batch: Any, options: Any, quiet: bool, unit: Any
+) -> list[Any]:
+    """Import the batch, a line per outcome as each is known; a bar over the files for long
+    batches on a terminal."""
     from agent import importer
 
+    notes: list[importer.Outcome] = list(batch.notes)
     if quiet:
-        return importer.import_files(store, files)
-    if len(files) <= PROGRESS_MIN_FILES or not sys.stdout.isatty():
-        return importer.import_files(store, files, lambda o: click.echo(o.line(unit)))
+        return notes + importer.import_inputs(store, batch.inputs, options)
+    if len(batch.inputs) <= PROGRESS_MIN_FILES or not sys.stdout.isatty():
+        for note in notes:
+            click.echo(note.line(unit))
+        echo = lambda o: click.echo(o.line(unit))  # noqa: E731
+        return notes + importer.import_inputs(store, batch.inputs, options, echo)
     from rich.progress import Progress
 
     with Progress(transient=True) as progress:
-        task = progress.add_task("importing", total=len(files))
+        task = progress.add_task("importing", total=len(batch.inputs))
 
-        def done(outcome: importer.FileOutcome) -> None:
+        def said(outcome: importer.Outcome) -> None:
             progress.console.print(outcome.line(unit), markup=False, highlight=False)
-            progress.advance(task)
 
-        return importer.import_files(store, files, done)
+        for note in notes:
+            said(note)
+        return notes + importer.import_inputs(
+            store, batch.inputs, options, said, lambda _: progress.advance(task)
+        )
 
 
 # -- load and rules: check, summary, alerts, what-if, plan (agent/load.py, rules/) -----

@@ -13,14 +13,22 @@ from __future__ import annotations
 import io
 import math
 import os
+import struct
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, tzinfo
+from datetime import UTC, datetime, tzinfo
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from agent.errors import StridewatchError
-from agent.importer import STEPS_PER_STRIDE, Activity, ActivityFileError, NotARunError
+from agent.files.activity import (
+    Activity,
+    ActivityFileError,
+    NotARunError,
+    average_cadence,
+    with_legs,
+)
+from agent.files.sports import Sport, classify
 
 if TYPE_CHECKING:
     from agent.models import Run
@@ -35,6 +43,8 @@ MANUFACTURER_DEVELOPMENT = 255
 # same run exported twice is recognised as the same file by Garmin Connect.
 STRIDEWATCH_SERIAL = 0x53570001
 PRODUCT_NAME = "stridewatch"
+# FIT gives running cadence per foot (strides/min); stridewatch stores steps/min, twice that.
+STEPS_PER_STRIDE = 2
 # Records hold heart rate and strides in one unsigned byte; 255 means "invalid".
 FIT_UINT8_MAX = 254
 
@@ -144,7 +154,6 @@ def _totals(run: Run, samples: Sequence[SampleRow], points: list[SampleRow]) -> 
     start = min(round(run.started_at.timestamp()), round(points[0][0]))
     end = max(start + round(run.elapsed_s), round(points[-1][0]))
     hrs = [float(s[4]) for s in samples if s[4]]
-    steps = [s[3] for s in samples if s[3]]
     speeds = [s[2] for s in samples if s[2] is not None]
     return _Totals(
         start_s=start,
@@ -155,7 +164,8 @@ def _totals(run: Run, samples: Sequence[SampleRow], points: list[SampleRow]) -> 
         max_speed=max(speeds) if speeds else None,
         avg_hr=run.avg_hr if run.avg_hr is not None else (sum(hrs) / len(hrs) if hrs else None),
         max_hr=max(hrs) if hrs else None,
-        avg_steps=sum(steps) / len(steps) if steps else None,
+        # The stored average (one definition: agent.files.activity.average_cadence).
+        avg_steps=run.avg_cadence or average_cadence(samples),
     )
 
 
@@ -304,15 +314,20 @@ def _activity(totals: _Totals, zone: tzinfo) -> Any:
 
 # -- reading ----------------------------------------------------------------------------
 
+# FIT timestamps below this are seconds since the device was switched on, not dates: its
+# clock was never set (FIT SDK, Profile "date_time": values < 0x10000000 are system time).
+FIT_SYSTEM_TIME_MAX = 0x10000000
+
 
 class _FitMessages:
-    """The messages of a FIT file that make a run, collected as they are decoded."""
+    """The messages of a FIT file that make runs, collected as they are decoded."""
 
     def __init__(self) -> None:
         self.file_type: str | None = None
         self.file_key: str | None = None
         self.sessions: list[Any] = []
         self.samples: list[SampleRow] = []
+        self.system_time = False  # a timestamp was device-relative
         self._distance = 0.0
 
     def add(self, message: Any) -> None:
@@ -325,16 +340,36 @@ class _FitMessages:
             self.file_key = _file_key(message)
 
     def _add_record(self, message: Any) -> None:
-        moment = message.get_value("timestamp", fallback=None)
-        if not isinstance(moment, datetime):
+        t = self.instant(message.get_value("timestamp", fallback=None))
+        if t is None:
             return
-        distance = message.get_value("distance", fallback=None)
-        self._distance = distance if isinstance(distance, (int, float)) else self._distance
-        speed = _first(message, "enhanced_speed", "speed")
-        hr = message.get_value("heart_rate", fallback=None)
+        distance = _number(message.get_value("distance", fallback=None))
+        self._distance = distance if distance is not None and distance >= 0 else self._distance
+        speed = _number(_first(message, "enhanced_speed", "speed"))
+        hr = _number(message.get_value("heart_rate", fallback=None))
         self.samples.append(
-            (moment.timestamp(), self._distance, speed, _cadence_steps(message), hr or None)
+            (t, self._distance, speed, _cadence_steps(message), round(hr) if hr else None)
         )
+
+    def instant(self, value: Any) -> float | None:
+        """Unix seconds of a FIT date_time; device-relative ones (an unset clock) counted
+        from the FIT epoch and remembered in :attr:`system_time`."""
+        if isinstance(value, datetime):
+            return value.timestamp()
+        number = _number(value)
+        if number is None or number < 0:
+            return None
+        if number < FIT_SYSTEM_TIME_MAX:
+            self.system_time = True
+        return FIT_EPOCH_UNIX_S + number
+
+
+def _number(value: Any) -> float | None:
+    """A finite scalar number; None for arrays, strings, missing and non-finite values
+    (a damaged file can put an array where the profile has a scalar)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return None
+    return float(value) if math.isfinite(value) else None
 
 
 def _first(message: Any, *names: str) -> Any:
@@ -347,11 +382,11 @@ def _first(message: Any, *names: str) -> Any:
 
 def _cadence_steps(message: Any, prefix: str = "") -> float | None:
     """FIT cadence (strides/min) and its fraction, as steps/min."""
-    strides = _first(message, f"{prefix}running_cadence", f"{prefix}cadence")
-    if strides is None:
+    strides = _number(_first(message, f"{prefix}running_cadence", f"{prefix}cadence"))
+    if not strides:
         return None
-    fraction = message.get_value(f"{prefix}fractional_cadence", fallback=None) or 0.0
-    return float(strides + fraction) * STEPS_PER_STRIDE
+    fraction = _number(message.get_value(f"{prefix}fractional_cadence", fallback=None))
+    return (strides + (fraction or 0.0)) * STEPS_PER_STRIDE
 
 
 def _file_key(message: Any) -> str | None:
@@ -363,9 +398,10 @@ def _file_key(message: Any) -> str | None:
     return f"fit:{maker}:{serial}:{created.isoformat()}"
 
 
-def read_fit(data: bytes) -> Activity:
-    """Decode a FIT activity file into an :class:`Activity` (running or not: the caller
-    decides). A file damaged after its session summary keeps that summary."""
+def read_fit(data: bytes) -> list[Activity | ActivityFileError]:
+    """Decode a FIT activity file: one :class:`Activity` per session (a triathlon's swim,
+    transitions, ride and run are five), running or not (the caller decides). A file damaged
+    after its session summaries keeps them, with a warning."""
     import fitdecode
 
     messages = _FitMessages()
@@ -381,7 +417,10 @@ def read_fit(data: bytes) -> Activity:
                     messages.add(frame)
     except fitdecode.FitError as exc:
         damage = _damage(exc)
-    return _activity_from(messages, damage)
+    except (ValueError, TypeError, IndexError, KeyError, OverflowError, struct.error) as exc:
+        # fitdecode trusts field sizes and types; a mutated file can break its decoding.
+        damage = f"the decoder failed ({type(exc).__name__}: {exc})"
+    return _activities_from(messages, damage)
 
 
 def _damage(exc: Exception) -> str:
@@ -394,7 +433,9 @@ def _damage(exc: Exception) -> str:
     return str(exc)
 
 
-def _activity_from(messages: _FitMessages, damage: str | None) -> Activity:
+def _activities_from(
+    messages: _FitMessages, damage: str | None
+) -> list[Activity | ActivityFileError]:
     if messages.file_type is None:
         raise ActivityFileError(f"damaged FIT file: {damage or 'no file_id message'}")
     if messages.file_type != "activity":
@@ -402,56 +443,82 @@ def _activity_from(messages: _FitMessages, damage: str | None) -> Activity:
     if not messages.sessions:
         reason = damage or "no session summary (was the recording finished?)"
         raise ActivityFileError(f"damaged FIT file: {reason}")
-    sports = sorted({str(s.get_value("sport", fallback="generic")) for s in messages.sessions})
-    if len(sports) > 1:
-        raise NotARunError(f"multisport activity ({', '.join(sports)}): not one run")
     warning = None
     if damage is not None:
         count = len(messages.samples)
         warning = f"damaged file ({damage}); kept the device's totals and {count} samples"
-    return _session_activity(messages, sports[0], warning)
-
-
-def _session_activity(messages: _FitMessages, sport: str, warning: str | None) -> Activity:
     sessions = messages.sessions
-    first = sessions[0]
-    started = first.get_value("start_time", fallback=None)
-    if not isinstance(started, datetime):
-        started = first.get_value("timestamp", fallback=None)
-    if not isinstance(started, datetime):
-        raise ActivityFileError("damaged FIT file: its session has no start time")
-    samples = messages.samples
+    legs: list[Activity | ActivityFileError] = []
+    for session in sessions:
+        try:
+            legs.append(_session_activity(messages, session, warning, alone=len(sessions) == 1))
+        except ActivityFileError as exc:
+            legs.append(exc)
+    activities = iter(with_legs([leg for leg in legs if isinstance(leg, Activity)]))
+    return [next(activities) if isinstance(leg, Activity) else leg for leg in legs]
+
+
+def _session_activity(
+    messages: _FitMessages, session: Any, warning: str | None, *, alone: bool
+) -> Activity:
+    start = messages.instant(session.get_value("start_time", fallback=None))
+    if start is None:
+        start = messages.instant(session.get_value("timestamp", fallback=None))
+    if start is None:
+        raise ActivityFileError("damaged FIT session: no start time")
 
     def total(name: str) -> float:
-        return float(sum(s.get_value(name, fallback=None) or 0.0 for s in sessions))
+        value = _number(session.get_value(name, fallback=None))
+        return value if value is not None else 0.0
 
-    hrs = [s.get_value("max_heart_rate", fallback=None) for s in sessions]
+    timer = total("total_timer_time")
+    elapsed = total("total_elapsed_time") or timer
+    end = start + elapsed
+    # One session keeps every record; in a multisport file each leg keeps its own span.
+    samples = tuple(s for s in messages.samples if alone or (start <= s[0] <= end))
+    if not alone and samples:
+        offset = samples[0][1]
+        samples = tuple((s[0], max(0.0, s[1] - offset), *s[2:]) for s in samples)
+    sport = _session_sport(session)
     return Activity(
-        started_at=started,
+        started_at=datetime.fromtimestamp(start, UTC),
         distance_m=total("total_distance") or (samples[-1][1] if samples else 0.0),
-        moving_s=total("total_timer_time"),
-        elapsed_s=total("total_elapsed_time") or total("total_timer_time"),
-        sport=sport.lower(),
-        samples=tuple(samples),
-        avg_hr=_float(first.get_value("avg_heart_rate", fallback=None)) or _mean(samples, 4),
-        max_hr=max((float(h) for h in hrs if h), default=None) or _max(samples, 4),
-        avg_cadence=_cadence_steps(first, "avg_") or _mean(samples, 3),
-        external_id=messages.file_key,
+        moving_s=timer,
+        elapsed_s=elapsed,
+        sport=sport,
+        format="fit",
+        samples=samples,
+        avg_hr=_number(session.get_value("avg_heart_rate", fallback=None)) or _mean_hr(samples),
+        max_hr=_number(session.get_value("max_heart_rate", fallback=None)) or _max_hr(samples),
+        avg_cadence=_cadence_steps(session, "avg_") or average_cadence(samples),
+        external_id=_session_key(messages.file_key, start, alone),
         warning=warning,
+        clock_unset=messages.system_time,
     )
 
 
-def _float(value: Any) -> float | None:
-    return float(value) if isinstance(value, (int, float)) else None
+def _session_sport(session: Any) -> Sport:
+    sport = session.get_value("sport", fallback=None)
+    sub = session.get_value("sub_sport", fallback=None)
+    found = classify(str(sport) if isinstance(sport, str) else None)
+    if isinstance(sub, str) and sub not in ("generic", "all") and found.is_run is not None:
+        return Sport(f"{found.name} ({sub.replace('_', ' ')})", found.is_run)
+    return found
 
 
-def _mean(samples: Sequence[SampleRow], index: int) -> float | None:
-    """The mean of one sample column (4 heart rate, 3 cadence) where present, for files
-    whose session summary lacks it (the Fenix 2 writes no average heart rate)."""
-    values = [float(s[index]) for s in samples if s[index]]  # type: ignore[arg-type]
+def _session_key(file_key: str | None, start: float, alone: bool) -> str | None:
+    if file_key is None or alone:
+        return file_key
+    return f"{file_key}:{datetime.fromtimestamp(start, UTC).isoformat()}"
+
+
+def _mean_hr(samples: Sequence[SampleRow]) -> float | None:
+    """The mean heart rate of the samples, for files whose session lacks it (the Fenix 2
+    writes no average heart rate)."""
+    values = [float(s[4]) for s in samples if s[4]]
     return sum(values) / len(values) if values else None
 
 
-def _max(samples: Sequence[SampleRow], index: int) -> float | None:
-    values = [float(s[index]) for s in samples if s[index]]  # type: ignore[arg-type]
+def _max_hr(samples: Sequence[SampleRow]) -> float | None:
+    values = [float(s[4]) for s in samples if s[4]]
     return max(values) if values else None

@@ -33,6 +33,7 @@ class Run:
     avg_hr: float | None = None
     trimp: float | None = None
     note: str | None = None
+    avg_cadence: float | None = None  # steps/min
 
     @property
     def distance_km(self) -> float:

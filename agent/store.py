@@ -531,14 +531,44 @@ class Store:
             conn.executemany(_INSERT_IMPORTED_SAMPLE, [(run_id, *sample) for sample in samples])
         return run_id
 
-    def find_duplicate_run(self, started_at: datetime, distance_m: float) -> int | None:
-        """The id of a stored run (any source) that is the same as this one: started within
-        :data:`DUPLICATE_START_S` and with a distance within :data:`DUPLICATE_DISTANCE`."""
-        window = timedelta(seconds=DUPLICATE_START_S)
-        args = [utc_iso(started_at - window), utc_iso(started_at + window), distance_m]
-        with self.guard("look for duplicate runs"):
-            found = self.db.conn.execute(_FIND_DUPLICATE, [*args, DUPLICATE_DISTANCE]).fetchone()
-        return int(found[0]) if found else None
+    def runs_starting_near(self, started_at: datetime, window_s: float) -> list[dict[str, Any]]:
+        """Stored runs (any source, any status) started within ``window_s`` seconds of
+        ``started_at``: the candidates for "the same run" (:mod:`agent.files.same_run`).
+        Each row has ``id``, ``started_at`` (aware), ``moving_s``, ``elapsed_s``,
+        ``source``, ``status`` and ``import_file``."""
+        window = timedelta(seconds=window_s)
+        args = [utc_iso(started_at - window), utc_iso(started_at + window)]
+        with self.guard("look for the same run"):
+            rows = self.db.conn.execute(_RUNS_NEAR, args).fetchall()
+        keys = ("id", "started_at", "moving_s", "elapsed_s", "source", "status", "import_file")
+        found = [dict(zip(keys, row, strict=True)) for row in rows]
+        for row in found:
+            row["started_at"] = from_utc_iso(row["started_at"])
+        return found
+
+    def replace_run_data(
+        self, run_id: int, run: Mapping[str, Any], samples: Sequence[SampleRow]
+    ) -> None:
+        """Replace a stored run's measured data (totals, samples, ``source`` import) with a
+        better record of the same run, in one transaction; its id, RPE, note, pain reports
+        and alerts stay. ``run`` has the keys of :meth:`add_imported_run`."""
+        started: datetime = run["started_at"]
+        row = {name: run.get(name) for name in IMPORTED_COLUMNS if name != "note"}
+        row |= {
+            "started_at": utc_iso(started),
+            "ended_at": utc_iso(started + timedelta(seconds=run["elapsed_s"])),
+            "source": "import",
+        }
+        sets = ", ".join(f"{name} = ?" for name in row)
+        conn = self.db.conn
+        with self.guard("store the better record of the run"), conn:
+            conn.execute(f"update runs set {sets} where id = ?", [*row.values(), run_id])
+            conn.execute(
+                "update runs set note = ? where id = ? and note is null",
+                [run.get("note"), run_id],
+            )
+            conn.execute("delete from samples where run_id = ?", [run_id])
+            conn.executemany(_INSERT_IMPORTED_SAMPLE, [(run_id, *sample) for sample in samples])
 
     # -- load and rules (agent/checks.py): alerts with escalation, plans, read-only open ---
 
@@ -810,15 +840,9 @@ _INSERT_IMPORTED = (
 _INSERT_IMPORTED_SAMPLE = (
     "insert into samples (run_id, t, distance_m, speed, cadence, hr) values (?,?,?,?,?,?)"
 )
-# The same run arrives twice when a runner imports both a Garmin and a Strava export, or a
-# watch file of a run the footpod also recorded: the devices' start times differ by seconds
-# (one starts on the button press, the other on first movement) and their distances by the
-# rounding and smoothing of each app, well under 1%; two real runs are never that close.
-DUPLICATE_START_S = 60.0
-DUPLICATE_DISTANCE = 0.01
-_FIND_DUPLICATE = (
-    "select id from runs where started_at between ?1 and ?2 "
-    "and abs(distance_m - ?3) <= max(distance_m, ?3) * ?4 order by id limit 1"
+_RUNS_NEAR = (
+    "select id, started_at, moving_s, elapsed_s, source, status, import_file from runs "
+    "where started_at between ? and ? order by id"
 )
 
 
@@ -848,6 +872,7 @@ def _run_from_row(row: dict[str, Any]) -> Run:
         avg_hr=row["avg_hr"],
         trimp=row["trimp"],
         note=row["note"],
+        avg_cadence=row["avg_cadence"],
     )
 
 

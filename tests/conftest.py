@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -62,3 +63,35 @@ def sw(db: Path) -> Any:
         return Result(result.exit_code, result.stdout, result.stderr)
 
     return run
+
+
+# The real activity files from real devices (SOURCES.md beside them): STRIDEWATCH_CORPUS, or
+# shared/data/activities beside the checkout. CI sets STRIDEWATCH_REQUIRE_CORPUS=1 so that a
+# missing corpus fails there instead of skipping.
+CORPUS_HINT = (
+    "real activity files not found: set STRIDEWATCH_CORPUS to a folder of them, or put "
+    "the project's shared/ beside the checkout (shared/data/activities)"
+)
+
+
+def corpus_dir() -> Path | None:
+    """The corpus folder, or None when there is none."""
+    given = os.environ.get("STRIDEWATCH_CORPUS")
+    folder = (
+        Path(given)
+        if given
+        else Path(__file__).resolve().parents[2] / "shared" / "data" / "activities"
+    )
+    return folder if folder.is_dir() else None
+
+
+@pytest.fixture
+def corpus() -> Path:
+    """The real files' folder; the test is skipped (one line saying where the corpus comes
+    from) when it is missing, and fails instead under STRIDEWATCH_REQUIRE_CORPUS=1."""
+    folder = corpus_dir()
+    if folder is None:
+        if os.environ.get("STRIDEWATCH_REQUIRE_CORPUS") == "1":
+            pytest.fail(CORPUS_HINT)
+        pytest.skip(CORPUS_HINT)
+    return folder

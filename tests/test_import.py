@@ -1,4 +1,4 @@
-"""`stridewatch import`: real FIT, TCX and GPX files from real devices, and files made here."""
+"""`stridewatch import` of files made here (the real devices' files: test_import_corpus.py)."""
 
 from __future__ import annotations
 
@@ -11,30 +11,8 @@ import pytest
 
 from agent.store import Store
 
-# Real files from real devices (SOURCES.md there), in shared/ beside the checkout.
-ACTIVITIES = Path(__file__).resolve().parents[2] / "shared" / "data" / "activities"
-
-SHIPPED = [
-    "activity-small-fenix2-run.fit",
-    "garmin-fenix-5-run.fit",
-    "garmin-fenix-5-walk.fit",
-    "garmin-fenix-5-bike.fit",
-    "strava-android-app-201.10-b1218918.fit",
-    "Settings.fit",
-    "activity-settings-corruptheader.fit",
-    "activity-unexpected-eof.fit",
-    "cerknicko-jezero.gpx",
-    "cerknicko-without-times.gpx",
-    "track-with-empty-segment.gpx",
-    "sup_activity_1.tcx",
-]
-
 # One degree of latitude on the mean-radius sphere, in metres: 2 pi R / 360.
 METRES_PER_DEGREE = 2 * math.pi * 6_371_008.8 / 360
-
-
-def shipped(name: str) -> str:
-    return str(ACTIVITIES / name)
 
 
 def by_file(result: Any) -> dict[str, dict[str, Any]]:
@@ -43,128 +21,6 @@ def by_file(result: Any) -> dict[str, dict[str, Any]]:
 
 def stored_runs(sw: Any) -> dict[str, dict[str, Any]]:
     return {run["started_at"]: run for run in sw("runs", "--json").json()}
-
-
-def test_shipped_batch_imports_runs_and_reports_the_rest(sw: Any) -> None:
-    result = sw("import", "--json", *map(shipped, SHIPPED))
-    assert result.exit_code == 0, result.stderr
-    files = by_file(result)
-    status = {name: item["status"] for name, item in files.items()}
-    assert status == {
-        "activity-small-fenix2-run.fit": "imported",
-        "garmin-fenix-5-run.fit": "imported",
-        "garmin-fenix-5-walk.fit": "skipped",
-        "garmin-fenix-5-bike.fit": "skipped",
-        "strava-android-app-201.10-b1218918.fit": "imported",
-        "Settings.fit": "skipped",
-        "activity-settings-corruptheader.fit": "imported",
-        "activity-unexpected-eof.fit": "duplicate",
-        "cerknicko-jezero.gpx": "imported",
-        "cerknicko-without-times.gpx": "skipped",
-        "track-with-empty-segment.gpx": "imported",
-        "sup_activity_1.tcx": "skipped",
-    }
-    assert "walking activity" in files["garmin-fenix-5-walk.fit"]["reason"]
-    assert "cycling activity" in files["garmin-fenix-5-bike.fit"]["reason"]
-    assert "settings file" in files["Settings.fit"]["reason"]
-    assert "without times" in files["cerknicko-without-times.gpx"]["reason"]
-    assert "other activity" in files["sup_activity_1.tcx"]["reason"]
-    corrupt_run = files["activity-settings-corruptheader.fit"]["run_id"]
-    assert files["activity-unexpected-eof.fit"]["reason"] == f"same run as run {corrupt_run}"
-    summary = result.json()
-    assert (summary["imported"], summary["duplicate"], summary["skipped"]) == (6, 1, 5)
-
-
-def test_imported_runs_carry_the_devices_totals(sw: Any) -> None:
-    names = ["activity-small-fenix2-run.fit", "garmin-fenix-5-run.fit"]
-    assert sw("import", *map(shipped, names)).exit_code == 0
-    runs = stored_runs(sw)
-    fenix2 = runs["2015-08-15T14:45:08+00:00"]
-    assert fenix2["source"] == "import"
-    assert fenix2["distance_km"] == pytest.approx(9.008, abs=0.001)
-    assert fenix2["moving_s"] == pytest.approx(2832.0)
-    fenix5 = runs["2017-06-11T14:34:09+00:00"]
-    assert (fenix5["distance_km"], fenix5["moving_s"], fenix5["avg_hr"]) == (0.158, 56.9, 90)
-    assert {run["source"] for run in runs.values()} == {"import"}
-
-
-def test_samples_are_stored_with_cadence_in_steps(sw: Any, db: Path) -> None:
-    result = sw("import", "--json", shipped("activity-small-fenix2-run.fit"))
-    run_id = result.json()["files"][0]["run_id"]
-    with Store.open(db) as store:
-        samples = store.run_samples(run_id)
-    assert len(samples) == 2809
-    assert samples[-1][1] == pytest.approx(9007.07)  # the last record's distance
-    cadences = [s[3] for s in samples if s[3]]
-    # SOURCES.md: average cadence 81 strides/min, i.e. about 162 steps/min.
-    assert sum(cadences) / len(cadences) == pytest.approx(162, abs=3)
-
-
-def test_damaged_strava_file_keeps_its_session_totals_and_says_so(sw: Any) -> None:
-    result = sw("import", shipped("strava-android-app-201.10-b1218918.fit"))
-    assert result.exit_code == 0
-    assert "local message 11 not defined" in result.stdout
-    assert "kept the device's totals" in result.stdout
-    run = stored_runs(sw)["2021-09-27T14:13:10+00:00"]
-    assert (run["distance_km"], run["moving_s"]) == (11.274, 3558.0)
-
-
-def test_damaged_files_are_named_and_the_batch_goes_on(sw: Any, tmp_path: Path) -> None:
-    whole = (ACTIVITIES / "activity-small-fenix2-run.fit").read_bytes()
-    truncated = tmp_path / "truncated.fit"
-    truncated.write_bytes(whole[: len(whole) // 2])  # the session comes last: lost
-    garbage = tmp_path / "garbage.fit"
-    garbage.write_bytes(b"this is not a FIT file at all")
-    broken = tmp_path / "broken.gpx"
-    broken.write_text("<gpx><trk><trkseg><trkpt lat='1'", encoding="utf-8")
-    paths = [truncated, garbage, broken, ACTIVITIES / "garmin-fenix-5-run.fit"]
-    result = sw("import", *map(str, paths))
-    assert result.exit_code == 0, result.stderr
-    lines = result.stdout.splitlines()
-    assert f"failed    {truncated}: damaged FIT file: the file ends early" in lines[0]
-    assert lines[1] == f"failed    {garbage}: damaged FIT file: its header has no FIT signature"
-    assert lines[2].startswith(f"failed    {broken}: damaged XML:")
-    assert lines[3].startswith("imported  ")
-    assert lines[-1] == "1 imported, 0 duplicate, 0 skipped, 3 failed"
-
-
-def test_nothing_imported_exits_2(sw: Any, tmp_path: Path) -> None:
-    garbage = tmp_path / "garbage.fit"
-    garbage.write_bytes(b"\x00" * 40)
-    result = sw("import", str(garbage), shipped("garmin-fenix-5-bike.fit"))
-    assert result.exit_code == 2
-    assert "no run imported from 2 file(s): 1 failed, 1 skipped" in result.stderr
-    assert sw("runs", "--json").json() == []
-
-
-def test_same_file_twice_is_a_duplicate(sw: Any) -> None:
-    fenix5 = shipped("garmin-fenix-5-run.fit")
-    first = sw("import", "--json", fenix5).json()["files"][0]
-    again = sw("import", "--json", fenix5)
-    assert again.exit_code == 0  # already there is fine: the history has it
-    assert again.json()["files"][0]["reason"] == f"same run as run {first['run_id']}"
-    assert len(sw("runs", "--json").json()) == 1
-
-
-def test_a_run_logged_by_hand_is_found_as_the_same_run(sw: Any) -> None:
-    # 22 s later and 0.5% longer than the watch's 9008 m: the same run.
-    args = ["--at", "2015-08-15T14:45:30+00:00", "--distance", "9.05km", "--duration", "47:00"]
-    manual = int(sw("log-run", *args).stdout)
-    # The same start but 2% longer than Strava's 11274 m: a different run.
-    sw(
-        "log-run",
-        "--at",
-        "2021-09-27T14:13:10+00:00",
-        "--distance",
-        "11.5km",
-        "--duration",
-        "59:00",
-    )
-    names = ["activity-small-fenix2-run.fit", "strava-android-app-201.10-b1218918.fit"]
-    files = by_file(sw("import", "--json", *map(shipped, names)))
-    assert files[names[0]]["reason"] == f"same run as run {manual}"
-    assert files[names[1]]["status"] == "imported"
-    assert len(sw("runs", "--json").json()) == 3
 
 
 TCX = """<?xml version="1.0" encoding="UTF-8"?>
@@ -240,7 +96,7 @@ def test_generated_tcx_run(sw: Any, db: Path, tmp_path: Path) -> None:
 def test_generated_tcx_ride_is_skipped(sw: Any, tmp_path: Path) -> None:
     result = sw("import", str(make_tcx(tmp_path / "ride.tcx", sport="Biking")))
     assert result.exit_code == 2
-    assert f"skipped   {tmp_path / 'ride.tcx'}: biking activity, not a run" in result.stdout
+    assert f"skipped   {tmp_path / 'ride.tcx'}: cycling activity, not a run" in result.stdout
 
 
 GPX = """<?xml version="1.0" encoding="UTF-8"?>
@@ -324,7 +180,7 @@ def test_xml_entities_are_refused(sw: Any, tmp_path: Path) -> None:
 
 
 def test_missing_file_and_empty_folder(sw: Any, tmp_path: Path) -> None:
-    result = sw("import", str(tmp_path / "nope.fit"), shipped("garmin-fenix-5-run.fit"))
+    result = sw("import", str(tmp_path / "nope.fit"), str(make_tcx(tmp_path / "run.tcx")))
     assert result.exit_code == 0
     assert f"failed    {tmp_path / 'nope.fit'}: no such file" in result.stdout
     empty = tmp_path / "empty"

@@ -1,0 +1,202 @@
+"""One activity as read from a file, the errors a reader raises, and the checks every value
+passes before it can reach the database.
+
+Readers build :class:`Activity` values from whatever a file holds; :func:`validated` is the
+boundary: totals must be finite and not negative, heart rate and cadence plausible for a
+human (else dropped, not stored), sample times finite, and the start a real calendar date.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING, Literal
+
+from agent.errors import StridewatchError
+from agent.files.sports import UNKNOWN, Sport
+
+if TYPE_CHECKING:
+    from agent.store import SampleRow
+
+Format = Literal["fit", "tcx", "gpx"]
+# Which file is the better record of the same run: the device's own FIT over its TCX
+# (summaries rounded, fields dropped) over a GPX (a GPS track: distance from the points).
+FORMAT_RANK: dict[str, int] = {"gpx": 1, "tcx": 2, "fit": 3}
+
+# A heart rate outside this range (bpm) is a sensor fault or a damaged file, not a person.
+HR_RANGE = (25.0, 250.0)
+# Running cadence in steps/min: above 240 nobody runs (sprinters peak near 230-240).
+MAX_CADENCE_SPM = 240.0
+# A file stating its cadence per foot (strides/min, 60-100 while running) doubles it to
+# steps/min; one already in steps/min (150-200) keeps it. A median above this says steps:
+# 115 strides/min would be 230 steps/min, a sprint no run sustains.
+STRIDES_OR_STEPS = 115.0
+# Between two samples more than this apart the runner paused: the gap does not weigh in
+# time-weighted averages.
+MAX_SAMPLE_GAP_S = 10.0
+# FIT's epoch (1989-12-31): dates before it come from a device whose clock was never set.
+EARLIEST_START = datetime(1990, 1, 1, tzinfo=UTC)
+
+
+class ActivityFileError(StridewatchError):
+    """A file that cannot be read as an activity: damaged, truncated, or another kind."""
+
+    exit_code = 2
+
+
+class NotARunError(StridewatchError):
+    """A readable activity file that holds something other than a run."""
+
+    exit_code = 2
+
+
+@dataclass(frozen=True, slots=True)
+class Activity:
+    """One activity (or one leg of a multisport file) as read from a file, before it is
+    checked and stored. Distances in metres, times in seconds, cadence in steps/min."""
+
+    started_at: datetime
+    distance_m: float
+    moving_s: float
+    elapsed_s: float
+    sport: Sport = UNKNOWN
+    format: Format = "fit"
+    samples: tuple[SampleRow, ...] = ()
+    avg_hr: float | None = None
+    max_hr: float | None = None
+    avg_cadence: float | None = None
+    external_id: str | None = None
+    warning: str | None = None  # e.g. totals salvaged from a damaged file
+    name: str | None = None  # the activity's title, where the export gives one
+    leg: str | None = None  # "leg 5 of 5" in a file holding several activities
+    clock_unset: bool = False  # times are device-relative: the file has no calendar date
+
+    @property
+    def ended_at(self) -> datetime:
+        return self.started_at + timedelta(seconds=max(self.elapsed_s, self.moving_s))
+
+    def shifted_to(self, start: datetime) -> Activity:
+        """The same activity started at ``start`` (for a file whose clock was never set)."""
+        delta = start.timestamp() - self.started_at.timestamp()
+        samples = tuple((s[0] + delta, *s[1:]) for s in self.samples)
+        return replace(self, started_at=start, samples=samples, clock_unset=False)
+
+    def with_warning(self, text: str) -> Activity:
+        return replace(self, warning=f"{self.warning}; {text}" if self.warning else text)
+
+
+def with_legs(activities: Sequence[Activity]) -> list[Activity]:
+    """Label each activity "leg i of n" when a file holds more than one."""
+    if len(activities) < 2:
+        return list(activities)
+    n = len(activities)
+    return [replace(a, leg=f"leg {i} of {n}") for i, a in enumerate(activities, 1)]
+
+
+# -- the boundary -------------------------------------------------------------------------
+
+
+def validated(activity: Activity, now: datetime) -> Activity:
+    """``activity`` with every value checked: raises :class:`ActivityFileError` for totals no
+    run can have (negative, not finite) or a start that is no real date; drops implausible
+    heart rates and cadences (stored as none) and samples whose time is not finite."""
+    for label, value in (
+        ("distance", activity.distance_m),
+        ("moving time", activity.moving_s),
+        ("elapsed time", activity.elapsed_s),
+    ):
+        if not math.isfinite(value) or value < 0:
+            raise ActivityFileError(f"damaged: its {label} is {value:g}, which no run can have")
+    if not activity.clock_unset:
+        _check_start(activity.started_at, now)
+    samples = tuple(_clean_sample(s) for s in activity.samples if _finite(s[0]))
+    return replace(
+        activity,
+        samples=samples,
+        avg_hr=plausible_hr(activity.avg_hr),
+        max_hr=plausible_hr(activity.max_hr),
+        avg_cadence=plausible_cadence(activity.avg_cadence),
+    )
+
+
+def _check_start(start: datetime, now: datetime) -> None:
+    if start < EARLIEST_START:
+        raise ActivityFileError(
+            f"its date {start:%Y-%m-%d} is before any activity file could be made "
+            "(a device clock never set?)"
+        )
+    if start > now + timedelta(days=1):
+        raise ActivityFileError(
+            f"its date {start:%Y-%m-%d} is in the future (a device clock set wrong?)"
+        )
+
+
+def _finite(value: float | None) -> bool:
+    return value is not None and isinstance(value, (int, float)) and math.isfinite(value)
+
+
+def _clean_sample(sample: SampleRow) -> SampleRow:
+    t, distance, speed, cadence, hr = sample
+    distance = distance if _finite(distance) and distance >= 0 else 0.0
+    speed = speed if _finite(speed) and speed is not None and speed >= 0 else None
+    steps = plausible_cadence(cadence)
+    beats = plausible_hr(hr)
+    return (t, distance, speed, steps, round(beats) if beats is not None else None)
+
+
+def plausible_hr(value: float | None) -> float | None:
+    """A heart rate in bpm if a person can have it, else None."""
+    if not _finite(value) or value is None:
+        return None
+    return float(value) if HR_RANGE[0] <= value <= HR_RANGE[1] else None
+
+
+def plausible_cadence(value: float | None) -> float | None:
+    """A cadence in steps/min if a runner can have it (above 0, at most 240), else None:
+    a cadence of 0 is no cadence measured."""
+    if not _finite(value) or value is None:
+        return None
+    return float(value) if 0 < value <= MAX_CADENCE_SPM else None
+
+
+# -- cadence and averages -----------------------------------------------------------------
+
+
+def steps_factor(values: Iterable[float | None]) -> int:
+    """2 when a file's cadence values are per foot (strides/min), 1 when they are already
+    steps/min: decided from the median of the values above zero."""
+    present = sorted(v for v in values if v is not None and math.isfinite(v) and v > 0)
+    if not present:
+        return 2
+    return 1 if present[len(present) // 2] > STRIDES_OR_STEPS else 2
+
+
+def average_cadence(samples: Sequence[SampleRow]) -> float | None:
+    """The run's average cadence, steps/min: time-weighted over the samples with a cadence
+    (zeros are no cadence: standing, or no footpod), gaps over 10 s not weighed. The one
+    definition for imported runs and FIT export; the recorder counts the same way live."""
+    total = weight = 0.0
+    for before, after in itertools.pairwise(samples):
+        cadence = before[3]
+        dt = after[0] - before[0]
+        if cadence and 0 < dt <= MAX_SAMPLE_GAP_S:
+            total += cadence * dt
+            weight += dt
+    if weight:
+        return total / weight
+    present = [s[3] for s in samples if s[3]]
+    return sum(present) / len(present) if present else None
+
+
+def weighted_mean(pairs: Iterable[tuple[float | None, float | None]]) -> float | None:
+    """The mean of ``value`` weighted by ``weight`` over pairs where both are present and the
+    weight is above zero (lap averages weighted by lap time)."""
+    total = weight = 0.0
+    for value, w in pairs:
+        if value is not None and w is not None and w > 0:
+            total += value * w
+            weight += w
+    return total / weight if weight else None

@@ -1,0 +1,173 @@
+"""GPX tracks: a GPS track with times is an activity; its distance is the haversine sum of
+the points (a GPS track's distance, ranked below a device's own in FIT or TCX).
+
+What real files do, and what is read:
+
+- the sport is the track's ``<type>``, a word or (Strava) a number; tracks of different
+  types are separate activities, tracks of one type (or none) one activity;
+- points come in file order: where a few times go backwards (apps that interleave heart-rate
+  points) or repeat, those points are dropped; a file mostly in reverse is sorted;
+- a point outside the globe (OpenTracks' old pause markers at latitude 100 and 200, or not
+  finite) is no position: it ends a segment, and the distance is never bridged across it;
+- heart rate and cadence come from Garmin's TrackPointExtension (``hr``, ``cad``); cadence is
+  per foot or per step as the file's values say.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING
+from xml.etree.ElementTree import Element
+
+from agent.files import xmltools as x
+from agent.files.activity import (
+    Activity,
+    NotARunError,
+    average_cadence,
+    steps_factor,
+    with_legs,
+)
+from agent.files.sports import Sport, classify
+
+if TYPE_CHECKING:
+    from agent.store import SampleRow
+
+# Earth's mean radius (IUGG), for haversine distances between GPX points.
+EARTH_RADIUS_M = 6_371_008.8
+# Between two points, a pace slower than this is standing still (the recorder's auto-pause
+# threshold); those seconds are not moving time.
+GPX_MOVING_SPEED = 0.5
+# A segment whose times run forward for fewer than half its points is taken as unordered
+# (written in reverse, say) and sorted; otherwise the file's order stands.
+MIN_ORDERED_SHARE = 0.5
+
+
+@dataclass(frozen=True, slots=True)
+class _Point:
+    t: float
+    lat: float
+    lon: float
+    hr: float | None
+    cadence: float | None  # as the file writes it
+
+
+def read_gpx(root: Element) -> list[Activity]:
+    """The activities of a GPX file: one per sport named by its tracks."""
+    creator = root.get("creator")
+    groups: dict[str, tuple[Sport, list[list[_Point]]]] = {}
+    had_points = False
+    for track in x.descendants(root, "trk"):
+        sport = _track_sport(track, creator)
+        for segment in x.children(track, "trkseg"):
+            had_points = had_points or any(True for _ in x.children(segment, "trkpt"))
+            pieces = _segments(segment)
+            groups.setdefault(sport.name, (sport, []))[1].extend(pieces)
+    activities = [_activity(sport, segs) for sport, segs in groups.values() if segs]
+    if not activities:
+        if had_points:
+            raise NotARunError("GPX track without times: cannot tell when or how long it was")
+        raise NotARunError("GPX file without a track (a route or waypoints only?)")
+    return with_legs(sorted(activities, key=lambda a: a.started_at))
+
+
+def _track_sport(track: Element, creator: str | None) -> Sport:
+    return classify(x.text(x.child(track, "type")), creator)
+
+
+def _segments(segment: Element) -> list[list[_Point]]:
+    """A ``<trkseg>`` as runs of valid points in time order; empty when its points have no
+    times (a route drawn on a map)."""
+    pieces: list[list[_Point]] = [[]]
+    for point in x.children(segment, "trkpt"):
+        moment = x.parse_time(x.text(x.child(point, "time")))
+        if moment is None:
+            return []
+        lat, lon = x.parse_number(point.get("lat")), x.parse_number(point.get("lon"))
+        if lat is None or lon is None or abs(lat) > 90 or abs(lon) > 180:
+            pieces.append([])  # a pause marker or a broken point: not a position
+            continue
+        hr, cadence = x.deep_number(point, "hr"), x.deep_number(point, "cad")
+        pieces[-1].append(_Point(moment.timestamp(), lat, lon, hr, cadence))
+    return [ordered for piece in pieces if (ordered := _in_time_order(piece))]
+
+
+def _in_time_order(points: list[_Point]) -> list[_Point]:
+    """File order, dropping points whose time does not move forward; sorted instead when
+    that would drop most of them."""
+    kept: list[_Point] = []
+    for point in points:
+        if not kept or point.t > kept[-1].t:
+            kept.append(point)
+    if len(kept) >= MIN_ORDERED_SHARE * len(points):
+        return kept
+    by_time: dict[float, _Point] = {}
+    for point in sorted(points, key=lambda p: p.t):
+        by_time.setdefault(point.t, point)
+    return list(by_time.values())
+
+
+def _activity(sport: Sport, segments: list[list[_Point]]) -> Activity:
+    factor = steps_factor(p.cadence for seg in segments for p in seg)
+    samples, moving = _samples(sorted(segments, key=lambda seg: seg[0].t), factor)
+    first, last = samples[0][0], samples[-1][0]
+    hrs = [s[4] for s in samples if s[4]]
+    return Activity(
+        started_at=datetime.fromtimestamp(first, UTC),
+        distance_m=samples[-1][1],
+        moving_s=moving,
+        elapsed_s=last - first,
+        sport=sport,
+        format="gpx",
+        samples=tuple(samples),
+        avg_hr=sum(hrs) / len(hrs) if hrs else None,
+        max_hr=float(max(hrs)) if hrs else None,
+        avg_cadence=average_cadence(samples),
+    )
+
+
+def _samples(segments: list[list[_Point]], factor: int) -> tuple[list[SampleRow], float]:
+    """Samples with cumulative distance and point-to-point speed; and the moving time.
+    Segments that overlap in time with an earlier one lose their overlapping points."""
+    samples: list[SampleRow] = []
+    moving = 0.0
+    for segment in segments:
+        after = samples[-1][0] if samples else -math.inf
+        points = [p for p in segment if p.t > after]
+        if points:
+            moving += _segment_samples(points, samples[-1][1] if samples else 0.0, factor, samples)
+    return samples, moving
+
+
+def _segment_samples(
+    segment: list[_Point], distance: float, factor: int, out: list[SampleRow]
+) -> float:
+    """Append one segment's samples (distance continuing from ``distance``); return its
+    moving seconds."""
+    moving = 0.0
+    out.append(_sample(segment[0], distance, None, factor))
+    for before, point in itertools.pairwise(segment):
+        seconds = point.t - before.t
+        step = haversine_m(before.lat, before.lon, point.lat, point.lon)
+        distance += step
+        speed = step / seconds
+        if speed >= GPX_MOVING_SPEED:
+            moving += seconds
+        out.append(_sample(point, distance, speed, factor))
+    return moving
+
+
+def _sample(point: _Point, distance: float, speed: float | None, factor: int) -> SampleRow:
+    cadence = point.cadence * factor if point.cadence else None
+    hr = round(point.hr) if point.hr else None
+    return (point.t, distance, speed, cadence, hr)
+
+
+def haversine_m(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
+    """Great-circle distance in metres between two WGS84 points (degrees)."""
+    phi1, phi2 = math.radians(lat1), math.radians(lat2)
+    dphi, dlam = phi2 - phi1, math.radians(lon2 - lon1)
+    h = math.sin(dphi / 2) ** 2 + math.cos(phi1) * math.cos(phi2) * math.sin(dlam / 2) ** 2
+    return 2 * EARTH_RADIUS_M * math.asin(math.sqrt(min(1.0, h)))

@@ -1,0 +1,100 @@
+"""Reading TCX and GPX XML safely: defusedxml (no entity expansion, no network), namespaces
+ignored (both formats come in several versions), leading whitespace and byte-order marks
+tolerated (Strava's TCX starts with spaces, Polar Flow's with a BOM and a newline)."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from xml.etree.ElementTree import Element
+
+from agent.files.activity import ActivityFileError
+
+UTF8_BOM = b"\xef\xbb\xbf"
+_LEADING = b" \t\r\n"
+
+
+def xml_start(data: bytes) -> bytes:
+    """``data`` from its first ``<``: a UTF-8 byte-order mark and whitespace before the XML
+    declaration are dropped (the parser refuses a declaration that is not at the start)."""
+    stripped = data.lstrip(_LEADING)
+    while stripped.startswith(UTF8_BOM):
+        stripped = stripped[len(UTF8_BOM) :].lstrip(_LEADING)
+    return stripped
+
+
+def looks_like_xml(data: bytes) -> bool:
+    return xml_start(data)[:1] == b"<"
+
+
+def parse(data: bytes) -> Element:
+    """The root element; :class:`ActivityFileError` for damaged XML or declared entities."""
+    from xml.etree.ElementTree import ParseError
+
+    from defusedxml import DefusedXmlException
+    from defusedxml.ElementTree import fromstring
+
+    try:
+        return fromstring(xml_start(data))
+    except DefusedXmlException as exc:
+        raise ActivityFileError(f"refused: the XML declares entities ({exc})") from exc
+    except ParseError as exc:
+        raise ActivityFileError(f"damaged XML: {exc}") from exc
+
+
+def local(element: Element) -> str:
+    """The tag without its namespace."""
+    tag = element.tag
+    return tag.rsplit("}", 1)[-1] if isinstance(tag, str) else ""
+
+
+def children(element: Element, name: str) -> Iterator[Element]:
+    return (child for child in element if local(child) == name)
+
+
+def child(element: Element | None, name: str) -> Element | None:
+    return next(children(element, name), None) if element is not None else None
+
+
+def descendants(element: Element, name: str) -> Iterator[Element]:
+    return (el for el in element.iter() if local(el) == name)
+
+
+def text(element: Element | None) -> str | None:
+    return element.text.strip() if element is not None and element.text else None
+
+
+def number(element: Element | None, *path: str) -> float | None:
+    """The finite number in ``element``'s child ``path[0]``, its child ``path[1]``, ...."""
+    for name in path:
+        element = child(element, name)
+    return parse_number(text(element))
+
+
+def deep_number(element: Element | None, name: str) -> float | None:
+    """The number in the first descendant ``name`` (extensions nest at varying depths)."""
+    found = next(descendants(element, name), None) if element is not None else None
+    return parse_number(text(found))
+
+
+def parse_number(value: str | None) -> float | None:
+    if value is None:
+        return None
+    try:
+        parsed = float(value)
+    except ValueError:
+        return None
+    return parsed if math.isfinite(parsed) else None
+
+
+def parse_time(value: str | None) -> datetime | None:
+    """An ISO 8601 instant as aware UTC; None when absent or not a date this can represent
+    (year 0001 with a positive offset, 9999 with a negative one)."""
+    if not value:
+        return None
+    try:
+        moment = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+        return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+    except (ValueError, OverflowError):
+        return None
