@@ -1,7 +1,9 @@
 """``stridewatch show``: one run's totals, splits, zones and load, for people and for JSON.
 
 Splits are computed from the stored samples (the recorder's cumulative distance and clock
-times); runs logged by hand have totals only.
+times); runs logged by hand have totals only. Any total or sample value may be missing (an
+imported file without cadence, a strap that dropped out): it shows as ``-``, and as null in
+JSON.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from agent.config import Settings
 from agent.intensity import HeartProfile, session_rpe_load
 from agent.store import SampleRow
 from agent.units import METRES_PER, Unit, format_distance, format_duration, format_pace
+from agent.views import MISSING, duration_text, pace_text
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,20 +77,22 @@ class _SplitBuilder:
 
 
 def splits(samples: list[SampleRow], unit_m: float) -> list[Split]:
-    """Splits every ``unit_m`` metres: moving seconds and average HR of each."""
+    """Splits every ``unit_m`` metres: moving seconds and average HR of each. Samples
+    without a distance are skipped (the time to the next one with a distance counts)."""
     builder = _SplitBuilder(unit_m)
-    for prev, cur in pairwise(samples):
+    located = [sample for sample in samples if sample[1] is not None]
+    for prev, cur in pairwise(located):
         dt = cur[0] - prev[0]
         if dt <= 0 or cur[1] <= prev[1]:
             continue  # standing (paused): not split time
         builder.add(prev[1], cur[1], dt, cur[4])
-    return builder.finish(samples[-1][1] if samples else 0.0)
+    return builder.finish(located[-1][1] if located else 0.0)
 
 
 def summary(row: dict[str, Any], samples: list[SampleRow], settings: Settings) -> dict[str, Any]:
     """The ``show --json`` object: totals, splits, zones and load. Distances in metres."""
     unit: Unit = settings.units
-    moving = row["moving_s"] or 0.0
+    moving = row["moving_s"]
     return {
         "id": row["id"],
         "started_at": row["started_at"],
@@ -101,22 +106,22 @@ def summary(row: dict[str, Any], samples: list[SampleRow], settings: Settings) -
         "splits_unit": unit,
         "splits": [s.as_json() for s in splits(samples, METRES_PER[unit])],
         "zones": _zones(row, settings),
-        "below_zone1_s": json.loads(row["zone_s"])[0] if row.get("zone_s") else None,
+        "below_zone1_s": _below_zone1(row),
         "load": {
             "trimp": _round(row["trimp"], 1),
             "edwards_trimp": _round(row.get("edwards_trimp"), 1),
             "rpe": row["rpe"],
-            "session_rpe": _round(session_rpe_load(row["rpe"], moving), 1),
+            "session_rpe": _round(session_rpe_load(row["rpe"], moving), 1) if moving else None,
         },
     }
 
 
 def _totals(row: dict[str, Any]) -> dict[str, Any]:
-    distance, moving = row["distance_m"] or 0.0, row["moving_s"] or 0.0
+    distance, moving = row["distance_m"] or 0.0, row["moving_s"]
     return {
         "distance_m": round(distance, 1),
-        "moving_s": round(moving, 1),
-        "elapsed_s": round(row["elapsed_s"] or 0.0, 1),
+        "moving_s": _round(moving, 1),
+        "elapsed_s": _round(row["elapsed_s"], 1),
         "avg_speed": _round(distance / moving if moving and distance else None, 3),
         "max_speed": _round(row.get("max_speed"), 3),
         "avg_hr": _round(row["avg_hr"], 1),
@@ -126,12 +131,23 @@ def _totals(row: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def _zone_seconds(row: dict[str, Any]) -> list[float] | None:
+    """The stored seconds below zone 1 and in zones 1-5 (``None`` when not recorded)."""
+    stored = json.loads(row["zone_s"]) if row.get("zone_s") else None
+    return [s or 0.0 for s in stored] if isinstance(stored, list) and stored else None
+
+
+def _below_zone1(row: dict[str, Any]) -> float | None:
+    stored = _zone_seconds(row)
+    return stored[0] if stored else None
+
+
 def _zones(row: dict[str, Any], settings: Settings) -> list[dict[str, Any]]:
     heart = HeartProfile(settings.runner.max_hr, settings.runner.resting_hr, settings.runner.sex)
-    stored = json.loads(row["zone_s"]) if row.get("zone_s") else None
-    if not stored or not any(stored):
-        return []
+    stored = _zone_seconds(row)
     bounds = heart.zone_bounds()
+    if not stored or not any(stored) or len(stored) <= len(bounds):
+        return []
     return [
         {"zone": index, "low_bpm": low, "high_bpm": high, "seconds": stored[index]}
         for index, (low, high) in enumerate(bounds, start=1)
@@ -166,19 +182,24 @@ def _total_lines(totals: dict[str, Any], unit: Unit, hr_only: bool) -> list[tupl
     distance, moving = totals["distance_m"], totals["moving_s"]
     lines = [
         ("distance", "- (heart rate only)" if hr_only else format_distance(distance, unit, 2)),
-        ("moving", format_duration(moving)),
-        ("elapsed", format_duration(totals["elapsed_s"])),
-        ("pace", format_pace(distance, moving, unit)),
+        ("moving", duration_text(moving)),
+        ("elapsed", duration_text(totals["elapsed_s"])),
+        ("pace", pace_text(distance, moving, unit)),
     ]
     if totals["max_speed"]:
         lines.append(("best pace", format_pace(1.0, 1.0 / totals["max_speed"], unit)))
-    if totals["avg_hr"] is not None:
-        lines.append(("heart rate", f"avg {totals['avg_hr']:.0f}, max {totals['max_hr']:.0f}"))
-    if totals["avg_cadence"] is not None:
-        lines.append(
-            ("cadence", f"avg {totals['avg_cadence']:.0f}, max {totals['max_cadence']:.0f}")
-        )
+    for label, avg, top in (
+        ("heart rate", "avg_hr", "max_hr"),
+        ("cadence", "avg_cadence", "max_cadence"),
+    ):
+        if totals[avg] is not None or totals[top] is not None:
+            lines.append((label, f"avg {_whole(totals[avg])}, max {_whole(totals[top])}"))
     return lines
+
+
+def _whole(value: float | None) -> str:
+    """``152``, or ``-`` for a value not recorded."""
+    return MISSING if value is None else f"{value:.0f}"
 
 
 def _print_splits(console: Any, rows: list[dict[str, Any]], unit: Unit) -> None:
@@ -194,7 +215,7 @@ def _print_splits(console: Any, rows: list[dict[str, Any]], unit: Unit) -> None:
             _split_label(split, unit),
             format_duration(split["seconds"]),
             format_pace(split["distance_m"], split["seconds"], unit),
-            f"{split['avg_hr']:.0f}" if split["avg_hr"] is not None else "-",
+            _whole(split["avg_hr"]),
         )
     console.print(table)
 

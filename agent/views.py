@@ -6,7 +6,20 @@ from typing import Any
 
 from agent.config import Settings
 from agent.models import PainReport, Run
-from agent.units import format_distance, format_duration, format_pace, utc_iso
+from agent.units import Unit, format_distance, format_duration, format_pace, utc_iso
+
+MISSING = "-"
+
+
+def duration_text(seconds: float | None) -> str:
+    """``36:00``; ``-`` for a time not known (the store reads a missing one as 0: no run with
+    a distance takes no time)."""
+    return MISSING if seconds is None or seconds <= 0 else format_duration(seconds)
+
+
+def pace_text(distance_m: float, seconds: float | None, unit: Unit) -> str:
+    """``5:30/km``; ``-`` without a distance or a time."""
+    return MISSING if seconds is None or seconds <= 0 else format_pace(distance_m, seconds, unit)
 
 
 def run_json(run: Run) -> dict[str, Any]:
@@ -56,8 +69,8 @@ def print_runs(runs: list[Run], settings: Settings, title: str = "Runs") -> None
             str(run.id),
             run.started_at.astimezone(settings.zone).strftime("%a %Y-%m-%d %H:%M"),
             format_distance(run.distance_m, settings.units, 2),
-            format_duration(run.moving_s),
-            format_pace(run.distance_m, run.moving_s, settings.units),
+            duration_text(run.moving_s),
+            pace_text(run.distance_m, run.moving_s, settings.units),
             run.source,
             run.note or "",
         )

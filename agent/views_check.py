@@ -193,15 +193,15 @@ def _plan_line(status: PlanStatus, settings: Settings) -> str:
 
 
 def _runs_table(result: Summary, settings: Settings) -> Table:
-    from agent.units import format_duration, format_pace
+    from agent.views import duration_text, pace_text
 
     table = _table("Runs this week", "day", "distance", "time", "pace", "RPE", "note")
     for run in result.runs:
         table.add_row(
             _local(run.started_at, settings),
             _dist(run.distance_km, settings),
-            format_duration(run.moving_s),
-            format_pace(run.distance_m, run.moving_s, settings.units),
+            duration_text(run.moving_s),
+            pace_text(run.distance_m, run.moving_s, settings.units),
             "-" if run.rpe is None else str(run.rpe),
             run.note or "",
         )
