@@ -45,6 +45,8 @@ STRIDEWATCH_SERIAL = 0x53570001
 PRODUCT_NAME = "stridewatch"
 # FIT gives running cadence per foot (strides/min); stridewatch stores steps/min, twice that.
 STEPS_PER_STRIDE = 2
+# Speed is an unsigned 16-bit count of mm/s.
+FIT_MAX_SPEED = 65.535
 # Records hold heart rate and strides in one unsigned byte; 255 means "invalid".
 FIT_UINT8_MAX = 254
 
@@ -229,7 +231,7 @@ def _record(point: SampleRow) -> Any:
     message = RecordMessage()
     message.timestamp = _ms(t)
     message.distance = distance
-    if speed is not None:
+    if speed is not None and 0 <= speed <= FIT_MAX_SPEED:
         message.speed = speed
         message.enhanced_speed = speed
     if hr:
@@ -251,10 +253,11 @@ def _summary_fields(message: Any, totals: _Totals) -> None:
     message.sport = Sport.RUNNING
     message.sub_sport = SubSport.TREADMILL
     message.message_index = 0
-    if totals.timer_s > 0:
-        message.avg_speed = totals.distance_m / totals.timer_s
-        message.enhanced_avg_speed = totals.distance_m / totals.timer_s
-    if totals.max_speed is not None:
+    average = totals.distance_m / totals.timer_s if totals.timer_s > 0 else None
+    if average is not None and average <= FIT_MAX_SPEED:
+        message.avg_speed = average
+        message.enhanced_avg_speed = average
+    if totals.max_speed is not None and totals.max_speed <= FIT_MAX_SPEED:
         message.max_speed = totals.max_speed
         message.enhanced_max_speed = totals.max_speed
     if totals.avg_hr is not None:

@@ -166,7 +166,7 @@ class Batch:
 
     def _add_file(self, path: Path) -> None:
         if not (is_zip_name(path.name) and path.is_file()):
-            self.inputs.append(Input(display(path), path.name, lambda: read_file(path)))
+            self.inputs.append(Input(display(path), display(path.name), lambda: read_file(path)))
             return
         try:
             archive = Archive(path, MAX_FILE_BYTES)

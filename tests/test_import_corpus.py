@@ -174,3 +174,138 @@ def test_a_run_logged_by_hand_takes_the_watch_files_data(sw: Any, shipped: Shipp
     kept = next(run for run in runs if run["id"] == manual)
     assert (kept["distance_km"], kept["moving_s"], kept["rpe"]) == (9.008, 2832.0, 4)
     assert kept["note"] == "easy"
+
+
+def _row(db: Path, started_at: str) -> dict[str, Any]:
+    import sqlite3
+
+    conn = sqlite3.connect(db)
+    conn.row_factory = sqlite3.Row
+    row = conn.execute("select * from runs where started_at = ?", [started_at]).fetchone()
+    conn.close()
+    assert row is not None, started_at
+    return dict(row)
+
+
+def test_polar_m400_tcx_average_hr_weighted_by_lap_time(
+    sw: Any, shipped: Shipped, db: Path
+) -> None:
+    assert sw("import", shipped("polar-m400-two-laps-3173437224.tcx")).exit_code == 0
+    run = _row(db, "2019-01-29T10:25:13+00:00")
+    # SOURCES.md: 142 s at 117 and 3368 s at 131: 130.4, not the plain mean 124.
+    assert run["avg_hr"] == pytest.approx(130.4, abs=0.05)
+    assert run["moving_s"] == pytest.approx(3510.0)
+
+
+def test_forerunner_255_triathlon_keeps_its_run_leg(sw: Any, shipped: Shipped, db: Path) -> None:
+    result = sw("import", "--json", shipped("fr255-sprint-triathlon.fit"))
+    assert result.exit_code == 0
+    legs = [(item["leg"], item["status"], item["reason"]) for item in result.json()["files"]]
+    assert legs == [
+        ("leg 1 of 5", "skipped", "swimming (open water) leg, not a run"),
+        ("leg 2 of 5", "skipped", "transition leg, not a run"),
+        ("leg 3 of 5", "skipped", "cycling leg, not a run"),
+        ("leg 4 of 5", "skipped", "transition leg, not a run"),
+        ("leg 5 of 5", "imported", None),
+    ]
+    run = _row(db, "2023-09-02T13:56:34+00:00")
+    assert run["distance_m"] == pytest.approx(4491.51)
+    assert run["moving_s"] == pytest.approx(1573.6, abs=0.05)
+    assert run["avg_hr"] == 168
+    assert run["avg_cadence"] == pytest.approx(161.4, abs=0.05)
+
+
+@pytest.mark.parametrize(
+    ("name", "started", "metres", "timer", "elapsed", "hr", "cadence"),
+    [
+        (
+            "fr965-run-2026.fit",
+            "2026-05-14T04:05:59+00:00",
+            11232.7,
+            4487.8,
+            4487.8,
+            143,
+            121.6,
+        ),
+        (
+            "fenix6s-trail-run.fit",
+            "2021-09-01T13:34:23+00:00",
+            36975.1,
+            16923.5,
+            18790.2,
+            158,
+            None,
+        ),
+    ],
+)
+def test_recent_garmin_runs_are_stored_exactly(
+    sw: Any,
+    shipped: Shipped,
+    db: Path,
+    name: str,
+    started: str,
+    metres: float,
+    timer: float,
+    elapsed: float,
+    hr: int,
+    cadence: float | None,
+) -> None:
+    result = sw("import", shipped(name))
+    assert result.exit_code == 0, result.stdout
+    run = _row(db, started)
+    assert run["distance_m"] == pytest.approx(metres, abs=0.05)
+    assert run["moving_s"] == pytest.approx(timer, abs=0.05)
+    assert run["elapsed_s"] == pytest.approx(elapsed, abs=0.05)
+    assert run["avg_hr"] == hr
+    if cadence is not None:
+        assert run["avg_cadence"] == pytest.approx(cadence, abs=0.05)
+
+
+def test_fr70_with_its_clock_never_set_needs_at(sw: Any, shipped: Shipped, db: Path) -> None:
+    path = shipped("fr70-footpod-system-time.fit")
+    result = sw("import", path)
+    assert result.exit_code == 2
+    (line, _counts) = result.stdout.splitlines()
+    assert line.startswith(f"failed    {path}: the device's clock was never set")
+    assert "--at" in line
+    result = sw("import", "--json", "--at", "2012-05-01T07:00:00+00:00", path)
+    assert result.exit_code == 0
+    run = _row(db, "2012-05-01T07:00:00+00:00")
+    assert run["distance_m"] == pytest.approx(10248.7, abs=0.05)
+    assert run["moving_s"] == pytest.approx(3772.8, abs=0.06)
+
+
+def test_opentracks_pause_markers_are_not_positions(sw: Any, shipped: Shipped) -> None:
+    result = sw("import", "--json", shipped("opentracks-legacy-pause-markers.gpx"))
+    (item,) = result.json()["files"]
+    # Four real points 0.001 degree apart, a pause between the third and the fourth: two
+    # steps of 111 m count; the markers at latitude 100 and 200 (39,000 km away) do not,
+    # and neither does the pause. (The test file moves at 270 km/h: not a run.)
+    assert item["distance_km"] == pytest.approx(0.222, abs=0.001)
+    assert item["status"] == "skipped"
+
+
+def test_a_car_drive_without_a_type_is_not_a_run(sw: Any, shipped: Shipped) -> None:
+    result = sw("import", "--json", shipped("etrex-car-drive-no-type.gpx"))
+    (item,) = result.json()["files"]
+    assert item["status"] == "skipped"
+    assert "like a ride or a drive" in item["reason"]
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "activity-small-fenix2-run.fit",
+        "garmin-fenix-5-run.fit",
+        "fr965-run-2026.fit",
+        "polar-m400-two-laps-3173437224.tcx",
+        "cerknicko-jezero.gpx",
+    ],
+)
+def test_every_view_shows_an_imported_run(sw: Any, shipped: Shipped, name: str) -> None:
+    run_id = sw("import", "--json", shipped(name)).json()["files"][0]["run_id"]
+    for args in (["show", str(run_id)], ["show", str(run_id), "--json"], ["runs"]):
+        result = sw(*args)
+        assert result.exit_code == 0, (args, result.stderr)
+        assert "None" not in result.stdout
+        assert "nan" not in result.stdout

@@ -28,6 +28,9 @@ FORMAT_RANK: dict[str, int] = {"gpx": 1, "tcx": 2, "fit": 3}
 
 # A heart rate outside this range (bpm) is a sensor fault or a damaged file, not a person.
 HR_RANGE = (25.0, 250.0)
+# No runner moves faster than this (m/s; a sprinter's peak is 12.4): a faster sample speed is
+# a GPS jump, stored as none.
+MAX_SPEED_MPS = 12.5
 # Running cadence in steps/min: above 240 nobody runs (sprinters peak near 230-240).
 MAX_CADENCE_SPM = 240.0
 # A file stating its cadence per foot (strides/min, 60-100 while running) doubles it to
@@ -141,7 +144,7 @@ def _finite(value: float | None) -> bool:
 def _clean_sample(sample: SampleRow) -> SampleRow:
     t, distance, speed, cadence, hr = sample
     distance = distance if _finite(distance) and distance >= 0 else 0.0
-    speed = speed if _finite(speed) and speed is not None and speed >= 0 else None
+    speed = speed if _finite(speed) and speed is not None and 0 <= speed <= MAX_SPEED_MPS else None
     steps = plausible_cadence(cadence)
     beats = plausible_hr(hr)
     return (t, distance, speed, steps, round(beats) if beats is not None else None)

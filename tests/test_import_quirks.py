@@ -1,0 +1,449 @@
+"""`stridewatch import` of small files made here, one per kind of quirk real exports have:
+sport names and numbers, bytes before the XML declaration, several activities in one file,
+the same run from two sources, lap aggregates, track order, speed, pause markers, an unset
+clock, and values no person can have."""
+
+from __future__ import annotations
+
+import math
+import sqlite3
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.files.fit_maker import Leg, make_fit
+from tests.files.xml_maker import Lap, Point, gpx, north, tcx, tcx_activity
+
+START = datetime(2026, 3, 1, 8, 0, tzinfo=UTC)
+
+
+def write(path: Path, text: str | bytes) -> str:
+    if isinstance(text, str):
+        path.write_text(text, encoding="utf-8")
+    else:
+        path.write_bytes(text)
+    return str(path)
+
+
+def items(result: Any) -> list[dict[str, Any]]:
+    files: list[dict[str, Any]] = result.json()["files"]
+    return files
+
+
+def one(result: Any) -> dict[str, Any]:
+    (item,) = items(result)
+    return item
+
+
+def stored(db: Path, column: str = "*") -> list[sqlite3.Row]:
+    conn = sqlite3.connect(db)
+    conn.row_factory = sqlite3.Row
+    try:
+        return conn.execute(f"select {column} from runs order by started_at").fetchall()
+    finally:
+        conn.close()
+
+
+def run_gpx(sport: str | None = None, creator: str = "tests", **kw: Any) -> str:
+    """Twenty minutes at 3 m/s: 3.6 km."""
+    return gpx([north(START, 1200, 3.0)], sport=sport, creator=creator, **kw)
+
+
+# -- 1. sport names and numbers ----------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("sport", "creator", "status", "reason"),
+    [
+        ("9", "StravaGPX", "imported", None),  # Strava: Run
+        ("53", "StravaGPX Android", "imported", None),  # Strava: VirtualRun
+        ("1", "StravaGPX", "skipped", "ride activity, not a run"),
+        ("16", "StravaGPX iPhone", "skipped", "swim activity, not a run"),
+        ("10", "StravaGPX", "skipped", "walk activity, not a run"),
+        ("1", "Runtastic: Life is short - live long", "imported", None),  # Runtastic: running
+        ("Running", "Runkeeper - http://www.runkeeper.com", "imported", None),
+        ("Cycling", "Runkeeper - http://www.runkeeper.com", "skipped", "cycling activity"),
+        ("RUNNING", "Endomondo.com", "imported", None),
+        ("CYCLING_SPORT", "Endomondo.com", "skipped", "cycling activity"),
+        ("running", "OpenTracks", "imported", None),
+        ("biking", "OpenTracks", "skipped", "cycling activity"),
+        ("trail_running", "Garmin Connect", "imported", None),
+        ("walking", "Garmin Connect", "skipped", "walking activity"),
+        ("TREADMILL_RUNNING", "Polar Flow", "imported", None),
+        ("HIKING", "Polar Flow", "skipped", "hiking activity"),
+    ],
+)
+def test_sport_names_and_numbers_of_many_apps(
+    sw: Any, tmp_path: Path, sport: str, creator: str, status: str, reason: str | None
+) -> None:
+    path = write(tmp_path / "a.gpx", run_gpx(sport, creator))
+    item = one(sw("import", "--json", path))
+    assert item["status"] == status
+    if reason is not None:
+        assert reason in item["reason"]
+        assert not item["reason"][0].isdigit()  # a readable name, not "9 activity"
+
+
+def test_a_free_text_category_is_judged_by_speed(sw: Any, tmp_path: Path) -> None:
+    # OpenTracks writes the runner's own category: "Laufen" is not a word this knows.
+    path = write(tmp_path / "a.gpx", run_gpx("Laufen", "OpenTracks"))
+    result = sw("import", path)
+    assert result.exit_code == 0
+    assert "no sport in the file: taken as a run" in result.stdout
+
+
+@pytest.mark.parametrize(
+    "prefix",
+    [" " * 10, "\ufeff\n", "\ufeff", "\n\t \r\n"],
+    ids=["strava-spaces", "polar-bom-newline", "bom", "whitespace"],
+)
+def test_bytes_before_the_xml_declaration(sw: Any, tmp_path: Path, prefix: str) -> None:
+    lap = Lap(START, 600, 1800.0, hr=150, points=60)
+    tcx_path = write(tmp_path / "a.tcx", tcx([tcx_activity("Running", [lap])], prefix=prefix))
+    later = START + timedelta(days=1)
+    gpx_text = gpx([north(later, 600, 3.0)], sport="running", prefix=prefix)
+    gpx_path = write(tmp_path / "b.gpx", gpx_text)
+    result = sw("import", "--json", tcx_path, gpx_path)
+    assert [i["status"] for i in items(result)] == ["imported", "imported"], result.stdout
+
+
+# -- 2. several activities in one file ---------------------------------------------------
+
+
+def test_a_tcx_with_three_activities_gives_three_runs(sw: Any, tmp_path: Path) -> None:
+    days = [START + timedelta(days=d) for d in range(3)]
+    acts = [tcx_activity("Running", [Lap(day, 1800, 5000.0, hr=140)]) for day in days]
+    path = write(tmp_path / "three.tcx", tcx(acts))
+    assert "three.tcx [leg 2 of 3]: run 2, 2026-03-02 08:00 UTC" in sw("import", path).stdout
+    result = sw("import", "--json", path)
+    assert [(i["status"], i["leg"]) for i in items(result)] == [
+        ("duplicate", "leg 1 of 3"),
+        ("duplicate", "leg 2 of 3"),
+        ("duplicate", "leg 3 of 3"),
+    ]
+    assert len(sw("runs", "--json").json()) == 3
+
+
+def test_a_tcx_multisport_session_keeps_its_run_leg(sw: Any, tmp_path: Path, db: Path) -> None:
+    bike1 = tcx_activity("Biking", [Lap(START, 1800, 15000.0)])
+    run = tcx_activity("Running", [Lap(START + timedelta(minutes=31), 1500, 5000.0, hr=160)])
+    bike2 = tcx_activity("Biking", [Lap(START + timedelta(minutes=57), 1800, 15000.0)])
+    path = write(tmp_path / "duathlon.tcx", tcx([bike1, run, bike2], multisport=True))
+    result = sw("import", "--json", path)
+    assert result.exit_code == 0
+    assert [(i["status"], i["reason"]) for i in items(result)] == [
+        ("skipped", "cycling leg, not a run"),
+        ("imported", None),
+        ("skipped", "cycling leg, not a run"),
+    ]
+    (row,) = stored(db)
+    assert (row["distance_m"], row["moving_s"], row["avg_hr"]) == (5000.0, 1500.0, 160.0)
+
+
+def test_a_fit_multisport_file_keeps_each_run_leg_with_its_own_totals(
+    sw: Any, tmp_path: Path, db: Path
+) -> None:
+    legs = [
+        Leg("RUNNING", 900, 3000.0, hr=150, strides=84),
+        Leg("TRANSITION", 60, 50.0),
+        Leg("CYCLING", 1800, 15000.0, hr=140),
+        Leg("RUNNING", 600, 2000.0, hr=165, strides=90),
+    ]
+    path = write(tmp_path / "duathlon.fit", make_fit(START, legs))
+    result = sw("import", "--json", path)
+    assert [i["status"] for i in items(result)] == ["imported", "skipped", "skipped", "imported"]
+    assert items(result)[1]["reason"] == "transition leg, not a run"
+    first, second = stored(db)
+    assert (first["distance_m"], first["avg_hr"], first["avg_cadence"]) == (3000.0, 150, 168)
+    assert (second["distance_m"], second["avg_hr"], second["avg_cadence"]) == (2000.0, 165, 180)
+    # Each leg ends where it ends, not where the file does.
+    assert second["elapsed_s"] == 600.0
+    assert first["ended_at"] == (START + timedelta(seconds=900)).isoformat()
+
+
+def test_two_running_sessions_are_two_runs(sw: Any, tmp_path: Path, db: Path) -> None:
+    legs = [Leg("RUNNING", 1200, 4000.0, hr=140), Leg("RUNNING", 1200, 4200.0, hr=170)]
+    result = sw("import", "--json", write(tmp_path / "two.fit", make_fit(START, legs)))
+    assert result.json()["imported"] == 2
+    assert [row["avg_hr"] for row in stored(db)] == [140, 170]
+
+
+# -- 3. the same run from two sources ----------------------------------------------------
+
+
+def _same_run_files(tmp_path: Path) -> tuple[str, str]:
+    """A watch run as FIT (3000 m by the device) and as GPX (the GPS track, 1.6% longer,
+    started the same second)."""
+    fit = write(tmp_path / "run.fit", make_fit(START, [Leg("RUNNING", 1000, 3000.0, hr=150)]))
+    track = gpx([north(START, 1000, 3.048)], sport="running")
+    return fit, write(tmp_path / "run.gpx", track)
+
+
+@pytest.mark.parametrize("fit_first", [True, False], ids=["fit-then-gpx", "gpx-then-fit"])
+def test_the_same_run_as_fit_and_gpx_is_stored_once_keeping_the_fit(
+    sw: Any, tmp_path: Path, db: Path, fit_first: bool
+) -> None:
+    fit, track = _same_run_files(tmp_path)
+    order = [fit, track] if fit_first else [track, fit]
+    first = one(sw("import", "--json", order[0]))
+    second = one(sw("import", "--json", order[1]))
+    assert first["status"] == "imported"
+    assert (second["status"], second["run_id"]) == ("duplicate", first["run_id"])
+    if fit_first:
+        assert second["reason"].endswith("kept the stored FIT")
+    else:
+        assert second["reason"].endswith("kept this FIT over the stored GPX")
+    (row,) = stored(db)
+    assert (row["distance_m"], row["import_file"]) == (3000.0, "run.fit")
+
+
+def test_runs_that_do_not_overlap_are_different_runs(sw: Any, tmp_path: Path) -> None:
+    morning = gpx([north(START, 600, 3.0)], sport="running")
+    # Starts 4 minutes after the first ended: within minutes, but sharing no time.
+    evening = gpx([north(START + timedelta(seconds=840), 600, 3.0)], sport="running")
+    result = sw(
+        "import", "--json", write(tmp_path / "a.gpx", morning), write(tmp_path / "b.gpx", evening)
+    )
+    assert result.json()["imported"] == 2
+
+
+# -- 4. aggregates from laps, cadence units, one average cadence ----------------------------
+
+
+def test_tcx_average_hr_is_weighted_by_lap_time(sw: Any, tmp_path: Path, db: Path) -> None:
+    laps = [
+        Lap(START, 142, 142.9, hr=117),
+        Lap(START + timedelta(seconds=142), 3368, 4366.0, hr=131),
+    ]
+    sw("import", write(tmp_path / "polar.tcx", tcx([tcx_activity("Running", laps)])))
+    (row,) = stored(db)
+    assert row["avg_hr"] == pytest.approx((142 * 117 + 3368 * 131) / 3510)  # 130.4, not 124
+
+
+@pytest.mark.parametrize(
+    ("values", "expected"),
+    [((85, 85), 170.0), ((160, 170), 165.0), ((118, 178), 148.0)],
+    ids=["strides", "steps", "steps-wide"],
+)
+def test_cadence_units_are_decided_per_file(
+    sw: Any, tmp_path: Path, db: Path, values: tuple[int, int], expected: float
+) -> None:
+    lap1 = Lap(START, 300, 900.0, points=30, run_cadence=values[0])
+    lap2 = Lap(START + timedelta(seconds=300), 300, 900.0, points=31, run_cadence=values[1])
+    sw("import", write(tmp_path / "c.tcx", tcx([tcx_activity("Running", [lap1, lap2])])))
+    (row,) = stored(db)
+    assert row["avg_cadence"] == pytest.approx(expected, abs=3)
+    assert row["avg_cadence"] <= 240
+
+
+def test_export_writes_the_stored_average_cadence(sw: Any, tmp_path: Path, db: Path) -> None:
+    import fitdecode
+
+    # Standing at the lights for a minute (cadence 0) in the middle of a run at 170.
+    points = north(START, 300, 3.0, cad=85)
+    stop = points[-1].lat
+    points += [Point(START + timedelta(seconds=s), stop, cad=0) for s in range(301, 361)]
+    points += [
+        Point(p.t + timedelta(seconds=360), p.lat + stop, cad=85)  # type: ignore[operator]
+        for p in north(START, 300, 3.0)[1:]
+    ]
+    run_id = one(sw("import", "--json", write(tmp_path / "l.gpx", gpx([points], "running"))))
+    out = tmp_path / "out.fit"
+    assert sw("export", str(run_id["run_id"]), "-o", str(out)).exit_code == 0
+    (row,) = stored(db)
+    with fitdecode.FitReader(str(out)) as reader:
+        session = next(
+            f for f in reader if isinstance(f, fitdecode.FitDataMessage) and f.name == "session"
+        )
+    written = session.get_value("avg_cadence") + session.get_value("avg_fractional_cadence")
+    assert row["avg_cadence"] == pytest.approx(170.0)
+    assert written * 2 == pytest.approx(row["avg_cadence"], abs=0.02)
+
+
+# -- 5. track order and sport by speed ---------------------------------------------------
+
+
+def test_points_out_of_time_order_keep_the_file_order(sw: Any, tmp_path: Path) -> None:
+    track = north(START, 1200, 3.0, hr=150)
+    # Every tenth point is a heart-rate point stamped a minute early, where the app was then.
+    mixed = [
+        Point(p.t - timedelta(seconds=60), p.lat, hr=140) if i % 10 == 5 else p  # type: ignore[operator]
+        for i, p in enumerate(track)
+    ]
+    item = one(sw("import", "--json", write(tmp_path / "m.gpx", gpx([mixed], "running"))))
+    assert item["status"] == "imported"
+    assert item["distance_km"] == pytest.approx(3.6, abs=0.01)
+
+
+def test_a_track_written_backwards_is_sorted(sw: Any, tmp_path: Path) -> None:
+    track = list(reversed(north(START, 600, 3.0)))
+    item = one(sw("import", "--json", write(tmp_path / "r.gpx", gpx([track], "running"))))
+    assert item["distance_km"] == pytest.approx(1.8, abs=0.01)
+
+
+@pytest.mark.parametrize("kmh", [24, 37])
+def test_an_untyped_track_at_riding_or_driving_speed_is_not_a_run(
+    sw: Any, tmp_path: Path, kmh: int
+) -> None:
+    path = write(tmp_path / "fast.gpx", gpx([north(START, 1200, kmh / 3.6)]))
+    result = sw("import", "--json", path)
+    item = one(result)
+    assert (result.exit_code, item["status"]) == (2, "skipped")
+    assert f"{kmh} km/h" in item["reason"]
+    assert "--sport run" in item["reason"]
+    forced = one(sw("import", "--json", "--sport", "run", path))
+    assert forced["status"] == "imported"  # the runner knows best (under 37.8 km/h)
+
+
+def test_sport_run_overrides_what_the_file_says(sw: Any, tmp_path: Path) -> None:
+    path = write(tmp_path / "mislabelled.gpx", run_gpx("1", "StravaGPX"))
+    result = sw("import", "--sport", "run", path)
+    assert result.exit_code == 0
+    assert "taken as a run (--sport run; the file says ride)" in result.stdout
+
+
+# -- 6. odd but honest files ---------------------------------------------------------------
+
+
+def test_pause_markers_off_the_globe_are_not_positions(sw: Any, tmp_path: Path) -> None:
+    before = north(START, 300, 3.0)
+    after = [
+        Point(p.t + timedelta(seconds=400), p.lat + 0.01, p.lon)  # type: ignore[operator]
+        for p in north(START, 300, 3.0)
+    ]
+    pause = Point(START + timedelta(seconds=350), 100, 0)
+    resume = Point(START + timedelta(seconds=390), 200, 0)
+    path = write(tmp_path / "ot.gpx", gpx([[*before, pause, resume, *after]], "running"))
+    item = one(sw("import", "--json", path))
+    # 900 m before, 900 m after; the pause is not bridged, the markers not visited.
+    assert item["distance_km"] == pytest.approx(1.8, abs=0.005)
+
+
+def test_a_file_from_a_clock_never_set_asks_for_at(sw: Any, tmp_path: Path, db: Path) -> None:
+    path = write(tmp_path / "fr70.fit", make_fit(17_217_864, [Leg("RUNNING", 1800, 5400.0)]))
+    result = sw("import", path)
+    assert result.exit_code == 2
+    assert "clock was never set" in result.stdout
+    assert "--at" in result.stdout
+    assert len(result.stdout.splitlines()) == 2  # its line and the counts
+    result = sw("import", "--json", "--at", "2014-05-03T07:30:00+00:00", path)
+    assert one(result)["started_at"] == "2014-05-03T07:30:00+00:00"
+    (row,) = stored(db)
+    assert (row["distance_m"], row["moving_s"]) == (5400.0, 1800.0)
+    conn = sqlite3.connect(db)
+    first, last = conn.execute("select min(t), max(t) from samples").fetchone()
+    conn.close()
+    assert (first, last - first) == (datetime(2014, 5, 3, 7, 30, tzinfo=UTC).timestamp(), 1800)
+
+
+def test_at_leaves_a_dated_file_alone_and_says_so(sw: Any, tmp_path: Path) -> None:
+    path = write(tmp_path / "a.gpx", run_gpx("running"))
+    result = sw("import", "--at", "2014-05-03T07:30", path)
+    assert "2026-03-01 08:00 UTC" in result.stdout
+    assert "--at not used" in result.stdout
+
+
+def test_cadence_of_zero_everywhere_is_no_cadence(sw: Any, tmp_path: Path, db: Path) -> None:
+    path = write(tmp_path / "z.gpx", gpx([north(START, 600, 3.0, cad=0)], "running"))
+    sw("import", path)
+    (row,) = stored(db)
+    assert row["avg_cadence"] is None
+    conn = sqlite3.connect(db)
+    assert conn.execute("select count(*) from samples where cadence is not null").fetchone()[0] == 0
+    conn.close()
+
+
+# -- 8. values no person can have, refused at the door ----------------------------------------
+
+
+def test_negative_lap_distance_is_refused(sw: Any, tmp_path: Path, db: Path) -> None:
+    lap = Lap(START, 1800, -5000.0, hr=150)
+    result = sw("import", write(tmp_path / "neg.tcx", tcx([tcx_activity("Running", [lap])])))
+    assert result.exit_code == 2
+    assert "distance is -5000" in result.stdout
+    assert stored(db) == [] if db.exists() else True
+
+
+@pytest.mark.parametrize(
+    ("hr", "cad"),
+    [("1e300", 250.5), ("-5", -3), ("nan", 500), ("inf", 0), ("0", "-0")],
+)
+def test_impossible_heart_rate_and_cadence_are_stored_as_none(
+    sw: Any, tmp_path: Path, db: Path, hr: str, cad: float | str
+) -> None:
+    points = north(START, 600, 3.0, hr=hr, cad=cad)
+    assert (
+        one(sw("import", "--json", write(tmp_path / "h.gpx", gpx([points], "running"))))["status"]
+        == "imported"
+    )
+    (row,) = stored(db)
+    assert (row["avg_hr"], row["max_hr"], row["avg_cadence"]) == (None, None, None)
+    conn = sqlite3.connect(db)
+    bad = conn.execute(
+        "select count(*) from samples where hr is not null or cadence is not null "
+        "or distance_m < 0 or speed < 0"
+    ).fetchone()[0]
+    conn.close()
+    assert bad == 0
+
+
+@pytest.mark.parametrize(
+    "lat", ["inf", "nan", "1e400", "-91"], ids=["inf", "nan", "huge", "south-of-pole"]
+)
+def test_points_off_the_globe_are_dropped(sw: Any, tmp_path: Path, lat: str) -> None:
+    track = north(START, 600, 3.0)
+    track[300] = Point(track[300].t, lat, 0.0)
+    item = one(sw("import", "--json", write(tmp_path / "p.gpx", gpx([track], "running"))))
+    assert item["status"] == "imported"
+    assert math.isfinite(item["distance_km"])
+    assert item["distance_km"] < 1.81
+
+
+@pytest.mark.parametrize(
+    "when",
+    ["9999-12-31T23:59:59-05:00", "0001-01-01T00:00:00+05:00", "2999-01-01T00:00:00Z"],
+    ids=["9999-negative-offset", "0001-positive-offset", "far-future"],
+)
+def test_dates_no_run_has_give_one_line(sw: Any, tmp_path: Path, when: str) -> None:
+    points = [Point(when, 0.0), Point(when, 0.001)]
+    path = write(tmp_path / "d.gpx", gpx([points], "running"))
+    ok = write(tmp_path / "ok.gpx", run_gpx("running"))
+    result = sw("import", path, ok)
+    assert result.exit_code == 0, result.stderr
+    assert "Traceback" not in result.stdout + result.stderr
+    first, second = result.stdout.splitlines()[:2]
+    assert first.split()[0] in ("failed", "skipped")
+    assert "its date" in first or "not a run" in first or "without times" in first
+    assert second.startswith("imported  ")
+
+
+def test_a_fifo_is_refused_at_once(sw: Any, tmp_path: Path) -> None:
+    import os
+
+    fifo = tmp_path / "pipe.gpx"
+    os.mkfifo(fifo)
+    result = sw("import", str(fifo), write(tmp_path / "ok.gpx", run_gpx("running")))
+    assert result.exit_code == 0
+    assert f"failed    {fifo}: not a regular file" in result.stdout
+
+
+def test_a_file_name_that_is_not_utf8(sw: Any, tmp_path: Path) -> None:
+    import os
+
+    name = Path(os.fsdecode(os.fsencode(tmp_path) + b"/run-\xff.gpx"))
+    name.write_text(run_gpx("running"), encoding="utf-8")
+    result = sw("import", "--json", str(name))
+    assert result.exit_code == 0
+    assert one(result)["file"].endswith("run-\ufffd.gpx")
+    plain = sw("import", str(name))
+    assert "run-\ufffd.gpx: same run as run 1" in plain.stdout
+
+
+def test_a_distance_over_the_globe_is_not_a_run(sw: Any, tmp_path: Path) -> None:
+    # Two points half a world apart, a minute between them.
+    points = [Point(START, 0.0, 0.0), Point(START + timedelta(minutes=1), 0.0, 179.0)]
+    result = sw("import", write(tmp_path / "far.gpx", gpx([points], "running")))
+    assert result.exit_code == 2
+    assert "not a run" in result.stdout or "longer than any single run" in result.stdout

@@ -1,0 +1,203 @@
+"""`stridewatch import` of bulk exports as they come: a Strava zip (activities.csv and gzipped
+files) and a Garmin Connect zip (zips of FIT files inside), read without unpacking, with a
+progress bar on a terminal and plain lines through a pipe."""
+
+from __future__ import annotations
+
+import csv
+import gzip
+import io
+import os
+import pty
+import select
+import sqlite3
+import subprocess
+import sys
+import zipfile
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from tests.files.fit_maker import Leg, make_fit
+from tests.files.xml_maker import Lap, gpx, north, tcx, tcx_activity
+
+START = datetime(2026, 1, 5, 7, 0, tzinfo=UTC)
+# Strava's activities.csv repeats some titles (the second "Distance" is in metres).
+HEADER = [
+    "Activity ID",
+    "Activity Date",
+    "Activity Name",
+    "Activity Type",
+    "Activity Description",
+    "Elapsed Time",
+    "Distance",
+    "Max Heart Rate",
+    "Relative Effort",
+    "Commute",
+    "Activity Private Note",
+    "Activity Gear",
+    "Filename",
+    "Athlete Weight",
+    "Bike Weight",
+    "Elapsed Time",
+    "Moving Time",
+    "Distance",
+]
+
+
+def day(n: int) -> datetime:
+    return START + timedelta(days=n)
+
+
+def strava_zip(path: Path, extra_runs: int = 0) -> Path:
+    """A Strava bulk export: runs as GPX (numeric type), FIT and untyped GPX named by the
+    list; a ride as TCX, a walk the list names, a run entered by hand (no file)."""
+    files: dict[str, bytes] = {
+        "activities/101.gpx.gz": gzip.compress(
+            gpx([north(day(0), 1800, 3.0)], sport="9", creator="StravaGPX").encode()
+        ),
+        "activities/102.fit.gz": gzip.compress(
+            make_fit(day(1), [Leg("RUNNING", 2400, 7000.0, hr=150, strides=84)])
+        ),
+        "activities/103.tcx.gz": gzip.compress(
+            tcx([tcx_activity("Biking", [Lap(day(2), 3600, 30000.0)])], prefix=" " * 10).encode()
+        ),
+        "activities/104.gpx.gz": gzip.compress(gpx([north(day(3), 1800, 1.4)]).encode()),
+        "activities/105.gpx": gpx([north(day(4), 1500, 3.2)]).encode(),
+    }
+    rows = [
+        ["101", "Jan 5, 2026, 7:00:00 AM", "Morning Run", "Run", "", "1800", "5.40"],
+        ["102", "Jan 6, 2026, 7:00:00 AM", "Tempo", "Run", "", "2400", "7.00"],
+        ["103", "Jan 7, 2026, 7:00:00 AM", "Commute", "Ride", "", "3600", "30.0"],
+        ["104", "Jan 8, 2026, 7:00:00 AM", "Dog walk", "Walk", "", "1800", "2.5"],
+        ["105", "Jan 9, 2026, 7:00:00 AM", "Hill reps", "Run", "", "1500", "4.8"],
+        ["106", "Jan 10, 2026, 7:00:00 AM", "Treadmill", "Run", "", "1800", "5.0"],
+    ]
+    for n in range(extra_runs):
+        name = f"activities/{200 + n}.gpx.gz"
+        track = gpx([north(day(10 + n), 1200, 3.0)], sport="9", creator="StravaGPX")
+        files[name] = gzip.compress(track.encode())
+        rows.append([str(200 + n), "", f"Run {n}", "Run", "", "1200", "3.6"])
+    names = {row[0]: f"activities/{row[0]}" for row in rows}
+    table = io.StringIO()
+    writer = csv.writer(table)
+    writer.writerow(HEADER)
+    for row in rows:
+        filename = next((f for f in files if f.startswith(names[row[0]] + ".")), "")
+        writer.writerow([*row, "", "", "", "", "", filename, "", "", row[5], row[5], ""])
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("activities.csv", table.getvalue())
+        for name, data in files.items():
+            archive.writestr(name, data)
+        archive.writestr("profile.csv", "Athlete ID\n1\n")
+    return path
+
+
+def test_a_strava_export_zip_imports_each_run_once(sw: Any, tmp_path: Path, db: Path) -> None:
+    export = strava_zip(tmp_path / "export_12345.zip")
+    result = sw("import", "--json", str(export))
+    assert result.exit_code == 0, result.stderr
+    by_name = {item["file"].rsplit(":", 1)[-1]: item for item in result.json()["files"]}
+    assert {name: item["status"] for name, item in by_name.items()} == {
+        "activities.csv": "skipped",
+        "activities/101.gpx.gz": "imported",
+        "activities/102.fit.gz": "imported",
+        "activities/103.tcx.gz": "skipped",
+        "activities/104.gpx.gz": "skipped",
+        "activities/105.gpx": "imported",
+    }
+    assert by_name["activities/103.tcx.gz"]["reason"] == "cycling activity, not a run"
+    # The walk's file names no sport: the list's "Walk" does.
+    assert by_name["activities/104.gpx.gz"]["reason"] == "walk activity, not a run"
+    assert "Treadmill" in by_name["activities.csv"]["reason"]
+    assert "no activity file" in by_name["activities.csv"]["reason"]
+    assert not list(tmp_path.glob("activities*"))  # nothing unpacked beside it
+    conn = sqlite3.connect(db)
+    notes = [row[0] for row in conn.execute("select note from runs order by started_at")]
+    conn.close()
+    assert notes == ["Morning Run", "Tempo", "Hill reps"]
+    again = sw("import", "--json", str(export)).json()
+    assert (again["imported"], again["duplicate"]) == (0, 3)
+    assert len(sw("runs", "--json").json()) == 3
+
+
+def test_a_garmin_export_with_zips_inside(sw: Any, tmp_path: Path) -> None:
+    inner = io.BytesIO()
+    with zipfile.ZipFile(inner, "w") as archive:
+        archive.writestr("a@b.com_1.fit", make_fit(day(0), [Leg("RUNNING", 1800, 5000.0)]))
+        archive.writestr("a@b.com_2.fit", make_fit(day(1), [Leg("CYCLING", 1800, 15000.0)]))
+    export = tmp_path / "garmin.zip"
+    with zipfile.ZipFile(export, "w") as archive:
+        archive.writestr("DI_CONNECT/DI-Connect-Fitness/summary.json", "{}")
+        archive.writestr(
+            "DI_CONNECT/DI-Connect-Uploaded-Files/UploadedFiles_0-_Part1.zip", inner.getvalue()
+        )
+    result = sw("import", "--json", str(export))
+    assert result.exit_code == 0, result.stderr
+    statuses = sorted(item["status"] for item in result.json()["files"])
+    assert statuses == ["imported", "skipped"]
+
+
+def test_a_damaged_zip_and_a_damaged_member(sw: Any, tmp_path: Path) -> None:
+    broken = tmp_path / "broken.zip"
+    broken.write_bytes(b"PK\x03\x04 not really a zip")
+    export = tmp_path / "export.zip"
+    with zipfile.ZipFile(export, "w") as archive:
+        archive.writestr("activities/1.gpx.gz", b"\x1f\x8b not gzip")
+        archive.writestr("activities/2.gpx", gpx([north(day(0), 600, 3.0)], sport="running"))
+    result = sw("import", str(broken), str(export))
+    assert result.exit_code == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert lines[0].startswith(f"failed    {broken}: damaged zip file")
+    assert lines[1].startswith(f"failed    {export}:activities/1.gpx.gz: damaged gzip file")
+    assert lines[2].startswith(f"imported  {export}:activities/2.gpx: run 1")
+
+
+def _cli(*args: str) -> list[str]:
+    return [sys.executable, "-m", "agent", *args]
+
+
+def test_progress_bar_on_a_terminal_plain_lines_in_a_pipe(tmp_path: Path) -> None:
+    export = strava_zip(tmp_path / "big.zip", extra_runs=20)
+    env = {**os.environ, "TZ": "UTC", "COLUMNS": "100", "TERM": "xterm"}
+    env.pop("NO_COLOR", None)
+    piped = subprocess.run(
+        _cli("--db", str(tmp_path / "piped.db"), "import", str(export)),
+        capture_output=True,
+        text=True,
+        env=env,
+        check=False,
+    )
+    assert piped.returncode == 0, piped.stderr
+    assert "\x1b[" not in piped.stdout  # no escape codes, no bar
+    assert piped.stdout.count("imported  ") == 23
+    assert piped.stdout.splitlines()[-1] == "23 imported, 0 duplicate, 3 skipped, 0 failed"
+
+    leader, follower = pty.openpty()
+    process = subprocess.Popen(
+        _cli("--db", str(tmp_path / "tty.db"), "import", str(export)),
+        stdin=follower,
+        stdout=follower,
+        stderr=follower,
+        env=env,
+    )
+    os.close(follower)
+    output = b""
+    while True:
+        ready, _, _ = select.select([leader], [], [], 60)
+        if not ready:
+            break
+        try:
+            chunk = os.read(leader, 65536)
+        except OSError:  # the terminal closed: the command is done
+            break
+        if not chunk:
+            break
+        output += chunk
+    assert process.wait(timeout=60) == 0
+    os.close(leader)
+    text = output.decode("utf-8", "replace")
+    assert "importing" in text  # rich's bar, over the 29 files
+    assert "━" in text
+    assert text.count("imported  ") == 23
+    assert "23 imported, 0 duplicate, 3 skipped, 0 failed" in text
