@@ -2,15 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from agent.errors import InputError
+from agent.files.same_run import START_WINDOW_S, same_run
 from agent.store import Store
-
-# Two entries with the same start (within a minute) and distance (within 1 %) are the same
-# run logged twice: refusing the second keeps the weekly totals honest.
-DUPLICATE_WINDOW = timedelta(minutes=1)
-DUPLICATE_DISTANCE = 0.01
 
 
 def log_run(
@@ -23,10 +19,13 @@ def log_run(
     avg_hr: int | None = None,
     note: str | None = None,
 ) -> int:
-    """Store a manually logged run unless it is already there; return its id."""
-    for run in store.runs(since=started_at - DUPLICATE_WINDOW, until=started_at + DUPLICATE_WINDOW):
-        if abs(run.distance_m - distance_m) <= DUPLICATE_DISTANCE * distance_m:
-            raise InputError(f"this run is already stored as run {run.id}; nothing was added")
+    """Store a manually logged run unless it is already there (the same run overlaps it in
+    time, :mod:`agent.files.same_run`: logged twice, or imported from a watch); return its id.
+    Refusing the second keeps the weekly totals honest."""
+    for run in store.runs_starting_near(started_at, START_WINDOW_S):
+        span = max(run["elapsed_s"] or 0.0, run["moving_s"] or 0.0)
+        if same_run(started_at, duration_s, run["started_at"], span):
+            raise InputError(f"this run is already stored as run {run['id']}; nothing was added")
     return store.add_run(
         started_at=started_at,
         distance_m=distance_m,
