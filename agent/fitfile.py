@@ -13,7 +13,6 @@ from __future__ import annotations
 import io
 import math
 import os
-import struct
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, tzinfo
@@ -420,8 +419,9 @@ def read_fit(data: bytes) -> list[Activity | ActivityFileError]:
                     messages.add(frame)
     except fitdecode.FitError as exc:
         damage = _damage(exc)
-    except (ValueError, TypeError, IndexError, KeyError, OverflowError, struct.error) as exc:
-        # fitdecode trusts field sizes and types; a mutated file can break its decoding.
+    except Exception as exc:
+        # fitdecode trusts field sizes and types and checks some with assert: a mutated file
+        # can break its decoding in any way. What was read before stands, as for damage.
         damage = f"the decoder failed ({type(exc).__name__}: {exc})"
     return _activities_from(messages, damage)
 
