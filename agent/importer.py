@@ -44,12 +44,12 @@ from agent.files.activity import (
     NotARunError,
     validated,
 )
-from agent.files.archive import Archive, CsvRow, is_activity_name, is_zip_name
+from agent.files.archive import ActivityList, Archive, CsvRow, is_activity_name, is_zip_name
 from agent.files.sports import classify
 from agent.units import MAX_AVG_SPEED, MAX_RUN_M, MAX_RUN_S, format_distance, format_duration
 
 if TYPE_CHECKING:
-    from agent.store import Store
+    from agent.store import ImportAction, Store
 
 log = logging.getLogger(__name__)
 
@@ -57,16 +57,20 @@ Status = Literal["imported", "duplicate", "skipped", "failed"]
 STATUSES: tuple[Status, ...] = ("imported", "duplicate", "skipped", "failed")
 
 # Uncompressed activity files stay far below this: a 24-hour FIT file at one record a second
-# is about 4 MB, its TCX about 60 MB. Anything bigger is not an activity (or a gzip bomb).
-MAX_FILE_BYTES = 256 * 1024 * 1024
+# is about 4 MB, its TCX about 60 MB. Anything bigger is not an activity (or a gzip bomb);
+# an XML file is held in memory about ten times over while it is parsed.
+MAX_FILE_BYTES = 128 * 1024 * 1024
 # A zip export can be large (years of gzipped files); it is read member by member.
 MAX_ZIP_BYTES = 16 * 1024 * 1024 * 1024
 # An activity whose file names no sport is judged by its speed: above these, it is a ride or
-# a drive. A world-class 10 km is run at 22-23 km/h; training runs stay far below 20 km/h on
-# average, and a quarter of a run's points above 22 km/h is no run anyone trains.
+# a drive. Training runs stay far below 20 km/h on average, and a quarter of a run's points
+# above 22 km/h is no run anyone trains.
 UNTYPED_MAX_AVG_KMH = 20.0
 UNTYPED_MAX_Q3_KMH = 22.0
 UNTYPED_MIN_POINTS = 30
+# Whatever the file or the runner says, nobody runs faster than this on average: the 5 km
+# world record is 23.8 km/h. A "run" above it is a ride or a drive labelled as a run.
+RUN_MAX_AVG_KMH = 24.0
 
 
 class NothingImportedError(StridewatchError):
@@ -103,9 +107,14 @@ class Outcome:
             "status": self.status,
             "reason": self.reason,
             "run_id": self.run_id,
+            "warning": act.warning if act else None,
             "leg": act.leg if act else None,
             "sport": act.sport.name if act else None,
-            "started_at": act.started_at.isoformat(timespec="seconds") if act else None,
+            "started_at": (
+                act.started_at.isoformat(timespec="seconds")
+                if act and not act.clock_unset
+                else None
+            ),
             "distance_km": round(act.distance_m / 1000, 3) if act else None,
             "moving_s": round(act.moving_s, 1) if act else None,
             "samples": len(act.samples) if act else None,
@@ -131,22 +140,27 @@ FileOutcome = Outcome
 @dataclass(frozen=True, slots=True)
 class Input:
     """One file to import: ``label`` for the runner's lines, ``name`` stored with the run,
-    ``load`` its bytes, ``row`` its line of a Strava ``activities.csv``."""
+    ``load`` its bytes, ``row`` its line of a Strava ``activities.csv``; or, for a line of
+    that list with no file, the ``ready`` activity the line describes."""
 
     label: str
     name: str
     load: Callable[[], bytes]
     row: CsvRow | None = None
+    ready: Activity | None = None
 
 
 class Batch:
     """The files given to ``import``, folders and zips opened: a context manager (zips stay
-    open while their members are read). :attr:`inputs` in name order."""
+    open while their members are read). :attr:`inputs` in name order; :attr:`notes` holds
+    what a list names but the export lacks."""
 
     def __init__(self, paths: Iterable[Path]) -> None:
         self._stack = ExitStack()
         self.inputs: list[Input] = []
-        self.notes: list[Outcome] = []  # manual entries of an activities.csv: no file
+        self.notes: list[Outcome] = []
+        self._lists: dict[Path, ActivityList | None] = {}
+        self._manual_done: set[Path] = set()
         for path in paths:
             self._add(path)
 
@@ -161,33 +175,111 @@ class Batch:
             for found in sorted(p for p in path.rglob("*") if p.is_file()):
                 if is_activity_name(found.name) or is_zip_name(found.name):
                     self._add_file(found)
+            for folder in (path, path.parent):
+                self._add_manual(folder, display(folder / LIST_NAME))
         else:
             self._add_file(path)
 
     def _add_file(self, path: Path) -> None:
-        if not (is_zip_name(path.name) and path.is_file()):
-            self.inputs.append(Input(display(path), display(path.name), lambda: read_file(path)))
+        if is_zip_name(path.name) and path.is_file():
+            self._add_zip(path)
             return
+        row = self._row_for(path)
+        self.inputs.append(Input(display(path), display(path.name), _file_loader(path), row))
+
+    def _row_for(self, path: Path) -> CsvRow | None:
+        """The row of an ``activities.csv`` beside the file or one folder up (an unpacked
+        Strava export: the list, and the files in ``activities/``)."""
+        for folder in (path.parent, path.parent.parent):
+            listing = self._list_in(folder)
+            if listing is not None:
+                found = listing.row_for(os.fsdecode(path.relative_to(folder)))
+                if found is not None:
+                    return found
+        return None
+
+    def _list_in(self, folder: Path) -> ActivityList | None:
+        if folder not in self._lists:
+            csv_path = folder / LIST_NAME
+            try:
+                self._lists[folder] = (
+                    ActivityList(read_file(csv_path)) if csv_path.is_file() else None
+                )
+            except ActivityFileError:
+                self._lists[folder] = None
+        return self._lists[folder]
+
+    def _add_manual(self, folder: Path, label: str) -> None:
+        listing = self._list_in(folder)
+        if listing is None or folder in self._manual_done:
+            return
+        self._manual_done.add(folder)
+        self._add_rows(listing.manual, label)
+
+    def _add_rows(self, rows: Iterable[CsvRow], label: str) -> None:
+        for row in rows:
+            if classify(row.sport).is_run is not True:
+                continue
+            item = _listed_run(row, label)
+            if isinstance(item, Outcome):
+                self.notes.append(item)
+            else:
+                self.inputs.append(item)
+
+    def _add_zip(self, path: Path) -> None:
         try:
             archive = Archive(path, MAX_FILE_BYTES)
         except ActivityFileError as exc:
             self.notes.append(Outcome(display(path), "failed", str(exc)))
             return
         self._stack.callback(archive.close)
+        shown = display(path)
         for label, zipped, name in archive.members:
-            self.inputs.append(
-                Input(
-                    f"{display(path)}:{label}",
-                    name,
-                    _member_loader(archive, zipped, name),
-                    archive.row_for(name),
+            load = _member_loader(archive, zipped, name)
+            self.inputs.append(Input(f"{shown}:{label}", name, load, archive.row_for(name)))
+        for label, reason in archive.broken:
+            self.notes.append(Outcome(f"{shown}:{label}", "failed", reason))
+        for listing in archive.lists:
+            where = f"{listing.folder}/{LIST_NAME}".removeprefix("./")
+            self._add_rows(listing.manual, f"{shown}:{where}")
+        for row in archive.missing():
+            self.notes.append(
+                Outcome(
+                    f"{shown}:{row.filename}",
+                    "failed",
+                    f"listed in {LIST_NAME} ({row.name or 'no name'}) but not in the zip",
                 )
             )
-        for row in archive.manual_rows:
-            if classify(row.sport).is_run:
-                title = f"{row.name or 'a run'} ({row.date or 'no date'})"
-                reason = f"{title}: no activity file in the export (entered by hand): not imported"
-                self.notes.append(Outcome(f"{display(path)}:activities.csv", "skipped", reason))
+
+
+LIST_NAME = "activities.csv"
+
+
+def _listed_run(row: CsvRow, label: str) -> Input | Outcome:
+    """A run that Strava's list names without a file (entered by hand, or from an app that
+    shares no file): stored from the list's start, times and distance in metres."""
+    title = f"{row.name or 'a run'} ({row.date or 'no date'})"
+    started = row.started_at()
+    seconds = row.moving_s or row.elapsed_s
+    if started is None or not seconds or row.distance_m is None:
+        reason = f"{title}: no file, and the list lacks its date, time or distance in metres"
+        return Outcome(label, "skipped", reason)
+    activity = Activity(
+        started_at=started,
+        distance_m=row.distance_m,
+        moving_s=seconds,
+        elapsed_s=row.elapsed_s or seconds,
+        sport=classify(row.sport),
+        format="csv",
+        name=row.name,
+        warning="no activity file: totals from the list",
+        external_id=f"strava:{row.activity_id}" if row.activity_id else None,
+    )
+    return Input(f"{label} [{title}]", LIST_NAME, lambda: b"", row, activity)
+
+
+def _file_loader(path: Path) -> Callable[[], bytes]:
+    return lambda: read_file(path)
 
 
 def _member_loader(archive: Archive, zipped: Any, name: str) -> Callable[[], bytes]:
@@ -232,6 +324,8 @@ def import_inputs(
 
 def import_input(store: Store, item: Input, options: ImportOptions) -> list[Outcome]:
     """Read, check and store one file's activities; never raises for the file's sake."""
+    if item.ready is not None:
+        return [_import_activity(store, item, item.ready, options, several=False)]
     try:
         legs = read_legs(item.load(), item.name)
     except NotARunError as exc:
@@ -278,7 +372,7 @@ def _prepared(
         activity = activity.with_warning("the file has its own date: --at not used")
     row = item.row
     if row is not None:
-        if activity.sport.is_run is None and row.sport:
+        if row.sport and (activity.sport.is_run is None or activity.sport.name == "other"):
             activity = replace(activity, sport=classify(row.sport))
         activity = replace(activity, name=activity.name or row.name)
     if options.sport == "run" and not several and activity.sport.is_run is not True:
@@ -295,16 +389,21 @@ def _prepared(
 def _check_is_run(activity: Activity, *, several: bool) -> None:
     """Raise :class:`NotARunError` for what is not a run a person could have made."""
     sport = activity.sport
-    kind = "leg" if several else "activity"
+    kind = "leg" if activity.leg and activity.leg.startswith("leg") else "activity"
     if sport.is_run is False:
         raise NotARunError(f"{sport.name} {kind}, not a run")
     if activity.elapsed_s <= 0 and activity.moving_s <= 0:
         raise NotARunError("no duration (a single point?): not a run")
+    if activity.distance_m <= 0:
+        raise NotARunError("no distance in the file: nothing to count as a run")
     if activity.distance_m > MAX_RUN_M or activity.elapsed_s > MAX_RUN_S:
         raise NotARunError("longer than any single run: not imported")
-    if activity.moving_s > 0 and activity.distance_m / activity.moving_s > MAX_AVG_SPEED:
-        speed = activity.distance_m / activity.moving_s * 3.6
-        raise NotARunError(f"average {speed:.0f} km/h is faster than anyone runs: not a run")
+    seconds = activity.moving_s or activity.elapsed_s
+    speed = activity.distance_m / seconds * 3.6
+    if speed > RUN_MAX_AVG_KMH or activity.distance_m / seconds > MAX_AVG_SPEED:
+        raise NotARunError(
+            f"average {speed:.0f} km/h is faster than anyone runs: a ride or a drive, not a run"
+        )
 
 
 def _check_speed(activity: Activity) -> None:
@@ -320,25 +419,37 @@ def _check_speed(activity: Activity) -> None:
 
 
 def _store(store: Store, item: Input, activity: Activity) -> Outcome:
-    fields = _run_fields(activity, item.name)
     span = max(activity.elapsed_s, activity.moving_s)
-    for row in store.runs_starting_near(activity.started_at, same.START_WINDOW_S):
-        stored_span = max(row["elapsed_s"] or 0.0, row["moving_s"] or 0.0)
-        if not same.same_run(activity.started_at, span, row["started_at"], stored_span):
-            continue
-        kept = same.stored_kind(row["source"], row["import_file"])
-        run_id = int(row["id"])
-        if row["status"] == "closed" and same.rank(activity.format) > same.rank(kept):
-            store.replace_run_data(run_id, fields, activity.samples)
-            reason = (
-                f"same run as run {run_id}; kept this {same.label(activity.format)} "
-                f"over the stored {same.label(kept)}"
-            )
-        else:
-            reason = f"same run as run {run_id}; kept the stored {same.label(kept)}"
-        return Outcome(item.label, "duplicate", reason, run_id, activity)
-    run_id = store.add_imported_run(fields, activity.samples)
-    return Outcome(item.label, "imported", None, run_id, activity)
+    notes: dict[str, str] = {}
+
+    def decide(rows: list[dict[str, Any]]) -> tuple[ImportAction, int | None]:
+        for row in rows:
+            stored_span = max(row["elapsed_s"] or 0.0, row["moving_s"] or 0.0)
+            if not same.same_run(activity.started_at, span, row["started_at"], stored_span):
+                continue
+            kept = same.stored_kind(row["source"], row["import_file"])
+            notes["kept"] = kept
+            better = same.rank(activity.format) > same.rank(kept)
+            if row["status"] == "closed" and better:
+                return "replace", int(row["id"])
+            return "keep", int(row["id"])
+        return "add", None
+
+    fields = _run_fields(activity, item.name)
+    action, run_id = store.add_imported_run_once(
+        fields, activity.samples, same.START_WINDOW_S, decide
+    )
+    if action == "add":
+        return Outcome(item.label, "imported", None, run_id, activity)
+    kept = notes["kept"]
+    if action == "replace":
+        reason = (
+            f"same run as run {run_id}; kept this {same.label(activity.format)} "
+            f"over the stored {same.label(kept)}"
+        )
+    else:
+        reason = f"same run as run {run_id}; kept the stored {same.label(kept)}"
+    return Outcome(item.label, "duplicate", reason, run_id, activity)
 
 
 def _run_fields(activity: Activity, name: str) -> dict[str, Any]:
@@ -390,7 +501,16 @@ def read_legs(data: bytes, name: str = "") -> list[Activity | ActivityFileError]
         return _decode(data, name)
     except (ActivityFileError, NotARunError):
         raise
-    except (ValueError, TypeError, IndexError, KeyError, OverflowError, RecursionError) as exc:
+    except (
+        ValueError,
+        TypeError,
+        IndexError,
+        KeyError,
+        LookupError,
+        OverflowError,
+        RecursionError,
+        AssertionError,
+    ) as exc:
         # A reader met a file no device writes; one line, never a traceback.
         log.debug("decoder failure", exc_info=True)
         raise ActivityFileError(f"damaged: cannot be decoded ({type(exc).__name__})") from exc

@@ -13,7 +13,7 @@ import json
 import os
 import sqlite3
 import sys
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
@@ -510,11 +510,64 @@ class Store:
 
     # -- import and export (agent/importer.py, agent/fitfile.py) ---------------------------
 
+    def runs_starting_near(self, started_at: datetime, window_s: float) -> list[dict[str, Any]]:
+        """Stored runs (any source, any status) started within ``window_s`` seconds of
+        ``started_at``: the candidates for "the same run" (:mod:`agent.files.same_run`).
+        Each row has ``id``, ``started_at`` (aware), ``moving_s``, ``elapsed_s``,
+        ``source``, ``status``, ``import_file`` and ``distance_m``."""
+        with self.guard("look for the same run"):
+            return self._runs_near(started_at, window_s)
+
+    def _runs_near(self, started_at: datetime, window_s: float) -> list[dict[str, Any]]:
+        window = timedelta(seconds=window_s)
+        args = [utc_iso(started_at - window), utc_iso(started_at + window)]
+        rows = self.db.conn.execute(_RUNS_NEAR, args).fetchall()
+        keys = (
+            "id",
+            "started_at",
+            "moving_s",
+            "elapsed_s",
+            "source",
+            "status",
+            "import_file",
+            "distance_m",
+        )
+        found = [dict(zip(keys, row, strict=True)) for row in rows]
+        for row in found:
+            row["started_at"] = from_utc_iso(row["started_at"])
+        return found
+
+    def add_imported_run_once(
+        self,
+        run: Mapping[str, Any],
+        samples: Sequence[SampleRow],
+        window_s: float,
+        decide: Callable[[list[dict[str, Any]]], tuple[ImportAction, int | None]],
+    ) -> tuple[ImportAction, int]:
+        """Store an imported run unless the same run is stored, in one immediate transaction
+        (two imports at once never both add it). ``decide`` gets the stored runs started
+        within ``window_s`` (rows as :meth:`runs_starting_near`) and answers ``("add",
+        None)``, ``("replace", id)`` (this record is better: :meth:`replace_run_data`) or
+        ``("keep", id)``. Returns the action and the run's id."""
+        conn = self.db.conn
+        with self.guard("store the imported run"), conn:
+            conn.execute("begin immediate")
+            action, found = decide(self._runs_near(run["started_at"], window_s))
+            if action == "add" or found is None:
+                return "add", self._insert_imported(run, samples)
+            if action == "replace":
+                self._replace_run_data(found, run, samples)
+            return action, found
+
     def add_imported_run(self, run: Mapping[str, Any], samples: Sequence[SampleRow]) -> int:
         """Store an imported run (``source`` import) and its samples in one transaction.
 
         ``run`` holds ``started_at`` (aware datetime), ``elapsed_s``, ``moving_s``,
         ``distance_m`` and any of :data:`IMPORTED_COLUMNS`. Returns the new run's id."""
+        with self.guard("store the imported run"), self.db.conn:
+            return self._insert_imported(run, samples)
+
+    def _insert_imported(self, run: Mapping[str, Any], samples: Sequence[SampleRow]) -> int:
         started: datetime = run["started_at"]
         row = {name: run.get(name) for name in IMPORTED_COLUMNS}
         row |= {
@@ -525,33 +578,17 @@ class Store:
             "created_at": utc_iso(datetime.now(UTC)),
         }
         conn = self.db.conn
-        with self.guard("store the imported run"), conn:
-            cursor = conn.execute(_INSERT_IMPORTED, [row[name] for name in _ALL_IMPORTED])
-            run_id = _last_pk(cursor.lastrowid)
-            conn.executemany(_INSERT_IMPORTED_SAMPLE, [(run_id, *sample) for sample in samples])
+        cursor = conn.execute(_INSERT_IMPORTED, [row[name] for name in _ALL_IMPORTED])
+        run_id = _last_pk(cursor.lastrowid)
+        conn.executemany(_INSERT_IMPORTED_SAMPLE, [(run_id, *sample) for sample in samples])
         return run_id
 
-    def runs_starting_near(self, started_at: datetime, window_s: float) -> list[dict[str, Any]]:
-        """Stored runs (any source, any status) started within ``window_s`` seconds of
-        ``started_at``: the candidates for "the same run" (:mod:`agent.files.same_run`).
-        Each row has ``id``, ``started_at`` (aware), ``moving_s``, ``elapsed_s``,
-        ``source``, ``status`` and ``import_file``."""
-        window = timedelta(seconds=window_s)
-        args = [utc_iso(started_at - window), utc_iso(started_at + window)]
-        with self.guard("look for the same run"):
-            rows = self.db.conn.execute(_RUNS_NEAR, args).fetchall()
-        keys = ("id", "started_at", "moving_s", "elapsed_s", "source", "status", "import_file")
-        found = [dict(zip(keys, row, strict=True)) for row in rows]
-        for row in found:
-            row["started_at"] = from_utc_iso(row["started_at"])
-        return found
-
-    def replace_run_data(
+    def _replace_run_data(
         self, run_id: int, run: Mapping[str, Any], samples: Sequence[SampleRow]
     ) -> None:
         """Replace a stored run's measured data (totals, samples, ``source`` import) with a
-        better record of the same run, in one transaction; its id, RPE, note, pain reports
-        and alerts stay. ``run`` has the keys of :meth:`add_imported_run`."""
+        better record of the same run; its id, RPE, note, pain reports and alerts stay, and
+        its session-RPE load follows the new moving time."""
         started: datetime = run["started_at"]
         row = {name: run.get(name) for name in IMPORTED_COLUMNS if name != "note"}
         row |= {
@@ -561,14 +598,16 @@ class Store:
         }
         sets = ", ".join(f"{name} = ?" for name in row)
         conn = self.db.conn
-        with self.guard("store the better record of the run"), conn:
-            conn.execute(f"update runs set {sets} where id = ?", [*row.values(), run_id])
-            conn.execute(
-                "update runs set note = ? where id = ? and note is null",
-                [run.get("note"), run_id],
-            )
-            conn.execute("delete from samples where run_id = ?", [run_id])
-            conn.executemany(_INSERT_IMPORTED_SAMPLE, [(run_id, *sample) for sample in samples])
+        conn.execute(f"update runs set {sets} where id = ?", [*row.values(), run_id])
+        conn.execute(
+            "update runs set note = ? where id = ? and note is null", [run.get("note"), run_id]
+        )
+        conn.execute(
+            "update runs set srpe = rpe * moving_s / 60.0 where id = ? and srpe is not null",
+            [run_id],
+        )
+        conn.execute("delete from samples where run_id = ?", [run_id])
+        conn.executemany(_INSERT_IMPORTED_SAMPLE, [(run_id, *sample) for sample in samples])
 
     # -- load and rules (agent/checks.py): alerts with escalation, plans, read-only open ---
 
@@ -819,6 +858,9 @@ _INSERT_SAMPLE = (
 
 # -- import and export (agent/importer.py, agent/fitfile.py): SQL ------------------------
 
+# What an import does with a run: add it, replace a stored record of it, or keep the stored.
+ImportAction = Literal["add", "replace", "keep"]
+
 # Columns an importer may fill besides the ones add_imported_run sets itself.
 IMPORTED_COLUMNS = (
     "started_at",
@@ -841,7 +883,8 @@ _INSERT_IMPORTED_SAMPLE = (
     "insert into samples (run_id, t, distance_m, speed, cadence, hr) values (?,?,?,?,?,?)"
 )
 _RUNS_NEAR = (
-    "select id, started_at, moving_s, elapsed_s, source, status, import_file from runs "
+    "select id, started_at, moving_s, elapsed_s, source, status, import_file, distance_m "
+    "from runs "
     "where started_at between ? and ? order by id"
 )
 

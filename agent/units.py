@@ -87,6 +87,11 @@ def _hms_seconds(text: str) -> float | None:
     return hours * 3600 + minutes * 60 + seconds
 
 
+# Dates a runner can mean: from the first GPS running watches to well past any lifetime.
+EARLIEST_YEAR = 1970
+LATEST_YEAR = 2200
+
+
 def parse_datetime(text: str, zone: tzinfo) -> datetime:
     """Parse ISO 8601; without an offset the time is local in ``zone``. Returns aware UTC."""
     try:
@@ -97,7 +102,17 @@ def parse_datetime(text: str, zone: tzinfo) -> datetime:
         ) from None
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=zone)
-    return parsed.astimezone(UTC)
+    try:
+        moment = parsed.astimezone(UTC)
+        moment.astimezone(zone)  # shown in local time later: must exist there too
+    except (OverflowError, ValueError):
+        raise InputError(f"date {text!r}: outside the calendar this can count in") from None
+    if not EARLIEST_YEAR <= moment.year <= LATEST_YEAR:
+        raise InputError(
+            f"date {text!r}: no run is from {moment.year}; expected a year from "
+            f"{EARLIEST_YEAR} to {LATEST_YEAR}"
+        )
+    return moment
 
 
 def parse_date(text: str) -> date:

@@ -84,7 +84,8 @@ def strava_zip(path: Path, extra_runs: int = 0) -> Path:
     writer.writerow(HEADER)
     for row in rows:
         filename = next((f for f in files if f.startswith(names[row[0]] + ".")), "")
-        writer.writerow([*row, "", "", "", "", "", filename, "", "", row[5], row[5], ""])
+        metres = str(float(row[6]) * 1000)
+        writer.writerow([*row, "", "", "", "", "", filename, "", "", row[5], row[5], metres])
     with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
         archive.writestr("activities.csv", table.getvalue())
         for name, data in files.items():
@@ -97,9 +98,10 @@ def test_a_strava_export_zip_imports_each_run_once(sw: Any, tmp_path: Path, db: 
     export = strava_zip(tmp_path / "export_12345.zip")
     result = sw("import", "--json", str(export))
     assert result.exit_code == 0, result.stderr
-    by_name = {item["file"].rsplit(":", 1)[-1]: item for item in result.json()["files"]}
+    by_name = {item["file"].split(":", 1)[1]: item for item in result.json()["files"]}
+    manual = "activities.csv [Treadmill (Jan 10, 2026, 7:00:00 AM)]"
     assert {name: item["status"] for name, item in by_name.items()} == {
-        "activities.csv": "skipped",
+        manual: "imported",
         "activities/101.gpx.gz": "imported",
         "activities/102.fit.gz": "imported",
         "activities/103.tcx.gz": "skipped",
@@ -109,16 +111,19 @@ def test_a_strava_export_zip_imports_each_run_once(sw: Any, tmp_path: Path, db: 
     assert by_name["activities/103.tcx.gz"]["reason"] == "cycling activity, not a run"
     # The walk's file names no sport: the list's "Walk" does.
     assert by_name["activities/104.gpx.gz"]["reason"] == "walk activity, not a run"
-    assert "Treadmill" in by_name["activities.csv"]["reason"]
-    assert "no activity file" in by_name["activities.csv"]["reason"]
+    # A run entered by hand on Strava has no file: the list's totals stand for it.
+    treadmill = by_name[manual]
+    assert (treadmill["distance_km"], treadmill["moving_s"]) == (5.0, 1800.0)
+    assert treadmill["started_at"] == "2026-01-10T07:00:00+00:00"
+    assert treadmill["warning"] == "no activity file: totals from the list"
     assert not list(tmp_path.glob("activities*"))  # nothing unpacked beside it
     conn = sqlite3.connect(db)
     notes = [row[0] for row in conn.execute("select note from runs order by started_at")]
     conn.close()
-    assert notes == ["Morning Run", "Tempo", "Hill reps"]
+    assert notes == ["Morning Run", "Tempo", "Hill reps", "Treadmill"]
     again = sw("import", "--json", str(export)).json()
-    assert (again["imported"], again["duplicate"]) == (0, 3)
-    assert len(sw("runs", "--json").json()) == 3
+    assert (again["imported"], again["duplicate"]) == (0, 4)
+    assert len(sw("runs", "--json").json()) == 4
 
 
 def test_a_garmin_export_with_zips_inside(sw: Any, tmp_path: Path) -> None:
@@ -170,8 +175,8 @@ def test_progress_bar_on_a_terminal_plain_lines_in_a_pipe(tmp_path: Path) -> Non
     )
     assert piped.returncode == 0, piped.stderr
     assert "\x1b[" not in piped.stdout  # no escape codes, no bar
-    assert piped.stdout.count("imported  ") == 23
-    assert piped.stdout.splitlines()[-1] == "23 imported, 0 duplicate, 3 skipped, 0 failed"
+    assert piped.stdout.count("imported  ") == 24
+    assert piped.stdout.splitlines()[-1] == "24 imported, 0 duplicate, 2 skipped, 0 failed"
 
     leader, follower = pty.openpty()
     process = subprocess.Popen(
@@ -199,5 +204,85 @@ def test_progress_bar_on_a_terminal_plain_lines_in_a_pipe(tmp_path: Path) -> Non
     text = output.decode("utf-8", "replace")
     assert "importing" in text  # rich's bar, over the 29 files
     assert "━" in text
-    assert text.count("imported  ") == 23
-    assert "23 imported, 0 duplicate, 3 skipped, 0 failed" in text
+    assert text.count("imported  ") == 24
+    assert "24 imported, 0 duplicate, 2 skipped, 0 failed" in text
+
+
+def _statuses(result: Any) -> dict[str, str]:
+    return {item["file"].split(":", 1)[-1]: item["status"] for item in result.json()["files"]}
+
+
+def test_an_unpacked_export_and_its_loose_files_read_the_list(sw: Any, tmp_path: Path) -> None:
+    export = strava_zip(tmp_path / "export.zip")
+    folder = tmp_path / "export_12345"
+    with zipfile.ZipFile(export) as archive:
+        archive.extractall(folder)
+    # A loose file of it first: the list one folder up names it a walk.
+    walk = folder / "activities" / "104.gpx.gz"
+    assert sw("import", "--json", str(walk)).json()["files"][0]["reason"] == (
+        "walk activity, not a run"
+    )
+    result = sw("import", "--json", str(folder / "activities"))
+    assert result.json()["imported"] == 4  # three files and the run entered by hand
+    assert sw("import", "--json", str(folder)).json()["imported"] == 0
+
+
+def test_a_zip_with_its_export_in_a_folder(sw: Any, tmp_path: Path) -> None:
+    flat = strava_zip(tmp_path / "flat.zip")
+    nested = tmp_path / "rezipped.zip"
+    with zipfile.ZipFile(flat) as source, zipfile.ZipFile(nested, "w") as target:
+        for info in source.infolist():
+            target.writestr(f"export_999/{info.filename}", source.read(info))
+        target.writestr("__MACOSX/export_999/activities/._101.gpx.gz", b"\x00\x05\x16\x07")
+        target.writestr("export_999/activities/._101.gpx.gz", b"\x00\x05\x16\x07")
+    result = sw("import", "--json", str(nested))
+    statuses = _statuses(result)
+    assert statuses["export_999/activities/104.gpx.gz"] == "skipped"  # the list's "Walk"
+    assert result.json()["imported"] == 4
+    assert result.json()["failed"] == 0  # macOS's resource forks are not activity files
+
+
+def test_the_list_names_what_the_file_calls_other(sw: Any, tmp_path: Path) -> None:
+    table = "Activity ID,Activity Date,Activity Name,Activity Type,Filename\n"
+    table += '7,"Jan 5, 2026, 7:00:00 AM",Easy,Run,activities/7.tcx\n'
+    table += '8,"Jan 6, 2026, 7:00:00 AM",Gone,Run,activities/8.gpx\n'
+    export = tmp_path / "other.zip"
+    with zipfile.ZipFile(export, "w") as archive:
+        archive.writestr("activities.csv", table)
+        archive.writestr(
+            "activities/7.tcx", tcx([tcx_activity("Other", [Lap(day(0), 1800, 5000.0)])])
+        )
+    result = sw("import", "--json", str(export))
+    by_file = {item["file"].split(":", 1)[-1]: item for item in result.json()["files"]}
+    assert by_file["activities/7.tcx"]["status"] == "imported"
+    assert by_file["activities/8.gpx"]["status"] == "failed"
+    assert (
+        by_file["activities/8.gpx"]["reason"]
+        == "listed in activities.csv (Gone) but not in the zip"
+    )
+
+
+def test_two_imports_at_once_store_each_run_once(tmp_path: Path) -> None:
+    export = strava_zip(tmp_path / "export.zip", extra_runs=6)
+    db = tmp_path / "once.db"
+    env = {**os.environ, "TZ": "UTC"}
+    subprocess.run(_cli("--db", str(db), "runs"), env=env, check=False, capture_output=True)
+    processes = [
+        subprocess.Popen(
+            _cli("--db", str(db), "import", str(export)),
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+        )
+        for _ in range(3)
+    ]
+    for process in processes:
+        out, err = process.communicate(timeout=120)
+        assert process.returncode == 0, err
+        assert b"Traceback" not in out + err
+    conn = sqlite3.connect(db)
+    count, distinct = conn.execute(
+        "select count(*), count(distinct started_at) from runs"
+    ).fetchone()
+    conn.close()
+    assert count == distinct == 10

@@ -21,10 +21,10 @@ from agent.files.sports import UNKNOWN, Sport
 if TYPE_CHECKING:
     from agent.store import SampleRow
 
-Format = Literal["fit", "tcx", "gpx"]
+Format = Literal["fit", "tcx", "gpx", "csv"]
 # Which file is the better record of the same run: the device's own FIT over its TCX
 # (summaries rounded, fields dropped) over a GPX (a GPS track: distance from the points).
-FORMAT_RANK: dict[str, int] = {"gpx": 1, "tcx": 2, "fit": 3}
+FORMAT_RANK: dict[str, int] = {"csv": 0, "gpx": 1, "tcx": 2, "fit": 3}
 
 # A heart rate outside this range (bpm) is a sensor fault or a damaged file, not a person.
 HR_RANGE = (25.0, 250.0)
@@ -40,6 +40,12 @@ STRIDES_OR_STEPS = 115.0
 # Between two samples more than this apart the runner paused: the gap does not weigh in
 # time-weighted averages.
 MAX_SAMPLE_GAP_S = 10.0
+# A distance (m) or a time (s) above this is a damaged number, not a long run (a week is
+# 604,800 s; no run is 10,000 km).
+MAX_TOTAL = 1e7
+# Samples this far (s) outside an activity's start and end still belong to it (a device's
+# last record after its summary's end, a file's first point before the lap's start).
+SPAN_SLACK_S = 3600.0
 # FIT's epoch (1989-12-31): dates before it come from a device whose clock was never set.
 EARLIEST_START = datetime(1990, 1, 1, tzinfo=UTC)
 
@@ -91,12 +97,13 @@ class Activity:
         return replace(self, warning=f"{self.warning}; {text}" if self.warning else text)
 
 
-def with_legs(activities: Sequence[Activity]) -> list[Activity]:
-    """Label each activity "leg i of n" when a file holds more than one."""
+def with_legs(activities: Sequence[Activity], noun: str = "leg") -> list[Activity]:
+    """Label each activity "leg i of n" (a multisport file's legs) or "activity i of n" (a
+    file holding separate activities) when a file holds more than one."""
     if len(activities) < 2:
         return list(activities)
     n = len(activities)
-    return [replace(a, leg=f"leg {i} of {n}") for i, a in enumerate(activities, 1)]
+    return [replace(a, leg=f"{noun} {i} of {n}") for i, a in enumerate(activities, 1)]
 
 
 # -- the boundary -------------------------------------------------------------------------
@@ -111,11 +118,11 @@ def validated(activity: Activity, now: datetime) -> Activity:
         ("moving time", activity.moving_s),
         ("elapsed time", activity.elapsed_s),
     ):
-        if not math.isfinite(value) or value < 0:
+        if not math.isfinite(value) or value < 0 or value > MAX_TOTAL:
             raise ActivityFileError(f"damaged: its {label} is {value:g}, which no run can have")
     if not activity.clock_unset:
         _check_start(activity.started_at, now)
-    samples = tuple(_clean_sample(s) for s in activity.samples if _finite(s[0]))
+    samples = tuple(_clean_sample(s) for s in _in_span(activity))
     return replace(
         activity,
         samples=samples,
@@ -125,15 +132,29 @@ def validated(activity: Activity, now: datetime) -> Activity:
     )
 
 
+def _in_span(activity: Activity) -> list[SampleRow]:
+    """The samples whose time is finite, moves forward, and lies within the activity (a
+    damaged file can hold a record dated decades later; some apps write each second twice:
+    the first stands)."""
+    first = activity.started_at.timestamp() - SPAN_SLACK_S
+    last = activity.ended_at.timestamp() + SPAN_SLACK_S
+    kept: list[SampleRow] = []
+    for sample in activity.samples:
+        t = sample[0]
+        if _finite(t) and first <= t <= last and (not kept or t > kept[-1][0]):
+            kept.append(sample)
+    return kept
+
+
 def _check_start(start: datetime, now: datetime) -> None:
     if start < EARLIEST_START:
         raise ActivityFileError(
-            f"its date {start:%Y-%m-%d} is before any activity file could be made "
+            f"its date {start.date().isoformat()} is before any activity file could be made "
             "(a device clock never set?)"
         )
     if start > now + timedelta(days=1):
         raise ActivityFileError(
-            f"its date {start:%Y-%m-%d} is in the future (a device clock set wrong?)"
+            f"its date {start.date().isoformat()} is in the future (a device clock set wrong?)"
         )
 
 

@@ -11,8 +11,10 @@ from __future__ import annotations
 
 import csv
 import io
+import math
 import zipfile
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path, PurePosixPath
 
 from agent.files.activity import ActivityFileError
@@ -24,34 +26,111 @@ MAX_NESTING = 2
 
 @dataclass(frozen=True, slots=True)
 class CsvRow:
-    """What ``activities.csv`` says about one activity."""
+    """What ``activities.csv`` says about one activity (distances in metres, times in s)."""
 
     activity_id: str | None
     name: str | None
     sport: str | None
     date: str | None
     filename: str | None
+    elapsed_s: float | None = None
+    moving_s: float | None = None
+    distance_m: float | None = None  # Strava's second "Distance" column, in metres
+
+    def started_at(self) -> datetime | None:
+        """Strava writes the start in UTC as ``Jan 5, 2026, 7:00:00 AM``."""
+        if not self.date:
+            return None
+        for layout in STRAVA_DATE_LAYOUTS:
+            try:
+                return datetime.strptime(self.date, layout).replace(tzinfo=UTC)
+            except ValueError:
+                continue
+        return None
+
+
+# Strava's date layouts in activities.csv (the second one in older exports).
+STRAVA_DATE_LAYOUTS = ("%b %d, %Y, %I:%M:%S %p", "%Y-%m-%d %H:%M:%S")
+
+
+class ActivityList:
+    """The rows of one ``activities.csv``: by file (its path relative to the list's folder)
+    and the rows with no file (activities entered by hand)."""
+
+    def __init__(self, data: bytes, folder: str = "") -> None:
+        self.folder = folder
+        self.by_file: dict[str, CsvRow] = {}
+        self.manual: list[CsvRow] = []
+        try:
+            rows = list(csv.reader(io.StringIO(data.decode("utf-8-sig"))))
+        except (UnicodeDecodeError, csv.Error):
+            return  # the files still import; only names and types from the list are lost
+        if not rows:
+            return
+        header = [cell.strip() for cell in rows[0]]
+        for row in rows[1:]:
+            item = _row(header, row)
+            if item.filename:
+                self.by_file[key(f"{folder}/{item.filename}")] = item
+            else:
+                self.manual.append(item)
+
+    def row_for(self, path: str) -> CsvRow | None:
+        return self.by_file.get(key(path))
+
+
+def _row(header: list[str], row: list[str]) -> CsvRow:
+    def cells(title: str) -> list[str]:
+        return [row[i].strip() for i, name in enumerate(header) if name == title and i < len(row)]
+
+    def first(title: str) -> str | None:
+        found = cells(title)
+        return found[0] or None if found else None
+
+    def number(text: str | None) -> float | None:
+        try:
+            value = float((text or "").replace(",", ""))
+        except ValueError:
+            return None
+        return value if math.isfinite(value) and value >= 0 else None
+
+    distances = cells("Distance")  # Strava: the athlete's unit first, then metres
+    moving = cells("Moving Time")
+    return CsvRow(
+        activity_id=first("Activity ID"),
+        name=first("Activity Name"),
+        sport=first("Activity Type"),
+        date=first("Activity Date"),
+        filename=first("Filename"),
+        elapsed_s=number(first("Elapsed Time")),
+        moving_s=number(moving[0]) if moving else None,
+        distance_m=number(distances[1]) if len(distances) > 1 else None,
+    )
 
 
 def is_activity_name(name: str) -> bool:
-    """``x.fit``, ``x.tcx``, ``x.gpx``, each maybe ``.gz``."""
-    return name.lower().removesuffix(".gz").endswith(ACTIVITY_SUFFIXES)
+    """``x.fit``, ``x.tcx``, ``x.gpx``, each maybe ``.gz``; not macOS's ``._x`` forks."""
+    base = PurePosixPath(name).name
+    if base.startswith("._") or "__MACOSX/" in name:
+        return False
+    return base.lower().removesuffix(".gz").endswith(ACTIVITY_SUFFIXES)
 
 
 def is_zip_name(name: str) -> bool:
-    return name.lower().endswith(".zip")
+    return name.lower().endswith(".zip") and not PurePosixPath(name).name.startswith("._")
 
 
 class Archive:
-    """A zip (maybe holding zips) opened for reading; close it when done."""
+    """A zip (maybe holding zips) opened for reading; close it when done. :attr:`members`
+    are its activity files, :attr:`lists` its ``activities.csv`` files."""
 
     def __init__(self, path: Path, max_bytes: int) -> None:
         self.path = path
         self.max_bytes = max_bytes
         self._open: list[zipfile.ZipFile] = []
         self.members: list[tuple[str, zipfile.ZipFile, str]] = []  # (label, zip, name)
-        self.rows: dict[str, CsvRow] = {}
-        self.manual_rows: list[CsvRow] = []
+        self.lists: list[ActivityList] = []
+        self.broken: list[tuple[str, str]] = []  # (label, reason) of inner zips
         try:
             self._add(zipfile.ZipFile(path), "", 1)
         except (zipfile.BadZipFile, OSError, EOFError, ValueError) as exc:
@@ -64,13 +143,25 @@ class Archive:
             if info.is_dir():
                 continue
             name = info.filename
-            if PurePosixPath(name).name.lower() == "activities.csv" and not self.rows:
-                self._read_csv(self.read(archive, name))
+            if PurePosixPath(name).name.lower() == "activities.csv":
+                folder = str(PurePosixPath(name).parent)
+                self.lists.append(ActivityList(self.read(archive, name), folder))
             elif is_activity_name(name):
                 self.members.append((f"{prefix}{name}", archive, name))
-            elif is_zip_name(name) and depth < MAX_NESTING:
-                inner = zipfile.ZipFile(io.BytesIO(self.read(archive, name)))
-                self._add(inner, f"{prefix}{name}:", depth + 1)
+            elif is_zip_name(name):
+                self._add_inner(archive, name, prefix, depth)
+
+    def _add_inner(self, archive: zipfile.ZipFile, name: str, prefix: str, depth: int) -> None:
+        label = f"{prefix}{name}"
+        if depth >= MAX_NESTING:
+            self.broken.append((label, "a zip inside a zip inside a zip: unpack it first"))
+            return
+        try:
+            inner = zipfile.ZipFile(io.BytesIO(self.read(archive, name)))
+        except (zipfile.BadZipFile, OSError, EOFError, ValueError, ActivityFileError) as exc:
+            self.broken.append((label, f"damaged zip file: {exc}"))
+            return
+        self._add(inner, f"{label}:", depth + 1)
 
     def read(self, archive: zipfile.ZipFile, name: str) -> bytes:
         """A member's bytes, refusing more than ``max_bytes`` whatever its header claims."""
@@ -80,38 +171,23 @@ class Archive:
             raise ActivityFileError("too big to be an activity file once uncompressed")
         return data
 
-    def _read_csv(self, data: bytes) -> None:
-        try:
-            rows = list(csv.reader(io.StringIO(data.decode("utf-8-sig"))))
-        except (UnicodeDecodeError, csv.Error):
-            return  # the files still import; only names and types from the list are lost
-        if not rows:
-            return
-        header = [cell.strip() for cell in rows[0]]
-
-        def column(row: list[str], title: str) -> str | None:
-            if title not in header:
-                return None
-            index = header.index(title)  # Strava repeats some titles: the first is the summary
-            value = row[index].strip() if index < len(row) else ""
-            return value or None
-
-        for row in rows[1:]:
-            item = CsvRow(
-                activity_id=column(row, "Activity ID"),
-                name=column(row, "Activity Name"),
-                sport=column(row, "Activity Type"),
-                date=column(row, "Activity Date"),
-                filename=column(row, "Filename"),
-            )
-            if item.filename:
-                self.rows[_key(item.filename)] = item
-            else:
-                self.manual_rows.append(item)
-
     def row_for(self, name: str) -> CsvRow | None:
         """The ``activities.csv`` row of a member, matched on its path."""
-        return self.rows.get(_key(name))
+        for listing in self.lists:
+            row = listing.row_for(name)
+            if row is not None:
+                return row
+        return None
+
+    def missing(self) -> list[CsvRow]:
+        """Rows of the lists whose file is not in the zip."""
+        names = {key(name) for _, _, name in self.members}
+        return [
+            row
+            for listing in self.lists
+            for path, row in listing.by_file.items()
+            if path not in names
+        ]
 
     def close(self) -> None:
         for archive in reversed(self._open):
@@ -119,5 +195,7 @@ class Archive:
         self._open.clear()
 
 
-def _key(name: str) -> str:
-    return str(PurePosixPath(name.strip().lstrip("/"))).lower()
+def key(name: str) -> str:
+    """A member path compared case-blind, without ``./`` or a leading ``/``."""
+    parts = [p for p in PurePosixPath(name.strip()).parts if p not in ("/", ".")]
+    return "/".join(parts).lower()

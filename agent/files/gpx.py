@@ -25,6 +25,7 @@ from xml.etree.ElementTree import Element
 from agent.files import xmltools as x
 from agent.files.activity import (
     Activity,
+    ActivityFileError,
     NotARunError,
     average_cadence,
     steps_factor,
@@ -43,6 +44,8 @@ GPX_MOVING_SPEED = 0.5
 # A segment whose times run forward for fewer than half its points is taken as unordered
 # (written in reverse, say) and sorted; otherwise the file's order stands.
 MIN_ORDERED_SHARE = 0.5
+# A segment with more than this share of its points untimed is a route, not a recording.
+MAX_UNTIMED_SHARE = 0.5
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,39 +61,60 @@ def read_gpx(root: Element) -> list[Activity]:
     """The activities of a GPX file: one per sport named by its tracks."""
     creator = root.get("creator")
     groups: dict[str, tuple[Sport, list[list[_Point]]]] = {}
-    had_points = False
+    seen = _Seen()
     for track in x.descendants(root, "trk"):
         sport = _track_sport(track, creator)
         for segment in x.children(track, "trkseg"):
-            had_points = had_points or any(True for _ in x.children(segment, "trkpt"))
-            pieces = _segments(segment)
+            pieces = _segments(segment, seen)
             groups.setdefault(sport.name, (sport, []))[1].extend(pieces)
     activities = [_activity(sport, segs) for sport, segs in groups.values() if segs]
     if not activities:
-        if had_points:
+        if seen.bad_times:
+            raise ActivityFileError(
+                f"its times are not dates a run can have (such as {seen.bad_times[0]!r})"
+            )
+        if seen.points:
             raise NotARunError("GPX track without times: cannot tell when or how long it was")
         raise NotARunError("GPX file without a track (a route or waypoints only?)")
-    return with_legs(sorted(activities, key=lambda a: a.started_at))
+    return with_legs(sorted(activities, key=lambda a: a.started_at), "activity")
+
+
+class _Seen:
+    """What the reading met: points at all, and times that are no date."""
+
+    def __init__(self) -> None:
+        self.points = 0
+        self.bad_times: list[str] = []
 
 
 def _track_sport(track: Element, creator: str | None) -> Sport:
     return classify(x.text(x.child(track, "type")), creator)
 
 
-def _segments(segment: Element) -> list[list[_Point]]:
-    """A ``<trkseg>`` as runs of valid points in time order; empty when its points have no
-    times (a route drawn on a map)."""
+def _segments(segment: Element, seen: _Seen) -> list[list[_Point]]:
+    """A ``<trkseg>`` as runs of valid points in time order. A point without a readable
+    time is dropped (one bad ``<time>`` does not lose the track); a segment where most points
+    have none is a route drawn on a map, not an activity."""
     pieces: list[list[_Point]] = [[]]
-    for point in x.children(segment, "trkpt"):
-        moment = x.parse_time(x.text(x.child(point, "time")))
+    points = list(x.children(segment, "trkpt"))
+    untimed = 0
+    for point in points:
+        seen.points += 1
+        raw = x.text(x.child(point, "time"))
+        moment = x.parse_time(raw)
         if moment is None:
-            return []
+            untimed += 1
+            if raw:
+                seen.bad_times.append(raw)
+            continue
         lat, lon = x.parse_number(point.get("lat")), x.parse_number(point.get("lon"))
         if lat is None or lon is None or abs(lat) > 90 or abs(lon) > 180:
             pieces.append([])  # a pause marker or a broken point: not a position
             continue
         hr, cadence = x.deep_number(point, "hr"), x.deep_number(point, "cad")
         pieces[-1].append(_Point(moment.timestamp(), lat, lon, hr, cadence))
+    if untimed > MAX_UNTIMED_SHARE * len(points):
+        return []  # a route with a few times (waypoints stamped by hand): no activity
     return [ordered for piece in pieces if (ordered := _in_time_order(piece))]
 
 

@@ -41,7 +41,9 @@ def read_tcx(root: Element) -> list[Leg]:
             legs.append(_activity(element))
         except ActivityFileError as exc:
             legs.append(exc)
-    activities = with_legs([leg for leg in legs if isinstance(leg, Activity)])
+    multisport = any(True for _ in x.descendants(root, "MultiSportSession"))
+    noun = "leg" if multisport else "activity"
+    activities = with_legs([leg for leg in legs if isinstance(leg, Activity)], noun)
     labelled = iter(activities)
     return [next(labelled) if isinstance(leg, Activity) else leg for leg in legs]
 

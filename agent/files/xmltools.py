@@ -12,12 +12,16 @@ from xml.etree.ElementTree import Element
 from agent.files.activity import ActivityFileError
 
 UTF8_BOM = b"\xef\xbb\xbf"
+UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
 _LEADING = b" \t\r\n"
 
 
 def xml_start(data: bytes) -> bytes:
     """``data`` from its first ``<``: a UTF-8 byte-order mark and whitespace before the XML
-    declaration are dropped (the parser refuses a declaration that is not at the start)."""
+    declaration are dropped (the parser refuses a declaration that is not at the start).
+    UTF-16 files (with their byte-order mark) are read as they are."""
+    if data.startswith(UTF16_BOMS):
+        return data
     stripped = data.lstrip(_LEADING)
     while stripped.startswith(UTF8_BOM):
         stripped = stripped[len(UTF8_BOM) :].lstrip(_LEADING)
@@ -25,7 +29,8 @@ def xml_start(data: bytes) -> bytes:
 
 
 def looks_like_xml(data: bytes) -> bool:
-    return xml_start(data)[:1] == b"<"
+    start = xml_start(data)
+    return start.startswith(UTF16_BOMS) or start[:1] == b"<"
 
 
 def parse(data: bytes) -> Element:
@@ -40,6 +45,8 @@ def parse(data: bytes) -> Element:
     except DefusedXmlException as exc:
         raise ActivityFileError(f"refused: the XML declares entities ({exc})") from exc
     except ParseError as exc:
+        raise ActivityFileError(f"damaged XML: {exc}") from exc
+    except (LookupError, ValueError) as exc:  # an encoding Python does not know, say
         raise ActivityFileError(f"damaged XML: {exc}") from exc
 
 
