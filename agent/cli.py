@@ -675,7 +675,7 @@ def import_(
     at = units.parse_datetime(at_text, app.settings.zone) if at_text else None
     options = importer.ImportOptions(sport="run" if sport else None, at=at)
     with importer.Batch(paths) as batch:
-        if not batch.inputs and not batch.notes:
+        if not batch.inputs and all(note.status == "skipped" for note in batch.notes):
             raise InputError("no FIT, TCX or GPX files found in " + ", ".join(map(str, paths)))
         with app.open_store() as store:
             outcomes = _import_with_progress(store, batch, options, as_json, app.settings.units)

@@ -172,9 +172,16 @@ class Batch:
 
     def _add(self, path: Path) -> None:
         if path.is_dir():
-            for found in sorted(p for p in path.rglob("*") if p.is_file()):
-                if is_activity_name(found.name) or is_zip_name(found.name):
-                    self._add_file(found)
+            files = [
+                found
+                for found in sorted(p for p in path.rglob("*") if p.is_file())
+                if is_activity_name(found.name) or is_zip_name(found.name)
+            ]
+            for found in files:
+                self._add_file(found)
+            if not files:
+                reason = "no FIT, TCX, GPX or zip files in this folder"
+                self.notes.append(Outcome(display(path), "skipped", reason))
             for folder in (path, path.parent):
                 self._add_manual(folder, display(folder / LIST_NAME))
         else:
