@@ -677,6 +677,11 @@ def import_(
     with importer.Batch(paths) as batch:
         if not batch.inputs and all(note.status == "skipped" for note in batch.notes):
             raise InputError("no FIT, TCX or GPX files found in " + ", ".join(map(str, paths)))
+        if sport and len(batch.inputs) > 1:
+            raise InputError(
+                f"--sport run is for one file at a time ({len(batch.inputs)} files given): "
+                "a folder or an export holds walks and rides too"
+            )
         with app.open_store() as store:
             outcomes = _import_with_progress(store, batch, options, as_json, app.settings.units)
     counts = importer.summary(outcomes)

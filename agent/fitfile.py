@@ -329,7 +329,7 @@ class _FitMessages:
         self.file_key: str | None = None
         self.sessions: list[Any] = []
         self.samples: list[SampleRow] = []
-        self.system_time = False  # a timestamp was device-relative
+        self.exported = False  # written by stridewatch's export, not by a device
         self._distance = 0.0
 
     def add(self, message: Any) -> None:
@@ -340,6 +340,7 @@ class _FitMessages:
         elif message.name == "file_id" and self.file_type is None:
             self.file_type = str(message.get_value("type", fallback=None))
             self.file_key = _file_key(message)
+            self.exported = message.get_value("serial_number", fallback=None) == STRIDEWATCH_SERIAL
 
     def _add_record(self, message: Any) -> None:
         t = self.instant(message.get_value("timestamp", fallback=None))
@@ -353,17 +354,22 @@ class _FitMessages:
             (t, self._distance, speed, _cadence_steps(message), round(hr) if hr else None)
         )
 
-    def instant(self, value: Any) -> float | None:
+    @staticmethod
+    def instant(value: Any) -> float | None:
         """Unix seconds of a FIT date_time; device-relative ones (an unset clock) counted
-        from the FIT epoch and remembered in :attr:`system_time`."""
+        from the FIT epoch (see :func:`_system_time`)."""
         if isinstance(value, datetime):
             return value.timestamp()
         number = _number(value)
         if number is None or number < 0:
             return None
-        if number < FIT_SYSTEM_TIME_MAX:
-            self.system_time = True
         return FIT_EPOCH_UNIX_S + number
+
+
+def _system_time(unix_s: float) -> bool:
+    """Whether an instant from :meth:`_FitMessages.instant` was device-relative: the
+    device's clock was never set when it was written."""
+    return unix_s < FIT_EPOCH_UNIX_S + FIT_SYSTEM_TIME_MAX
 
 
 def _number(value: Any) -> float | None:
@@ -496,7 +502,10 @@ def _session_activity(
         avg_cadence=_cadence_steps(session, "avg_") or average_cadence(samples),
         external_id=_session_key(messages.file_key, start, alone),
         warning=warning,
-        clock_unset=messages.system_time,
+        # The session's own start decides: a stray device-relative record in a dated file
+        # is dropped at the boundary as outside the run.
+        clock_unset=_system_time(start),
+        exported=messages.exported,
     )
 
 

@@ -88,6 +88,8 @@ class ImportOptions:
     sport: Literal["run"] | None = None
     at: datetime | None = None
     now: datetime = field(default_factory=lambda: datetime.now(UTC))
+    # The files --at has dated so far: it gives one start, so it dates one file.
+    dated: list[str] = field(default_factory=list)
 
 
 @dataclass(frozen=True, slots=True)
@@ -179,11 +181,12 @@ class Batch:
             ]
             for found in files:
                 self._add_file(found)
-            if not files:
+            lists = {p.parent for p in path.rglob(LIST_NAME) if p.is_file()} | {path.parent}
+            for folder in sorted(lists):
+                self._add_manual(folder, display(folder / LIST_NAME))
+            if not files and not any(self._list_in(folder) for folder in lists):
                 reason = "no FIT, TCX, GPX or zip files in this folder"
                 self.notes.append(Outcome(display(path), "skipped", reason))
-            for folder in (path, path.parent):
-                self._add_manual(folder, display(folder / LIST_NAME))
         else:
             self._add_file(path)
 
@@ -221,6 +224,8 @@ class Batch:
         if listing is None or folder in self._manual_done:
             return
         self._manual_done.add(folder)
+        if listing.problem is not None:
+            self.notes.append(Outcome(label, "skipped", listing.problem))
         self._add_rows(listing.manual, label)
 
     def _add_rows(self, rows: Iterable[CsvRow], label: str) -> None:
@@ -241,18 +246,19 @@ class Batch:
             return
         self._stack.callback(archive.close)
         shown = display(path)
-        for label, zipped, name in archive.members:
-            load = _member_loader(archive, zipped, name)
+        for label, zipped, info in archive.members:
+            load = _member_loader(archive, zipped, info)
+            name = info.filename
             self.inputs.append(Input(f"{shown}:{label}", name, load, archive.row_for(name)))
         for label, reason in archive.broken:
             self.notes.append(Outcome(f"{shown}:{label}", "failed", reason))
         for listing in archive.lists:
             where = f"{listing.folder}/{LIST_NAME}".removeprefix("./")
             self._add_rows(listing.manual, f"{shown}:{where}")
-        for row in archive.missing():
+        for listed, row in archive.missing():
             self.notes.append(
                 Outcome(
-                    f"{shown}:{row.filename}",
+                    f"{shown}:{listed}",
                     "failed",
                     f"listed in {LIST_NAME} ({row.name or 'no name'}) but not in the zip",
                 )
@@ -289,14 +295,8 @@ def _file_loader(path: Path) -> Callable[[], bytes]:
     return lambda: read_file(path)
 
 
-def _member_loader(archive: Archive, zipped: Any, name: str) -> Callable[[], bytes]:
-    def load() -> bytes:
-        try:
-            return archive.read(zipped, name)
-        except (OSError, EOFError, ValueError, zlib.error, NotImplementedError) as exc:
-            raise ActivityFileError(f"damaged in the zip: {exc}") from exc
-
-    return load
+def _member_loader(archive: Archive, zipped: Any, info: Any) -> Callable[[], bytes]:
+    return lambda: archive.read(zipped, info)
 
 
 def display(path: Path | str) -> str:
@@ -374,6 +374,12 @@ def _prepared(
                 "the device's clock was never set, so the file has no date: import it alone "
                 "with --at 'YYYY-MM-DD HH:MM' (when the run started)"
             )
+        if options.dated and options.dated != [item.label]:
+            raise ActivityFileError(
+                f"--at gave its start to {options.dated[0]} already: import files without a "
+                "date one at a time"
+            )
+        options.dated[:] = [item.label]
         activity = activity.shifted_to(options.at)
     elif options.at is not None:
         activity = activity.with_warning("the file has its own date: --at not used")
@@ -426,37 +432,41 @@ def _check_speed(activity: Activity) -> None:
 
 
 def _store(store: Store, item: Input, activity: Activity) -> Outcome:
-    span = max(activity.elapsed_s, activity.moving_s)
-    notes: dict[str, str] = {}
+    kind = "export" if activity.exported else activity.format
+    new = same.Record(
+        activity.started_at,
+        max(activity.elapsed_s, activity.moving_s),
+        activity.distance_m,
+        activity.moving_s,
+        kind,
+    )
+    reasons: list[str] = []
 
     def decide(rows: list[dict[str, Any]]) -> tuple[ImportAction, int | None]:
         for row in rows:
-            stored_span = max(row["elapsed_s"] or 0.0, row["moving_s"] or 0.0)
-            if not same.same_run(activity.started_at, span, row["started_at"], stored_span):
+            stored = same.Record(
+                row["started_at"],
+                max(row["elapsed_s"] or 0.0, row["moving_s"] or 0.0),
+                row["distance_m"] or 0.0,
+                row["moving_s"] or 0.0,
+                same.stored_kind(row["source"], row["import_file"]),
+            )
+            if not same.same_run(new, stored):
                 continue
-            kept = same.stored_kind(row["source"], row["import_file"])
-            notes["kept"] = kept
-            better = same.rank(activity.format) > same.rank(kept)
-            if row["status"] == "closed" and better:
-                return "replace", int(row["id"])
-            return "keep", int(row["id"])
+            action, why = same.choose(new, stored)
+            if row["status"] != "closed":
+                action, why = "keep", "kept the run being recorded"
+            reasons.append(why)
+            return action, int(row["id"])
         return "add", None
 
     fields = _run_fields(activity, item.name)
-    action, run_id = store.add_imported_run_once(
-        fields, activity.samples, same.START_WINDOW_S, decide
-    )
+    action, run_id = store.add_imported_run_once(fields, activity.samples, decide)
     if action == "add":
         return Outcome(item.label, "imported", None, run_id, activity)
-    kept = notes["kept"]
-    if action == "replace":
-        reason = (
-            f"same run as run {run_id}; kept this {same.label(activity.format)} "
-            f"over the stored {same.label(kept)}"
-        )
-    else:
-        reason = f"same run as run {run_id}; kept the stored {same.label(kept)}"
-    return Outcome(item.label, "duplicate", reason, run_id, activity)
+    return Outcome(
+        item.label, "duplicate", f"same run as run {run_id}; {reasons[0]}", run_id, activity
+    )
 
 
 def _run_fields(activity: Activity, name: str) -> dict[str, Any]:

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from agent.errors import InputError
-from agent.files.same_run import START_WINDOW_S, same_run
+from agent.files.same_run import Record, same_run, stored_kind
 from agent.store import Store
 
 
@@ -22,9 +22,16 @@ def log_run(
     """Store a manually logged run unless it is already there (the same run overlaps it in
     time, :mod:`agent.files.same_run`: logged twice, or imported from a watch); return its id.
     Refusing the second keeps the weekly totals honest."""
-    for run in store.runs_starting_near(started_at, START_WINDOW_S):
-        span = max(run["elapsed_s"] or 0.0, run["moving_s"] or 0.0)
-        if same_run(started_at, duration_s, run["started_at"], span):
+    logged = Record(started_at, duration_s, distance_m, duration_s, "manual")
+    for run in store.runs_overlapping(started_at, started_at + timedelta(seconds=duration_s)):
+        stored = Record(
+            run["started_at"],
+            max(run["elapsed_s"] or 0.0, run["moving_s"] or 0.0),
+            run["distance_m"] or 0.0,
+            run["moving_s"] or 0.0,
+            stored_kind(run["source"], run["import_file"]),
+        )
+        if same_run(logged, stored):
             raise InputError(f"this run is already stored as run {run['id']}; nothing was added")
     return store.add_run(
         started_at=started_at,

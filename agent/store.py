@@ -510,17 +510,16 @@ class Store:
 
     # -- import and export (agent/importer.py, agent/fitfile.py) ---------------------------
 
-    def runs_starting_near(self, started_at: datetime, window_s: float) -> list[dict[str, Any]]:
-        """Stored runs (any source, any status) started within ``window_s`` seconds of
-        ``started_at``: the candidates for "the same run" (:mod:`agent.files.same_run`).
-        Each row has ``id``, ``started_at`` (aware), ``moving_s``, ``elapsed_s``,
-        ``source``, ``status``, ``import_file`` and ``distance_m``."""
+    def runs_overlapping(self, start: datetime, end: datetime) -> list[dict[str, Any]]:
+        """Stored runs (any source, any status) whose time overlaps ``start``-``end``: the
+        candidates for "the same run" (:mod:`agent.files.same_run`). Each row has ``id``,
+        ``started_at`` (aware), ``moving_s``, ``elapsed_s``, ``source``, ``status``,
+        ``import_file`` and ``distance_m``; an open recording overlaps whatever follows it."""
         with self.guard("look for the same run"):
-            return self._runs_near(started_at, window_s)
+            return self._runs_near(start, end)
 
-    def _runs_near(self, started_at: datetime, window_s: float) -> list[dict[str, Any]]:
-        window = timedelta(seconds=window_s)
-        args = [utc_iso(started_at - window), utc_iso(started_at + window)]
+    def _runs_near(self, start: datetime, end: datetime) -> list[dict[str, Any]]:
+        args = [utc_iso(end), utc_iso(start)]
         rows = self.db.conn.execute(_RUNS_NEAR, args).fetchall()
         keys = (
             "id",
@@ -541,18 +540,19 @@ class Store:
         self,
         run: Mapping[str, Any],
         samples: Sequence[SampleRow],
-        window_s: float,
         decide: Callable[[list[dict[str, Any]]], tuple[ImportAction, int | None]],
     ) -> tuple[ImportAction, int]:
         """Store an imported run unless the same run is stored, in one immediate transaction
-        (two imports at once never both add it). ``decide`` gets the stored runs started
-        within ``window_s`` (rows as :meth:`runs_starting_near`) and answers ``("add",
-        None)``, ``("replace", id)`` (this record is better: :meth:`replace_run_data`) or
-        ``("keep", id)``. Returns the action and the run's id."""
+        (two imports at once never both add it). ``decide`` gets the stored runs overlapping
+        it in time (rows as :meth:`runs_overlapping`) and answers ``("add", None)``,
+        ``("replace", id)`` (this record is better: the stored run takes its data, keeping its
+        id, RPE, note and pain reports) or ``("keep", id)``. Returns the action and the id."""
+        started: datetime = run["started_at"]
+        ended = started + timedelta(seconds=max(run["elapsed_s"], run["moving_s"]))
         conn = self.db.conn
         with self.guard("store the imported run"), conn:
             conn.execute("begin immediate")
-            action, found = decide(self._runs_near(run["started_at"], window_s))
+            action, found = decide(self._runs_near(started, ended))
             if action == "add" or found is None:
                 return "add", self._insert_imported(run, samples)
             if action == "replace":
@@ -884,8 +884,7 @@ _INSERT_IMPORTED_SAMPLE = (
 )
 _RUNS_NEAR = (
     "select id, started_at, moving_s, elapsed_s, source, status, import_file, distance_m "
-    "from runs "
-    "where started_at between ? and ? order by id"
+    "from runs where started_at <= ?1 and coalesce(ended_at, '9999') >= ?2 order by id"
 )
 
 

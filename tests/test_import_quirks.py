@@ -455,6 +455,7 @@ def test_a_distance_over_the_globe_is_not_a_run(sw: Any, tmp_path: Path) -> None
     points = [Point(START, 0.0, 0.0), Point(START + timedelta(minutes=1), 0.0, 179.0)]
     result = sw("import", write(tmp_path / "far.gpx", gpx([points], "running")))
     assert result.exit_code == 2
+    # One step, 20,000 km in a minute: the whole track is that fast, so it is no run.
     assert "its distance is 1.99039e+07, which no run can have" in result.stdout
 
 
@@ -465,14 +466,51 @@ def test_a_distance_over_the_globe_is_not_a_run(sw: Any, tmp_path: Path) -> None
 def test_a_fragment_never_replaces_the_whole_run(
     sw: Any, tmp_path: Path, db: Path, fragment_first: bool
 ) -> None:
-    # The phone's hour-long GPX and the watch's 1-minute FIT (a false start) at the same time.
+    # The phone's hour-long GPX and the watch's 1-minute FIT (a false start) at the same time:
+    # one run, and the whole of it is kept whichever came first.
     whole = write(tmp_path / "phone.gpx", gpx([north(START, 3600, 2.8)], sport="running"))
     fragment = write(tmp_path / "watch.fit", make_fit(START, [Leg("RUNNING", 57, 157.0)]))
     order = [fragment, whole] if fragment_first else [whole, fragment]
-    for path in order:
-        sw("import", path)
-    distances = sorted(row["distance_m"] for row in stored(db))
-    assert distances == [157.0, pytest.approx(10080, abs=5)]
+    sw("import", order[0])
+    second = one(sw("import", "--json", order[1]))
+    assert second["status"] == "duplicate"
+    if fragment_first:
+        assert second["reason"].endswith(
+            "kept this GPX over the stored FIT, which covers only 1 of its 60 minutes"
+        )
+    else:
+        assert second["reason"].endswith("this FIT covers only 1 of its 60 minutes")
+    (row,) = stored(db)
+    assert row["distance_m"] == pytest.approx(10080, abs=5)
+
+
+@pytest.mark.parametrize(
+    ("offset_min", "minutes", "metres"),
+    [(0, 35, 5830.0), (25, 35, 5830.0), (40, 60, 10000.0)],
+    ids=["first-35-min", "middle", "watch-left-running"],
+)
+def test_a_part_of_a_run_is_that_run(
+    sw: Any, tmp_path: Path, db: Path, offset_min: int, minutes: int, metres: float
+) -> None:
+    whole = write(tmp_path / "hour.gpx", gpx([north(START, 3600, 2.78)], sport="running"))
+    sw("import", whole)
+    part = make_fit(START + timedelta(minutes=offset_min), [Leg("RUNNING", minutes * 60, metres)])
+    item = one(sw("import", "--json", write(tmp_path / "part.fit", part)))
+    assert item["status"] == "duplicate"
+    rows = stored(db)
+    assert len(rows) == 1
+    assert rows[0]["distance_m"] >= 5830.0
+
+
+def test_log_run_inside_a_stored_run_is_refused(sw: Any, tmp_path: Path) -> None:
+    sw("import", write(tmp_path / "hour.gpx", gpx([north(START, 3600, 2.78)], "running")))
+    args = ["--at", "2026-03-01T08:20:00+00:00", "--distance", "3km", "--duration", "15:00"]
+    result = sw("log-run", *args)
+    assert result.exit_code == 2
+    assert "already stored as run 1" in result.stderr
+    # A cool-down right after the run shares no time with it: a run of its own.
+    after = ["--at", "2026-03-01T09:01:00+00:00", "--distance", "1km", "--duration", "8:00"]
+    assert sw("log-run", *after).exit_code == 0
 
 
 def test_a_run_logged_minutes_early_by_hand_is_the_same_run(sw: Any, tmp_path: Path) -> None:
@@ -559,3 +597,83 @@ def test_at_outside_the_calendar_is_one_line(sw: Any, tmp_path: Path, when: str)
         assert result.exit_code == 2, args
         assert result.stderr.count("\n") == 1
         assert "Traceback" not in result.stderr
+
+
+def test_a_gps_jump_adds_no_distance(sw: Any, tmp_path: Path) -> None:
+    track = north(START, 3600, 2.78)
+    # A reflection: one point 5 km off, then back on the track.
+    track[1800] = Point(track[1800].t, track[1800].lat + 5000 / 111_195, 0.0)
+    cold = [Point(START - timedelta(seconds=1), 0.4, 0.0), *track]  # a cold fix 44 km away
+    item = one(sw("import", "--json", write(tmp_path / "j.gpx", gpx([cold], "running"))))
+    assert item["status"] == "imported"
+    assert item["distance_km"] == pytest.approx(10.0, abs=0.02)
+
+
+def test_two_days_in_one_gpx_are_two_runs_and_a_stray_fix_is_dropped(
+    sw: Any, tmp_path: Path
+) -> None:
+    monday = north(START, 1800, 3.0)
+    tuesday = north(START + timedelta(days=1), 1800, 3.0)
+    stray = [Point(START - timedelta(days=700), 0.0, 0.0)]  # a fix dated two years off
+    junk = [Point(START + timedelta(days=3000), 0.0, 0.0)]
+    path = write(tmp_path / "days.gpx", gpx([stray + monday, tuesday + junk], "running"))
+    result = sw("import", "--json", path)
+    assert [(i["leg"], i["distance_km"]) for i in items(result)] == [
+        ("activity 1 of 2", 5.4),
+        ("activity 2 of 2", 5.4),
+    ]
+
+
+def test_tcx_junk_trackpoints_do_not_stretch_the_activity(sw: Any, tmp_path: Path) -> None:
+    lap = Lap(START, 1800, 5400.0, hr=150, points=180)
+    text = tcx([tcx_activity("Running", [lap])]).replace(
+        "<Track>",
+        "<Track><Trackpoint><Time>2017-01-01T00:00:00Z</Time></Trackpoint>",
+    )
+    item = one(sw("import", "--json", write(tmp_path / "j.tcx", text)))
+    assert item["status"] == "imported"
+    assert item["started_at"] == "2026-03-01T08:00:00+00:00"
+
+
+def test_a_stray_device_relative_record_does_not_undate_a_file(sw: Any, tmp_path: Path) -> None:
+    data = make_fit(START, [Leg("RUNNING", 600, 1800.0)], stray_system_time=True)
+    item = one(sw("import", "--json", write(tmp_path / "s.fit", data)))
+    assert (item["status"], item["started_at"]) == ("imported", "2026-03-01T08:00:00+00:00")
+
+
+def test_re_importing_an_export_keeps_the_original_record(
+    sw: Any, tmp_path: Path, db: Path
+) -> None:
+    run_id = one(sw("import", "--json", write(tmp_path / "a.gpx", run_gpx("running"))))["run_id"]
+    out = tmp_path / "copy.fit"
+    assert sw("export", str(run_id), "-o", str(out)).exit_code == 0
+    item = one(sw("import", "--json", str(out)))
+    assert item["reason"] == f"same run as run {run_id}; kept the stored GPX"
+
+
+def test_at_for_two_undated_files_is_refused_for_the_second(sw: Any, tmp_path: Path) -> None:
+    a = write(tmp_path / "a.fit", make_fit(5000, [Leg("RUNNING", 600, 1800.0)]))
+    b = write(tmp_path / "b.fit", make_fit(9000, [Leg("RUNNING", 900, 2700.0)]))
+    result = sw("import", "--json", "--at", "2014-05-03T07:30:00+00:00", a, b)
+    first, second = items(result)
+    assert first["status"] == "imported"
+    assert second["status"] == "failed"
+    assert "import files without a date one at a time" in second["reason"]
+
+
+def test_sport_run_is_for_one_file(sw: Any, tmp_path: Path) -> None:
+    a = write(tmp_path / "a.gpx", run_gpx("walking"))
+    b = write(tmp_path / "b.gpx", gpx([north(START + timedelta(days=1), 600, 3.0)], "hiking"))
+    result = sw("import", "--sport", "run", a, b)
+    assert result.exit_code == 2
+    assert "--sport run is for one file at a time" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("label", "is_run"),
+    [("treadmill_walking", False), ("Wheelchair run", False), ("treadmill", True)],
+)
+def test_walking_words_win_over_treadmill(label: str, is_run: bool) -> None:
+    from agent.files.sports import classify
+
+    assert classify(label).is_run is is_run

@@ -13,10 +13,13 @@ import select
 import sqlite3
 import subprocess
 import sys
+import warnings
 import zipfile
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
+
+import pytest
 
 from tests.files.fit_maker import Leg, make_fit
 from tests.files.xml_maker import Lap, gpx, north, tcx, tcx_activity
@@ -286,3 +289,78 @@ def test_two_imports_at_once_store_each_run_once(tmp_path: Path) -> None:
     ).fetchone()
     conn.close()
     assert count == distinct == 10
+
+
+def test_a_damaged_or_encrypted_member_is_one_line(sw: Any, tmp_path: Path) -> None:
+    good = gpx([north(day(0), 600, 3.0)], sport="running").encode()
+    export = tmp_path / "mixed.zip"
+    with zipfile.ZipFile(export, "w", zipfile.ZIP_STORED) as archive:
+        archive.writestr("bad.gpx", good.replace(b"running", b"RUNNING"))
+        archive.writestr("locked.gpx", good)
+        archive.writestr("good.gpx", good)
+    data = bytearray(export.read_bytes())
+    at = data.index(b"RUNNING")
+    data[at] ^= 0xFF  # the stored bytes no longer match their CRC
+    # Mark locked.gpx encrypted (a password is needed), in its local and central headers.
+    local = data.index(b"locked.gpx") - 30
+    central = data.index(b"locked.gpx", local + 40) - 46
+    assert data[local : local + 4] == b"PK\x03\x04"
+    assert data[central : central + 4] == b"PK\x01\x02"
+    data[local + 6] |= 0x1
+    data[central + 8] |= 0x1
+    export.write_bytes(bytes(data))
+    result = sw("import", str(export))
+    assert result.exit_code == 0, result.stderr
+    assert "Traceback" not in result.stdout + result.stderr
+    lines = result.stdout.splitlines()
+    assert lines[0].startswith(f"failed    {export}:bad.gpx: cannot be read from the zip")
+    assert lines[1].startswith(f"failed    {export}:locked.gpx: cannot be read from the zip")
+    assert lines[2].startswith(f"imported  {export}:good.gpx: run 1")
+
+
+def test_two_entries_of_one_name_are_both_read(sw: Any, tmp_path: Path) -> None:
+    export = tmp_path / "twice.zip"
+    with zipfile.ZipFile(export, "w") as archive, warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # zipfile warns of the second name: exports do it
+        archive.writestr("a.gpx", gpx([north(day(0), 600, 3.0)], sport="running"))
+        archive.writestr("a.gpx", gpx([north(day(1), 600, 3.0)], sport="running"))
+    result = sw("import", "--json", str(export))
+    assert result.json()["imported"] == 2
+
+
+@pytest.mark.parametrize(
+    ("text", "encoding"),
+    [
+        (
+            "Activity ID;Activity Date;Activity Name;Activity Type;Filename\n"
+            "7;x;Zürich;Walk;activities/7.gpx\n",
+            "cp1252",
+        ),
+        (
+            "Activity ID,Activity Date,Activity Name,Activity Type,Filename\n"
+            "7,x,Zürich,Walk,activities/7.gpx\n",
+            "utf-8",
+        ),
+    ],
+    ids=["semicolons-cp1252", "strava"],
+)
+def test_lists_resaved_in_a_spreadsheet(sw: Any, tmp_path: Path, text: str, encoding: str) -> None:
+    export = tmp_path / "list.zip"
+    with zipfile.ZipFile(export, "w") as archive:
+        archive.writestr("activities.csv", text.encode(encoding))
+        archive.writestr("activities/7.gpx", gpx([north(day(0), 1800, 1.4)]))
+    (item,) = sw("import", "--json", str(export)).json()["files"]
+    assert item["reason"] == "walk activity, not a run"
+
+
+def test_a_list_in_another_language_says_so(sw: Any, tmp_path: Path) -> None:
+    export = tmp_path / "de.zip"
+    with zipfile.ZipFile(export, "w") as archive:
+        archive.writestr(
+            "activities.csv", "Aktivitäts-ID,Aktivitätsdatum,Aktivitätsname,Aktivitätsart\n"
+        )
+        archive.writestr("activities/7.gpx", gpx([north(day(0), 1800, 3.0)], sport="running"))
+    result = sw("import", str(export))
+    assert result.exit_code == 0
+    assert "not those of Strava's English export" in result.stdout
+    assert "imported  " in result.stdout

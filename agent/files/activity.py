@@ -82,6 +82,7 @@ class Activity:
     name: str | None = None  # the activity's title, where the export gives one
     leg: str | None = None  # "leg 5 of 5" in a file holding several activities
     clock_unset: bool = False  # times are device-relative: the file has no calendar date
+    exported: bool = False  # a FIT file stridewatch wrote: a copy, not a device's record
 
     @property
     def ended_at(self) -> datetime:

@@ -13,6 +13,7 @@ import csv
 import io
 import math
 import zipfile
+import zlib
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path, PurePosixPath
@@ -61,13 +62,20 @@ class ActivityList:
         self.folder = folder
         self.by_file: dict[str, CsvRow] = {}
         self.manual: list[CsvRow] = []
-        try:
-            rows = list(csv.reader(io.StringIO(data.decode("utf-8-sig"))))
-        except (UnicodeDecodeError, csv.Error):
-            return  # the files still import; only names and types from the list are lost
+        self.problem: str | None = None  # why the list could not be used, for the runner
+        rows = _csv_rows(data)
+        if rows is None:
+            self.problem = "cannot be read as a CSV list"
+            return
         if not rows:
             return
         header = [cell.strip() for cell in rows[0]]
+        if not {"Activity Type", "Filename"} <= set(header):
+            self.problem = (
+                "its columns are not those of Strava's English export (Activity Type, "
+                "Filename); the files import, without its names and hand-entered runs"
+            )
+            return
         for row in rows[1:]:
             item = _row(header, row)
             if item.filename:
@@ -77,6 +85,25 @@ class ActivityList:
 
     def row_for(self, path: str) -> CsvRow | None:
         return self.by_file.get(key(path))
+
+
+def _csv_rows(data: bytes) -> list[list[str]] | None:
+    """The cells of a CSV list: UTF-8 (Strava's), else Windows-1252 (re-saved in a
+    spreadsheet); comma- or semicolon-separated. None when it is not CSV text."""
+    for encoding in ("utf-8-sig", "cp1252"):
+        try:
+            text = data.decode(encoding)
+            break
+        except UnicodeDecodeError:
+            continue
+    else:
+        return None
+    first = text.split("\n", 1)[0]
+    delimiter = ";" if first.count(";") > first.count(",") else ","
+    try:
+        return list(csv.reader(io.StringIO(text), delimiter=delimiter))
+    except csv.Error:
+        return None
 
 
 def _row(header: list[str], row: list[str]) -> CsvRow:
@@ -122,15 +149,16 @@ def is_zip_name(name: str) -> bool:
 
 class Archive:
     """A zip (maybe holding zips) opened for reading; close it when done. :attr:`members`
-    are its activity files, :attr:`lists` its ``activities.csv`` files."""
+    are its activity files (label, zip, entry), :attr:`lists` its ``activities.csv``
+    files, :attr:`broken` what could not be opened in it (label, reason)."""
 
     def __init__(self, path: Path, max_bytes: int) -> None:
         self.path = path
         self.max_bytes = max_bytes
         self._open: list[zipfile.ZipFile] = []
-        self.members: list[tuple[str, zipfile.ZipFile, str]] = []  # (label, zip, name)
+        self.members: list[tuple[str, zipfile.ZipFile, zipfile.ZipInfo]] = []
         self.lists: list[ActivityList] = []
-        self.broken: list[tuple[str, str]] = []  # (label, reason) of inner zips
+        self.broken: list[tuple[str, str]] = []
         try:
             self._add(zipfile.ZipFile(path), "", 1)
         except (zipfile.BadZipFile, OSError, EOFError, ValueError) as exc:
@@ -143,47 +171,68 @@ class Archive:
             if info.is_dir():
                 continue
             name = info.filename
-            if PurePosixPath(name).name.lower() == "activities.csv":
-                folder = str(PurePosixPath(name).parent)
-                self.lists.append(ActivityList(self.read(archive, name), folder))
+            if PurePosixPath(name).name.lower() == "activities.csv" and "__MACOSX/" not in name:
+                self._add_list(archive, info, prefix)
             elif is_activity_name(name):
-                self.members.append((f"{prefix}{name}", archive, name))
+                self.members.append((f"{prefix}{name}", archive, info))
             elif is_zip_name(name):
-                self._add_inner(archive, name, prefix, depth)
+                self._add_inner(archive, info, prefix, depth)
 
-    def _add_inner(self, archive: zipfile.ZipFile, name: str, prefix: str, depth: int) -> None:
-        label = f"{prefix}{name}"
+    def _add_list(self, archive: zipfile.ZipFile, info: zipfile.ZipInfo, prefix: str) -> None:
+        label = f"{prefix}{info.filename}"
+        try:
+            listing = ActivityList(
+                self.read(archive, info), str(PurePosixPath(info.filename).parent)
+            )
+        except ActivityFileError as exc:
+            self.broken.append((label, f"{exc}; the files import without its names"))
+            return
+        if listing.problem is not None:
+            self.broken.append((label, listing.problem))
+        self.lists.append(listing)
+
+    def _add_inner(
+        self, archive: zipfile.ZipFile, info: zipfile.ZipInfo, prefix: str, depth: int
+    ) -> None:
+        label = f"{prefix}{info.filename}"
         if depth >= MAX_NESTING:
             self.broken.append((label, "a zip inside a zip inside a zip: unpack it first"))
             return
         try:
-            inner = zipfile.ZipFile(io.BytesIO(self.read(archive, name)))
+            inner = zipfile.ZipFile(io.BytesIO(self.read(archive, info)))
         except (zipfile.BadZipFile, OSError, EOFError, ValueError, ActivityFileError) as exc:
             self.broken.append((label, f"damaged zip file: {exc}"))
             return
         self._add(inner, f"{label}:", depth + 1)
 
-    def read(self, archive: zipfile.ZipFile, name: str) -> bytes:
-        """A member's bytes, refusing more than ``max_bytes`` whatever its header claims."""
-        with archive.open(name) as handle:
-            data = handle.read(self.max_bytes + 1)
+    def read(self, archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> bytes:
+        """An entry's bytes, refusing more than ``max_bytes`` whatever its header claims;
+        :class:`ActivityFileError` for a damaged, encrypted or unsupported entry."""
+        try:
+            with archive.open(info) as handle:
+                data = handle.read(self.max_bytes + 1)
+        except (zipfile.BadZipFile, RuntimeError, NotImplementedError) as exc:
+            # Bad CRC, an encrypted entry (RuntimeError), an unsupported compression.
+            raise ActivityFileError(f"cannot be read from the zip: {exc}") from exc
+        except (OSError, EOFError, ValueError, zlib.error) as exc:
+            raise ActivityFileError(f"damaged in the zip: {exc}") from exc
         if len(data) > self.max_bytes:
             raise ActivityFileError("too big to be an activity file once uncompressed")
         return data
 
     def row_for(self, name: str) -> CsvRow | None:
-        """The ``activities.csv`` row of a member, matched on its path."""
+        """The ``activities.csv`` row of an entry, matched on its path."""
         for listing in self.lists:
             row = listing.row_for(name)
             if row is not None:
                 return row
         return None
 
-    def missing(self) -> list[CsvRow]:
-        """Rows of the lists whose file is not in the zip."""
-        names = {key(name) for _, _, name in self.members}
+    def missing(self) -> list[tuple[str, CsvRow]]:
+        """(path in the zip, row) of the lists' rows whose file is not in the zip."""
+        names = {key(info.filename) for _, _, info in self.members}
         return [
-            row
+            (path, row)
             for listing in self.lists
             for path, row in listing.by_file.items()
             if path not in names

@@ -24,6 +24,7 @@ from xml.etree.ElementTree import Element
 
 from agent.files import xmltools as x
 from agent.files.activity import (
+    MAX_SPEED_MPS,
     Activity,
     ActivityFileError,
     NotARunError,
@@ -44,6 +45,11 @@ GPX_MOVING_SPEED = 0.5
 # A segment whose times run forward for fewer than half its points is taken as unordered
 # (written in reverse, say) and sorted; otherwise the file's order stands.
 MIN_ORDERED_SHARE = 0.5
+# More than this (s) without a point starts another activity (the runs of two days in one
+# file); fewer points than MIN_POINTS, or under MIN_ACTIVITY_S, is a stray fix.
+ACTIVITY_GAP_S = 3600.0
+MIN_POINTS = 5
+MIN_ACTIVITY_S = 60.0
 # A segment with more than this share of its points untimed is a route, not a recording.
 MAX_UNTIMED_SHARE = 0.5
 
@@ -67,7 +73,9 @@ def read_gpx(root: Element) -> list[Activity]:
         for segment in x.children(track, "trkseg"):
             pieces = _segments(segment, seen)
             groups.setdefault(sport.name, (sport, []))[1].extend(pieces)
-    activities = [_activity(sport, segs) for sport, segs in groups.values() if segs]
+    activities = [
+        _activity(sport, cluster) for sport, segs in groups.values() for cluster in _clusters(segs)
+    ]
     if not activities:
         if seen.bad_times:
             raise ActivityFileError(
@@ -119,10 +127,14 @@ def _segments(segment: Element, seen: _Seen) -> list[list[_Point]]:
 
 
 def _in_time_order(points: list[_Point]) -> list[_Point]:
-    """File order, dropping points whose time does not move forward; sorted instead when
-    that would drop most of them."""
+    """File order, dropping points whose time does not move forward and single points far
+    ahead of both neighbours (a junk date); sorted instead when that would drop most."""
     kept: list[_Point] = []
-    for point in points:
+    for i, point in enumerate(points):
+        if 0 < i < len(points) - 1:
+            before, after = points[i - 1].t, points[i + 1].t
+            if point.t - before > ACTIVITY_GAP_S and after < point.t:
+                continue
         if not kept or point.t > kept[-1].t:
             kept.append(point)
     if len(kept) >= MIN_ORDERED_SHARE * len(points):
@@ -131,6 +143,35 @@ def _in_time_order(points: list[_Point]) -> list[_Point]:
     for point in sorted(points, key=lambda p: p.t):
         by_time.setdefault(point.t, point)
     return list(by_time.values())
+
+
+def _clusters(segments: list[list[_Point]]) -> list[list[list[_Point]]]:
+    """Segments grouped into activities: a gap of more than :data:`ACTIVITY_GAP_S` without
+    points starts another (two days' runs in one file, a morning and an evening); a group
+    of a handful of points or under a minute beside a real one is a stray fix."""
+    pieces: list[list[_Point]] = []
+    for segment in segments:
+        piece = [segment[0]]
+        for before, point in itertools.pairwise(segment):
+            if point.t - before.t > ACTIVITY_GAP_S:
+                pieces.append(piece)
+                piece = []
+            piece.append(point)
+        pieces.append(piece)
+    clusters: list[list[list[_Point]]] = []
+    last = -math.inf
+    for piece in sorted(pieces, key=lambda p: p[0].t):
+        if piece[0].t - last > ACTIVITY_GAP_S:
+            clusters.append([])
+        clusters[-1].append(piece)
+        last = max(last, piece[-1].t)
+    real = [
+        cluster
+        for cluster in clusters
+        if sum(len(p) for p in cluster) >= MIN_POINTS
+        and max(p[-1].t for p in cluster) - cluster[0][0].t >= MIN_ACTIVITY_S
+    ]
+    return real or clusters  # a short file alone is still what it is
 
 
 def _activity(sport: Sport, segments: list[list[_Point]]) -> Activity:
@@ -157,28 +198,44 @@ def _samples(segments: list[list[_Point]], factor: int) -> tuple[list[SampleRow]
     Segments that overlap in time with an earlier one lose their overlapping points."""
     samples: list[SampleRow] = []
     moving = 0.0
+    jumps = _usual_speed(segments) <= MAX_SPEED_MPS
     for segment in segments:
         after = samples[-1][0] if samples else -math.inf
         points = [p for p in segment if p.t > after]
         if points:
-            moving += _segment_samples(points, samples[-1][1] if samples else 0.0, factor, samples)
+            start = samples[-1][1] if samples else 0.0
+            moving += _segment_samples(points, start, factor, samples, jumps=jumps)
     return samples, moving
 
 
+def _usual_speed(segments: list[list[_Point]]) -> float:
+    """The median point-to-point speed (m/s): a step far faster than a track's usual pace
+    is a GPS jump; a track whose usual pace is that fast is a vehicle (judged as a whole)."""
+    speeds = sorted(
+        haversine_m(a.lat, a.lon, b.lat, b.lon) / (b.t - a.t)
+        for segment in segments
+        for a, b in itertools.pairwise(segment)
+    )
+    return speeds[len(speeds) // 2] if speeds else 0.0
+
+
 def _segment_samples(
-    segment: list[_Point], distance: float, factor: int, out: list[SampleRow]
+    segment: list[_Point], distance: float, factor: int, out: list[SampleRow], *, jumps: bool
 ) -> float:
     """Append one segment's samples (distance continuing from ``distance``); return its
-    moving seconds."""
+    moving seconds. With ``jumps``, a step faster than any runner adds nothing."""
     moving = 0.0
     out.append(_sample(segment[0], distance, None, factor))
     for before, point in itertools.pairwise(segment):
         seconds = point.t - before.t
         step = haversine_m(before.lat, before.lon, point.lat, point.lon)
-        distance += step
-        speed = step / seconds
-        if speed >= GPX_MOVING_SPEED:
-            moving += seconds
+        speed: float | None = step / seconds
+        if jumps and speed is not None and speed > MAX_SPEED_MPS:
+            speed = None  # a GPS jump (a cold fix, a reflection): no distance, no time
+        else:
+            distance += step
+            if speed is not None and speed >= GPX_MOVING_SPEED:
+                moving += seconds
         out.append(_sample(point, distance, speed, factor))
     return moving
 

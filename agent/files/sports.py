@@ -146,9 +146,12 @@ def classify(text: str | None, creator: str | None = None) -> Sport:
     if name in _UNKNOWN:
         return UNKNOWN
     words = name.split()
-    if _RUN_WORDS & set(words):
+    other = any(word.startswith(_OTHER_STEMS) for word in words)
+    runs = _RUN_WORDS & set(words)
+    # "treadmill walking" is a walk; a wheelchair race is not running. A run-walk is a run.
+    if runs and not (runs == {"treadmill"} and other) and "wheelchair" not in words:
         return Sport(name, True)
-    if any(word.startswith(_OTHER_STEMS) for word in words):
+    if other:
         return Sport(_READABLE.get(name, name), False)
     return Sport(name, None)
 

@@ -59,7 +59,13 @@ def _activity(element: Element) -> Activity:
     times = [x.number(lap, "TotalTimeSeconds") for lap in laps]
     moving = sum(t for t in times if t is not None)
     distance = sum(x.number(lap, "DistanceMeters") or 0.0 for lap in laps)
-    end = samples[-1][0] if samples else started.timestamp() + moving
+    # The laps say when the activity ended; a trackpoint dated years off does not.
+    lap_ends = [
+        start.timestamp() + (seconds or 0.0)
+        for lap, seconds in zip(laps, times, strict=True)
+        if (start := x.parse_time(lap.get("StartTime"))) is not None
+    ]
+    end = max(lap_ends, default=started.timestamp() + moving)
     hr = [x.number(lap, "AverageHeartRateBpm", "Value") for lap in laps]
     max_hr = [x.number(lap, "MaximumHeartRateBpm", "Value") for lap in laps]
     return Activity(

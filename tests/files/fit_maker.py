@@ -20,9 +20,10 @@ class Leg:
     strides: int | None = None  # FIT cadence, strides/min
 
 
-def make_fit(start: datetime | int, legs: list[Leg]) -> bytes:
+def make_fit(start: datetime | int, legs: list[Leg], *, stray_system_time: bool = False) -> bytes:
     """A FIT activity file: legs one after another from ``start`` (a datetime, or an int
-    of device-relative seconds for a clock never set), a record every second."""
+    of device-relative seconds for a clock never set), a record every second; with
+    ``stray_system_time`` one more record stamped in device-relative seconds."""
     from fit_tool.fit_file_builder import FitFileBuilder
     from fit_tool.profile.messages.activity_message import ActivityMessage
     from fit_tool.profile.messages.file_id_message import FileIdMessage
@@ -39,6 +40,11 @@ def make_fit(start: datetime | int, legs: list[Leg]) -> bytes:
     file_id.serial_number = 1234
     file_id.time_created = round(t0 * 1000)
     builder.add(file_id)
+    if stray_system_time:
+        stray = RecordMessage()
+        stray.timestamp = round((FIT_EPOCH_UNIX_S + 1000) * 1000)
+        stray.distance = 0.0
+        builder.add(stray)
     sessions = []
     t, distance = t0, 0.0
     for index, leg in enumerate(legs):
