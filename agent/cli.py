@@ -671,9 +671,12 @@ def import_(
     already stored, 2 when none was.
     """
     from agent import importer, units
+    from agent.intensity import HeartProfile
 
     at = units.parse_datetime(at_text, app.settings.zone) if at_text else None
-    options = importer.ImportOptions(sport="run" if sport else None, at=at)
+    runner = app.settings.runner
+    heart = HeartProfile(runner.max_hr, runner.resting_hr, runner.sex)
+    options = importer.ImportOptions(sport="run" if sport else None, at=at, heart=heart)
     with importer.Batch(paths) as batch:
         if not batch.inputs and all(note.status == "skipped" for note in batch.notes):
             raise InputError("no FIT, TCX or GPX files found in " + ", ".join(map(str, paths)))

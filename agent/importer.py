@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import gzip
 import io
+import itertools
 import logging
 import os
 import stat
@@ -39,6 +40,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from agent.errors import StridewatchError
 from agent.files import same_run as same
 from agent.files.activity import (
+    MAX_SAMPLE_GAP_S,
     Activity,
     ActivityFileError,
     NotARunError,
@@ -46,6 +48,7 @@ from agent.files.activity import (
 )
 from agent.files.archive import ActivityList, Archive, CsvRow, is_activity_name, is_zip_name
 from agent.files.sports import classify
+from agent.intensity import HeartProfile
 from agent.units import MAX_AVG_SPEED, MAX_RUN_M, MAX_RUN_S, format_distance, format_duration
 
 if TYPE_CHECKING:
@@ -88,6 +91,8 @@ class ImportOptions:
     sport: Literal["run"] | None = None
     at: datetime | None = None
     now: datetime = field(default_factory=lambda: datetime.now(UTC))
+    # The runner's heart, for each run's Banister TRIMP (None: no TRIMP stored).
+    heart: HeartProfile | None = None
     # The files --at has dated so far: it gives one start, so it dates one file.
     dated: list[str] = field(default_factory=list)
 
@@ -361,7 +366,7 @@ def _import_activity(
         return Outcome(item.label, "skipped", str(exc), activity=activity)
     except ActivityFileError as exc:
         return Outcome(item.label, "failed", str(exc), activity=activity)
-    return _store(store, item, activity)
+    return _store(store, item, activity, options)
 
 
 def _prepared(
@@ -431,7 +436,7 @@ def _check_speed(activity: Activity) -> None:
         )
 
 
-def _store(store: Store, item: Input, activity: Activity) -> Outcome:
+def _store(store: Store, item: Input, activity: Activity, options: ImportOptions) -> Outcome:
     kind = "export" if activity.exported else activity.format
     new = same.Record(
         activity.started_at,
@@ -460,7 +465,7 @@ def _store(store: Store, item: Input, activity: Activity) -> Outcome:
             return action, int(row["id"])
         return "add", None
 
-    fields = _run_fields(activity, item.name)
+    fields = _run_fields(activity, item.name, options.heart)
     action, run_id = store.add_imported_run_once(fields, activity.samples, decide)
     if action == "add":
         return Outcome(item.label, "imported", None, run_id, activity)
@@ -469,8 +474,9 @@ def _store(store: Store, item: Input, activity: Activity) -> Outcome:
     )
 
 
-def _run_fields(activity: Activity, name: str) -> dict[str, Any]:
+def _run_fields(activity: Activity, name: str, heart: HeartProfile | None) -> dict[str, Any]:
     return {
+        "trimp": trimp(activity, heart) if heart is not None else None,
         "started_at": activity.started_at,
         "distance_m": activity.distance_m,
         "moving_s": activity.moving_s,
@@ -482,6 +488,23 @@ def _run_fields(activity: Activity, name: str) -> dict[str, Any]:
         "import_file": name,
         "external_id": activity.external_id,
     }
+
+
+def trimp(activity: Activity, heart: HeartProfile) -> float | None:
+    """Banister TRIMP of an imported run, as the recorder counts it live: over the samples'
+    heart rate where they have it (gaps over 10 s not counted), else from the file's average
+    heart rate over the moving time (Banister's own form). None without heart rate."""
+    total = seconds = 0.0
+    for before, after in itertools.pairwise(activity.samples):
+        dt = after[0] - before[0]
+        if before[4] and 0 < dt <= MAX_SAMPLE_GAP_S:
+            total += heart.banister(before[4], dt)
+            seconds += dt
+    if seconds:
+        return total
+    if activity.avg_hr is not None and activity.moving_s > 0:
+        return heart.banister(activity.avg_hr, activity.moving_s)
+    return None
 
 
 def summary(outcomes: Sequence[Outcome]) -> dict[str, int]:

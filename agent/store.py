@@ -870,6 +870,7 @@ IMPORTED_COLUMNS = (
     "avg_hr",
     "max_hr",
     "avg_cadence",
+    "trimp",
     "note",
     "import_file",
     "external_id",

@@ -677,3 +677,21 @@ def test_walking_words_win_over_treadmill(label: str, is_run: bool) -> None:
     from agent.files.sports import classify
 
     assert classify(label).is_run is is_run
+
+
+def test_imported_runs_carry_banister_trimp(sw: Any, tmp_path: Path, db: Path) -> None:
+    from agent.config import Settings
+    from agent.intensity import HeartProfile
+
+    runner = Settings().runner
+    heart = HeartProfile(runner.max_hr, runner.resting_hr, runner.sex)
+    with_samples = make_fit(START, [Leg("RUNNING", 1800, 5400.0, hr=150)])
+    # A TCX summary without trackpoint heart rate: Banister's form from the lap average.
+    summary_only = tcx(
+        [tcx_activity("Running", [Lap(START + timedelta(days=1), 1800, 5400.0, hr=150)])]
+    )
+    sw("import", write(tmp_path / "a.fit", with_samples), write(tmp_path / "b.tcx", summary_only))
+    first, second = stored(db)
+    assert first["trimp"] == pytest.approx(heart.banister(150, 1800), rel=1e-3)
+    assert second["trimp"] == pytest.approx(heart.banister(150, 1800), rel=1e-6)
+    assert "load -" not in sw("show", str(first["id"])).stdout
