@@ -27,6 +27,7 @@ from agent.files.activity import (
     average_cadence,
     with_legs,
 )
+from agent.files.same_run import EXPORT_SERIAL
 from agent.files.sports import Sport, classify
 
 if TYPE_CHECKING:
@@ -40,7 +41,7 @@ FIT_EPOCH_UNIX_S = 631_065_600
 MANUFACTURER_DEVELOPMENT = 255
 # A fixed serial number: with time_created (the run's start) it tells uploads apart, and the
 # same run exported twice is recognised as the same file by Garmin Connect.
-STRIDEWATCH_SERIAL = 0x53570001
+STRIDEWATCH_SERIAL = EXPORT_SERIAL
 PRODUCT_NAME = "stridewatch"
 # FIT gives running cadence per foot (strides/min); stridewatch stores steps/min, twice that.
 STEPS_PER_STRIDE = 2

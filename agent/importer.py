@@ -46,8 +46,15 @@ from agent.files.activity import (
     NotARunError,
     validated,
 )
-from agent.files.archive import ActivityList, Archive, CsvRow, is_activity_name, is_zip_name
-from agent.files.sports import classify
+from agent.files.archive import (
+    ActivityList,
+    Archive,
+    CsvRow,
+    is_activity_name,
+    is_zip_name,
+    printable,
+)
+from agent.files.sports import Sport, classify
 from agent.intensity import HeartProfile
 from agent.units import MAX_AVG_SPEED, MAX_RUN_M, MAX_RUN_S, format_distance, format_duration
 
@@ -74,6 +81,10 @@ UNTYPED_MIN_POINTS = 30
 # Whatever the file or the runner says, nobody runs faster than this on average: the 5 km
 # world record is 23.8 km/h. A "run" above it is a ride or a drive labelled as a run.
 RUN_MAX_AVG_KMH = 24.0
+# An hour or more at under 3 km/h of moving time is not running (a brisk walk is 5 km/h): a
+# watch left running all day, or a distance in the wrong unit.
+SLOW_MIN_S = 3600.0
+SLOW_MAX_KMH = 3.0
 
 
 class NothingImportedError(StridewatchError):
@@ -305,9 +316,10 @@ def _member_loader(archive: Archive, zipped: Any, info: Any) -> Callable[[], byt
 
 
 def display(path: Path | str) -> str:
-    """A path as text that any terminal can print (names that are not UTF-8 get U+FFFD)."""
+    """A path as text that any terminal can print (names that are not UTF-8 get U+FFFD,
+    control characters are dropped)."""
     raw = os.fsencode(path)
-    return raw.decode("utf-8", errors="replace")
+    return printable(raw.decode("utf-8", errors="replace"))
 
 
 # -- the batch ----------------------------------------------------------------------------
@@ -390,9 +402,16 @@ def _prepared(
         activity = activity.with_warning("the file has its own date: --at not used")
     row = item.row
     if row is not None:
-        if row.sport and (activity.sport.is_run is None or activity.sport.name == "other"):
-            activity = replace(activity, sport=classify(row.sport))
         activity = replace(activity, name=activity.name or row.name)
+        listed = classify(row.sport)
+        if listed.is_run is not None and listed.is_run != activity.sport.is_run:
+            if activity.sport.is_run is not None and activity.sport.name != "other":
+                # The list is what the runner set in Strava later: a ride corrected to a run.
+                activity = activity.with_warning(
+                    f"{LIST_NAME} calls it a {row.sport}; the file says {activity.sport.name}"
+                )
+                listed = Sport(f"{listed.name} (as {LIST_NAME} says)", listed.is_run)
+            activity = replace(activity, sport=listed)
     if options.sport == "run" and not several and activity.sport.is_run is not True:
         was = activity.sport.name
         activity = replace(activity, sport=classify("running"))
@@ -422,6 +441,11 @@ def _check_is_run(activity: Activity, *, several: bool) -> None:
         raise NotARunError(
             f"average {speed:.0f} km/h is faster than anyone runs: a ride or a drive, not a run"
         )
+    if seconds >= SLOW_MIN_S and speed < SLOW_MAX_KMH:
+        raise NotARunError(
+            f"{format_distance(activity.distance_m, 'km', 2)} in {format_duration(seconds)} "
+            f"({speed:.1f} km/h) is no run: a watch left running, or a wrong unit?"
+        )
 
 
 def _check_speed(activity: Activity) -> None:
@@ -430,47 +454,61 @@ def _check_speed(activity: Activity) -> None:
     speeds = sorted(s[2] * 3.6 for s in activity.samples if s[2] is not None and s[2] > 0)
     q3 = speeds[len(speeds) * 3 // 4] if len(speeds) >= UNTYPED_MIN_POINTS else 0.0
     if average > UNTYPED_MAX_AVG_KMH or q3 > UNTYPED_MAX_Q3_KMH:
+        hint = (
+            " (import it alone with --sport run if it was one)"
+            if average <= RUN_MAX_AVG_KMH
+            else ""
+        )
         raise NotARunError(
-            f"no sport in the file, and it moves at {max(average, q3):.0f} km/h, like a ride "
-            "or a drive: not a run (import it alone with --sport run if it was one)"
+            f"no sport in the file, and it moves at {average:.0f} km/h on average "
+            f"({q3:.0f} km/h or more a quarter of the time), like a ride or a drive: "
+            f"not a run{hint}"
         )
 
 
 def _store(store: Store, item: Input, activity: Activity, options: ImportOptions) -> Outcome:
     kind = "export" if activity.exported else activity.format
     new = same.Record(
-        activity.started_at,
-        max(activity.elapsed_s, activity.moving_s),
-        activity.distance_m,
-        activity.moving_s,
-        kind,
+        activity.started_at, activity.elapsed_s, activity.distance_m, activity.moving_s, kind
     )
     reasons: list[str] = []
 
     def decide(rows: list[dict[str, Any]]) -> tuple[ImportAction, int | None]:
-        for row in rows:
-            stored = same.Record(
-                row["started_at"],
-                max(row["elapsed_s"] or 0.0, row["moving_s"] or 0.0),
-                row["distance_m"] or 0.0,
-                row["moving_s"] or 0.0,
-                same.stored_kind(row["source"], row["import_file"]),
-            )
-            if not same.same_run(new, stored):
-                continue
-            action, why = same.choose(new, stored)
-            if row["status"] != "closed":
-                action, why = "keep", "kept the run being recorded"
-            reasons.append(why)
-            return action, int(row["id"])
-        return "add", None
+        matches = [
+            (row, record) for row in rows if same.same_run(new, record := stored_record(row))
+        ]
+        if not matches:
+            return "add", None
+        if len(matches) > 1:
+            ids = [int(row["id"]) for row, _ in matches]
+            listed = ", ".join(map(str, ids[:-1])) + f" and {ids[-1]}"
+            reasons.append(f"covers runs {listed}, already stored; kept them")
+            return "keep", ids[0]
+        ((row, stored),) = matches
+        action, why = same.choose(new, stored)
+        if row["status"] != "closed":
+            action, why = "keep", "kept the run being recorded"
+        reasons.append(why)
+        return action, int(row["id"])
 
     fields = _run_fields(activity, item.name, options.heart)
     action, run_id = store.add_imported_run_once(fields, activity.samples, decide)
     if action == "add":
         return Outcome(item.label, "imported", None, run_id, activity)
-    return Outcome(
-        item.label, "duplicate", f"same run as run {run_id}; {reasons[0]}", run_id, activity
+    reason = (
+        reasons[0] if reasons[0].startswith("covers") else f"same run as run {run_id}; {reasons[0]}"
+    )
+    return Outcome(item.label, "duplicate", reason, run_id, activity)
+
+
+def stored_record(row: dict[str, Any]) -> same.Record:
+    """A stored run as a record of a run (see :mod:`agent.files.same_run`)."""
+    return same.Record(
+        row["started_at"],
+        row["elapsed_s"] or 0.0,
+        row["distance_m"] or 0.0,
+        row["moving_s"] or 0.0,
+        same.stored_kind(row["source"], row["import_file"], row.get("external_id")),
     )
 
 

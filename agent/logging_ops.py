@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from agent.errors import InputError
-from agent.files.same_run import Record, same_run, stored_kind
+from agent.files.same_run import Record, same_run
 from agent.store import Store
 
 
@@ -22,16 +22,11 @@ def log_run(
     """Store a manually logged run unless it is already there (the same run overlaps it in
     time, :mod:`agent.files.same_run`: logged twice, or imported from a watch); return its id.
     Refusing the second keeps the weekly totals honest."""
+    from agent.importer import stored_record
+
     logged = Record(started_at, duration_s, distance_m, duration_s, "manual")
     for run in store.runs_overlapping(started_at, started_at + timedelta(seconds=duration_s)):
-        stored = Record(
-            run["started_at"],
-            max(run["elapsed_s"] or 0.0, run["moving_s"] or 0.0),
-            run["distance_m"] or 0.0,
-            run["moving_s"] or 0.0,
-            stored_kind(run["source"], run["import_file"]),
-        )
-        if same_run(logged, stored):
+        if same_run(logged, stored_record(run)):
             raise InputError(f"this run is already stored as run {run['id']}; nothing was added")
     return store.add_run(
         started_at=started_at,

@@ -530,6 +530,7 @@ class Store:
             "status",
             "import_file",
             "distance_m",
+            "external_id",
         )
         found = [dict(zip(keys, row, strict=True)) for row in rows]
         for row in found:
@@ -884,8 +885,8 @@ _INSERT_IMPORTED_SAMPLE = (
     "insert into samples (run_id, t, distance_m, speed, cadence, hr) values (?,?,?,?,?,?)"
 )
 _RUNS_NEAR = (
-    "select id, started_at, moving_s, elapsed_s, source, status, import_file, distance_m "
-    "from runs where started_at <= ?1 and coalesce(ended_at, '9999') >= ?2 order by id"
+    "select id, started_at, moving_s, elapsed_s, source, status, import_file, distance_m, "
+    "external_id from runs where started_at <= ?1 and coalesce(ended_at, '9999') >= ?2 order by id"
 )
 
 

@@ -5,6 +5,7 @@ clock, and values no person can have."""
 
 from __future__ import annotations
 
+import itertools
 import math
 import sqlite3
 from datetime import UTC, datetime, timedelta
@@ -476,10 +477,10 @@ def test_a_fragment_never_replaces_the_whole_run(
     assert second["status"] == "duplicate"
     if fragment_first:
         assert second["reason"].endswith(
-            "kept this GPX over the stored FIT, which covers only 1 of its 60 minutes"
+            "kept this GPX over the stored FIT, which covers only 0.2 of its 10.1 km"
         )
     else:
-        assert second["reason"].endswith("this FIT covers only 1 of its 60 minutes")
+        assert second["reason"].endswith("this FIT covers only 0.2 of its 10.1 km")
     (row,) = stored(db)
     assert row["distance_m"] == pytest.approx(10080, abs=5)
 
@@ -695,3 +696,94 @@ def test_imported_runs_carry_banister_trimp(sw: Any, tmp_path: Path, db: Path) -
     assert first["trimp"] == pytest.approx(heart.banister(150, 1800), rel=1e-3)
     assert second["trimp"] == pytest.approx(heart.banister(150, 1800), rel=1e-6)
     assert "load -" not in sw("show", str(first["id"])).stdout
+
+
+# -- records of one outing in every order (a third runner's trial) ---------------------------
+
+OUTING = {
+    "run.fit": lambda: make_fit(START, [Leg("RUNNING", 1800, 6000.0)]),
+    "cool.fit": lambda: make_fit(START + timedelta(seconds=1860), [Leg("RUNNING", 600, 1500.0)]),
+    # Strava's one activity of both, from the phone.
+    "strava.gpx": lambda: gpx([north(START, 2460, 7490 / 2460)], sport="9", creator="StravaGPX"),
+}
+
+
+@pytest.mark.parametrize("order", list(itertools.permutations(OUTING)), ids="-".join)
+def test_records_of_one_outing_never_count_twice_whatever_the_order(
+    sw: Any, tmp_path: Path, db: Path, order: tuple[str, ...]
+) -> None:
+    for name in order:
+        sw("import", write(tmp_path / name, OUTING[name]()))
+    total = sum(row["distance_m"] for row in stored(db))
+    assert total == pytest.approx(7500, abs=20)
+
+
+def test_a_watch_left_running_all_day_is_no_run(sw: Any, tmp_path: Path) -> None:
+    data = make_fit(START, [Leg("RUNNING", 12 * 3600, 8500.0)])
+    item = one(sw("import", "--json", write(tmp_path / "allday.fit", data)))
+    assert item["status"] == "skipped"
+    assert "a watch left running" in item["reason"]
+
+
+def test_a_watch_paused_for_hours_does_not_swallow_the_evening_run(sw: Any, tmp_path: Path) -> None:
+    paused = make_fit(START, [Leg("RUNNING", 42 * 60, 8000.0)], elapsed_s=12 * 3600)
+    evening = gpx([north(START + timedelta(hours=10), 1800, 2.8)], sport="running")
+    result = sw(
+        "import",
+        "--json",
+        write(tmp_path / "evening.gpx", evening),
+        write(tmp_path / "paused.fit", paused),
+    )
+    assert [i["status"] for i in items(result)] == ["imported", "imported"]
+
+
+def test_a_file_replaces_a_rough_hand_log_of_the_run(sw: Any, tmp_path: Path) -> None:
+    args = ["--at", "2026-03-01T08:00:00+00:00", "--distance", "8km", "--duration", "45:00"]
+    sw("log-run", *args)
+    data = make_fit(START, [Leg("RUNNING", 1800, 5000.0)])
+    item = one(sw("import", "--json", write(tmp_path / "a.fit", data)))
+    assert item["reason"] == "same run as run 1; kept this FIT over the stored run logged by hand"
+
+
+def test_a_renamed_export_still_ranks_below_the_devices_file(
+    sw: Any, tmp_path: Path, db: Path
+) -> None:
+    sw("log-run", "--at", "2026-03-01T08:00:00+00:00", "--distance", "5km", "--duration", "30:00")
+    out = tmp_path / "runner@example.com_77.fit"
+    assert sw("export", "1", "-o", str(out)).exit_code == 0
+    other = tmp_path / "other.db"
+    assert sw("--db", str(other), "import", str(out), use_db=False).exit_code == 0
+    device = make_fit(START, [Leg("RUNNING", 1800, 5050.0, hr=150)])
+    item = one(
+        sw("--db", str(other), "import", "--json", write(tmp_path / "w.fit", device), use_db=False)
+    )
+    assert item["reason"] == "same run as run 1; kept this FIT over the stored stridewatch export"
+
+
+def test_gpx_heart_rate_averages_only_what_a_heart_can_do(
+    sw: Any, tmp_path: Path, db: Path
+) -> None:
+    track = north(START, 600, 3.0, hr=150)
+    track[100] = Point(track[100].t, track[100].lat, hr=255)
+    sw("import", write(tmp_path / "h.gpx", gpx([track], "running")))
+    (row,) = stored(db)
+    assert (row["avg_hr"], row["max_hr"]) == (150.0, 150.0)
+
+
+def test_a_tcx_whose_lap_totals_are_broken_falls_back_to_its_track(sw: Any, tmp_path: Path) -> None:
+    points = "".join(
+        f"<Trackpoint><Time>{START + timedelta(seconds=10 * i):%Y-%m-%dT%H:%M:%SZ}</Time>"
+        f"<DistanceMeters>{30.0 * i}</DistanceMeters></Trackpoint>"
+        for i in range(181)
+    )
+    text = tcx([tcx_activity("Running", [Lap(START, "nan", "nan")])]).replace(  # type: ignore[arg-type]
+        "<Track></Track>", f"<Track>{points}</Track>"
+    )
+    item = one(sw("import", "--json", write(tmp_path / "t.tcx", text)))
+    assert (item["status"], item["distance_km"], item["moving_s"]) == ("imported", 5.4, 1800.0)
+
+
+def test_positions_off_the_globe_everywhere_say_so(sw: Any, tmp_path: Path) -> None:
+    track = [Point(p.t, "nan", "nan") for p in north(START, 60, 3.0)]
+    result = sw("import", write(tmp_path / "n.gpx", gpx([track], "running")))
+    assert "its positions are not on the globe" in result.stdout

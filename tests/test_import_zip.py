@@ -364,3 +364,32 @@ def test_a_list_in_another_language_says_so(sw: Any, tmp_path: Path) -> None:
     assert result.exit_code == 0
     assert "not those of Strava's English export" in result.stdout
     assert "imported  " in result.stdout
+
+
+def test_the_list_corrects_the_files_sport(sw: Any, tmp_path: Path) -> None:
+    # Recorded as a run, changed to a ride in Strava afterwards (and the other way round).
+    table = "Activity ID,Activity Date,Activity Name,Activity Type,Filename\n"
+    table += '1,"Jan 5, 2026, 7:00:00 AM",Commute,Ride,activities/1.fit\n'
+    table += '2,"Jan 6, 2026, 7:00:00 AM",Tempo,Run,activities/2.fit\n'
+    export = tmp_path / "corrected.zip"
+    with zipfile.ZipFile(export, "w") as archive:
+        archive.writestr("activities.csv", table)
+        archive.writestr("activities/1.fit", make_fit(day(0), [Leg("RUNNING", 2400, 9000.0)]))
+        archive.writestr("activities/2.fit", make_fit(day(1), [Leg("CYCLING", 1800, 6000.0)]))
+    first, second = sw("import", "--json", str(export)).json()["files"]
+    assert first["reason"] == "ride (as activities.csv says) activity, not a run"
+    assert second["status"] == "imported"
+    assert second["warning"] == "activities.csv calls it a Run; the file says cycling"
+
+
+def test_names_cannot_drive_the_terminal(sw: Any, tmp_path: Path) -> None:
+    table = "Activity ID,Activity Date,Activity Name,Activity Type,Filename,Elapsed Time,"
+    table += "Moving Time,Distance,Distance\n"
+    table += '1,"Jan 5, 2026, 7:00:00 AM",\x1b]0;pwned\x07Easy\x1b[31m,Run,,1800,1800,5.0,5000\n'
+    export = tmp_path / "esc.zip"
+    with zipfile.ZipFile(export, "w") as archive:
+        archive.writestr("activities.csv", table)
+    result = sw("import", str(export))
+    assert result.exit_code == 0
+    assert "\x1b" not in result.stdout
+    assert "\x07" not in result.stdout

@@ -112,7 +112,7 @@ def _row(header: list[str], row: list[str]) -> CsvRow:
 
     def first(title: str) -> str | None:
         found = cells(title)
-        return found[0] or None if found else None
+        return printable(found[0]) or None if found else None
 
     def number(text: str | None) -> float | None:
         try:
@@ -133,6 +133,11 @@ def _row(header: list[str], row: list[str]) -> CsvRow:
         moving_s=number(moving[0]) if moving else None,
         distance_m=number(distances[1]) if len(distances) > 1 else None,
     )
+
+
+def printable(text: str) -> str:
+    """``text`` without control characters (a name must not drive the runner's terminal)."""
+    return "".join(c for c in text if c.isprintable() or c == " ")
 
 
 def is_activity_name(name: str) -> bool:
@@ -163,7 +168,9 @@ class Archive:
             self._add(zipfile.ZipFile(path), "", 1)
         except (zipfile.BadZipFile, OSError, EOFError, ValueError) as exc:
             self.close()
-            raise ActivityFileError(f"damaged zip file: {exc}") from exc
+            raise ActivityFileError(
+                f"damaged zip file ({exc}): an interrupted download? download it again"
+            ) from exc
 
     def _add(self, archive: zipfile.ZipFile, prefix: str, depth: int) -> None:
         self._open.append(archive)
@@ -211,8 +218,12 @@ class Archive:
         try:
             with archive.open(info) as handle:
                 data = handle.read(self.max_bytes + 1)
-        except (zipfile.BadZipFile, RuntimeError, NotImplementedError) as exc:
-            # Bad CRC, an encrypted entry (RuntimeError), an unsupported compression.
+        except RuntimeError as exc:  # zipfile's word for an encrypted entry
+            raise ActivityFileError(
+                "cannot be read from the zip: it is encrypted (a password is needed)"
+            ) from exc
+        except (zipfile.BadZipFile, NotImplementedError) as exc:
+            # A bad checksum, an unsupported compression.
             raise ActivityFileError(f"cannot be read from the zip: {exc}") from exc
         except (OSError, EOFError, ValueError, zlib.error) as exc:
             raise ActivityFileError(f"damaged in the zip: {exc}") from exc

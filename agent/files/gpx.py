@@ -29,6 +29,7 @@ from agent.files.activity import (
     ActivityFileError,
     NotARunError,
     average_cadence,
+    plausible_hr,
     steps_factor,
     with_legs,
 )
@@ -77,6 +78,8 @@ def read_gpx(root: Element) -> list[Activity]:
         _activity(sport, cluster) for sport, segs in groups.values() for cluster in _clusters(segs)
     ]
     if not activities:
+        if seen.bad_positions and seen.bad_positions >= seen.points - len(seen.bad_times):
+            raise ActivityFileError("its positions are not on the globe (not finite, or beyond)")
         if seen.bad_times:
             raise ActivityFileError(
                 f"its times are not dates a run can have (such as {seen.bad_times[0]!r})"
@@ -92,6 +95,7 @@ class _Seen:
 
     def __init__(self) -> None:
         self.points = 0
+        self.bad_positions = 0
         self.bad_times: list[str] = []
 
 
@@ -117,6 +121,7 @@ def _segments(segment: Element, seen: _Seen) -> list[list[_Point]]:
             continue
         lat, lon = x.parse_number(point.get("lat")), x.parse_number(point.get("lon"))
         if lat is None or lon is None or abs(lat) > 90 or abs(lon) > 180:
+            seen.bad_positions += 1
             pieces.append([])  # a pause marker or a broken point: not a position
             continue
         hr, cadence = x.deep_number(point, "hr"), x.deep_number(point, "cad")
@@ -242,7 +247,8 @@ def _segment_samples(
 
 def _sample(point: _Point, distance: float, speed: float | None, factor: int) -> SampleRow:
     cadence = point.cadence * factor if point.cadence else None
-    hr = round(point.hr) if point.hr else None
+    beats = plausible_hr(point.hr)
+    hr = round(beats) if beats is not None else None
     return (point.t, distance, speed, cadence, hr)
 
 

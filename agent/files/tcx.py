@@ -15,6 +15,7 @@ from xml.etree.ElementTree import Element
 
 from agent.files import xmltools as x
 from agent.files.activity import (
+    SPAN_SLACK_S,
     Activity,
     ActivityFileError,
     average_cadence,
@@ -66,11 +67,17 @@ def _activity(element: Element) -> Activity:
         if (start := x.parse_time(lap.get("StartTime"))) is not None
     ]
     end = max(lap_ends, default=started.timestamp() + moving)
+    if samples and end < samples[-1][0] <= end + SPAN_SLACK_S:
+        end = samples[-1][0]  # the track goes on past the lap timers (Polar's pauses)
+    if not moving and samples:
+        moving = samples[-1][0] - samples[0][0]  # lap totals missing: the track's time
+    if not distance and samples:
+        distance = samples[-1][1]
     hr = [x.number(lap, "AverageHeartRateBpm", "Value") for lap in laps]
     max_hr = [x.number(lap, "MaximumHeartRateBpm", "Value") for lap in laps]
     return Activity(
         started_at=started,
-        distance_m=distance or (samples[-1][1] if samples else 0.0),
+        distance_m=distance,
         moving_s=moving,
         elapsed_s=max(moving, end - started.timestamp()),
         sport=classify(element.get("Sport")),

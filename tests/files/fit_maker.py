@@ -20,10 +20,17 @@ class Leg:
     strides: int | None = None  # FIT cadence, strides/min
 
 
-def make_fit(start: datetime | int, legs: list[Leg], *, stray_system_time: bool = False) -> bytes:
+def make_fit(
+    start: datetime | int,
+    legs: list[Leg],
+    *,
+    stray_system_time: bool = False,
+    elapsed_s: float | None = None,
+) -> bytes:
     """A FIT activity file: legs one after another from ``start`` (a datetime, or an int
     of device-relative seconds for a clock never set), a record every second; with
-    ``stray_system_time`` one more record stamped in device-relative seconds."""
+    ``stray_system_time`` one more record stamped in device-relative seconds; ``elapsed_s``
+    sets every session's elapsed time (a watch paused for hours), else its timer time."""
     from fit_tool.fit_file_builder import FitFileBuilder
     from fit_tool.profile.messages.activity_message import ActivityMessage
     from fit_tool.profile.messages.file_id_message import FileIdMessage
@@ -65,7 +72,7 @@ def make_fit(start: datetime | int, legs: list[Leg], *, stray_system_time: bool 
         session.message_index = index
         session.timestamp = round(t * 1000)
         session.start_time = round(leg_start * 1000)
-        session.total_elapsed_time = float(leg.seconds)
+        session.total_elapsed_time = float(elapsed_s or leg.seconds)
         session.total_timer_time = float(leg.seconds)
         session.total_distance = leg.metres
         session.sport = getattr(Sport, leg.sport)
