@@ -373,7 +373,7 @@ def scan(app: App, timeout_text: str | None, as_json: bool) -> None:
     else:
         for c in found:
             mark = "*" if c.address in allowed else " "
-            click.echo(f"{mark} {c.address}  {c.kind:<7}  {c.rssi:>4} dBm  {c.name or '-'}")
+            click.echo(f"{mark} {c.address}  {c.kind:<11}  {c.rssi:>4} dBm  {c.name or '-'}")
         click.echo("* = allow-listed. Add a sensor with: stridewatch pair ADDRESS")
 
 
@@ -383,6 +383,7 @@ def _candidate_json(candidate: Any, allowed: bool) -> dict[str, Any]:
         "address": c.address,
         "name": c.name,
         "kind": c.kind,
+        "kinds": list(c.kinds),
         "rssi": c.rssi,
         "allowed": allowed,
     }
@@ -400,7 +401,12 @@ def _parse_seconds(text: str, name: str, low: float, high: float) -> float:
 
 @cli.command("pair", epilog="Example: stridewatch pair C0:FF:EE:00:00:01 --kind footpod")
 @click.argument("address_text", metavar="ADDRESS")
-@click.option("--kind", type=click.Choice(["footpod", "hrm"]), help="What the sensor is.")
+@click.option(
+    "--kind",
+    type=click.Choice(["footpod", "hrm", "footpod+hrm"]),
+    help="What the sensor is (footpod+hrm: one device with both services, such as a "
+    "Wahoo TICKR X or a treadmill bridge; stridewatch subscribes to all it offers).",
+)
 @click.option("--name", help="A name to remember it by (default: what it advertises).")
 @with_app
 def pair(app: App, address_text: str, kind: str | None, name: str | None) -> None:

@@ -278,3 +278,29 @@ async def test_missing_adapter_is_reported_with_advice(bluez: BluezMock) -> None
 async def test_bluetoothd_not_running_is_reported_with_advice(system_bus: str) -> None:
     with pytest.raises(BluetoothUnavailableError, match="bluetoothd is not running"):
         await scan(0.1)
+
+
+async def test_one_device_with_both_services_streams_both(bluez: BluezMock) -> None:
+    # A Wahoo TICKR X or a treadmill bridge: Heart Rate and RSC on one connection.
+    bluez.add_sensor(POD, "TICKR X", "footpod+hrm", battery=70)
+    driver = BleDriver([POD], clock=Clock(), timings=FAST)
+    async with running(driver) as events:
+        kinds = {(await next_event(events, Connected, POD)).kind for _ in range(2)}
+        await until_notified(bluez, POD, RSC_MEASUREMENT, encode_rsc_measurement(STEADY))
+        await until_notified(bluez, POD, HEART_RATE_MEASUREMENT, encode_heart_rate(BEAT))
+        values = {}
+        while len(values) < 2:
+            event = await next_event(events, Measurement, POD)
+            values[event.kind] = event.value
+        notifying = set(bluez.state(POD).notifying)
+    assert kinds == {"footpod", "hrm"}
+    assert values == {"footpod": STEADY, "hrm": BEAT}
+    assert {RSC_MEASUREMENT, HEART_RATE_MEASUREMENT} <= notifying
+
+
+async def test_scan_shows_both_services_of_one_device(bluez: BluezMock) -> None:
+    bluez.add_sensor(POD, "TICKR X", "footpod+hrm")
+    found = await scan(1.0)
+    assert [(c.address, c.kind, c.kinds) for c in found] == [
+        (POD, "footpod+hrm", ("footpod", "hrm"))
+    ]

@@ -30,8 +30,22 @@ def test_scan_json_lists_sensors_and_marks_the_allow_listed(bluez: BluezMock, sw
     result = sw("scan", "--timeout", "0.4", "--json")
     assert result.exit_code == 0, result.stderr
     assert result.json() == [
-        {"address": STRAP, "name": "Polar H10", "kind": "hrm", "rssi": -48, "allowed": False},
-        {"address": POD, "name": "Stryd", "kind": "footpod", "rssi": -71, "allowed": True},
+        {
+            "address": STRAP,
+            "name": "Polar H10",
+            "kind": "hrm",
+            "kinds": ["hrm"],
+            "rssi": -48,
+            "allowed": False,
+        },
+        {
+            "address": POD,
+            "name": "Stryd",
+            "kind": "footpod",
+            "kinds": ["footpod"],
+            "rssi": -71,
+            "allowed": True,
+        },
     ]
 
 
@@ -143,3 +157,12 @@ def test_scan_in_another_process_shares_the_mock_by_bus_address(
     )
     assert done.returncode == 0, done.stderr
     assert [c["address"] for c in json.loads(done.stdout)] == [POD]
+
+
+def test_pair_a_device_with_both_services(sw: Any, db: Path) -> None:
+    result = sw("pair", POD, "--kind", "footpod+hrm", "--name", "TICKR X")
+    assert result.exit_code == 0, result.stderr
+    with Store.open(db) as store:
+        [device] = store.devices()
+    assert device["kind"] == "footpod+hrm"
+    assert "footpod+hrm" in sw("pair", "--help", use_db=False).stdout

@@ -151,26 +151,39 @@ def backoff(attempt: int, base_s: float = BACKOFF_BASE_S, cap_s: float = BACKOFF
     return min(cap_s, base_s * 2.0 ** min(attempt - 1, 60))
 
 
+# The order kinds are listed and subscribed in.
+KIND_ORDER: tuple[SensorKind, ...] = ("footpod", "hrm")
+
+
 # -- scanning for the CLI ----------------------------------------------------------------
 
 
 @dataclass(frozen=True, slots=True)
 class Candidate:
-    """A sensor heard while scanning."""
+    """A sensor heard while scanning: ``kinds`` it offers (a Wahoo TICKR X or a treadmill
+    bridge offers both a footpod's and a strap's service)."""
 
     address: str
     name: str | None
-    kind: SensorKind
+    kinds: tuple[SensorKind, ...]
     rssi: int
+
+    @property
+    def kind(self) -> str:
+        """``footpod``, ``hrm`` or ``footpod+hrm``."""
+        return "+".join(self.kinds)
+
+
+def kinds_of(service_uuids: Iterable[str]) -> tuple[SensorKind, ...]:
+    """The supported kinds (``footpod`` first, then ``hrm``) among service UUIDs."""
+    found = {SERVICE_KIND.get(uuid.lower()) for uuid in service_uuids}
+    return tuple(kind for kind in KIND_ORDER if kind in found)
 
 
 def kind_of(service_uuids: Iterable[str]) -> SensorKind | None:
-    """``footpod`` or ``hrm`` from advertised service UUIDs; None for anything else."""
-    for uuid in service_uuids:
-        kind = SERVICE_KIND.get(uuid.lower())
-        if kind is not None:
-            return kind
-    return None
+    """``footpod`` or ``hrm`` (the first of :func:`kinds_of`); None for anything else."""
+    kinds = kinds_of(service_uuids)
+    return kinds[0] if kinds else None
 
 
 async def scan(timeout: float, *, adapter: str | None = None) -> list[Candidate]:
@@ -178,10 +191,10 @@ async def scan(timeout: float, *, adapter: str | None = None) -> list[Candidate]
     found: dict[str, Candidate] = {}
 
     def heard(device: BLEDevice, adv: AdvertisementData) -> None:
-        kind = kind_of(adv.service_uuids)
-        if kind is not None:
+        kinds = kinds_of(adv.service_uuids)
+        if kinds:
             name = adv.local_name or device.name
-            found[device.address] = Candidate(device.address, name, kind, adv.rssi)
+            found[device.address] = Candidate(device.address, name, kinds, adv.rssi)
 
     bluez: BlueZScannerArgs = {"adapter": adapter} if adapter else {}
     with _converted():
@@ -208,7 +221,7 @@ class _Session:
     """One live connection: ``stack`` disconnects it; ``dropped`` is set by bleak."""
 
     client: BleakClient
-    kind: SensorKind
+    kinds: tuple[SensorKind, ...]
     dropped: asyncio.Event
     stack: AsyncExitStack
 
@@ -367,12 +380,16 @@ class BleDriver:
                 max_attempts=self._timings.max_attempts,
             )
             stack.push_async_callback(client.disconnect)
-            kind = _kind_of_client(client)
-            await client.start_notify(MEASUREMENT[kind], self._enqueuer(address, kind))
-            await self._read_features(client, address, kind)
-            await self._watch_battery(client, address, kind)
-            self.queue.put_nowait(Connected(address, kind, self._clock(), name=device.name))
-            return _Session(client, kind, dropped, stack.pop_all())
+            kinds = _kinds_of_client(client)
+            # Every supported measurement the device offers: one strap-and-footpod device
+            # streams both, each as its own kind.
+            for kind in kinds:
+                await client.start_notify(MEASUREMENT[kind], self._enqueuer(address, kind))
+            await self._read_features(client, address, kinds)
+            await self._watch_battery(client, address, kinds[0])
+            for kind in kinds:
+                self.queue.put_nowait(Connected(address, kind, self._clock(), name=device.name))
+            return _Session(client, kinds, dropped, stack.pop_all())
         raise AssertionError("unreachable: the exit stack does not swallow exceptions")
 
     async def _hold(self, address: str, session: _Session) -> float:
@@ -386,7 +403,8 @@ class BleDriver:
                     await session.dropped.wait()
                     reason = "connection lost"
         finally:
-            self.queue.put_nowait(Disconnected(address, session.kind, self._clock(), reason))
+            for kind in session.kinds:
+                self.queue.put_nowait(Disconnected(address, kind, self._clock(), reason))
         return loop.time() - began
 
     def _enqueuer(
@@ -398,8 +416,10 @@ class BleDriver:
 
         return on_notify
 
-    async def _read_features(self, client: BleakClient, address: str, kind: SensorKind) -> None:
-        if kind != "footpod" or client.services.get_characteristic(RSC_FEATURE) is None:
+    async def _read_features(
+        self, client: BleakClient, address: str, kinds: tuple[SensorKind, ...]
+    ) -> None:
+        if "footpod" not in kinds or client.services.get_characteristic(RSC_FEATURE) is None:
             return
         try:
             self.features[address] = parse_rsc_feature(await client.read_gatt_char(RSC_FEATURE))
@@ -421,10 +441,14 @@ class BleDriver:
             await client.start_notify(char, self._enqueuer(address, kind))
 
 
-def _kind_of_client(client: BleakClient) -> SensorKind:
+def _kinds_of_client(client: BleakClient) -> tuple[SensorKind, ...]:
+    """The kinds a connected device offers, ``footpod`` first."""
     services = client.services
+    kinds: list[SensorKind] = []
     if services.get_service(RSC_SERVICE) is not None:
-        return "footpod"
+        kinds.append("footpod")
     if services.get_service(HEART_RATE_SERVICE) is not None:
-        return "hrm"
-    raise BleakError("neither a Running Speed and Cadence nor a Heart Rate service")
+        kinds.append("hrm")
+    if not kinds:
+        raise BleakError("neither a Running Speed and Cadence nor a Heart Rate service")
+    return tuple(kinds)

@@ -52,6 +52,12 @@ PROFILES: dict[str, list[tuple[int, list[tuple[int, list[str]]]]]] = {
         BATTERY,
     ],
     "hrm": [(0x180D, [(0x2A37, ["notify"]), (0x2A38, ["read"])]), BATTERY],
+    # One peripheral with both services: a Wahoo TICKR X, a treadmill bridge.
+    "footpod+hrm": [
+        (0x1814, [(0x2A53, ["notify"]), (0x2A54, ["read"]), (0x2A55, ["write", "indicate"])]),
+        (0x180D, [(0x2A37, ["notify"]), (0x2A38, ["read"])]),
+        BATTERY,
+    ],
     "other": [(0x1816, [(0x2A5B, ["notify"])])],
 }
 DEFAULT_VALUES = {0x2A54: b"\x07\x00", 0x2A38: b"\x01", 0x2A19: b"\x5a"}
@@ -148,7 +154,8 @@ def _bytes(data: bytes) -> dbus.Array:
 
 @dbus.service.method(MOCK_IFACE, in_signature="sssa{sv}", out_signature="o")
 def AddSensor(self: Any, address: str, name: str, kind: str, options: dict[str, Any]) -> str:
-    """Add a peripheral: kind ``footpod``, ``hrm`` or ``other``; returns its object path.
+    """Add a peripheral: kind ``footpod``, ``hrm``, ``footpod+hrm`` or ``other``; returns its
+    object path.
 
     Options: ``rssi`` (n, default -60), ``advertising`` (b, default true), ``battery``
     (y percent; ``-1`` for no Battery service; default 90), ``battery_notifies`` (b),
