@@ -450,6 +450,9 @@ def decode(kind: str, hex_parts: tuple[str, ...], as_json: bool) -> None:
 
     KIND: hrm (0x2A37), rsc (0x2A53), rsc-feature (0x2A54), battery (0x2A19),
     sc-response (0x2A55), sensor-location (0x2A5D), body-location (0x2A38).
+
+    A payload cut short or with stray bytes shows every field that is complete, and a
+    "left over" line (JSON: "leftover") counting the bytes not decoded.
     """
     from agent.sensors import gatt
 

@@ -38,6 +38,7 @@ def test_decode_hrm_json(sw: Any) -> None:
         "sensor_contact": True,
         "energy_expended_kj": 1000,
         "rr_intervals_s": [1.0, 0.5],
+        "leftover": 0,
     }
 
 
@@ -57,6 +58,7 @@ def test_decode_rsc_text_and_json(sw: Any) -> None:
         "stride_length_m": 1.76,
         "total_distance_m": 100.0,
         "running": True,
+        "leftover": 0,
     }
 
 
@@ -75,6 +77,7 @@ def test_decode_feature_battery_and_locations(sw: Any) -> None:
         "walking_running": False,
         "calibration": False,
         "multiple_locations": False,
+        "leftover": 0,
     }
     assert sw("decode", "battery", "57", use_db=False).stdout == "battery level:    87%\n"
     assert sw("decode", "battery", "0x57", "--json", use_db=False).json() == {"percent": 87}
@@ -103,8 +106,8 @@ def test_decode_sc_response(sw: Any) -> None:
 @pytest.mark.parametrize(
     ("kind", "payload", "message"),
     [
-        ("hrm", "08 3c 00", "heart rate measurement: 3 bytes, flags 0x08 announce at least 4"),
-        ("hrm", "10 3c 00", "RR-interval list ends in a dangling odd byte"),
+        ("hrm", "01 3c", "heart rate measurement: 2 bytes, flags 0x01 announce at least 3"),
+        ("hrm", "10", "heart rate measurement: 1 bytes, flags 0x10 announce at least 2"),
         ("rsc", "00 00 03", "RSC measurement: 3 bytes, flags 0x00 announce at least 4"),
         ("battery", "65", "battery level: 101%, must be 0-100"),
         ("sc-response", "01 04 01", "expected response code 0x10"),
@@ -120,6 +123,51 @@ def test_decode_errors_one_line_exit_2(sw: Any, kind: str, payload: str, message
     assert len(result.stderr.splitlines()) == 1
     assert result.stderr.startswith("stridewatch: ")
     assert message in result.stderr
+
+
+# -- issue 14: what is complete is shown, the rest counted as left over ------------------
+
+
+def test_decode_strap_capture_with_a_dangling_byte(sw: Any) -> None:
+    result = sw("decode", "hrm", "10 3e b1 03 de", use_db=False)
+    assert result.exit_code == 0, result.stderr
+    assert result.stdout.splitlines() == [
+        "heart rate:       62 bpm",
+        "sensor contact:   not supported",
+        "energy expended:  not present",
+        "RR intervals:     0.9229 s",
+        "left over:        1 byte not decoded, ignored",
+    ]
+    data = sw("decode", "hrm", "10 3e b1 03 de", "--json", use_db=False).json()
+    assert data == {
+        "bpm": 62,
+        "sensor_contact": None,
+        "energy_expended_kj": None,
+        "rr_intervals_s": [945 / 1024],
+        "leftover": 1,
+    }
+
+
+def test_decode_rsc_with_a_cut_total_distance(sw: Any) -> None:
+    text = sw("decode", "rsc", "06 00 03 b4 e8 03", use_db=False)
+    assert text.exit_code == 0, text.stderr
+    assert "speed:            3.000 m/s (5:33 /km)" in text.stdout
+    assert "cadence:          180 /min" in text.stdout
+    assert "total distance:   not present" in text.stdout
+    assert "status:           running" in text.stdout
+    assert text.stdout.endswith("left over:        2 bytes not decoded, ignored\n")
+    data = sw("decode", "rsc", "06 00 03 b4 e8 03", "--json", use_db=False).json()
+    assert (data["cadence_spm"], data["total_distance_m"], data["leftover"]) == (180, None, 2)
+
+
+def test_decode_one_byte_rsc_feature(sw: Any) -> None:
+    text = sw("decode", "rsc-feature", "03", use_db=False)
+    assert text.exit_code == 0, text.stderr
+    assert "stride:           yes" in text.stdout
+    assert "total distance:   yes" in text.stdout
+    assert "left over" not in text.stdout  # nothing beyond the field: only its high byte missing
+    data = sw("decode", "rsc-feature", "03 00 aa", "--json", use_db=False).json()
+    assert (data["stride"], data["calibration"], data["leftover"]) == (True, False, 1)
 
 
 def test_decode_unknown_kind_and_missing_hex(sw: Any) -> None:

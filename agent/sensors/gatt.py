@@ -17,6 +17,15 @@ Layouts (little-endian, Bluetooth SIG assigned numbers; DESIGN.md "Bluetooth fac
 
 Receivers ignore reserved flag bits and trailing bytes beyond what the flags announce, as
 the specifications ask, so a newer sensor with extra fields still decodes.
+
+Salvage what is complete (issue 14): real straps and bridge apps send payloads cut short or
+with a stray byte at the end (a Web Bluetooth capture of a strap: ``10 3e b1 03 de``, one RR
+interval and an odd byte). A measurement is refused only when a *required* field is
+incomplete (HR: flags and heart rate; RSC: flags, speed and cadence; RSC Feature: its low
+byte, which holds every defined bit). An optional field cut short is dropped, as is
+everything after it, and the count of bytes not decoded (a cut field, half an RR interval,
+trailing bytes) is the value's ``leftover``, for the caller to count and log. Encoders
+never write ``leftover``.
 """
 
 from __future__ import annotations
@@ -61,9 +70,11 @@ SPEED_UNITS_PER_MPS = 256
 STRIDE_UNITS_PER_M = 100
 DISTANCE_UNITS_PER_M = 10
 
+# Flags, speed, cadence: what every RSC measurement must carry to be decoded at all.
+_RSC_REQUIRED = struct.Struct("<BHB")
 # One precompiled layout per combination of the two optional RSC fields (flags & 0x03).
 _RSC_LAYOUTS = (
-    struct.Struct("<BHB"),
+    _RSC_REQUIRED,
     struct.Struct("<BHBH"),
     struct.Struct("<BHBI"),
     struct.Struct("<BHBHI"),
@@ -93,34 +104,45 @@ def _check_range(name: str, value: int, high: int) -> int:
 
 @dataclass(frozen=True, slots=True)
 class HeartRateMeasurement:
-    """``sensor_contact`` is None when the strap does not support contact detection."""
+    """``sensor_contact`` is None when the strap does not support contact detection.
+
+    ``energy_expended_kj`` is None when absent or cut short; ``leftover`` counts the bytes not
+    decoded (a cut energy field, half an RR interval, bytes the flags do not announce).
+    """
 
     bpm: int
     sensor_contact: bool | None
     energy_expended_kj: int | None
     rr_intervals_s: tuple[float, ...]
+    leftover: int = 0
 
 
 _HRM = "heart rate measurement"
 
 
 def parse_heart_rate(data: ByteLike) -> HeartRateMeasurement:
-    """Decode a Heart Rate Measurement notification. A 0 bpm value is valid (no reading yet)."""
+    """Decode a Heart Rate Measurement notification. A 0 bpm value is valid (no reading yet).
+
+    Only flags and the heart rate are required; see the module's "salvage" note."""
     buf = _as_bytes(data)
     n = len(buf)
     if not n:
         raise _empty(_HRM)
     flags = buf[0]
     offset = 3 if flags & HR_FLAG_U16 else 2
-    need = offset + 2 if flags & HR_FLAG_ENERGY else offset
-    if n < need:
-        raise _short(_HRM, n, flags, need)
+    if n < offset:
+        raise _short(_HRM, n, flags, offset)
     bpm = _U16.unpack_from(buf, 1)[0] if flags & HR_FLAG_U16 else buf[1]
     energy = None
+    rr: tuple[float, ...] = ()
     if flags & HR_FLAG_ENERGY:
+        if n - offset < 2:  # energy cut short: nothing after it can be read either
+            return HeartRateMeasurement(bpm, _contact(flags), None, (), n - offset)
         energy = _U16.unpack_from(buf, offset)[0]
         offset += 2
-    return HeartRateMeasurement(bpm, _contact(flags), energy, _rr_intervals(buf, flags, offset))
+    if flags & HR_FLAG_RR:
+        rr, offset = _rr_intervals(buf, offset)
+    return HeartRateMeasurement(bpm, _contact(flags), energy, rr, n - offset)
 
 
 def _contact(flags: int) -> bool | None:
@@ -130,21 +152,19 @@ def _contact(flags: int) -> bool | None:
     return bool(flags & HR_FLAG_CONTACT_DETECTED)
 
 
-def _rr_intervals(buf: bytes, flags: int, offset: int) -> tuple[float, ...]:
-    if not flags & HR_FLAG_RR:
-        return ()
-    rest = len(buf) - offset
-    if rest % 2:
-        raise GattDecodeError(
-            f"{_HRM}: RR-interval list ends in a dangling odd byte ({len(buf)} bytes)"
-        )
-    return tuple(v / RR_UNITS_PER_S for (v,) in _U16.iter_unpack(buf[offset:]))
+def _rr_intervals(buf: bytes, offset: int) -> tuple[tuple[float, ...], int]:
+    """The whole RR intervals from ``offset`` on, and the offset after the last one (an odd
+    byte at the end, as some straps send, is left over)."""
+    end = offset + (len(buf) - offset) // 2 * 2
+    rr = tuple(v / RR_UNITS_PER_S for (v,) in _U16.iter_unpack(buf[offset:end]))
+    return rr, end
 
 
 def encode_heart_rate(
     m: HeartRateMeasurement, *, hr_u16: bool = False, contact_supported: bool | None = None
 ) -> bytes:
-    """Encode ``m``; ``parse_heart_rate(encode_heart_rate(m)) == m`` for representable values.
+    """Encode ``m``; ``parse_heart_rate(encode_heart_rate(m)) == m`` for representable values
+    (``m.leftover`` is not written: those bytes are unknown).
 
     ``hr_u16`` forces the 16-bit HR format (used anyway above 255 bpm). ``contact_supported``
     None derives the contact bits from ``m.sensor_contact``; False writes "not supported" as
@@ -190,7 +210,8 @@ class RSCMeasurement:
 
     ``stride_length_m`` is the RSC "instantaneous stride length", the distance between two
     successive contacts of the same foot; ``total_distance_m`` is the device's counter, which
-    restarts on reconnect or power cycle.
+    restarts on reconnect or power cycle. Either is None when absent or cut short;
+    ``leftover`` counts the bytes not decoded (a cut field, bytes the flags do not announce).
     """
 
     speed_mps: float
@@ -198,28 +219,37 @@ class RSCMeasurement:
     stride_length_m: float | None
     total_distance_m: float | None
     running: bool
+    leftover: int = 0
 
 
 _RSC = "RSC measurement"
 
 
 def parse_rsc_measurement(data: ByteLike) -> RSCMeasurement:
-    """Decode an RSC Measurement notification."""
+    """Decode an RSC Measurement notification.
+
+    Only flags, speed and cadence are required; see the module's "salvage" note."""
     buf = _as_bytes(data)
-    if not buf:
+    n = len(buf)
+    if not n:
         raise _empty(_RSC)
     flags = buf[0]
-    layout = _RSC_LAYOUTS[flags & (RSC_FLAG_STRIDE | RSC_FLAG_DISTANCE)]
-    if len(buf) < layout.size:
-        raise _short(_RSC, len(buf), flags, layout.size)
-    fields = layout.unpack_from(buf)
+    offset = _RSC_REQUIRED.size
+    if n < offset:
+        raise _short(_RSC, n, flags, offset)
+    _, speed, cadence = _RSC_REQUIRED.unpack_from(buf)
     stride = distance = None
-    if flags & RSC_FLAG_STRIDE:
-        stride = fields[3] / STRIDE_UNITS_PER_M
-    if flags & RSC_FLAG_DISTANCE:
-        distance = fields[-1] / DISTANCE_UNITS_PER_M
+    if flags & RSC_FLAG_STRIDE and n - offset >= 2:
+        stride = _U16.unpack_from(buf, offset)[0] / STRIDE_UNITS_PER_M
+        offset += 2
+    # Total distance follows stride; a cut stride leaves fewer than 4 bytes, so this fails too.
+    if flags & RSC_FLAG_DISTANCE and n - offset >= 4:
+        distance = _U32.unpack_from(buf, offset)[0] / DISTANCE_UNITS_PER_M
+        offset += 4
     running = bool(flags & RSC_FLAG_RUNNING)
-    return RSCMeasurement(fields[1] / SPEED_UNITS_PER_MPS, fields[2], stride, distance, running)
+    return RSCMeasurement(
+        speed / SPEED_UNITS_PER_MPS, cadence, stride, distance, running, n - offset
+    )
 
 
 # -- hot-loop forms for batched replay (agent/recorder.py ``replay``) ----------------------
@@ -232,34 +262,32 @@ HREssentials = tuple[int, bool | None]
 
 def rsc_essentials(data: ByteLike) -> RSCEssentials | None:
     """``(speed_mps, cadence_spm, total_distance_m, running)`` exactly as
-    :func:`parse_rsc_measurement` decodes them, or None where it would raise; builds no
-    objects and raises nothing, for loops over millions of notifications. Stride is skipped."""
+    :func:`parse_rsc_measurement` decodes them (salvaging alike), or None where it would
+    raise; builds no objects and raises nothing, for loops over millions of notifications.
+    Stride and ``leftover`` are skipped."""
     n = len(data)
     if n >= 10 and data[0] & 0x03 == 0x03:
         flags, speed, cadence, _, total = _RSC_FULL.unpack_from(data)
         return speed / SPEED_UNITS_PER_MPS, cadence, total / DISTANCE_UNITS_PER_M, flags & 4 > 0
-    if not n:
+    if n < 4:
         return None
-    flags = data[0]
-    layout = _RSC_LAYOUTS[flags & (RSC_FLAG_STRIDE | RSC_FLAG_DISTANCE)]
-    if n < layout.size:
-        return None
-    fields = layout.unpack_from(data)
-    total = fields[-1] / DISTANCE_UNITS_PER_M if flags & RSC_FLAG_DISTANCE else None
-    return fields[1] / SPEED_UNITS_PER_MPS, fields[2], total, flags & RSC_FLAG_RUNNING > 0
+    flags, speed, cadence = _RSC_REQUIRED.unpack_from(data)
+    total = None
+    if flags & RSC_FLAG_DISTANCE:
+        offset = 6 if flags & RSC_FLAG_STRIDE else 4
+        if n >= offset + 4:
+            total = _U32.unpack_from(data, offset)[0] / DISTANCE_UNITS_PER_M
+    return speed / SPEED_UNITS_PER_MPS, cadence, total, flags & RSC_FLAG_RUNNING > 0
 
 
 def hr_essentials(data: ByteLike) -> HREssentials | None:
     """``(bpm, sensor_contact)`` exactly as :func:`parse_heart_rate` decodes them, or None
-    where it would raise (the same length and RR-parity checks); RR intervals are skipped."""
+    where it would raise (flags or heart rate incomplete); the rest is skipped."""
     n = len(data)
     if not n:
         return None
     flags = data[0]
-    offset = 3 if flags & HR_FLAG_U16 else 2
-    if flags & HR_FLAG_ENERGY:
-        offset += 2
-    if n < offset or (flags & HR_FLAG_RR and (n - offset) % 2):
+    if n < (3 if flags & HR_FLAG_U16 else 2):
         return None
     bpm = data[1] | data[2] << 8 if flags & HR_FLAG_U16 else data[1]
     if flags & HR_FLAG_CONTACT_SUPPORTED:
@@ -287,28 +315,36 @@ def encode_rsc_measurement(m: RSCMeasurement) -> bytes:
 
 @dataclass(frozen=True, slots=True)
 class RSCFeature:
-    """Which optional RSC fields and procedures the footpod supports."""
+    """Which optional RSC fields and procedures the footpod supports; ``leftover`` counts
+    bytes after the u16 bit field."""
 
     stride: bool
     total_distance: bool
     walking_running: bool
     calibration: bool
     multiple_locations: bool
+    leftover: int = 0
 
 
 _FEATURE_BITS = ("stride", "total_distance", "walking_running", "calibration", "multiple_locations")
 
 
 def parse_rsc_feature(data: ByteLike) -> RSCFeature:
-    """Decode the u16 RSC Feature bit field; reserved bits 5-15 are ignored."""
+    """Decode the u16 RSC Feature bit field; reserved bits 5-15 are ignored.
+
+    One byte alone (some bridge apps send only the low byte) is read as the low byte: every
+    defined bit (0-4) is in it, and the high byte holds only reserved bits."""
     buf = _as_bytes(data)
-    if len(buf) < 2:
-        raise GattDecodeError(f"RSC feature: {len(buf)} bytes, expected 2")
-    bits = _U16.unpack_from(buf)[0]
-    return RSCFeature(*(bool(bits & (1 << i)) for i in range(len(_FEATURE_BITS))))
+    if not buf:
+        raise _empty("RSC feature")
+    bits = buf[0]
+    stride, distance, walking, calibration, locations = (bool(bits >> i & 1) for i in range(5))
+    leftover = max(0, len(buf) - 2)
+    return RSCFeature(stride, distance, walking, calibration, locations, leftover)
 
 
 def encode_rsc_feature(feature: RSCFeature) -> bytes:
+    """The u16 bit field of ``feature`` (``leftover`` is not written)."""
     bits = sum(1 << i for i, name in enumerate(_FEATURE_BITS) if getattr(feature, name))
     return _U16.pack(bits)
 
@@ -511,11 +547,12 @@ def as_json(value: object) -> dict[str, Any]:
 def describe(value: object) -> list[tuple[str, str]]:
     """(label, text) per field, for people reading a sensor's payload."""
     if isinstance(value, HeartRateMeasurement):
-        return _describe_hrm(value)
+        return _describe_hrm(value) + _describe_leftover(value.leftover)
     if isinstance(value, RSCMeasurement):
-        return _describe_rsc(value)
+        return _describe_rsc(value) + _describe_leftover(value.leftover)
     if isinstance(value, RSCFeature):
-        return [(name.replace("_", " "), _yes(getattr(value, name))) for name in _FEATURE_BITS]
+        bits = [(name.replace("_", " "), _yes(getattr(value, name))) for name in _FEATURE_BITS]
+        return bits + _describe_leftover(value.leftover)
     if isinstance(value, SCControlPointResponse):
         return _describe_sc(value)
     if isinstance(value, SensorLocation | BodySensorLocation):
@@ -525,6 +562,12 @@ def describe(value: object) -> list[tuple[str, str]]:
 
 def _yes(flag: bool) -> str:
     return "yes" if flag else "no"
+
+
+def _describe_leftover(leftover: int) -> list[tuple[str, str]]:
+    if not leftover:
+        return []
+    return [("left over", f"{leftover} byte{'s' if leftover > 1 else ''} not decoded, ignored")]
 
 
 def _describe_hrm(m: HeartRateMeasurement) -> list[tuple[str, str]]:
