@@ -577,6 +577,13 @@ def _parse_float(text: str) -> float:
     "strides (a false start), low-battery (a footpod at 12%).",
 )
 @click.option("--seed", type=int, default=0, show_default=True, help="With --simulate: seed.")
+@click.option(
+    "--capture",
+    type=click.Path(path_type=Path, dir_okay=False),
+    metavar="FILE.jsonl",
+    help="Also write every raw notification to this new file, one JSON line each, to "
+    "attach to a bug report (see `stridewatch replay`).",
+)
 @click.option("-v", "--verbose", is_flag=True, help="Debug logging.")
 @with_app
 def run_cmd(
@@ -586,6 +593,7 @@ def run_cmd(
     devices: tuple[str, ...],
     scenario: str,
     seed: int,
+    capture: Path | None,
     verbose: bool,
 ) -> None:
     """Record runs from the sensors until stopped (SIGTERM or Ctrl-C flush and close)."""
@@ -598,9 +606,44 @@ def run_cmd(
         scenario=scenario,
         seed=seed,
         verbose=verbose,
+        capture=capture,
     )
     settings = app.settings
     daemon.run(settings, app.database(), options)
+
+
+@cli.command(
+    "replay",
+    epilog="Example: stridewatch replay run.jsonl --instant --db /tmp/replay.db",
+)
+@click.argument("capture", metavar="FILE.jsonl", type=click.Path(path_type=Path))
+@click.option(
+    "--speedup",
+    type=click.FloatRange(min=0, min_open=True, max=1e6),
+    default=1.0,
+    show_default=True,
+    help="Play the capture this many times faster than it was recorded.",
+)
+@click.option("--instant", is_flag=True, help="No waiting between notifications.")
+@click.option("--notify", is_flag=True, help="Send live alerts to the desktop, not stdout.")
+@click.option("-v", "--verbose", is_flag=True, help="Debug logging.")
+@with_app
+def replay_cmd(
+    app: App, capture: Path, speedup: float, instant: bool, notify: bool, verbose: bool
+) -> None:
+    """Record from a capture (`run --capture`) as the daemon would have: the same decoding,
+    recorder and live alerts (printed unless --notify), into the database. Use --db for a
+    scratch database: a replay of a run already recorded would store it again."""
+    from agent import daemon
+
+    options = daemon.RunOptions(
+        speedup=speedup,
+        verbose=verbose,
+        replay=capture,
+        instant=instant,
+        notify=notify,
+    )
+    daemon.run(app.settings, app.database(), options)
 
 
 @cli.command("export", epilog="Example: stridewatch export 12 --format fit -o long-run.fit")

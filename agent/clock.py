@@ -58,18 +58,21 @@ class MonotonicClock:
     hand, is what new runs are stamped with; sped up, wall time is simulated from ``now()``.
     """
 
-    def __init__(self, speedup: float = 1.0) -> None:
+    def __init__(self, speedup: float = 1.0, *, wall_start: datetime | None = None) -> None:
         if not 0 < speedup < math.inf:
             raise ValueError(f"speedup {speedup}: must be a positive finite number")
         self.speedup = speedup
         self._origin = _boot_seconds()
-        self._wall_origin = datetime.now(UTC)
+        self._wall_origin = wall_start or datetime.now(UTC)
+        self._real_wall = wall_start is None
 
     def now(self) -> float:
         return self._origin + (_boot_seconds() - self._origin) * self.speedup
 
     def wall(self) -> datetime:
-        if self.speedup == 1.0:
+        """The system's wall clock at speedup 1 (unless a ``wall_start`` was given, as for
+        a replay starting when its capture did); else simulated from ``now()``."""
+        if self.speedup == 1.0 and self._real_wall:
             return datetime.now(UTC)
         return self._wall_origin + timedelta(seconds=self.now() - self._origin)
 

@@ -54,14 +54,21 @@ from agent.delivery import (
 from agent.errors import InputError, StridewatchError
 from agent.live import LiveWatch
 from agent.models import Alert, Source
-from agent.notify import Notifier, probe_server
+from agent.notify import Delivery, Notifier, probe_server
 from agent.recorder import Flush, Recorder, RecordingWriter, StoredState
 from agent.rules.allowance import Allowance, allowance
 from agent.schedule import AFTER_RUN_GRACE_S, RealTimetable, SimulatedTimetable, Timetable
 from agent.sensors import sim
-from agent.sensors.base import BatteryLevel, LowBatteryPolicy, SensorDriver, decoded_events
+from agent.sensors.base import (
+    BatteryLevel,
+    LowBatteryPolicy,
+    Notification,
+    SensorDriver,
+    SensorEvent,
+    decoded_events,
+)
 from agent.service import sd_notify, watchdog_interval_s
-from agent.store import Store
+from agent.store import Outgoing, Store
 from agent.units import from_utc_iso
 
 T = TypeVar("T")
@@ -93,11 +100,23 @@ class RunOptions:
     scenario: str = "easy"
     seed: int = 0
     verbose: bool = False
+    capture: Path | None = None  # write every raw notification here (JSON lines)
+    replay: Path | None = None  # record from this capture instead of sensors
+    instant: bool = False  # with replay: no waiting between lines
+    notify: bool = False  # with replay: send alerts to the desktop instead of printing
+
+    @property
+    def finite(self) -> bool:
+        """A simulation or a replay: the stream ends, and the daemon with it."""
+        return self.simulate or self.replay is not None
 
 
 def run(settings: Settings, db_path: Path, options: RunOptions) -> None:
     """Run the daemon until SIGTERM/SIGINT (or the end of a simulation)."""
     configure_logging(options.verbose)
+    if options.replay is not None:
+        asyncio.run(_replay(settings, db_path, options))
+        return
     if options.speedup != 1.0 and not options.simulate:
         raise InputError("--speedup only works with --simulate (real sensors run in real time)")
     if options.simulate and options.scenario not in SCENARIOS:
@@ -110,6 +129,39 @@ def run(settings: Settings, db_path: Path, options: RunOptions) -> None:
             "pass --device ADDRESS, or try --simulate"
         )
     asyncio.run(Daemon(settings, db_path, options).main())
+
+
+async def _replay(settings: Settings, db_path: Path, options: RunOptions) -> None:
+    """Record from a capture: the same decode, recorder, flushes and live alerts as the
+    daemon, on a clock that starts when the capture did."""
+    from agent.sensors.capture import ReplayDriver, read_capture
+
+    assert options.replay is not None
+    lines = read_capture(options.replay)
+    start = datetime.fromtimestamp(lines[0].t, UTC)
+    clock: Clock = (
+        SettledClock(wall_start=start)
+        if options.instant
+        else MonotonicClock(options.speedup, wall_start=start)
+    )
+    sender = None if options.notify else PrintSender()
+    daemon = Daemon(
+        settings,
+        db_path,
+        options,
+        clock=clock,
+        driver=lambda: ReplayDriver(lines, clock=clock),
+        sender=sender,
+    )
+    await daemon.main()
+
+
+class PrintSender:
+    """Prints what would be shown (a replay's alerts), instead of a desktop notification."""
+
+    async def deliver(self, item: Outgoing, title: str) -> Delivery:
+        print(f"{title}: {item.message}", flush=True)
+        return Delivery(True, "printed")
 
 
 def make_clock(speedup: float) -> Clock:
@@ -186,6 +238,11 @@ class Daemon:
         )
         self._battery = LowBatteryPolicy(settings.sensors.low_battery_percent)
         self._probe: asyncio.Task[None] | None = None
+        self._capture = None
+        if options.capture is not None:
+            from agent.sensors.capture import CaptureWriter
+
+            self._capture = CaptureWriter(options.capture)
 
     async def main(self) -> None:
         self.timetable = self._timetable()  # in the loop: apscheduler binds to it
@@ -198,6 +255,8 @@ class Daemon:
             finally:
                 await asyncio.wait_for(self._shutdown(self.recorder), SHUTDOWN_TIMEOUT_S)
         finally:
+            if self._capture is not None:
+                self._capture.close()
             await self.writer.close()
 
     async def _supervise(self, recorder: Recorder) -> None:
@@ -266,6 +325,8 @@ class Daemon:
                 self.options.seed,
                 self.options.speedup,
             )
+        elif self.options.replay is not None:
+            log.info("replaying %s", self.options.replay)
         else:
             allow = self.options.devices or self.settings.sensors.allow
             log.info("sensors: watching for %s", ", ".join(allow))
@@ -275,7 +336,7 @@ class Daemon:
     async def _record(self, recorder: Recorder, driver: SensorDriver) -> bool:
         """Record until the stream ends (True); False if recording failed."""
         try:
-            async for event in decoded_events(driver.queue):
+            async for event in decoded_events(driver.queue, tap=self._tap):
                 if recorder.active is None:
                     self._reanchor(recorder)
                 recorder.handle(event)
@@ -287,7 +348,15 @@ class Daemon:
             log.exception("recording from the sensors failed; restarting the driver")
             return False
         log.info("the sensor stream ended")
-        return self.options.simulate
+        return self.options.finite
+
+    def _tap(self, item: Notification | SensorEvent) -> None:
+        """Write a raw item to the capture (``run --capture``), stamped in unix seconds."""
+        if self._capture is None:
+            return
+        at = item.received_at if isinstance(item, Notification) else item.at
+        unix_s = self.clock.wall().timestamp() - (self.clock.now() - at)
+        self._capture.write(item, unix_s)
 
     async def _stop_driver(self, driver: SensorDriver) -> None:
         try:
@@ -446,7 +515,7 @@ class Daemon:
         clock and never moves back.)"""
         epoch = self.clock.wall().timestamp() - self.clock.now()
         if abs(epoch - recorder.epoch) > CLOCK_SLACK_S and not (
-            self.options.simulate and epoch < recorder.epoch
+            self.options.finite and epoch < recorder.epoch
         ):
             log.info("the wall clock moved by %+.0f s: new runs follow it", epoch - recorder.epoch)
             recorder.epoch = epoch
@@ -455,7 +524,7 @@ class Daemon:
         """Unix seconds at clock 0. A sped-up simulation runs ahead of the wall clock, so a
         restarted one continues after the stored run's last instant, keeping samples in order."""
         epoch = self.clock.wall().timestamp() - self.clock.now()
-        if self.options.simulate and stored.open_runs:
+        if self.options.finite and stored.open_runs:
             last = max(row["last_active_t"] or 0.0 for row, _ in stored.open_runs)
             epoch = max(epoch, last + 1.0 - self.clock.now())
         return epoch

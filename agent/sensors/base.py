@@ -185,21 +185,27 @@ class DecodeStats:
 
 
 async def decoded_events(
-    queue: asyncio.Queue[QueueItem], *, stats: DecodeStats | None = None
+    queue: asyncio.Queue[QueueItem],
+    *,
+    stats: DecodeStats | None = None,
+    tap: Callable[[Notification | SensorEvent], None] | None = None,
 ) -> AsyncIterator[SensorEvent]:
     """Yield every queue item as a typed event, in queue order; never raises on bad data.
 
     Notifications are decoded with :func:`decode_notification` (malformed ones become
     :class:`DecodeFailed`, counted in ``stats``); other events pass through unchanged. Each
     item is marked ``task_done`` once decoded. The iterator ends when it takes
-    :data:`END_OF_STREAM` from the queue. Cancelling the consuming task raises
-    ``CancelledError`` out of the pending ``queue.get()``, as usual in asyncio.
+    :data:`END_OF_STREAM` from the queue. ``tap`` sees every raw item first (a capture).
+    Cancelling the consuming task raises ``CancelledError`` out of the pending
+    ``queue.get()``, as usual in asyncio.
     """
     while True:
         item = await queue.get()
         queue.task_done()
         if isinstance(item, EndOfStream):
             return
+        if tap is not None:
+            tap(item)  # the raw item, before decoding: what a capture keeps
         if isinstance(item, Notification):
             event = decode_notification(item)
             if stats is not None:

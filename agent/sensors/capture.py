@@ -1,0 +1,203 @@
+"""Captures: every raw notification (and connection event) a recording received, one JSON
+object a line, and a driver that replays one through the same decode and recorder path.
+
+A line is ``{"t": unix_s, "address": "C0:FF:EE:00:00:01", "kind": "footpod", "char": "2a53",
+"hex": "02 2c 01 aa"}`` for a notification (``char`` the 16-bit GATT UUID, or the full UUID
+for another), or ``{"t": ..., "address": ..., "kind": ..., "event": "connected" |
+"disconnected" | "battery", "percent": 80}`` for what happened to a sensor. A runner can
+attach a capture to a bug report (``stridewatch run --capture FILE.jsonl``) and anyone can
+play it back (``stridewatch replay FILE.jsonl``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import math
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO, Any, get_args
+
+from agent.clock import Clock
+from agent.errors import StridewatchError
+from agent.sensors.base import (
+    BASE_UUID,
+    END_OF_STREAM,
+    BatteryLevel,
+    Connected,
+    Disconnected,
+    Notification,
+    QueueItem,
+    SensorEvent,
+    SensorKind,
+)
+
+EVENTS = ("connected", "disconnected", "battery")
+
+
+class CaptureError(StridewatchError):
+    """A capture file that cannot be written or read; names the file and the line."""
+
+    exit_code = 2
+
+
+def short_uuid(uuid: str) -> str:
+    """``2a53`` for a Bluetooth base UUID, else the UUID as it is."""
+    lowered = uuid.lower()
+    if len(lowered) == 36 and lowered == BASE_UUID.format(int(lowered[4:8], 16)):
+        return lowered[4:8]
+    return lowered
+
+
+def full_uuid(char: str) -> str:
+    """The 128-bit UUID of ``2a53`` (or a full UUID as it is)."""
+    text = char.lower()
+    if len(text) == 4:
+        return BASE_UUID.format(int(text, 16))
+    return text
+
+
+class CaptureWriter:
+    """Appends capture lines to a new file (refusing to overwrite one), flushed each line
+    so a crash keeps what was received."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        try:
+            self._file: IO[str] = path.open("x", encoding="utf-8", buffering=1)
+        except FileExistsError:
+            raise CaptureError(f"{path}: already exists; choose another capture file") from None
+        except OSError as exc:
+            raise CaptureError(f"{path}: cannot write the capture: {exc.strerror}") from exc
+
+    def write(self, item: Notification | SensorEvent, unix_s: float) -> None:
+        line: dict[str, Any] = {"t": round(unix_s, 3), "address": item.address, "kind": item.kind}
+        if isinstance(item, Notification):
+            line |= {"char": short_uuid(item.characteristic), "hex": item.data.hex(" ")}
+        elif isinstance(item, Connected):
+            line["event"] = "connected"
+        elif isinstance(item, Disconnected):
+            line["event"] = "disconnected"
+        elif isinstance(item, BatteryLevel):
+            line |= {"event": "battery", "percent": item.percent}
+        else:
+            return
+        self._file.write(json.dumps(line) + "\n")
+
+    def close(self) -> None:
+        self._file.close()
+
+
+@dataclass(frozen=True, slots=True)
+class CaptureLine:
+    """One line of a capture: ``t`` unix seconds; ``data`` and ``char`` for a notification,
+    ``event`` (and ``percent``) for a sensor event."""
+
+    t: float
+    address: str
+    kind: SensorKind
+    char: str = ""
+    data: bytes = b""
+    event: str = ""
+    percent: int = 0
+
+
+def read_capture(path: Path) -> list[CaptureLine]:
+    """Every line of a capture file, in time order; :class:`CaptureError` naming the first
+    line that is not one (exit status 2)."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise CaptureError(f"{path}: no such capture file") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise CaptureError(f"{path}: cannot read the capture: {exc}") from exc
+    lines = [_line(path, number, raw) for number, raw in _numbered(text)]
+    if not lines:
+        raise CaptureError(f"{path}: an empty capture, nothing to replay")
+    return sorted(lines, key=lambda line: line.t)
+
+
+def _numbered(text: str) -> Iterator[tuple[int, str]]:
+    for number, raw in enumerate(text.splitlines(), 1):
+        if raw.strip():
+            yield number, raw
+
+
+def _line(path: Path, number: int, raw: str) -> CaptureLine:
+    where = f"{path}:{number}"
+    try:
+        obj = json.loads(raw)
+    except json.JSONDecodeError as exc:
+        raise CaptureError(f"{where}: not a JSON object ({exc.msg})") from None
+    if not isinstance(obj, dict):
+        raise CaptureError(f"{where}: not a JSON object")
+    t, address, kind = obj.get("t"), obj.get("address"), obj.get("kind")
+    if not isinstance(t, (int, float)) or isinstance(t, bool) or not math.isfinite(t) or t < 0:
+        raise CaptureError(f'{where}: "t" must be unix seconds')
+    if not isinstance(address, str) or not address:
+        raise CaptureError(f'{where}: "address" must be the sensor\'s address')
+    if kind not in get_args(SensorKind):
+        raise CaptureError(f'{where}: "kind" must be footpod or hrm')
+    sensor: SensorKind = "footpod" if kind == "footpod" else "hrm"
+    event = obj.get("event")
+    if event is not None:
+        if event not in EVENTS:
+            raise CaptureError(f'{where}: "event" must be one of {", ".join(EVENTS)}')
+        percent = obj.get("percent", 0)
+        if event == "battery" and (not isinstance(percent, int) or not 0 <= percent <= 100):
+            raise CaptureError(f'{where}: "percent" must be 0-100')
+        return CaptureLine(float(t), address, sensor, event=event, percent=int(percent))
+    char, data = obj.get("char"), obj.get("hex")
+    if not isinstance(char, str) or not char:
+        raise CaptureError(f'{where}: "char" must be a characteristic UUID such as 2a53')
+    try:
+        uuid = full_uuid(char)
+        payload = bytes.fromhex(data) if isinstance(data, str) else None
+    except ValueError:
+        payload = None
+        uuid = ""
+    if payload is None or not uuid:
+        raise CaptureError(f'{where}: "hex" must be the payload\'s bytes in hex')
+    return CaptureLine(float(t), address, sensor, char=uuid, data=payload)
+
+
+class ReplayDriver:
+    """A sensor driver that plays a capture: each line is queued when the clock reaches its
+    time (relative to the first line), then the end of the stream."""
+
+    def __init__(self, lines: list[CaptureLine], *, clock: Clock) -> None:
+        self.lines = lines
+        self.clock = clock
+        self.queue: asyncio.Queue[QueueItem] = asyncio.Queue()
+        self._task: asyncio.Task[None] | None = None
+
+    async def start(self) -> None:
+        self._task = asyncio.create_task(self._play(), name="replay")
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+
+    async def _play(self) -> None:
+        first = self.lines[0].t
+        began = self.clock.now()
+        for line in self.lines:
+            wait = began + (line.t - first) - self.clock.now()
+            if wait > 0:
+                await self.clock.sleep(wait)
+            self.queue.put_nowait(self._item(line, self.clock.now()))
+        self.queue.put_nowait(END_OF_STREAM)
+
+    @staticmethod
+    def _item(line: CaptureLine, at: float) -> QueueItem:
+        if line.event == "connected":
+            return Connected(line.address, line.kind, at)
+        if line.event == "disconnected":
+            return Disconnected(line.address, line.kind, at, "in the capture")
+        if line.event == "battery":
+            return BatteryLevel(line.address, line.kind, at, line.percent)
+        return Notification(line.address, line.kind, line.char, at, line.data)

@@ -1,0 +1,145 @@
+"""Captures and replays: `run --capture` writes every raw notification as JSON lines, and
+`replay` feeds one through the same decode, recorder and live alerts into a database."""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from agent.sensors.base import BASE_UUID, Connected, Notification
+from agent.sensors.capture import CaptureWriter, full_uuid, read_capture, short_uuid
+
+ENV = {**os.environ, "TZ": "UTC"}
+
+
+def cli(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "agent", *args],
+        capture_output=True,
+        text=True,
+        env=ENV,
+        timeout=300,
+        check=False,
+    )
+
+
+def run_rows(db: Path) -> list[dict[str, Any]]:
+    conn = sqlite3.connect(db)
+    conn.row_factory = sqlite3.Row
+    try:
+        runs = [dict(r) for r in conn.execute("select * from runs order by id")]
+        for run in runs:
+            run["samples"] = conn.execute(
+                "select count(*) from samples where run_id = ?", [run["id"]]
+            ).fetchone()[0]
+        return runs
+    finally:
+        conn.close()
+
+
+@pytest.fixture(scope="module")
+def captured(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    """A simulated 5-minute run recorded with a capture beside it."""
+    folder = tmp_path_factory.mktemp("capture")
+    db, capture = folder / "live.db", folder / "run.jsonl"
+    result = cli(
+        "--db", str(db), "run", "--simulate", "--scenario", "short", "--speedup", "inf",
+        "--capture", str(capture),
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    return db, capture
+
+
+def test_a_replay_records_the_same_run(captured: tuple[Path, Path], tmp_path: Path) -> None:
+    live_db, capture = captured
+    replay_db = tmp_path / "replay.db"
+    result = cli("--db", str(replay_db), "replay", str(capture), "--instant")
+    assert result.returncode == 0, result.stderr
+    [live] = run_rows(live_db)
+    [again] = run_rows(replay_db)
+    for column in ("started_at", "distance_m", "moving_s", "avg_hr", "avg_cadence", "samples"):
+        assert again[column] == pytest.approx(live[column]), column
+
+
+def test_capture_lines_are_raw_notifications_and_events(captured: tuple[Path, Path]) -> None:
+    _, capture = captured
+    lines = [json.loads(line) for line in capture.read_text().splitlines()]
+    chars = {line["char"] for line in lines if "char" in line}
+    assert {"2a53", "2a37"} <= chars  # RSC and Heart Rate Measurement
+    events = {line["event"] for line in lines if "event" in line}
+    assert "connected" in events
+    first = next(line for line in lines if line.get("char") == "2a53")
+    assert set(first) == {"t", "address", "kind", "char", "hex"}
+    assert bytes.fromhex(first["hex"])
+    assert [line["t"] for line in lines] == sorted(line["t"] for line in lines)
+
+
+def test_a_replay_prints_the_live_alerts(captured: tuple[Path, Path], tmp_path: Path) -> None:
+    _, capture = captured
+    db = tmp_path / "history.db"
+    first_t = json.loads(capture.read_text().splitlines()[0])["t"]
+    from datetime import UTC, datetime, timedelta
+
+    before = datetime.fromtimestamp(first_t, UTC) - timedelta(days=3)
+    logged = cli(
+        "--db", str(db), "log-run", "--at", before.isoformat(), "--distance", "0.5km",
+        "--duration", "3:00",
+    )  # fmt: skip
+    assert logged.returncode == 0, logged.stderr
+    result = cli("--db", str(db), "replay", str(capture), "--instant")
+    assert result.returncode == 0, result.stderr
+    assert "longer than 1.1x your longest run this month (0.5 km)" in result.stdout
+
+
+@pytest.mark.parametrize(
+    ("line", "message"),
+    [
+        ("not json", "not a JSON object"),
+        ('{"t": -1, "address": "A", "kind": "footpod", "char": "2a53", "hex": "00"}', '"t"'),
+        ('{"t": 1, "address": "A", "kind": "bike", "char": "2a53", "hex": "00"}', '"kind"'),
+        ('{"t": 1, "address": "A", "kind": "hrm", "char": "2a37", "hex": "zz"}', '"hex"'),
+        ('{"t": 1, "address": "A", "kind": "hrm", "event": "exploded"}', '"event"'),
+    ],
+)
+def test_a_bad_capture_line_is_named(sw: Any, tmp_path: Path, line: str, message: str) -> None:
+    good = '{"t": 1, "address": "A", "kind": "footpod", "event": "connected"}'
+    path = tmp_path / "bad.jsonl"
+    path.write_text(f"{good}\n{good}\n{line}\n", encoding="utf-8")
+    result = sw("replay", str(path), "--instant")
+    assert result.exit_code == 2
+    assert result.stderr.startswith(f"stridewatch: {path}:3: ")
+    assert message in result.stderr
+    assert len(result.stderr.splitlines()) == 1
+
+
+def test_a_capture_never_overwrites_a_file(sw: Any, tmp_path: Path) -> None:
+    path = tmp_path / "old.jsonl"
+    path.write_text("keep me\n", encoding="utf-8")
+    result = sw("run", "--simulate", "--speedup", "inf", "--capture", str(path))
+    assert result.exit_code == 2
+    assert "already exists" in result.stderr
+    assert path.read_text() == "keep me\n"
+
+
+def test_writer_and_reader_agree(tmp_path: Path) -> None:
+    path = tmp_path / "w.jsonl"
+    writer = CaptureWriter(path)
+    writer.write(Connected("C0:FF:EE:00:00:01", "footpod", 5.0), 1000.0)
+    rsc = BASE_UUID.format(0x2A53)
+    writer.write(Notification("C0:FF:EE:00:00:01", "footpod", rsc, 6.0, b"\x02\x2c\x01"), 1001.0)
+    writer.close()
+    connected, note = read_capture(path)
+    assert (connected.event, connected.t) == ("connected", 1000.0)
+    assert (note.char, note.data, note.t) == (rsc, b"\x02\x2c\x01", 1001.0)
+    assert short_uuid(rsc) == "2a53"
+    assert full_uuid("2a53") == rsc
+    assert short_uuid("6e400003-b5a3-f393-e0a9-e50e24dcca9e") == (
+        "6e400003-b5a3-f393-e0a9-e50e24dcca9e"
+    )
