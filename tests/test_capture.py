@@ -143,3 +143,39 @@ def test_writer_and_reader_agree(tmp_path: Path) -> None:
     assert short_uuid("6e400003-b5a3-f393-e0a9-e50e24dcca9e") == (
         "6e400003-b5a3-f393-e0a9-e50e24dcca9e"
     )
+
+
+def write_capture(path: Path, lines: list[dict[str, Any]]) -> Path:
+    path.write_text("".join(json.dumps(line) + "\n" for line in lines), encoding="utf-8")
+    return path
+
+
+def stream(seconds: int, hr_hex: str, t0: float = 1_790_000_000.0) -> list[dict[str, Any]]:
+    """A footpod at 3 m/s (4 Hz, total distance in dm) and a strap sending ``hr_hex``."""
+    from agent.sensors.gatt import RSCMeasurement, encode_rsc_measurement
+
+    pod, strap = "C0:FF:EE:00:00:01", "C0:FF:EE:00:00:02"
+    lines: list[dict[str, Any]] = [
+        {"t": t0, "address": pod, "kind": "footpod", "event": "connected"},
+        {"t": t0, "address": strap, "kind": "hrm", "event": "connected"},
+    ]
+    for k in range(seconds * 4):
+        t = t0 + k / 4
+        value = RSCMeasurement(3.0, 170, 1.06, round(k * 0.75, 1), True)
+        lines.append(
+            {"t": t, "address": pod, "kind": "footpod", "char": "2a53",
+             "hex": encode_rsc_measurement(value).hex(" ")}
+        )  # fmt: skip
+        if k % 4 == 0:
+            lines.append({"t": t, "address": strap, "kind": "hrm", "char": "2a37", "hex": hr_hex})
+    return lines
+
+
+def test_a_strap_with_a_dangling_byte_still_gives_heart_rate(sw: Any, tmp_path: Path) -> None:
+    # A Web Bluetooth capture's payload: 62 bpm, one RR interval, one odd byte.
+    capture = write_capture(tmp_path / "strap.jsonl", stream(90, "10 3e b1 03 de"))
+    result = sw("replay", str(capture), "--instant")
+    assert result.exit_code == 0, result.stderr
+    (run,) = sw("runs", "--json").json()
+    assert run["avg_hr"] == 62
+    assert run["distance_km"] == pytest.approx(0.27, abs=0.01)
