@@ -182,7 +182,7 @@ async def test_malformed_payloads_are_counted_and_skipped(bluez: BluezMock) -> N
     try:
         events = decoded_events(driver.queue, stats=stats)
         await next_event(events, Connected, POD)
-        short = encode_rsc_measurement(STEADY)[:5]  # flags promise stride and distance
+        short = encode_rsc_measurement(STEADY)[:3]  # required cadence cut short
         for payload in (short, b"", b"\x03\x00"):
             await until_notified(bluez, POD, RSC_MEASUREMENT, payload)
         await until_notified(bluez, POD, RSC_MEASUREMENT, encode_rsc_measurement(STEADY))

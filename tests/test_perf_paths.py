@@ -58,7 +58,9 @@ def test_rsc_essentials_on_spec_bytes() -> None:
     data = bytes.fromhex("07 00 03 aa 69 00 39 30 00 00")
     assert rsc_essentials(data) == (3.0, 170, 1234.5, True)
     assert rsc_essentials(bytes.fromhex("00 80 02 9b")) == (2.5, 155, None, False)
-    assert rsc_essentials(bytes.fromhex("02 80 02 9b 10")) is None  # distance announced, absent
+    # Distance announced but cut short: the complete fields stand, the distance is dropped.
+    assert rsc_essentials(bytes.fromhex("02 80 02 9b 10")) == (2.5, 155, None, False)
+    assert rsc_essentials(bytes.fromhex("02 80 02")) is None  # cadence missing: refused
 
 
 def _general_replay(items: list[Any], recorder: Recorder, sink: FlushSink) -> None:

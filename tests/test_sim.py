@@ -451,9 +451,7 @@ async def test_decoded_events_passes_events_through_and_never_raises() -> None:
     link = Connected("AA", "hrm", 1.0, "Strap")
     queue.put_nowait(link)
     queue.put_nowait(Notification("AA", "hrm", "2A37", 2.0, b"\x16\x3c\x11\x04"))
-    queue.put_nowait(
-        Notification("AA", "hrm", HEART_RATE_MEASUREMENT.upper(), 3.0, b"\x10\x3c\x00")
-    )
+    queue.put_nowait(Notification("AA", "hrm", HEART_RATE_MEASUREMENT.upper(), 3.0, b"\x01\x3c"))
     queue.put_nowait(
         Notification("AA", "hrm", "00002a5b-0000-1000-8000-00805f9b34fb", 4.0, b"\x01")
     )
@@ -466,8 +464,8 @@ async def test_decoded_events_passes_events_through_and_never_raises() -> None:
         "AA", "hrm", 2.0, HeartRateMeasurement(60, True, None, (1041 / 1024,))
     )
     assert isinstance(got[2], DecodeFailed)
-    assert "dangling odd byte" in got[2].error
-    assert got[2].data == b"\x10\x3c\x00"
+    assert "announce" in got[2].error  # a u16 heart rate announced, one byte present
+    assert got[2].data == b"\x01\x3c"
     assert isinstance(got[3], DecodeFailed)
     assert got[3].error == "no decoder for characteristic 00002a5b-0000-1000-8000-00805f9b34fb"
     assert got[4] == BatteryLevel("AA", "hrm", 5.0, 87)
