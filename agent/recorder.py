@@ -8,8 +8,14 @@
 Pausing has hysteresis (below ``pause_below``, resume above ``resume_above``) and a debounce of
 :data:`DEBOUNCE_SAMPLES`. What happens while paused (distance walked, heart-rate load) is held
 *pending*: it joins the run when the runner moves again and is dropped if the run ends there,
-so a run ends at its last movement. Heart rate never counts as movement; a heart-rate strap
-with no footpod records an HR-only session (time and load, no distance).
+so a run ends at its last movement, and time the footpod's counter advances is moving time
+whatever its speed field says. Heart rate never counts as movement; a heart-rate strap with no
+footpod records an HR-only session (time and load, no distance).
+
+Distance comes from the footpod's total-distance counter, else from speed over time; a counter
+that stays still while speed says the runner moves is frozen, and speed takes over (the run's
+``distance_source`` says which gave it). Cadence is stored only where it can be human; whether a
+footpod counts one foot is decided, and undone, only from :data:`PER_FOOT_DECIDE_S` of running.
 
 :meth:`Recorder.take_flushes` hands out what changed since the last call as :class:`Flush`
 objects; :class:`FlushSink` writes them to the :class:`~agent.store.Store` (one transaction
@@ -21,10 +27,11 @@ from __future__ import annotations
 import asyncio
 import itertools
 import json
+import logging
 import re
 from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Literal, TypeVar
@@ -56,6 +63,9 @@ from agent.units import utc_iso
 
 T = TypeVar("T")
 State = Literal["idle", "running", "paused"]
+DistanceSource = Literal["counter", "speed"]
+
+log = logging.getLogger("stridewatch.recorder")
 
 # Consecutive samples needed to pause or resume: one slow footpod sample (a stumble, a
 # packet decoded mid-stride) must not pause a run. At ~1 Hz footpods this is ~3 s.
@@ -70,11 +80,27 @@ MAX_SPEED_MPS = 12.0
 # A counter step is compared with at least this interval, so two notifications that arrive
 # in the same instant (BlueZ batching) do not turn a 0.3 m step into an "impossible" speed.
 MIN_COUNTER_DT_S = 1.0
-# Per-foot footpods report half the step rate. Running above 2 m/s (8:20/km) with fewer than
-# 110 steps/min is not human running (runners take 150-200 steps/min), so such a footpod is
-# counting one foot.
-PER_FOOT_SPEED_MPS = 2.0
-PER_FOOT_MAX_CADENCE = 110.0
+# A total-distance counter that stays still this long while speed says the runner moves at
+# least FROZEN_MIN_SPEED_MPS is frozen (a treadmill emulator for Zwift sends the flag with the
+# counter stuck at 10 dm): distance comes from speed, from the start of the stillness. 1 m/s
+# for 5 s is 50 counter units (1/10 m); a working counter moves within a second or two.
+FROZEN_COUNTER_S = 5.0
+FROZEN_MIN_SPEED_MPS = 1.0
+# Cadence a human can have, in steps/min: nobody moves at under 40; above 2 m/s (8:20/km, a
+# run) runners take 150-200 and never under 100; above 240 is a doubled per-step reading or
+# noise (elite distance runners stay near 200). Anything else is stored as unknown (None).
+RUNNING_SPEED_MPS = 2.0
+MIN_CADENCE = 40.0
+RUNNING_MIN_CADENCE = 100.0
+MAX_CADENCE = 240.0
+# Per-foot footpods report half the step rate: above RUNNING_SPEED_MPS their raw cadence is
+# 60-110 (half of 120-220); a per-step footpod's is 110-240. One sample proves nothing (a
+# footpod's first estimate lags: 60/min at 2.5 m/s, then 170), so a footpod is taken to be
+# per-foot, or per-step again, only after this many seconds of running whose cadence says so
+# without a sample saying otherwise; samples in between have no cadence.
+PER_FOOT_MIN_CADENCE = 60
+PER_FOOT_MAX_CADENCE = 110
+PER_FOOT_DECIDE_S = 30.0
 # An HR-only session starts after this long at or above this fraction of heart-rate reserve
 # with no footpod around: easy running is above 50 % HRR, sitting at a desk is far below 40 %.
 HR_ONLY_MIN_HRR = 0.4
@@ -123,9 +149,20 @@ class Intensity:
 
 
 class Odometer:
-    """Distance from one footpod: total-distance counter deltas, else speed over time."""
+    """Distance from one footpod: total-distance counter deltas, else speed over time (also
+    while the counter is frozen). After each :meth:`step`, ``from_speed`` says where its
+    metres came from and ``counter_speed`` is the counter's advance per second (0 if none)."""
 
-    __slots__ = ("factor", "last_speed", "last_t", "last_total")
+    __slots__ = (
+        "counter_speed",
+        "factor",
+        "from_speed",
+        "last_speed",
+        "last_t",
+        "last_total",
+        "still_m",
+        "still_s",
+    )
 
     def __init__(self, factor: float) -> None:
         self.factor = factor
@@ -136,25 +173,49 @@ class Odometer:
         self.last_total: float | None = None
         self.last_t: float | None = None
         self.last_speed = 0.0
+        self.from_speed = False
+        self.counter_speed = 0.0
+        self.still_s = 0.0  # counter still while speed says moving: seconds, and
+        self.still_m = 0.0  # metres by speed not yet counted
 
     def step(self, t: float, speed: float, total: float | None) -> tuple[float, float]:
         """Advance to a sample; return (calibrated metres, seconds of moving time covered)."""
         last_t = self.last_t
         dt = 0.0 if last_t is None or t < last_t else t - last_t
+        self.counter_speed = 0.0
         if total is not None:
-            last, self.last_total = self.last_total, total
-            metres = 0.0  # first value, a restarted counter, or an impossible step: baseline
-            if last is not None and total >= last:
-                delta = total - last
-                if delta <= MAX_SPEED_MPS * (dt if dt > MIN_COUNTER_DT_S else MIN_COUNTER_DT_S):
-                    metres = delta
-            covered = dt if dt <= MAX_GAP_S or metres > 0 else 0.0
+            metres, covered = self._count(dt, speed, total)
         else:
-            self.last_total = None
+            self.last_total, self.from_speed = None, True
             covered = dt if dt <= MAX_GAP_S else 0.0
             metres = (speed + self.last_speed) / 2.0 * covered
         self.last_t, self.last_speed = t, speed
         return metres * self.factor, covered
+
+    def _count(self, dt: float, speed: float, total: float) -> tuple[float, float]:
+        last, self.last_total = self.last_total, total
+        if total == last and speed >= FROZEN_MIN_SPEED_MPS:
+            return self._still(dt, speed)
+        self.still_s = self.still_m = 0.0
+        self.from_speed = False
+        metres = 0.0  # first value, a restarted counter, or an impossible step: baseline
+        if last is not None and total > last:
+            delta = total - last
+            span = dt if dt > MIN_COUNTER_DT_S else MIN_COUNTER_DT_S
+            if delta <= MAX_SPEED_MPS * span:
+                metres, self.counter_speed = delta, delta / span
+        return metres, dt if dt <= MAX_GAP_S or metres > 0 else 0.0
+
+    def _still(self, dt: float, speed: float) -> tuple[float, float]:
+        """The counter did not move while speed says the runner did: speed's metres are held
+        for :data:`FROZEN_COUNTER_S`, then counted (the counter is frozen) from then on."""
+        covered = dt if dt <= MAX_GAP_S else 0.0
+        self.still_s += covered
+        self.still_m += (speed + self.last_speed) / 2.0 * covered
+        if self.still_s <= FROZEN_COUNTER_S:
+            return 0.0, covered
+        metres, self.still_m, self.from_speed = self.still_m, 0.0, True
+        return metres, covered
 
 
 @dataclass(slots=True)
@@ -175,6 +236,8 @@ class ActiveRun:
     last_sample_t: float = float("-inf")
     distance_m: float = 0.0
     pending_m: float = 0.0
+    counter_m: float = 0.0  # metres from the counter and from speed: the distance source
+    speed_m: float = 0.0
     moving_s: float = 0.0
     streak: int = 0
     tentative_s: float = 0.0
@@ -201,7 +264,8 @@ class Flush:
     row: dict[str, Any]
     samples: list[SampleRow]
     closed: bool
-    per_foot: tuple[str, ...] = ()
+    # Footpods found to send cadence per foot (True) or per step after all (False), in order.
+    per_foot: tuple[tuple[str, bool], ...] = ()
     discard: bool = False  # a false start: delete whatever was stored of it
 
 
@@ -227,13 +291,19 @@ class Recorder:
         self.start_speed, self.pause_below = rec.start_speed, rec.pause_below
         self.resume_above, self.idle_s = rec.resume_above, rec.idle_timeout_min * 60.0
         self.calibrations = dict(calibrations or {})
-        self.per_foot = {a.upper() for a in (*settings.sensors.per_foot, *per_foot)}
+        self._declared = {a.upper() for a in settings.sensors.per_foot}
+        self.per_foot = {*self._declared, *(a.upper() for a in per_foot)}
         self.active: ActiveRun | None = None
         self.decode_failures = 0
+        # GATT bytes past the fields a payload's flags announce, per device, since the last
+        # run ended (logged the first time).
+        self.leftover_bytes: dict[str, int] = {}
         self._keys = itertools.count(1)
         self._odometers: dict[str, Odometer] = {}
         self._finished: list[Flush] = []
-        self._new_per_foot: list[str] = []
+        self._new_per_foot: list[tuple[str, bool]] = []
+        # Footpods whose cadence says the opposite of self.per_foot: (last t, seconds so far).
+        self._against: dict[str, tuple[float, float]] = {}
         self._footpods: set[str] = set()
         self._footpod_t = float("-inf")
         self._hr_t: float | None = None
@@ -253,6 +323,9 @@ class Recorder:
         at = event.at
         if type(event) is Measurement:
             value = event.value
+            leftover = getattr(value, "leftover", 0)
+            if leftover:
+                self._leftover(event.address, leftover)
             if type(value) is RSCMeasurement:
                 speed, cadence = value.speed_mps, value.cadence_spm
                 total, running = value.total_distance_m, value.running
@@ -325,8 +398,15 @@ class Recorder:
             run.device = address
         elif run.device != address:
             return  # a second footpod: the run follows the one it started with
-        cadence = self._cadence(address, speed, steps)
-        self._advance(run, t, dt, metres, speed, cadence)
+        cadence = self._cadence(address, t, speed, steps) if steps > 0 else None
+        if metres:
+            if odometer.from_speed:
+                run.speed_m += metres
+            else:
+                run.counter_m += metres
+        # A counter advancing at a runner's pace is movement, whatever the speed field says.
+        counted = odometer.counter_speed
+        self._advance(run, t, dt, metres, counted if counted > speed else speed, speed, cadence)
         self._emit(run, t, speed, cadence)
 
     def _advance(
@@ -335,12 +415,14 @@ class Recorder:
         t: float,
         dt: float,
         metres: float,
+        moving: float,
         speed: float,
         cadence: float | None,
     ) -> None:
+        """Move the state machine on ``moving`` m/s (speed, or the counter's if faster)."""
         if run.state == "running":
             run.distance_m += metres
-            if speed >= self.pause_below:
+            if moving >= self.pause_below:
                 run.moving_s += run.tentative_s + dt
                 run.tentative_s, run.streak = 0.0, 0
                 self._moved(run, t, dt, speed, cadence)
@@ -351,7 +433,7 @@ class Recorder:
                     run.state, run.tentative_s, run.streak = "paused", 0.0, 0
             return
         run.pending_m += metres
-        if speed < self.resume_above:
+        if moving < self.resume_above:
             run.tentative_s, run.streak = 0.0, 0
             return
         run.tentative_s += dt
@@ -387,16 +469,54 @@ class Recorder:
         if run.pending:
             run.hr.add_all(run.pending)
 
-    def _cadence(self, address: str, speed: float, cadence: float) -> float | None:
-        if cadence <= 0:
+    def _cadence(self, address: str, t: float, speed: float, steps: int) -> float | None:
+        """Steps/min from a footpod's cadence (``steps`` > 0), or None where unknown."""
+        per_foot = self._per_foot(address, t, speed, steps)
+        if per_foot is None:
             return None
-        if address in self.per_foot:
-            return cadence * 2.0
-        if speed > PER_FOOT_SPEED_MPS and cadence < PER_FOOT_MAX_CADENCE:
+        cadence = steps * 2.0 if per_foot else float(steps)
+        if cadence > MAX_CADENCE or cadence < MIN_CADENCE:
+            return None
+        if speed > RUNNING_SPEED_MPS and cadence < RUNNING_MIN_CADENCE:
+            return None
+        return cadence
+
+    def _per_foot(self, address: str, t: float, speed: float, steps: int) -> bool | None:
+        """Whether ``address`` counts one foot, as of this sample; None while this sample
+        says otherwise for less than :data:`PER_FOOT_DECIDE_S` (its cadence is unknown)."""
+        believed = address in self.per_foot
+        if speed <= RUNNING_SPEED_MPS or not PER_FOOT_MIN_CADENCE <= steps <= MAX_CADENCE:
+            return believed  # no evidence either way
+        if (steps < PER_FOOT_MAX_CADENCE) == believed:
+            self._against.pop(address, None)
+            return believed
+        last_t, against_s = self._against.get(address, (t, 0.0))
+        if 0 < t - last_t <= MAX_GAP_S:
+            against_s += t - last_t
+        if against_s < PER_FOOT_DECIDE_S:
+            self._against[address] = (t, against_s)
+            return None
+        del self._against[address]
+        self._decide_per_foot(address, not believed)
+        return not believed
+
+    def _decide_per_foot(self, address: str, per_foot: bool) -> None:
+        self._new_per_foot.append((address, per_foot))
+        if per_foot:
             self.per_foot.add(address)
-            self._new_per_foot.append(address)
-            return cadence * 2.0
-        return float(cadence)
+            log.info("footpod %s sends cadence per foot: doubled from now on", address)
+            return
+        self.per_foot.discard(address)
+        log.info("footpod %s sends cadence per step after all: no longer doubled", address)
+        if address in self._declared:
+            log.warning("footpod %s: remove it from sensors.per_foot in the config", address)
+
+    def _leftover(self, address: str, count: int) -> None:
+        seen = self.leftover_bytes.get(address)
+        self.leftover_bytes[address] = (seen or 0) + count
+        if seen is None:
+            what = "byte(s) past the fields its flags announce: ignored, counted per run"
+            log.info("%s sends %d %s", address, count, what)
 
     def _odometer(self, address: str) -> Odometer:
         odometer = self._odometers.get(address)
@@ -486,9 +606,10 @@ class Recorder:
         run.pending.clear()
         flush = self._flush(run, closed=True)
         if run.moving_s < MIN_RUN_S:
-            flush = Flush(run.key, run.db_id, flush.row, [], True, flush.per_foot, discard=True)
+            flush = replace(flush, samples=[], discard=True)
         self._finished.append(flush)
         self.active = None
+        self.leftover_bytes = {}
 
     def _flush(self, run: ActiveRun, *, closed: bool) -> Flush:
         samples, run.samples = run.samples, []
@@ -526,12 +647,26 @@ def _row(run: ActiveRun, epoch: float, closed: bool) -> dict[str, Any]:
         "cadence_s": run.cadence_s,
         "last_active_t": epoch + run.last_active_t,
         "flushed_at": utc_iso(datetime.now(UTC)),
+        "distance_source": None if run.hr_only else _distance_source(run),
     }
+
+
+def _distance_source(run: ActiveRun) -> DistanceSource | None:
+    """Where most of a run's distance came from (None: no distance yet)."""
+    if run.speed_m > run.counter_m:
+        return "speed"
+    return "counter" if run.counter_m else None
 
 
 def _run_from_stored(row: Mapping[str, Any], key: int, epoch: float, hr: Intensity) -> ActiveRun:
     """An open run as a crash left it, ready to continue (paused until the runner moves)."""
     last_active = row["last_active_t"] - epoch
+    distance = row["distance_m"] or 0.0
+    cadence_s = row["cadence_s"] or 0.0
+    avg_cadence = row["avg_cadence"] or 0.0
+    if avg_cadence > MAX_CADENCE:  # stored by a build that still doubled any cadence
+        avg_cadence = cadence_s = 0.0
+    max_cadence = row["max_cadence"] or 0.0
     run = ActiveRun(
         key=key,
         start_t=last_active - (row["elapsed_s"] or 0.0),
@@ -544,13 +679,17 @@ def _run_from_stored(row: Mapping[str, Any], key: int, epoch: float, hr: Intensi
         db_id=row["id"],
         state="paused",
         last_active_t=last_active,
-        distance_m=row["distance_m"] or 0.0,
+        distance_m=distance,
         moving_s=row["moving_s"] or 0.0,
-        cadence_s=row["cadence_s"] or 0.0,
-        steps=(row["avg_cadence"] or 0.0) * (row["cadence_s"] or 0.0),
-        max_cadence=row["max_cadence"] or 0.0,
+        cadence_s=cadence_s,
+        steps=avg_cadence * cadence_s,
+        max_cadence=max_cadence if max_cadence <= MAX_CADENCE else 0.0,
         max_speed=row["max_speed"] or 0.0,
     )
+    if row.get("distance_source") == "speed":
+        run.speed_m = distance
+    else:
+        run.counter_m = distance
     _restore_intensity(hr, row)
     return run
 
@@ -636,8 +775,11 @@ class FlushSink:
         return [self._write(flush) for flush in flushes]
 
     def _write(self, flush: Flush) -> int | None:
-        for address in flush.per_foot:
-            self.store.mark_per_foot(address)
+        for address, per_foot in flush.per_foot:
+            if per_foot:
+                self.store.mark_per_foot(address)
+            else:
+                self.store.unmark_per_foot(address)
         if flush.discard:
             run_id = self.ids.pop(flush.key, flush.db_id)
             if run_id is not None:

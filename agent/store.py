@@ -248,6 +248,19 @@ def m008_declared_levels(db: Database) -> None:
     )
 
 
+# -- recording (agent/recorder.py): distance source ---------------------------------------
+
+# Where a recorded run's distance came from: ``counter`` (the footpod's total distance) or
+# ``speed`` (speed over time: no counter, or a frozen one); NULL for runs not recorded.
+DISTANCE_SOURCE_COLUMNS: dict[str, type] = {"distance_source": str}
+
+
+@migrations()
+def m009_distance_source(db: Database) -> None:
+    """Which footpod source a recorded run's distance came from."""
+    _add_missing_columns(db, "runs", DISTANCE_SOURCE_COLUMNS)
+
+
 class Store:
     """The stridewatch database. Open with :meth:`open`; close with :meth:`close`."""
 
@@ -507,6 +520,11 @@ class Store:
                 "values (?, 'footpod', 1, ?) on conflict(address) do update set per_foot = 1",
                 [address, now],
             )
+
+    def unmark_per_foot(self, address: str) -> None:
+        """Forget that a footpod sends cadence per foot (its later runs said otherwise)."""
+        with self.guard("store the device"), self.db.conn:
+            self.db.conn.execute("update devices set per_foot = 0 where address = ?", [address])
 
     # -- import and export (agent/importer.py, agent/fitfile.py) ---------------------------
 
@@ -844,6 +862,7 @@ RECORDED_COLUMNS = (
     "trimp",
     "created_at",
     *(name for name in RECORDING_RUN_COLUMNS if name != "srpe"),
+    *DISTANCE_SOURCE_COLUMNS,
 )
 _INSERT_RECORDED = (
     f"insert into runs ({', '.join(RECORDED_COLUMNS)}) "

@@ -75,12 +75,17 @@ def test_distance_never_decreases_and_moving_never_exceeds_elapsed(
     )
 )
 def test_odometer_steps_are_bounded(steps: list[tuple[float, float, float | None]]) -> None:
-    """Never negative, and never faster than the plausibility limit over what it covers."""
+    """Never negative; a counter step never faster than the plausibility limit over its
+    interval; metres from speed (a frozen counter's, held a few seconds) never ahead of time."""
     odometer = Odometer(1.0)
-    t = 0.0
+    t = span = counted = 0.0
     for dt, speed, total in steps:
         t += dt
+        span += max(dt, 1.0)
         metres, covered = odometer.step(t, speed, total)
+        counted += metres
         assert metres >= 0
         assert 0 <= covered <= dt + 1e-9
-        assert metres <= 12.0 * max(dt, 1.0) + 1e-6
+        if not odometer.from_speed:
+            assert metres <= 12.0 * max(dt, 1.0) + 1e-6
+        assert counted <= 12.0 * span + 1e-6
