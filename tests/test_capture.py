@@ -179,3 +179,71 @@ def test_a_strap_with_a_dangling_byte_still_gives_heart_rate(sw: Any, tmp_path: 
     (run,) = sw("runs", "--json").json()
     assert run["avg_hr"] == 62
     assert run["distance_km"] == pytest.approx(0.27, abs=0.01)
+
+
+def pod_stream(
+    seconds: int, value_at: Any, t0: float = 1_790_000_000.0, rate_hz: int = 4
+) -> list[dict[str, Any]]:
+    """A footpod's captured stream: ``value_at(k)`` gives the k-th RSC measurement."""
+    from agent.sensors.gatt import encode_rsc_measurement
+
+    pod = "C0:FF:EE:00:00:01"
+    lines: list[dict[str, Any]] = [
+        {"t": t0, "address": pod, "kind": "footpod", "event": "connected"}
+    ]
+    for k in range(seconds * rate_hz):
+        payload = encode_rsc_measurement(value_at(k)).hex(" ")
+        lines.append(
+            {"t": t0 + k / rate_hz, "address": pod, "kind": "footpod", "char": "2a53",
+             "hex": payload}
+        )  # fmt: skip
+    return lines
+
+
+def replayed_run(sw: Any, tmp_path: Path, name: str, lines: list[dict[str, Any]]) -> Any:
+    capture = write_capture(tmp_path / name, lines)
+    result = sw("replay", str(capture), "--instant")
+    assert result.exit_code == 0, result.stderr
+    return sw("runs", "--json").json()
+
+
+def test_a_lagging_first_cadence_does_not_make_a_pod_per_foot(
+    sw: Any, tmp_path: Path, db: Path
+) -> None:
+    from agent.sensors.gatt import RSCMeasurement
+
+    def value(k: int) -> RSCMeasurement:
+        return RSCMeasurement(2.5, 60 if k == 0 else 170, None, round(k * 0.625, 1), True)
+
+    (_run,) = replayed_run(sw, tmp_path, "lag.jsonl", pod_stream(120, value))
+    conn = sqlite3.connect(db)
+    cadence, per_foot = conn.execute(
+        "select r.avg_cadence, (select max(per_foot) from devices) from runs r"
+    ).fetchone()
+    conn.close()
+    assert cadence == pytest.approx(170, abs=2)
+    assert not per_foot
+
+
+def test_a_frozen_counter_takes_distance_from_speed(sw: Any, tmp_path: Path, db: Path) -> None:
+    from agent.sensors.gatt import RSCMeasurement
+
+    # A treadmill emulator: total distance stuck at 10 dm, 2.2 m/s, cadence 1.
+    frozen = pod_stream(300, lambda k: RSCMeasurement(2.2, 1, None, 1.0, True))
+    (run,) = replayed_run(sw, tmp_path, "frozen.jsonl", frozen)
+    assert run["distance_km"] == pytest.approx(0.66, abs=0.02)
+    conn = sqlite3.connect(db)
+    cadences = conn.execute("select count(*) from samples where cadence is not null").fetchone()
+    conn.close()
+    assert cadences[0] == 0
+
+
+def test_a_speed_blip_is_still_moving_time(sw: Any, tmp_path: Path) -> None:
+    from agent.sensors.gatt import RSCMeasurement
+
+    def value(k: int) -> RSCMeasurement:
+        speed = 0.0 if k % 240 == 120 else 3.0  # a second of 0 every minute
+        return RSCMeasurement(speed, 170, None, round(k * 0.75, 1), True)
+
+    (run,) = replayed_run(sw, tmp_path, "blip.jsonl", pod_stream(600, value))
+    assert run["moving_s"] == pytest.approx(600, abs=2)
