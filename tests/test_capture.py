@@ -236,6 +236,9 @@ def test_a_frozen_counter_takes_distance_from_speed(sw: Any, tmp_path: Path, db:
     cadences = conn.execute("select count(*) from samples where cadence is not null").fetchone()
     conn.close()
     assert cadences[0] == 0
+    conn = sqlite3.connect(db)
+    assert conn.execute("select distance_source from runs").fetchone() == ("speed",)
+    conn.close()
 
 
 def test_a_speed_blip_is_still_moving_time(sw: Any, tmp_path: Path) -> None:
