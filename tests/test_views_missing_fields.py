@@ -60,6 +60,7 @@ RUN_FIELDS = (
     "flushed_at",
     "import_file",
     "external_id",
+    "distance_source",
 )
 SAMPLE_FIELDS = ("distance_m", "speed", "cadence", "hr")
 # What a user must never read: Python's None, a float's nan (NaN in JSON), a traceback.
