@@ -154,12 +154,14 @@ class Odometer:
     metres came from and ``counter_speed`` is the counter's advance per second (0 if none)."""
 
     __slots__ = (
+        "changed_t",
         "counter_speed",
         "factor",
         "from_speed",
         "last_speed",
         "last_t",
         "last_total",
+        "stall_counted",
         "still_m",
         "still_s",
     )
@@ -177,6 +179,8 @@ class Odometer:
         self.counter_speed = 0.0
         self.still_s = 0.0  # counter still while speed says moving: seconds, and
         self.still_m = 0.0  # metres by speed not yet counted
+        self.stall_counted = 0.0  # metres counted by speed since the counter last moved
+        self.changed_t: float | None = None  # when the counter last changed
 
     def step(self, t: float, speed: float, total: float | None) -> tuple[float, float]:
         """Advance to a sample; return (calibrated metres, seconds of moving time covered)."""
@@ -184,7 +188,7 @@ class Odometer:
         dt = 0.0 if last_t is None or t < last_t else t - last_t
         self.counter_speed = 0.0
         if total is not None:
-            metres, covered = self._count(dt, speed, total)
+            metres, covered = self._count(t, dt, speed, total)
         else:
             self.last_total, self.from_speed = None, True
             covered = dt if dt <= MAX_GAP_S else 0.0
@@ -192,18 +196,25 @@ class Odometer:
         self.last_t, self.last_speed = t, speed
         return metres * self.factor, covered
 
-    def _count(self, dt: float, speed: float, total: float) -> tuple[float, float]:
+    def _count(self, t: float, dt: float, speed: float, total: float) -> tuple[float, float]:
+        """A counter step is judged over the time since the counter last moved (a treadmill
+        counting in 0.01-mile steps moves every few seconds, by 16 m at once); metres already
+        counted from speed while it stood still are not counted again."""
         last, self.last_total = self.last_total, total
         if total == last and speed >= FROZEN_MIN_SPEED_MPS:
             return self._still(dt, speed)
-        self.still_s = self.still_m = 0.0
+        counted = self.stall_counted
+        self.still_s = self.still_m = self.stall_counted = 0.0
         self.from_speed = False
         metres = 0.0  # first value, a restarted counter, or an impossible step: baseline
         if last is not None and total > last:
             delta = total - last
-            span = dt if dt > MIN_COUNTER_DT_S else MIN_COUNTER_DT_S
+            since = t - self.changed_t if self.changed_t is not None else dt
+            span = max(since, dt, MIN_COUNTER_DT_S)
             if delta <= MAX_SPEED_MPS * span:
-                metres, self.counter_speed = delta, delta / span
+                metres, self.counter_speed = max(0.0, delta - counted), delta / span
+        if total != last:
+            self.changed_t = t
         return metres, dt if dt <= MAX_GAP_S or metres > 0 else 0.0
 
     def _still(self, dt: float, speed: float) -> tuple[float, float]:
@@ -215,6 +226,7 @@ class Odometer:
         if self.still_s <= FROZEN_COUNTER_S:
             return 0.0, covered
         metres, self.still_m, self.from_speed = self.still_m, 0.0, True
+        self.stall_counted += metres
         return metres, covered
 
 

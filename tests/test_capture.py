@@ -250,3 +250,23 @@ def test_a_speed_blip_is_still_moving_time(sw: Any, tmp_path: Path) -> None:
 
     (run,) = replayed_run(sw, tmp_path, "blip.jsonl", pod_stream(600, value))
     assert run["moving_s"] == pytest.approx(600, abs=2)
+
+
+@pytest.mark.parametrize(
+    ("speed", "step_m"),
+    [(3.0, 15.0), (3.0, 30.0), (3.0, 16.0934), (3.5, 16.0934), (2.5, 16.0934)],
+    ids=["5s-steps", "10s-steps", "0.01mi-3.0", "0.01mi-3.5", "0.01mi-2.5"],
+)
+def test_a_counter_that_moves_in_steps_keeps_the_distance(
+    sw: Any, tmp_path: Path, speed: float, step_m: float
+) -> None:
+    from agent.sensors.gatt import RSCMeasurement
+
+    # Notifications every second, the total distance only in whole steps (a treadmill
+    # counting 0.01 mile, a footpod updating its counter every few seconds).
+    def value(k: int) -> RSCMeasurement:
+        counted = int(k * speed // step_m) * step_m
+        return RSCMeasurement(speed, 170, None, round(counted, 1), True)
+
+    (run,) = replayed_run(sw, tmp_path, "steps.jsonl", pod_stream(1800, value, rate_hz=1))
+    assert run["distance_km"] == pytest.approx(speed * 1.8, rel=0.02)
