@@ -619,10 +619,11 @@ def run_cmd(
 @click.argument("capture", metavar="FILE.jsonl", type=click.Path(path_type=Path))
 @click.option(
     "--speedup",
-    type=click.FloatRange(min=0, min_open=True, max=1e6),
+    type=click.FloatRange(min=0, min_open=True, max=1000),
     default=1.0,
     show_default=True,
-    help="Play the capture this many times faster than it was recorded.",
+    help="Play the capture this many times faster than it was recorded, up to 1000 "
+    "(beyond, use --instant: the same run, without waiting).",
 )
 @click.option("--instant", is_flag=True, help="No waiting between notifications.")
 @click.option("--notify", is_flag=True, help="Send live alerts to the desktop, not stdout.")

@@ -32,6 +32,9 @@ from pydantic import (
 from agent.errors import ConfigError
 
 ENV_PREFIX = "STRIDEWATCH_"
+# Variables with the prefix that are not settings: where the test suite finds the real
+# activity files, and whether it must (README, Development).
+NOT_SETTINGS = frozenset({"STRIDEWATCH_CORPUS", "STRIDEWATCH_REQUIRE_CORPUS"})
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 
 
@@ -287,6 +290,8 @@ def _add_file(layers: _Layers, path: Path, problems: list[str]) -> None:
 def _add_environment(layers: _Layers, environ: Mapping[str, str], problems: list[str]) -> None:
     for name, text in sorted(environ.items()):
         if not name.startswith(ENV_PREFIX) or not name[len(ENV_PREFIX) :]:
+            continue
+        if name in NOT_SETTINGS:
             continue
         path = tuple(name[len(ENV_PREFIX) :].lower().split("__"))
         value: Any = _parse_env_value(text)

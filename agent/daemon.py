@@ -134,15 +134,14 @@ def run(settings: Settings, db_path: Path, options: RunOptions) -> None:
 async def _replay(settings: Settings, db_path: Path, options: RunOptions) -> None:
     """Record from a capture: the same decode, recorder, flushes and live alerts as the
     daemon, on a clock that starts when the capture did."""
-    from agent.sensors.capture import ReplayDriver, read_capture
+    from agent.sensors.capture import ReplayClock, ReplayDriver, read_capture
 
     assert options.replay is not None
     lines = read_capture(options.replay)
     start = datetime.fromtimestamp(lines[0].t, UTC)
+    _refuse_recorded(db_path, start, datetime.fromtimestamp(lines[-1].t, UTC))
     clock: Clock = (
-        SettledClock(wall_start=start)
-        if options.instant
-        else MonotonicClock(options.speedup, wall_start=start)
+        SettledClock(wall_start=start) if options.instant else ReplayClock(options.speedup, start)
     )
     sender = None if options.notify else PrintSender()
     daemon = Daemon(
@@ -154,6 +153,20 @@ async def _replay(settings: Settings, db_path: Path, options: RunOptions) -> Non
         sender=sender,
     )
     await daemon.main()
+
+
+def _refuse_recorded(db_path: Path, start: datetime, end: datetime) -> None:
+    """A replay into a database that already holds a run in the capture's time would store
+    that run twice (as ``log-run`` and ``import`` refuse to): say so instead."""
+    if not db_path.expanduser().is_file():
+        return
+    with Store.open_read_only(db_path) as store:
+        found = store.runs_overlapping(start, end)
+    if found:
+        raise InputError(
+            f"{db_path} already has run {found[0]['id']} in the capture's time; replay into "
+            "another database (--db PATH)"
+        )
 
 
 class PrintSender:

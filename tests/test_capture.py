@@ -103,13 +103,18 @@ def test_a_replay_prints_the_live_alerts(captured: tuple[Path, Path], tmp_path: 
     [
         ("not json", "not a JSON object"),
         ('{"t": -1, "address": "A", "kind": "footpod", "char": "2a53", "hex": "00"}', '"t"'),
-        ('{"t": 1, "address": "A", "kind": "bike", "char": "2a53", "hex": "00"}', '"kind"'),
-        ('{"t": 1, "address": "A", "kind": "hrm", "char": "2a37", "hex": "zz"}', '"hex"'),
-        ('{"t": 1, "address": "A", "kind": "hrm", "event": "exploded"}', '"event"'),
+        ('{"t": 1e9, "address": "A", "kind": "bike", "char": "2a53", "hex": "00"}', '"kind"'),
+        ('{"t": 1e9, "address": "A", "kind": "hrm", "char": "2a37", "hex": "zz"}', '"hex"'),
+        ('{"t": 1e9, "address": "A", "kind": "hrm", "event": "exploded"}', '"event"'),
+        ('{"t": 1e300, "address": "A", "kind": "footpod", "event": "connected"}', '"t"'),
+        ('{"t": 1796000000000, "address": "A", "kind": "hrm", "event": "connected"}', "1990"),
+        ('{"t": 1e9, "address": "A", "kind": "footpod", "event": "battery"}', '"percent"'),
+        ('{"t": 1e9, "address": "A", "kind": "hrm", "char": "xyzw", "hex": "00"}', '"char"'),
+        ('{"t": 1e9, "address": "A", "kind": "hrm", "char": "hello", "hex": "00"}', '"char"'),
     ],
 )
 def test_a_bad_capture_line_is_named(sw: Any, tmp_path: Path, line: str, message: str) -> None:
-    good = '{"t": 1, "address": "A", "kind": "footpod", "event": "connected"}'
+    good = '{"t": 1000000000, "address": "A", "kind": "footpod", "event": "connected"}'
     path = tmp_path / "bad.jsonl"
     path.write_text(f"{good}\n{good}\n{line}\n", encoding="utf-8")
     result = sw("replay", str(path), "--instant")
@@ -131,13 +136,14 @@ def test_a_capture_never_overwrites_a_file(sw: Any, tmp_path: Path) -> None:
 def test_writer_and_reader_agree(tmp_path: Path) -> None:
     path = tmp_path / "w.jsonl"
     writer = CaptureWriter(path)
-    writer.write(Connected("C0:FF:EE:00:00:01", "footpod", 5.0), 1000.0)
+    writer.write(Connected("C0:FF:EE:00:00:01", "footpod", 5.0), 1_000_000_000.0)
     rsc = BASE_UUID.format(0x2A53)
-    writer.write(Notification("C0:FF:EE:00:00:01", "footpod", rsc, 6.0, b"\x02\x2c\x01"), 1001.0)
+    note = Notification("C0:FF:EE:00:00:01", "footpod", rsc, 6.0, b"\x02\x2c\x01")
+    writer.write(note, 1_000_000_001.0)
     writer.close()
-    connected, note = read_capture(path)
-    assert (connected.event, connected.t) == ("connected", 1000.0)
-    assert (note.char, note.data, note.t) == (rsc, b"\x02\x2c\x01", 1001.0)
+    connected, read = read_capture(path)
+    assert (connected.event, connected.t) == ("connected", 1_000_000_000.0)
+    assert (read.char, read.data, read.t) == (rsc, b"\x02\x2c\x01", 1_000_000_001.0)
     assert short_uuid(rsc) == "2a53"
     assert full_uuid("2a53") == rsc
     assert short_uuid("6e400003-b5a3-f393-e0a9-e50e24dcca9e") == (
@@ -270,3 +276,41 @@ def test_a_counter_that_moves_in_steps_keeps_the_distance(
 
     (run,) = replayed_run(sw, tmp_path, "steps.jsonl", pod_stream(1800, value, rate_hz=1))
     assert run["distance_km"] == pytest.approx(speed * 1.8, rel=0.02)
+
+
+def test_a_capture_cut_off_mid_line_replays_the_rest(sw: Any, tmp_path: Path) -> None:
+    lines = stream(90, "10 3e b1 03 de")
+    text = "".join(json.dumps(line) + "\n" for line in lines)
+    path = tmp_path / "killed.jsonl"
+    path.write_text(text[:-20], encoding="utf-8")  # killed while writing the last line
+    result = sw("replay", str(path), "--instant")
+    assert result.exit_code == 0, result.stderr
+    (run,) = sw("runs", "--json").json()
+    assert run["avg_hr"] == 62
+
+
+def test_a_replay_never_stores_a_run_twice(captured: tuple[Path, Path], tmp_path: Path) -> None:
+    _, capture = captured
+    db = tmp_path / "twice.db"
+    assert cli("--db", str(db), "replay", str(capture), "--instant").returncode == 0
+    again = cli("--db", str(db), "replay", str(capture), "--instant")
+    assert again.returncode == 2
+    assert "already has run 1 in the capture's time" in again.stderr
+    assert len(run_rows(db)) == 1
+
+
+def test_a_fast_replay_keeps_the_captures_times(
+    captured: tuple[Path, Path], tmp_path: Path
+) -> None:
+    live_db, capture = captured
+    db = tmp_path / "fast.db"
+    result = cli("--db", str(db), "replay", str(capture), "--speedup", "1000")
+    assert result.returncode == 0, result.stderr
+    [live] = run_rows(live_db)
+    [fast] = run_rows(db)
+    from datetime import datetime
+
+    started = [datetime.fromisoformat(r["started_at"]) for r in (live, fast)]
+    assert abs((started[1] - started[0]).total_seconds()) <= 2  # the event loop's latency
+    assert fast["distance_m"] == pytest.approx(live["distance_m"])
+    assert fast["moving_s"] == pytest.approx(live["moving_s"], abs=3)

@@ -63,6 +63,11 @@ def test_environment_values_parse_as_toml() -> None:
     assert str(settings.zone) == "Europe/Berlin"
 
 
+def test_the_test_suites_corpus_variables_are_not_settings() -> None:
+    env = {"STRIDEWATCH_CORPUS": "/data/activities", "STRIDEWATCH_REQUIRE_CORPUS": "1"}
+    assert load_settings(environ=env) == load_settings(environ={})
+
+
 @pytest.mark.parametrize(
     ("text", "expected"),
     [

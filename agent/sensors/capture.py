@@ -14,13 +14,16 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import logging
 import math
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import IO, Any, get_args
 
-from agent.clock import Clock
+from agent.clock import Clock, MonotonicClock
 from agent.errors import StridewatchError
 from agent.sensors.base import (
     BASE_UUID,
@@ -35,6 +38,12 @@ from agent.sensors.base import (
 )
 
 EVENTS = ("connected", "disconnected", "battery")
+# Capture times a run can have: 1990-01-01 to 2200-01-01, unix seconds (not milliseconds).
+EARLIEST_T = 631_152_000.0
+LATEST_T = 7_258_118_400.0
+
+log = logging.getLogger("stridewatch.capture")
+UUID_128 = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 
 
 class CaptureError(StridewatchError):
@@ -56,6 +65,8 @@ def full_uuid(char: str) -> str:
     text = char.lower()
     if len(text) == 4:
         return BASE_UUID.format(int(text, 16))
+    if not UUID_128.fullmatch(text):
+        raise ValueError(f"not a UUID: {char!r}")
     return text
 
 
@@ -113,7 +124,17 @@ def read_capture(path: Path) -> list[CaptureLine]:
         raise CaptureError(f"{path}: no such capture file") from None
     except (OSError, UnicodeDecodeError) as exc:
         raise CaptureError(f"{path}: cannot read the capture: {exc}") from exc
-    lines = [_line(path, number, raw) for number, raw in _numbered(text)]
+    numbered = list(_numbered(text))
+    lines = []
+    for index, (number, raw) in enumerate(numbered):
+        try:
+            lines.append(_line(path, number, raw))
+        except CaptureError:
+            if index == len(numbered) - 1 and not text.endswith("\n"):
+                # The last line cut off mid-write (the recording was killed): the rest stands.
+                log.warning("%s:%d: the last line is cut off; replaying the rest", path, number)
+                continue
+            raise
     if not lines:
         raise CaptureError(f"{path}: an empty capture, nothing to replay")
     return sorted(lines, key=lambda line: line.t)
@@ -134,8 +155,13 @@ def _line(path: Path, number: int, raw: str) -> CaptureLine:
     if not isinstance(obj, dict):
         raise CaptureError(f"{where}: not a JSON object")
     t, address, kind = obj.get("t"), obj.get("address"), obj.get("kind")
-    if not isinstance(t, (int, float)) or isinstance(t, bool) or not math.isfinite(t) or t < 0:
-        raise CaptureError(f'{where}: "t" must be unix seconds')
+    if (
+        not isinstance(t, (int, float))
+        or isinstance(t, bool)
+        or not math.isfinite(t)
+        or not EARLIEST_T <= t <= LATEST_T
+    ):
+        raise CaptureError(f'{where}: "t" must be unix seconds, from 1990 to 2200')
     if not isinstance(address, str) or not address:
         raise CaptureError(f'{where}: "address" must be the sensor\'s address')
     if kind not in get_args(SensorKind):
@@ -145,22 +171,54 @@ def _line(path: Path, number: int, raw: str) -> CaptureLine:
     if event is not None:
         if event not in EVENTS:
             raise CaptureError(f'{where}: "event" must be one of {", ".join(EVENTS)}')
-        percent = obj.get("percent", 0)
-        if event == "battery" and (not isinstance(percent, int) or not 0 <= percent <= 100):
+        percent = obj.get("percent", 0 if event != "battery" else None)
+        if event == "battery" and (
+            not isinstance(percent, int) or isinstance(percent, bool) or not 0 <= percent <= 100
+        ):
             raise CaptureError(f'{where}: "percent" must be 0-100')
-        return CaptureLine(float(t), address, sensor, event=event, percent=int(percent))
+        return CaptureLine(float(t), address, sensor, event=event, percent=int(percent or 0))
     char, data = obj.get("char"), obj.get("hex")
     if not isinstance(char, str) or not char:
         raise CaptureError(f'{where}: "char" must be a characteristic UUID such as 2a53')
     try:
         uuid = full_uuid(char)
+    except ValueError:
+        raise CaptureError(f'{where}: "char" must be a characteristic UUID such as 2a53') from None
+    try:
         payload = bytes.fromhex(data) if isinstance(data, str) else None
     except ValueError:
         payload = None
-        uuid = ""
-    if payload is None or not uuid:
+    if payload is None:
         raise CaptureError(f'{where}: "hex" must be the payload\'s bytes in hex')
     return CaptureLine(float(t), address, sensor, char=uuid, data=payload)
+
+
+class ReplayClock:
+    """Real time ``speedup`` times faster, held at the capture's start until the replay
+    begins (:meth:`begin`): opening the database takes what it takes, and the first line is
+    still at the capture's first instant, whatever the speedup."""
+
+    def __init__(self, speedup: float, wall_start: datetime) -> None:
+        self.speedup = speedup
+        self._inner = MonotonicClock(speedup)
+        self._wall_start = wall_start
+        self._origin = self._inner.now()
+        self._began: float | None = None
+
+    def begin(self) -> None:
+        if self._began is None:
+            self._began = self._inner.now()
+
+    def now(self) -> float:
+        if self._began is None:
+            return self._origin
+        return self._origin + (self._inner.now() - self._began)
+
+    def wall(self) -> datetime:
+        return self._wall_start + timedelta(seconds=self.now() - self._origin)
+
+    async def sleep(self, seconds: float) -> None:
+        await self._inner.sleep(seconds)
 
 
 class ReplayDriver:
@@ -174,6 +232,8 @@ class ReplayDriver:
         self._task: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
+        if isinstance(self.clock, ReplayClock):
+            self.clock.begin()
         self._task = asyncio.create_task(self._play(), name="replay")
 
     async def stop(self) -> None:
@@ -183,10 +243,10 @@ class ReplayDriver:
                 await self._task
 
     async def _play(self) -> None:
-        first = self.lines[0].t
-        began = self.clock.now()
+        """Each line when the clock's wall time reaches it: the clock starts when the
+        capture did, so however long the start-up took, the times are the capture's."""
         for line in self.lines:
-            wait = began + (line.t - first) - self.clock.now()
+            wait = line.t - self.clock.wall().timestamp()
             if wait > 0:
                 await self.clock.sleep(wait)
             self.queue.put_nowait(self._item(line, self.clock.now()))
