@@ -42,6 +42,7 @@ from typing import Any, TypeVar
 from agent.checks import load_history
 from agent.clock import Clock, MonotonicClock, VirtualClock
 from agent.config import Settings
+from agent.daemon_lock import recording_lock
 from agent.delivery import (
     DaemonJobs,
     DesktopSender,
@@ -115,7 +116,8 @@ def run(settings: Settings, db_path: Path, options: RunOptions) -> None:
     """Run the daemon until SIGTERM/SIGINT (or the end of a simulation)."""
     configure_logging(options.verbose)
     if options.replay is not None:
-        asyncio.run(_replay(settings, db_path, options))
+        with recording_lock(db_path):
+            asyncio.run(_replay(settings, db_path, options))
         return
     if options.speedup != 1.0 and not options.simulate:
         raise InputError("--speedup only works with --simulate (real sensors run in real time)")
@@ -128,7 +130,8 @@ def run(settings: Settings, db_path: Path, options: RunOptions) -> None:
             "no sensors to record from: pair one (stridewatch pair ADDRESS), "
             "pass --device ADDRESS, or try --simulate"
         )
-    asyncio.run(Daemon(settings, db_path, options).main())
+    with recording_lock(db_path):
+        asyncio.run(Daemon(settings, db_path, options).main())
 
 
 async def _replay(settings: Settings, db_path: Path, options: RunOptions) -> None:
