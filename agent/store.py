@@ -9,6 +9,7 @@ for ``busy_timeout_s``, then refused with a clear message.
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import sqlite3
@@ -319,7 +320,9 @@ class Store:
                 path=self.path,
             ) from exc
 
-    def _check_ours(self) -> None:
+    def _check_ours(self, *, repair: bool = True) -> None:
+        """Refuse a file that is not ours or is newer; with ``repair``, finish a file whose
+        first open was interrupted (:meth:`_half_created`)."""
         tables = set(self.db.table_names())
         if not tables:
             return
@@ -328,6 +331,8 @@ class Store:
             if (Migrations.migrations_table in tables)
             else []
         )
+        if not applied and self._half_created(tables, repair=repair):
+            return  # the first open was interrupted: start it again
         if not applied:
             listed = ", ".join(sorted(tables)[:5])
             raise NotOurDatabaseError(
@@ -343,6 +348,22 @@ class Store:
                 "upgrade stridewatch to use it",
                 path=self.path,
             )
+
+    def _half_created(self, tables: set[str], *, repair: bool) -> bool:
+        """A first open killed midway leaves some of our tables, all empty, and no migration
+        recorded (SQLite commits each CREATE TABLE on its own): drop them, so the schema is
+        created afresh. Tables of another program, or holding rows, are never touched."""
+        if not tables <= _schema_tables() | {Migrations.migrations_table}:
+            return False
+        conn = self.db.conn
+        if any(conn.execute(f'select 1 from "{name}" limit 1').fetchone() for name in tables):
+            return False
+        if not repair:
+            raise NotFoundError(f"{self.path}: no runs yet (log a run first, or check --db)")
+        with conn:
+            for name in tables:
+                conn.execute(f'drop table "{name}"')
+        return True
 
     # -- runs ---------------------------------------------------------------------------
 
@@ -642,7 +663,7 @@ class Store:
         store = cls(Database(conn), path)
         try:
             with store.guard("open"):
-                store._check_ours()
+                store._check_ours(repair=False)
                 store.db.execute("PRAGMA query_only = ON")
         except BaseException:
             conn.close()
@@ -968,6 +989,14 @@ def _refuse_foreign_bytes(path: Path) -> None:
             "will not touch it. Choose another file with --db",
             path=path,
         )
+
+
+@functools.cache
+def _schema_tables() -> frozenset[str]:
+    """The tables a complete schema has (the migrations applied to an empty database)."""
+    fresh = Database(memory=True)
+    migrations.apply(fresh)
+    return frozenset(fresh.table_names())
 
 
 def _create_private(path: Path) -> None:
