@@ -20,7 +20,7 @@ One process, one event loop, a few long-lived tasks, each kept in :attr:`Daemon.
   apscheduler in real time, the same jobs on the clock's wall time in a simulation.
 
 ``READY=1`` goes to systemd once the database is open and the driver's first start was
-tried; SIGTERM and SIGINT set :attr:`Daemon.stopping`, and shutdown (``STOPPING=1``) ends
+tried; SIGTERM, SIGINT and SIGHUP set :attr:`Daemon.stopping`, and shutdown (``STOPPING=1``) ends
 the active run, writes the last flush, closes the database and stops the driver, well
 within systemd's stop timeout.
 """
@@ -214,6 +214,13 @@ def live_budget(store: Store, settings: Settings, started_at: datetime) -> Allow
     return allowance(load_history(store, settings, before), settings, before)
 
 
+# Signals that stop the daemon cleanly (the run flushed and closed). SIGHUP too: the terminal
+# running `stridewatch run` closed, or a reload asked of a daemon that reads its config once
+# at start; either way it must never die with the run left open. (The unit defines no
+# reload, so systemd never sends it; a `kill -HUP` stops the service as `systemctl stop`.)
+STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT, signal.SIGHUP)
+
+
 class Daemon:
     """Wires the sensor driver, recorder, writer, live alerts and timetable; see the module
     doc. ``clock``, ``driver``, ``sender``, ``listener`` and ``writer`` replace the defaults
@@ -277,7 +284,7 @@ class Daemon:
 
     async def _supervise(self, recorder: Recorder) -> None:
         loop = asyncio.get_running_loop()
-        for sig in (signal.SIGTERM, signal.SIGINT):
+        for sig in STOP_SIGNALS:
             loop.add_signal_handler(sig, self._on_signal, sig)
         self._spawn("sensors", self._sensors(recorder))
         self._spawn("flush", self._flush_every(recorder))
@@ -294,7 +301,7 @@ class Daemon:
         for task in self.tasks:
             with contextlib.suppress(asyncio.CancelledError):
                 await task  # re-raises a task's own failure
-        for sig in (signal.SIGTERM, signal.SIGINT):
+        for sig in STOP_SIGNALS:
             loop.remove_signal_handler(sig)
 
     def _spawn(self, name: str, work: Coroutine[Any, Any, None]) -> None:

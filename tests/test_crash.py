@@ -205,3 +205,15 @@ def test_sigterm_flushes_and_closes_within_5_s(start: object, db: Path) -> None:
     # Everything up to the signal is stored: a clean stop loses no flush interval.
     truth = truth_between(easy, run_start_s(easy), (sent - began) * SPEEDUP)
     assert -0.01 * truth < truth - run["distance_m"] <= 2.9 * 1.05 * SLACK_S
+
+
+def test_sighup_closes_the_run_cleanly(start: object, db: Path) -> None:
+    daemon: Daemon = start("easy", SPEEDUP)  # type: ignore[operator]
+    daemon.when("simulation started")
+    while count_samples(db) < 60:
+        time.sleep(0.01)
+    daemon.proc.send_signal(signal.SIGHUP)  # the terminal running it closed
+    assert daemon.proc.wait(10) == 0, daemon.stderr()
+    (run,) = runs(db)
+    assert run["status"] == "closed"
+    assert "SIGHUP: finishing the run and stopping" in daemon.stderr()
