@@ -25,6 +25,7 @@ from agent.files.activity import (
     ActivityFileError,
     NotARunError,
     average_cadence,
+    sample_hr,
     with_legs,
 )
 from agent.files.same_run import EXPORT_SERIAL
@@ -490,6 +491,7 @@ def _session_activity(
         offset = samples[0][1]
         samples = tuple((s[0], max(0.0, s[1] - offset), *s[2:]) for s in samples)
     sport = _session_sport(session)
+    mean_hr, max_hr = sample_hr(samples)
     return Activity(
         started_at=datetime.fromtimestamp(start, UTC),
         distance_m=total("total_distance") or (samples[-1][1] if samples else 0.0),
@@ -498,8 +500,8 @@ def _session_activity(
         sport=sport,
         format="fit",
         samples=samples,
-        avg_hr=_number(session.get_value("avg_heart_rate", fallback=None)) or _mean_hr(samples),
-        max_hr=_number(session.get_value("max_heart_rate", fallback=None)) or _max_hr(samples),
+        avg_hr=_number(session.get_value("avg_heart_rate", fallback=None)) or mean_hr,
+        max_hr=_number(session.get_value("max_heart_rate", fallback=None)) or max_hr,
         avg_cadence=_cadence_steps(session, "avg_") or average_cadence(samples),
         external_id=_session_key(messages.file_key, start, alone),
         warning=warning,
@@ -523,15 +525,3 @@ def _session_key(file_key: str | None, start: float, alone: bool) -> str | None:
     if file_key is None or alone:
         return file_key
     return f"{file_key}:{datetime.fromtimestamp(start, UTC).isoformat()}"
-
-
-def _mean_hr(samples: Sequence[SampleRow]) -> float | None:
-    """The mean heart rate of the samples, for files whose session lacks it (the Fenix 2
-    writes no average heart rate)."""
-    values = [float(s[4]) for s in samples if s[4]]
-    return sum(values) / len(values) if values else None
-
-
-def _max_hr(samples: Sequence[SampleRow]) -> float | None:
-    values = [float(s[4]) for s in samples if s[4]]
-    return max(values) if values else None

@@ -22,9 +22,6 @@ if TYPE_CHECKING:
     from agent.store import SampleRow
 
 Format = Literal["fit", "tcx", "gpx", "csv"]
-# Which file is the better record of the same run: the device's own FIT over its TCX
-# (summaries rounded, fields dropped) over a GPX (a GPS track: distance from the points).
-FORMAT_RANK: dict[str, int] = {"csv": 0, "gpx": 1, "tcx": 2, "fit": 3}
 
 # A heart rate outside this range (bpm) is a sensor fault or a damaged file, not a person.
 HR_RANGE = (25.0, 250.0)
@@ -214,6 +211,15 @@ def average_cadence(samples: Sequence[SampleRow]) -> float | None:
         return total / weight
     present = [s[3] for s in samples if s[3]]
     return sum(present) / len(present) if present else None
+
+
+def sample_hr(samples: Sequence[SampleRow]) -> tuple[float | None, float | None]:
+    """The mean and the maximum heart rate (bpm) of the samples that have one, for files
+    whose summary lacks them (a GPX, a TCX without lap averages, the Fenix 2's FIT)."""
+    values = [float(s[4]) for s in samples if s[4]]
+    if not values:
+        return None, None
+    return sum(values) / len(values), max(values)
 
 
 def weighted_mean(pairs: Iterable[tuple[float | None, float | None]]) -> float | None:

@@ -30,6 +30,7 @@ from agent.files.activity import (
     NotARunError,
     average_cadence,
     plausible_hr,
+    sample_hr,
     steps_factor,
     with_legs,
 )
@@ -183,7 +184,7 @@ def _activity(sport: Sport, segments: list[list[_Point]]) -> Activity:
     factor = steps_factor(p.cadence for seg in segments for p in seg)
     samples, moving = _samples(sorted(segments, key=lambda seg: seg[0].t), factor)
     first, last = samples[0][0], samples[-1][0]
-    hrs = [s[4] for s in samples if s[4]]
+    avg_hr, max_hr = sample_hr(samples)
     return Activity(
         started_at=datetime.fromtimestamp(first, UTC),
         distance_m=samples[-1][1],
@@ -192,8 +193,8 @@ def _activity(sport: Sport, segments: list[list[_Point]]) -> Activity:
         sport=sport,
         format="gpx",
         samples=tuple(samples),
-        avg_hr=sum(hrs) / len(hrs) if hrs else None,
-        max_hr=float(max(hrs)) if hrs else None,
+        avg_hr=avg_hr,
+        max_hr=max_hr,
         avg_cadence=average_cadence(samples),
     )
 

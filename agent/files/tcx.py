@@ -19,6 +19,7 @@ from agent.files.activity import (
     Activity,
     ActivityFileError,
     average_cadence,
+    sample_hr,
     steps_factor,
     weighted_mean,
     with_legs,
@@ -83,7 +84,7 @@ def _activity(element: Element) -> Activity:
         sport=classify(element.get("Sport")),
         format="tcx",
         samples=tuple(samples),
-        avg_hr=weighted_mean(zip(hr, times, strict=True)) or _mean_hr(samples),
+        avg_hr=weighted_mean(zip(hr, times, strict=True)) or sample_hr(samples)[0],
         max_hr=max((h for h in max_hr if h is not None), default=None),
         avg_cadence=average_cadence(samples),
         external_id=f"tcx:{started.isoformat()}",
@@ -122,8 +123,3 @@ def _samples(points: list[Element], factor: int) -> list[SampleRow]:
         steps = cadence * factor if cadence else None
         samples.append((t, distance, speed, steps, round(hr) if hr else None))
     return samples
-
-
-def _mean_hr(samples: list[SampleRow]) -> float | None:
-    present = [s[4] for s in samples if s[4]]
-    return sum(present) / len(present) if present else None
