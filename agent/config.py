@@ -13,10 +13,11 @@ import difflib
 import os
 import tomllib
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import time, tzinfo
 from functools import cached_property
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, ClassVar, Literal, Self
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import platformdirs
@@ -73,14 +74,55 @@ Score = Annotated[int, _between(0, 10)]
 Address = Annotated[str, AfterValidator(_check_address)]
 
 
+@dataclass(frozen=True, slots=True)
+class Order:
+    """Two settings of one section whose values must keep an order: ``low`` below ``high``
+    (or at most ``high`` when not ``strict``). Thresholds that escalate, and hysteresis."""
+
+    low: str
+    high: str
+    strict: bool = True
+
+    def holds(self, low: float, high: float) -> bool:
+        return low < high if self.strict else low <= high
+
+
+class OrderError(ValueError):
+    """The orders of a section that its values break; :func:`_describe_order` makes a line of
+    each, naming both keys, their values and where each value came from."""
+
+    def __init__(self, broken: list[tuple[Order, float, float]]) -> None:
+        relations = (
+            f"{o.low} must be {'below' if o.strict else 'at most'} {o.high}" for o, _, _ in broken
+        )
+        super().__init__("; ".join(relations))
+        self.broken = broken
+
+
 class _Section(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
+    # The orders this section's values must keep (checked once every value is valid).
+    orders: ClassVar[tuple[Order, ...]] = ()
+
+    @model_validator(mode="after")
+    def _keep_orders(self) -> Self:
+        broken = [
+            (order, getattr(self, order.low), getattr(self, order.high))
+            for order in self.orders
+            if not order.holds(getattr(self, order.low), getattr(self, order.high))
+        ]
+        if broken:
+            raise OrderError(broken)
+        return self
 
 
 class RunnerSettings(_Section):
     max_hr: Annotated[int, _between(100, 240)] = 190
     resting_hr: Annotated[int, _between(25, 120)] = 60
     sex: Literal["female", "male"] = "female"
+
+    # Karvonen zones divide by the heart-rate reserve, max_hr - resting_hr.
+    orders = (Order("resting_hr", "max_hr"),)
 
 
 class SensorSettings(_Section):
@@ -97,6 +139,10 @@ class RecordingSettings(_Section):
     # Down to 3 s so tests (and a runner who wants it) can close runs quickly.
     idle_timeout_min: Annotated[float, _between(0.05, 240)] = 10.0
     flush_interval_s: Annotated[float, _between(0.1, 300)] = 5.0
+
+    # Hysteresis: a pause ends only above a higher speed; and a run starts at a speed that
+    # counts as moving, not at one that pauses it at once.
+    orders = (Order("pause_below", "resume_above"), Order("pause_below", "start_speed", False))
 
 
 class ProgressionSettings(_Section):
@@ -121,16 +167,15 @@ class ProgressionSettings(_Section):
     warmup_days: Annotated[int, _between(0, 90)] = 14
     min_run_km: Annotated[float, _between(0, 20)] = 2.0
 
-    @model_validator(mode="after")
-    def _longer_break_never_allows_more(self) -> ProgressionSettings:
-        if self.long_break_days <= self.break_days:
-            raise ValueError("long_break_days must be more than break_days")
-        if self.long_break_factor > self.return_factor:
-            raise ValueError(
-                "long_break_factor must not be above return_factor: a longer break never "
-                "allows more"
-            )
-        return self
+    # Escalation steps rise; a longer break is longer, and never allows more.
+    orders = (
+        Order("weekly_warn", "weekly_alert"),
+        Order("weekly_alert", "weekly_danger"),
+        Order("spike_warn", "spike_escalate"),
+        Order("spike_escalate", "spike_danger"),
+        Order("break_days", "long_break_days"),
+        Order("long_break_factor", "return_factor", False),
+    )
 
 
 class PlanSettings(_Section):
@@ -151,6 +196,16 @@ class PainSettings(_Section):
     return_window_h: Annotated[float, _between(0.5, 48)] = 4.0
     baseline_days: Annotated[int, _between(3, 60)] = 14
     margin: Annotated[int, _between(0, 5)] = 1
+
+    # caution < stop < severe for each timing: each level is above the one before it.
+    orders = tuple(
+        order
+        for timing in ("during", "before", "after", "morning")
+        for order in (
+            Order(f"{timing}_caution", f"{timing}_stop"),
+            Order(f"{timing}_stop", "severe"),
+        )
+    )
 
 
 class ScheduleSettings(_Section):
@@ -272,7 +327,8 @@ def load_settings(
     try:
         return Settings.model_validate(layers.data)
     except ValidationError as exc:
-        raise ConfigError([_describe(error, layers) for error in exc.errors()]) from None
+        lines = [line for error in exc.errors() for line in _lines(error, layers)]
+        raise ConfigError(lines) from None
 
 
 def _add_file(layers: _Layers, path: Path, problems: list[str]) -> None:
@@ -306,6 +362,36 @@ def _parse_env_value(text: str) -> Any:
         return tomllib.loads(f"v = {text}")["v"]
     except tomllib.TOMLDecodeError:
         return text
+
+
+def _lines(error: Any, layers: _Layers) -> list[str]:
+    """One line per problem: a broken order of a section is one line per pair."""
+    found = error.get("ctx", {}).get("error")
+    if isinstance(found, OrderError):
+        section = tuple(str(part) for part in error["loc"])
+        return [_describe_order(section, *broken, layers) for broken in found.broken]
+    return [_describe(error, layers)]
+
+
+def _describe_order(
+    section: tuple[str, ...], order: Order, low: float, high: float, layers: _Layers
+) -> str:
+    """``SOURCE: pain.during_stop: must be above pain.during_caution (3 by default), got 2``:
+    the line is about the key that was set (the higher one when both were), and names the
+    other key with its value and where that came from."""
+    low_path, high_path = (*section, order.low), (*section, order.high)
+    if high_path in layers.origin or low_path not in layers.origin:
+        key, value, other, other_value = high_path, high, low_path, low
+        relation = "above" if order.strict else "at least"
+    else:
+        key, value, other, other_value = low_path, low, high_path, high
+        relation = "below" if order.strict else "at most"
+    source = layers.origin.get(key, "default")
+    other_source = f"from {layers.origin[other]}" if other in layers.origin else "by default"
+    return (
+        f"{source}: {'.'.join(key)}: must be {relation} {'.'.join(other)} "
+        f"({other_value!r} {other_source}), got {value!r}"
+    )
 
 
 def _describe(error: Any, layers: _Layers) -> str:

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import re
 import tomllib
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from agent.config import Settings, load_settings, user_config_path
+from agent.errors import ConfigError
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -188,3 +192,205 @@ def test_database_path_from_config(tmp_path: Path, sw) -> None:
     result = sw("log-run", "--distance", "5km", "--duration", "30:00", use_db=False)
     assert result.exit_code == 0, result.stderr
     assert target.exists()
+
+
+# -- orders between settings (issue 15, item 8) ----------------------------------------------
+
+ORDERED_SECTIONS = {
+    name: field.annotation
+    for name, field in Settings.model_fields.items()
+    if isinstance(field.annotation, type) and getattr(field.annotation, "orders", ())
+}
+
+
+# For every order a section declares: values of its low and high keys, each valid alone,
+# that break it (and no other order).
+BREAKING = {
+    ("runner", "resting_hr", "max_hr"): (110, 105),
+    ("recording", "pause_below", "resume_above"): (0.8, 0.7),
+    ("recording", "pause_below", "start_speed"): (0.5, 0.4),
+    ("progression", "weekly_warn", "weekly_alert"): (0.1, 0.05),
+    ("progression", "weekly_alert", "weekly_danger"): (0.15, 0.12),
+    ("progression", "spike_warn", "spike_escalate"): (1.1, 1.05),
+    ("progression", "spike_escalate", "spike_danger"): (1.3, 1.2),
+    ("progression", "break_days", "long_break_days"): (14, 10),
+    ("progression", "long_break_factor", "return_factor"): (0.33, 0.3),
+    **{
+        ("pain", f"{timing}_caution", f"{timing}_stop"): (3, 2)
+        for timing in ("during", "before", "after", "morning")
+    },
+    **{
+        ("pain", f"{timing}_stop", "severe"): (6, 6)
+        for timing in ("during", "before", "after", "morning")
+    },
+}
+
+
+def test_every_declared_order_has_a_case() -> None:
+    declared = {
+        (name, order.low, order.high)
+        for name, model in ORDERED_SECTIONS.items()
+        for order in model.orders
+    }
+    assert declared == set(BREAKING)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (
+            "[progression]\nweekly_warn = 0.2\nweekly_danger = 0.1\n",
+            [
+                "{c}: progression.weekly_warn: must be below progression.weekly_alert "
+                "(0.15 by default), got 0.2",
+                "{c}: progression.weekly_danger: must be above progression.weekly_alert "
+                "(0.15 by default), got 0.1",
+            ],
+        ),
+        (
+            "[progression]\nspike_warn = 2.5\nspike_escalate = 2.8\n",
+            [
+                "{c}: progression.spike_escalate: must be below progression.spike_danger "
+                "(2.0 by default), got 2.8",
+            ],
+        ),
+        (
+            "[pain]\nduring_caution = 5\nduring_stop = 4\n",
+            ["{c}: pain.during_stop: must be above pain.during_caution (5 from {c}), got 4"],
+        ),
+        (
+            "[recording]\npause_below = 1.2\n",
+            [
+                "{c}: recording.pause_below: must be below recording.resume_above "
+                "(0.9 by default), got 1.2",
+                "{c}: recording.pause_below: must be at most recording.start_speed "
+                "(1.0 by default), got 1.2",
+            ],
+        ),
+        (
+            "[runner]\nmax_hr = 110\nresting_hr = 110\n",
+            ["{c}: runner.max_hr: must be above runner.resting_hr (110 from {c}), got 110"],
+        ),
+        (
+            "[progression]\nlong_break_factor = 0.6\n",
+            [
+                "{c}: progression.long_break_factor: must be at most progression.return_factor "
+                "(0.5 by default), got 0.6",
+            ],
+        ),
+        (
+            "[pain]\nafter_stop = 8\n",
+            ["{c}: pain.after_stop: must be below pain.severe (7 by default), got 8"],
+        ),
+    ],
+    ids=["weekly", "spike", "pain-during", "pause-resume", "heart-rate", "break", "severe"],
+)
+def test_contradicting_settings_give_one_line_per_broken_order(
+    tmp_path: Path, sw, db: Path, text: str, expected: list[str]
+) -> None:
+    config = write(tmp_path / "config.toml", text)
+    result = sw("--config", str(config), "config", "check")
+    assert result.exit_code == 2
+    assert result.stdout == ""
+    lines = [line.format(c=config) for line in expected]
+    assert result.stderr.splitlines() == [f"stridewatch: {line}" for line in lines]
+
+
+@pytest.mark.parametrize(("section", "low_key", "high_key"), sorted(BREAKING))
+def test_every_order_is_checked_naming_both_keys_values_and_sources(
+    sw, section: str, low_key: str, high_key: str
+) -> None:
+    low, high = BREAKING[section, low_key, high_key]
+    (order,) = [
+        o for o in ORDERED_SECTIONS[section].orders if (o.low, o.high) == (low_key, high_key)
+    ]
+    variable = f"STRIDEWATCH_{section.upper()}__{high_key.upper()}"
+    write(user_config_path(), f"[{section}]\n{low_key} = {low!r}\n")
+    result = sw("config", "check", env={variable: repr(high)})
+    assert result.exit_code == 2
+    relation = "above" if order.strict else "at least"
+    assert result.stderr.splitlines() == [
+        f"stridewatch: {variable}: {section}.{high_key}: must be {relation} "
+        f"{section}.{low_key} ({low!r} from {user_config_path()}), got {high!r}"
+    ]
+
+
+def test_equal_is_allowed_only_where_the_order_is_not_strict() -> None:
+    environ = {
+        "STRIDEWATCH_PROGRESSION__LONG_BREAK_FACTOR": "0.5",
+        "STRIDEWATCH_RECORDING__START_SPEED": "0.5",
+    }
+    settings = load_settings(environ=environ)
+    assert settings.progression.long_break_factor == settings.progression.return_factor
+    with pytest.raises(ConfigError) as raised:
+        load_settings(environ={"STRIDEWATCH_PROGRESSION__WEEKLY_ALERT": "0.1"})
+    assert raised.value.problems == [
+        "STRIDEWATCH_PROGRESSION__WEEKLY_ALERT: progression.weekly_alert: must be above "
+        "progression.weekly_warn (0.1 by default), got 0.1"
+    ]
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("run", "--simulate", "--speedup", "inf", "--scenario", "short"),
+        ("check",),
+        ("log-run", "--distance", "5km", "--duration", "30:00"),
+    ],
+    ids=["daemon", "check", "log-run"],
+)
+def test_commands_refuse_contradicting_settings_as_any_bad_config(
+    tmp_path: Path, sw, db: Path, args: tuple[str, ...]
+) -> None:
+    config = write(tmp_path / "c.toml", "[progression]\nweekly_danger = 0.12\n")
+    result = sw("--config", str(config), *args)
+    assert result.exit_code == 2
+    assert result.stderr == (
+        f"stridewatch: {config}: progression.weekly_danger: must be above "
+        "progression.weekly_alert (0.15 by default), got 0.12\n"
+    )
+    assert not db.exists()
+
+
+@given(
+    warn=st.floats(0, 1),
+    alert=st.floats(0, 1),
+    danger=st.floats(0, 1),
+    caution=st.integers(0, 10),
+    stop=st.integers(0, 10),
+    severe=st.integers(0, 10),
+)
+def test_settings_load_exactly_when_their_orders_hold(
+    warn: float, alert: float, danger: float, caution: int, stop: int, severe: int
+) -> None:
+    environ = {
+        "STRIDEWATCH_PROGRESSION__WEEKLY_WARN": repr(warn),
+        "STRIDEWATCH_PROGRESSION__WEEKLY_ALERT": repr(alert),
+        "STRIDEWATCH_PROGRESSION__WEEKLY_DANGER": repr(danger),
+        "STRIDEWATCH_PAIN__MORNING_CAUTION": str(caution),
+        "STRIDEWATCH_PAIN__MORNING_STOP": str(stop),
+        "STRIDEWATCH_PAIN__SEVERE": str(severe),
+    }
+    pairs = {
+        ("weekly_warn", "weekly_alert"): warn < alert,
+        ("weekly_alert", "weekly_danger"): alert < danger,
+        ("morning_caution", "morning_stop"): caution < stop,
+        ("morning_stop", "severe"): stop < severe,
+        # the other timings' defaults against the drawn severe level
+        ("during_stop", "severe"): severe > 4,
+        ("before_stop", "severe"): severe > 4,
+        ("after_stop", "severe"): severe > 5,
+    }
+    broken = {frozenset(keys) for keys, holds in pairs.items() if not holds}
+    if not broken:
+        settings = load_settings(environ=environ)
+        assert settings.progression.weekly_warn < settings.progression.weekly_danger
+        assert settings.pain.morning_caution < settings.pain.severe
+        return
+    with pytest.raises(ConfigError) as raised:
+        load_settings(environ=environ)
+    named = [
+        frozenset(re.findall(r"(?:progression|pain)\.(\w+)", line.partition(" (")[0]))
+        for line in raised.value.problems
+    ]
+    assert sorted(named, key=sorted) == sorted(broken, key=sorted)
