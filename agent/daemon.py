@@ -10,7 +10,7 @@ One process, one event loop, a few long-lived tasks, each kept in :attr:`Daemon.
   simulation's stream ends, the daemon stops.
 - ``flush``: while a run is active, every ``recording.flush_interval_s`` (clock time), end
   an idle run and hand :meth:`Recorder.take_flushes` to the
-  :class:`~agent.recorder.RecordingWriter`, whose own thread owns the SQLite connection; then
+  :class:`~agent.writer.RecordingWriter`, whose own thread owns the SQLite connection; then
   compare the run's distance with its :class:`~agent.live.LiveWatch` (thresholds computed
   once, from the history, when the run starts) and queue any live alert.
 - ``announce``: stores each live alert and shows it at once (:mod:`agent.delivery`).
@@ -52,11 +52,11 @@ from agent.delivery import (
     Sender,
     low_battery_alert,
 )
-from agent.errors import InputError, StridewatchError
+from agent.errors import InputError, StoreError, StridewatchError
 from agent.live import LiveWatch
 from agent.models import Alert, Source
 from agent.notify import Delivery, Notifier, probe_server
-from agent.recorder import Flush, Recorder, RecordingWriter, StoredState
+from agent.recorder import Flush, Recorder, StoredState
 from agent.rules.allowance import Allowance, allowance
 from agent.schedule import AFTER_RUN_GRACE_S, RealTimetable, SimulatedTimetable, Timetable
 from agent.sensors import sim
@@ -71,6 +71,7 @@ from agent.sensors.base import (
 from agent.service import sd_notify, watchdog_interval_s
 from agent.store import Outgoing, Store
 from agent.units import from_utc_iso
+from agent.writer import HELD_MAX_SAMPLES, RecordingWriter, Written, reason
 
 T = TypeVar("T")
 log = logging.getLogger("stridewatch.daemon")
@@ -80,7 +81,14 @@ CLOCK_SLACK_S = 1.0
 
 # systemd's default stop timeout is 90 s and our unit sets 10 s; the shutdown (last flush,
 # close) is bounded well below that so SIGKILL never interrupts it.
-SHUTDOWN_TIMEOUT_S = 4.0
+SHUTDOWN_TIMEOUT_S = 7.0
+# Of which the last flush waits this long for another program's lock on the database, then
+# saves what it could not write beside it (agent/writer.py); a flush in flight waits at most
+# writer.FLUSH_WAIT_S before it.
+LAST_WRITE_WAIT_S = 3.0
+# While the database refuses writes (locked, disk full) flushes are retried after the flush
+# interval, doubling up to this; what waits is held in memory meanwhile.
+WRITE_RETRY_CAP_S = 60.0
 # Of which stopping the driver (disconnecting sensors) may take this long; the run is
 # written before it.
 DRIVER_STOP_TIMEOUT_S = 2.0
@@ -115,6 +123,9 @@ class RunOptions:
 def run(settings: Settings, db_path: Path, options: RunOptions) -> None:
     """Run the daemon until SIGTERM/SIGINT (or the end of a simulation)."""
     configure_logging(options.verbose)
+    # A file-size limit (ulimit -f) then makes a write fail with EFBIG, which the writer
+    # holds and retries like a full disk, instead of killing the daemon mid-run.
+    signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
     if options.replay is not None:
         with recording_lock(db_path):
             asyncio.run(_replay(settings, db_path, options))
@@ -255,6 +266,9 @@ class Daemon:
         self._ready = False
         self._closing = False
         self._moving = asyncio.Event()
+        self._held_since: float | None = None  # clock time the database first refused
+        self._write_failures = 0
+        self._dropped = 0
         self._watches: dict[int, LiveWatch] = {}
         self._alerts: asyncio.Queue[tuple[Alert, int | None, float | None, datetime]] = (
             asyncio.Queue()
@@ -276,7 +290,10 @@ class Daemon:
             try:
                 await self._supervise(self.recorder)
             finally:
-                await asyncio.wait_for(self._shutdown(self.recorder), SHUTDOWN_TIMEOUT_S)
+                try:
+                    await asyncio.wait_for(self._shutdown(self.recorder), SHUTDOWN_TIMEOUT_S)
+                except TimeoutError:
+                    log.warning("the stop took over %g s; leaving", SHUTDOWN_TIMEOUT_S)
         finally:
             if self._capture is not None:
                 self._capture.close()
@@ -394,19 +411,29 @@ class Daemon:
     async def _flush_every(self, recorder: Recorder) -> None:
         interval = self.settings.recording.flush_interval_s
         while True:
-            if recorder.active is None:
+            if recorder.active is None and self._held_since is None:
                 self._moving.clear()
                 await self._moving.wait()
-            await self.clock.sleep(interval)
+            backoff = 2.0 ** min(self._write_failures, 10)
+            await self.clock.sleep(min(interval * backoff, max(interval, WRITE_RETRY_CAP_S)))
             recorder.tick(self.clock.now())
             await self._write(recorder, live=True)
 
-    async def _write(self, recorder: Recorder, *, live: bool = False) -> None:
+    async def _write(self, recorder: Recorder, *, live: bool = False, last: bool = False) -> None:
         flushes = recorder.take_flushes()
-        # Shielded: once taken from the recorder, a flush must reach the database even if
-        # the flushing task is cancelled by a stop; the writer's one thread keeps the order.
-        written = await asyncio.shield(self.writer.write(flushes))
-        for flush, run_id in zip(flushes, written, strict=True):
+        # Shielded: once taken from the recorder, a flush must reach the database (or the
+        # writer's backlog) even if the flushing task is cancelled by a stop; the writer's
+        # one thread keeps the order.
+        if last:
+            try:
+                written = await asyncio.shield(self.writer.last_write(flushes, LAST_WRITE_WAIT_S))
+            except OSError as exc:
+                log.error("the database refused the last flush, and saving it failed (%s)", exc)
+                return
+        else:
+            written = await asyncio.shield(self.writer.write(flushes))
+        self._note_backlog(written)
+        for flush, run_id in written.done:
             if run_id is None:
                 log.info("a few strides, not a run: discarded")
                 self._watches.pop(flush.key, None)
@@ -417,7 +444,46 @@ class Daemon:
                 log.debug("run %d: %d samples flushed", run_id, len(flush.samples))
                 # "Turn around now" is for a runner still running, not one who has stopped.
                 if live and recorder.state == "running":
-                    await self._check_live(flush, run_id)
+                    try:
+                        await self._check_live(flush, run_id)
+                    except StoreError as exc:
+                        log.warning("live check of run %d skipped: %s", run_id, reason(exc))
+
+    def _note_backlog(self, written: Written) -> None:
+        """Say once that the database refuses writes, once that it takes them again, once
+        that the oldest samples are being dropped, and where a stop saved what was held."""
+        now = self.clock.now()
+        if written.error is not None:
+            self._write_failures += 1
+            if self._held_since is None:
+                self._held_since = now
+                log.warning(
+                    "cannot write to %s: %s; keeping the run in memory (up to %d h of "
+                    "samples) and retrying",
+                    self.writer.path,
+                    reason(written.error),
+                    HELD_MAX_SAMPLES // 3600,
+                )
+        elif self._held_since is not None:
+            held_s = now - self._held_since
+            log.info("the database takes writes again: caught up after %.0f s", held_s)
+            self._held_since = None
+            self._write_failures = 0
+        if written.dropped > self._dropped:
+            if not self._dropped:
+                log.warning(
+                    "over %d samples held: dropping the oldest (the run's distance and "
+                    "time are kept)",
+                    HELD_MAX_SAMPLES,
+                )
+            self._dropped = written.dropped
+        if written.saved_to is not None:
+            log.warning(
+                "the database still refused writes at the stop: %d samples saved to %s; "
+                "the next start writes them",
+                written.held_samples,
+                written.saved_to,
+            )
 
     def _closed(self, flush: Flush, run_id: int) -> None:
         row = flush.row
@@ -497,7 +563,7 @@ class Daemon:
         sd_notify("STOPPING=1")
         await self.timetable.stop()
         recorder.stop()
-        await self._write(recorder)
+        await self._write(recorder, last=True)
         if self.driver is not None:
             try:
                 await asyncio.wait_for(self._stop_driver(self.driver), DRIVER_STOP_TIMEOUT_S)
@@ -626,9 +692,13 @@ class SettledWriter(RecordingWriter):
         with self.clock.working():
             return await super().open()
 
-    async def write(self, flushes: list[Flush]) -> list[int | None]:
+    async def write(self, flushes: list[Flush]) -> Written:
         with self.clock.working():
             return await super().write(flushes)
+
+    async def last_write(self, flushes: list[Flush], wait_s: float) -> Written:
+        with self.clock.working():
+            return await super().last_write(flushes, wait_s)
 
     async def call(self, func: Callable[[Store], T]) -> T:
         with self.clock.working():

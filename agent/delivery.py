@@ -22,7 +22,7 @@ from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 from agent.checks import check, load_history
-from agent.errors import NotFoundError
+from agent.errors import NotFoundError, StoreError
 from agent.live import HEADS_UP
 from agent.load import day_start, local_date
 from agent.models import Alert, Run
@@ -345,18 +345,26 @@ class DaemonJobs:
 
     async def nightly_summary(self) -> None:
         at = self.dispatcher.clock.wall()
-        await self.dispatcher.store.call(lambda s: nightly(s, self.settings, at))
-        await self.dispatcher.pending()
+        await self._job("nightly summary", lambda s: nightly(s, self.settings, at))
 
     async def morning_checkin(self) -> None:
         at = self.dispatcher.clock.wall()
-        await self.dispatcher.store.call(lambda s: morning(s, self.settings, at))
-        await self.dispatcher.pending()
+        await self._job("morning check-in", lambda s: morning(s, self.settings, at))
 
     async def after_run_checkin(self, run_id: int) -> None:
         at = self.dispatcher.clock.wall()
-        await self.dispatcher.store.call(lambda s: after_run(s, self.settings, at, run_id))
-        await self.dispatcher.pending()
+        await self._job("after-run check-in", lambda s: after_run(s, self.settings, at, run_id))
 
     async def retry_deliveries(self) -> None:
-        await self.dispatcher.pending()
+        await self._job("delivery retry", None)
+
+    async def _job(self, name: str, store_it: Callable[[Store], bool] | None) -> None:
+        """Store the job's message (if any), then send what is undelivered. A database that
+        refuses (locked by another program, a full disk) costs one log line, not the daemon:
+        undelivered messages go at the next retry, a summary or check-in at its next time."""
+        try:
+            if store_it is not None:
+                await self.dispatcher.store.call(store_it)
+            await self.dispatcher.pending()
+        except StoreError as exc:
+            log.warning("%s skipped: %s", name, exc)

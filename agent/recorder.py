@@ -19,22 +19,19 @@ footpod counts one foot is decided, and undone, only from :data:`PER_FOOT_DECIDE
 
 :meth:`Recorder.take_flushes` hands out what changed since the last call as :class:`Flush`
 objects; :class:`FlushSink` writes them to the :class:`~agent.store.Store` (one transaction
-each) and :class:`RecordingWriter` does that on a thread of its own for the asyncio daemon.
+each); :class:`agent.writer.RecordingWriter` does that on a thread of its own for the daemon.
 """
 
 from __future__ import annotations
 
-import asyncio
 import itertools
 import json
 import logging
 import re
-from collections.abc import Callable, Iterable, Mapping
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
-from pathlib import Path
-from typing import Any, Literal, TypeVar
+from typing import Any, Literal
 
 from agent.config import Settings
 from agent.errors import InputError
@@ -61,7 +58,6 @@ from agent.sensors.gatt import (
 from agent.store import SampleRow, Store
 from agent.units import utc_iso
 
-T = TypeVar("T")
 State = Literal["idle", "running", "paused"]
 DistanceSource = Literal["counter", "speed"]
 
@@ -784,9 +780,10 @@ class FlushSink:
 
     def write(self, flushes: Iterable[Flush]) -> list[int | None]:
         """Write each flush; return each one's run id (None for a discarded false start)."""
-        return [self._write(flush) for flush in flushes]
+        return [self.write_one(flush) for flush in flushes]
 
-    def _write(self, flush: Flush) -> int | None:
+    def write_one(self, flush: Flush) -> int | None:
+        """Write one flush in its own transactions; return its run id (None: discarded)."""
         for address, per_foot in flush.per_foot:
             if per_foot:
                 self.store.mark_per_foot(address)
@@ -860,54 +857,3 @@ def load_state(store: Store) -> StoredState:
         samples = store.run_samples(row["id"])
         runs.append((row, samples[-1][0] if samples else None))
     return StoredState(runs, store.calibrations(), store.per_foot_devices())
-
-
-class RecordingWriter:
-    """The database side of the daemon: one :class:`Store` on one thread of its own.
-
-    sqlite3 connections belong to the thread that made them, so the store is opened, used
-    and closed on the writer thread; the event loop only awaits futures.
-    """
-
-    def __init__(self, path: Path, busy_timeout_s: float) -> None:
-        self.path = path
-        self.busy_timeout_s = busy_timeout_s
-        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sw-writer")
-        self._sink: FlushSink | None = None
-
-    async def open(self) -> StoredState:
-        return await self._call(self._open)
-
-    async def write(self, flushes: list[Flush]) -> list[int | None]:
-        if not flushes:
-            return []
-        return await self._call(self._write, flushes)
-
-    async def close(self) -> None:
-        await self._call(self._close)
-        self._executor.shutdown(wait=True)
-
-    async def call(self, func: Callable[[Store], T]) -> T:
-        """Run ``func(store)`` on the writer thread, after every write queued before it
-        (the daemon's alerts, summaries and check-ins share the one connection)."""
-        return await self._call(self._with_store, func)
-
-    def _with_store(self, func: Callable[[Store], T]) -> T:
-        assert self._sink is not None, "open() first"
-        return func(self._sink.store)
-
-    def _open(self) -> StoredState:
-        self._sink = FlushSink(Store.open(self.path, busy_timeout_s=self.busy_timeout_s))
-        return load_state(self._sink.store)
-
-    def _write(self, flushes: list[Flush]) -> list[int | None]:
-        assert self._sink is not None, "open() first"
-        return self._sink.write(flushes)
-
-    def _close(self) -> None:
-        if self._sink is not None:
-            self._sink.store.close()
-            self._sink = None
-
-    async def _call(self, func: Callable[..., T], *args: Any) -> T:
-        return await asyncio.wrap_future(self._executor.submit(func, *args))

@@ -291,6 +291,11 @@ class Store:
     def close(self) -> None:
         self.db.close()
 
+    def wait_for_lock(self, seconds: float) -> None:
+        """How long a statement waits for another program's lock before
+        :class:`DatabaseLockedError` (the ``busy_timeout_s`` of :meth:`open`)."""
+        self.db.conn.execute(f"pragma busy_timeout = {round(seconds * 1000)}")
+
     def __enter__(self) -> Store:
         return self
 
@@ -491,6 +496,25 @@ class Store:
         """Recorded runs still ``open``: left behind by a crash, to resume or close."""
         with self.guard("read open runs"):
             return list(self.db.table("runs").rows_where("status = 'open'", order_by="id"))
+
+    def recorded_run_id(self, started_at: str, created_at: str) -> int | None:
+        """The id of the recorded run with these ``started_at`` and ``created_at`` values
+        (as the recorder wrote them), or None."""
+        sql = (
+            "select id from runs where started_at = ? and created_at = ?"
+            " and source in ('ble', 'simulated')"
+        )
+        with self.guard("read the recorded runs"):
+            row = self.db.conn.execute(sql, [started_at, created_at]).fetchone()
+        return None if row is None else int(row[0])
+
+    def last_sample_t(self, run_id: int) -> float | None:
+        """Unix seconds of a run's last stored sample, or None if it has none."""
+        with self.guard("read samples"):
+            (last,) = self.db.conn.execute(
+                "select max(t) from samples where run_id = ?", [run_id]
+            ).fetchone()
+        return None if last is None else float(last)
 
     def run_row(self, run_id: int) -> dict[str, Any]:
         """Every stored column of one run, for ``stridewatch show``."""

@@ -94,11 +94,19 @@ QUIET_HOURS_OFF = {
 
 
 @contextmanager
-def daemon(db: Path, *args: str, env: dict[str, str] | None = None) -> Iterator[DaemonProcess]:
-    """``python -m agent --db DB run ARGS`` with ``env`` added; killed if still running."""
+def daemon(
+    db: Path,
+    *args: str,
+    env: dict[str, str] | None = None,
+    preexec_fn: Callable[[], None] | None = None,
+) -> Iterator[DaemonProcess]:
+    """``python -m agent --db DB run ARGS`` with ``env`` added (and ``preexec_fn`` run in the
+    child before it starts, e.g. to set a resource limit); killed if still running."""
     argv = [sys.executable, "-m", "agent", "--db", str(db), "run", *args]
     environ = {**os.environ, "PYTHONUNBUFFERED": "1", **QUIET_HOURS_OFF, **(env or {})}
-    proc = subprocess.Popen(argv, stderr=subprocess.PIPE, text=True, env=environ)
+    proc = subprocess.Popen(
+        argv, stderr=subprocess.PIPE, text=True, env=environ, preexec_fn=preexec_fn
+    )
     handle = DaemonProcess(proc, db)
     handle.reader = threading.Thread(target=handle.read, daemon=True)
     handle.reader.start()

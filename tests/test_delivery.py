@@ -27,10 +27,10 @@ from agent.delivery import (
 )
 from agent.models import Alert
 from agent.notify import Notifier
-from agent.recorder import RecordingWriter
 from agent.schedule import SimulatedTimetable
 from agent.sensors.base import BatteryLevel, LowBatteryPolicy
 from agent.store import Store
+from agent.writer import RecordingWriter
 
 if TYPE_CHECKING:
     from tests.desktop_bus import NotificationServer
