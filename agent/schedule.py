@@ -5,6 +5,14 @@ wake, never several times: every job coalesces missed runs and has a misfire gra
 (a summary at 21:00 is still worth reading the next morning; a morning check-in is not
 worth sending in the evening).
 
+The wall clock can be set while the daemon runs (by hand, by NTP after a long drift) and a
+laptop can sleep: apscheduler's next run times are wall times but its wake-up timer is the event
+loop's monotonic one, so a clock set back two days would leave every job waiting two days, and a
+sleep would wake the scheduler late. :class:`RealTimetable` compares the clocks every
+:data:`CLOCK_CHECK_S`: a wall clock set by more than :data:`CLOCK_JUMP_S` rebuilds the recurring
+jobs from the new time (and moves pending after-run check-ins with the clock), and a sleep runs
+what came due; each is logged.
+
 Both timetables implement :class:`Timetable`: :class:`RealTimetable` is apscheduler on real
 time; :class:`SimulatedTimetable` fires the same jobs at the same local times on a
 :class:`~agent.clock.Clock`'s wall time, for simulations on a sped-up or virtual clock
@@ -18,7 +26,9 @@ import contextlib
 import heapq
 import itertools
 import logging
+import time as systime
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta, tzinfo
 from typing import TYPE_CHECKING, Protocol
 
@@ -37,6 +47,10 @@ MORNING_GRACE_S = 4 * 3600
 AFTER_RUN_GRACE_S = 8 * 3600
 # Undelivered alerts (no notification server, quiet hours) are retried every
 # ``notifications.retry_interval_s`` (default 15 min).
+# The clocks are compared this often; a wall clock set by more than CLOCK_JUMP_S (NTP slews
+# smaller errors, by at most 0.5 ms a second), or a sleep longer than it, is acted on.
+CLOCK_CHECK_S = 5.0
+CLOCK_JUMP_S = 60.0
 
 
 class Jobs(Protocol):
@@ -54,23 +68,34 @@ class Jobs(Protocol):
 def build_scheduler(settings: Settings, jobs: Jobs) -> AsyncIOScheduler:
     """An AsyncIOScheduler (not yet started) with the recurring jobs in the configured zone."""
     from apscheduler.schedulers.asyncio import AsyncIOScheduler
+
+    zone = settings.zone
+    scheduler = AsyncIOScheduler(timezone=zone, job_defaults={"coalesce": True, "max_instances": 1})
+    add_recurring(scheduler, settings, jobs)
+    return scheduler
+
+
+def add_recurring(scheduler: AsyncIOScheduler, settings: Settings, jobs: Jobs) -> None:
+    """Add (or replace) the nightly summary, the morning check-in and the delivery retries,
+    their triggers starting from the current wall time."""
     from apscheduler.triggers.cron import CronTrigger
     from apscheduler.triggers.interval import IntervalTrigger
 
     zone = settings.zone
-    scheduler = AsyncIOScheduler(timezone=zone, job_defaults={"coalesce": True, "max_instances": 1})
     summary, morning = settings.schedule.summary, settings.schedule.morning_checkin
     scheduler.add_job(
         jobs.nightly_summary,
         CronTrigger(hour=summary.hour, minute=summary.minute, second=summary.second, timezone=zone),
         id="nightly-summary",
         misfire_grace_time=SUMMARY_GRACE_S,
+        replace_existing=True,
     )
     scheduler.add_job(
         jobs.morning_checkin,
         CronTrigger(hour=morning.hour, minute=morning.minute, second=morning.second, timezone=zone),
         id="morning-checkin",
         misfire_grace_time=MORNING_GRACE_S,
+        replace_existing=True,
     )
     retry_s = settings.notifications.retry_interval_s
     scheduler.add_job(
@@ -78,8 +103,8 @@ def build_scheduler(settings: Settings, jobs: Jobs) -> AsyncIOScheduler:
         IntervalTrigger(seconds=retry_s, timezone=zone),
         id="retry-deliveries",
         misfire_grace_time=max(1, int(retry_s)),
+        replace_existing=True,
     )
-    return scheduler
 
 
 def schedule_after_run_checkin(
@@ -90,9 +115,21 @@ def schedule_after_run_checkin(
     job: Callable[[int], Awaitable[None]],
 ) -> datetime:
     """A one-off pain check-in ``after_run_checkin_h`` after the run ended; returns when."""
-    from apscheduler.triggers.date import DateTrigger
 
     when = ended_at + timedelta(hours=settings.schedule.after_run_checkin_h)
+    _add_checkin(scheduler, settings, run_id, when, job)
+    return when
+
+
+def _add_checkin(
+    scheduler: AsyncIOScheduler,
+    settings: Settings,
+    run_id: int,
+    when: datetime,
+    job: Callable[[int], Awaitable[None]],
+) -> None:
+    from apscheduler.triggers.date import DateTrigger
+
     scheduler.add_job(
         job,
         DateTrigger(run_date=when, timezone=settings.zone),
@@ -101,7 +138,40 @@ def schedule_after_run_checkin(
         replace_existing=True,
         misfire_grace_time=AFTER_RUN_GRACE_S,
     )
-    return when
+
+
+@dataclass(frozen=True, slots=True)
+class ClockReading:
+    """The system's clocks at one instant, in seconds: ``wall`` (``CLOCK_REALTIME``, what
+    apscheduler's run times are in), ``boot`` (``CLOCK_BOOTTIME``: counts a suspend, never
+    set) and ``mono`` (``CLOCK_MONOTONIC``, the event loop's timers: stops in a suspend)."""
+
+    wall: float
+    boot: float
+    mono: float
+
+
+def read_clocks() -> ClockReading:
+    return ClockReading(
+        systime.time(), systime.clock_gettime(systime.CLOCK_BOOTTIME), systime.monotonic()
+    )
+
+
+def clock_change(before: ClockReading, after: ClockReading) -> tuple[float, float]:
+    """``(set_s, slept_s)`` between two readings: how far the wall clock was set (negative:
+    back), and how long the machine was suspended."""
+    set_s = (after.wall - after.boot) - (before.wall - before.boot)
+    slept_s = (after.boot - after.mono) - (before.boot - before.mono)
+    return set_s, slept_s
+
+
+def _span(seconds: float) -> str:
+    seconds = abs(seconds)
+    if seconds >= 2 * 86400:
+        return f"{seconds / 86400:.1f} days"
+    if seconds >= 2 * 3600:
+        return f"{seconds / 3600:.1f} h"
+    return f"{seconds:.0f} s"
 
 
 # -- one interface, two timetables -----------------------------------------------------------
@@ -129,14 +199,49 @@ class RealTimetable:
 
     def start(self) -> None:
         self.scheduler.start()
+        self._watch = asyncio.create_task(self._watch_clocks(), name="clock-watch")
 
     def after_run(self, run_id: int, ended_at: datetime) -> datetime:
         job = self.jobs.after_run_checkin
         return schedule_after_run_checkin(self.scheduler, self.settings, run_id, ended_at, job)
 
     async def stop(self) -> None:
+        watch = getattr(self, "_watch", None)
+        if watch is not None:
+            watch.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await watch
         if self.scheduler.running:
             self.scheduler.shutdown(wait=False)
+
+    async def _watch_clocks(self) -> None:
+        last = read_clocks()
+        while True:
+            await asyncio.sleep(CLOCK_CHECK_S)
+            now = read_clocks()
+            set_s, slept_s = clock_change(last, now)
+            last = now
+            if abs(set_s) >= CLOCK_JUMP_S:
+                self.clock_set(set_s)
+            elif slept_s >= CLOCK_JUMP_S:
+                log.info("the machine slept %s: running what came due", _span(slept_s))
+                self.scheduler.wakeup()
+
+    def clock_set(self, set_s: float) -> None:
+        """The wall clock was set by ``set_s`` seconds: the recurring jobs start again from
+        the new time, and each pending after-run check-in moves with the clock (it is due a
+        few hours after a run whose end the old clock measured)."""
+        way = "forward" if set_s > 0 else "back"
+        log.warning(
+            "the wall clock was set %s by %s: rescheduling the summary, check-ins and retries",
+            way,
+            _span(set_s),
+        )
+        add_recurring(self.scheduler, self.settings, self.jobs)
+        for job in self.scheduler.get_jobs():
+            if job.id.startswith("after-run-checkin:"):
+                when = job.trigger.run_date + timedelta(seconds=set_s)
+                _add_checkin(self.scheduler, self.settings, job.args[0], when, job.func)
 
 
 def next_daily(after: datetime, at: time, zone: tzinfo) -> datetime:
