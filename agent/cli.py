@@ -1046,13 +1046,16 @@ def _report_steps(steps: list[Any]) -> None:
 
 
 @service_group.command("install", epilog="Example: stridewatch service install")
+@click.option(
+    "--force", is_flag=True, help="Replace a unit file stridewatch did not write (or a link)."
+)
 @with_app
-def service_install(app: App) -> None:
+def service_install(app: App, force: bool) -> None:
     """Write the user unit with this stridewatch's path, reload systemd and enable it."""
     from agent import service
 
     path = app.database()
-    steps = service.install(f"{service.executable()} run", [str(path.parent)])
+    steps = service.install(f"{service.executable()} run", [str(path.parent)], force=force)
     click.echo("stridewatch will start with your desktop session and watch for your sensors.")
     _report_steps(steps)
 
@@ -1124,9 +1127,12 @@ def history_cmd(app: App, weeks_text: str | None, at_text: str | None, as_json: 
     metavar="FILE",
     help="Where to write (default: stridewatch-report-DATE.html in the current folder).",
 )
+@click.option("--force", is_flag=True, help="Replace FILE if it exists.")
 @at_option
 @with_app
-def report_cmd(app: App, weeks_text: str | None, output: Path | None, at_text: str | None) -> None:
+def report_cmd(
+    app: App, weeks_text: str | None, output: Path | None, force: bool, at_text: str | None
+) -> None:
     """One self-contained HTML file for a physiotherapist: weekly distance against the caps,
     longest runs against the 30-day rule, load ratio as context, pain, alerts with their
     reasons, the return-to-run plan, and each threshold's source. Works offline, prints on
@@ -1135,7 +1141,7 @@ def report_cmd(app: App, weeks_text: str | None, output: Path | None, at_text: s
 
     view = _overview(app, weeks_text, at_text)
     path = output or Path(report.default_file_name(view, app.settings))
-    written = report.write_report(view, app.settings, path)
+    written = report.write_report(view, app.settings, path, force=force)
     click.echo(f"wrote {written} ({len(view.weeks)} weeks)")
 
 

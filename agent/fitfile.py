@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import io
 import math
-import os
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, tzinfo
@@ -30,6 +29,7 @@ from agent.files.activity import (
 )
 from agent.files.same_run import EXPORT_SERIAL
 from agent.files.sports import Sport, classify
+from agent.safe_write import check_target, write_file
 
 if TYPE_CHECKING:
     from agent.models import Run
@@ -95,21 +95,13 @@ class ExportResult:
 def export_run(
     run: Run, samples: Sequence[SampleRow], path: Path, *, zone: tzinfo, overwrite: bool = False
 ) -> ExportResult:
-    """Write ``run`` as a FIT activity file at ``path`` (atomically); refuse to replace an
-    existing file unless ``overwrite``."""
-    if path.exists() and not overwrite:
-        raise ExportError(
-            f"{path}: already exists; choose another name with -o, or add --force", path=path
-        )
+    """Write ``run`` as a FIT activity file at ``path``, private (0600) and atomically
+    (:func:`agent.safe_write.write_file`: never through a link, never a half-written file);
+    refuse to replace an existing file unless ``overwrite``. Raises
+    :class:`agent.safe_write.OutputError` (exit 2) for a path it cannot or may not write."""
+    check_target(path, force=overwrite)
     data, records, totals = encode_run(run, samples, zone=zone)
-    part = path.with_name(path.name + ".part")
-    try:
-        part.write_bytes(data)
-        os.replace(part, path)
-    except OSError as exc:
-        part.unlink(missing_ok=True)
-        raise ExportError(f"{path}: cannot write: {exc.strerror}", path=path) from exc
-    return ExportResult(path, records, totals)
+    return ExportResult(write_file(path, data, force=overwrite), records, totals)
 
 
 def encode_run(

@@ -20,13 +20,14 @@ from typing import TYPE_CHECKING, Any
 
 from agent import __version__, units
 from agent.checks import Assessment, assess, load_history
-from agent.errors import InputError, StridewatchError
+from agent.errors import InputError
 from agent.load import History, acwr, day_start, over, week_of
 from agent.models import Alert, PainReport, Run
 from agent.rules import evaluate, rank
 from agent.rules.allowance import allowance
 from agent.rules.plan import PlanStatus, PlanWeek, progress
 from agent.rules.progression import WEEKLY
+from agent.safe_write import check_target, write_file
 
 if TYPE_CHECKING:
     from agent.config import Settings
@@ -499,17 +500,16 @@ def _filters(settings: Settings) -> dict[str, Callable[[Any], str]]:
     return {"dist": dist, "budget": budget, "local": local, "pct": pct, "ratio": ratio}
 
 
-def write_report(view: Overview, settings: Settings, path: Path) -> Path:
-    """Render and write the report to ``path``; a folder that does not exist is an error."""
-    text = render_html(view, settings)
+def write_report(view: Overview, settings: Settings, path: Path, *, force: bool = False) -> Path:
+    """Render and write the report to ``path`` (private, 0600, atomically:
+    :func:`agent.safe_write.write_file`); return the path written. A folder that does not
+    exist is an :class:`InputError`; an existing file without ``force``, or a path that is
+    not a file, an :class:`agent.safe_write.OutputError` (both exit 2)."""
     target = path.expanduser()
     if not target.parent.is_dir():
         raise InputError(f"-o {path}: folder {target.parent} does not exist")
-    try:
-        target.write_text(text, encoding="utf-8")
-    except OSError as exc:
-        raise StridewatchError(f"-o {path}: cannot write the report ({exc.strerror})") from exc
-    return target
+    check_target(target, force=force)
+    return write_file(target, render_html(view, settings).encode("utf-8"), force=force)
 
 
 def default_file_name(view: Overview, settings: Settings) -> str:

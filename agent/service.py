@@ -19,6 +19,8 @@ from pathlib import Path
 
 import platformdirs
 
+from agent.safe_write import write_file
+
 UNIT_NAME = "stridewatch.service"
 PORTABLE_EXEC = "/usr/bin/env stridewatch run"
 # The daemon pings the watchdog at half this interval; a hung event loop is restarted.
@@ -61,6 +63,11 @@ ReadWritePaths={writable}
 [Install]
 WantedBy=graphical-session.target
 """
+
+
+# How every unit this module writes starts: an existing file that starts so is ours to replace.
+UNIT_SIGNATURE = UNIT_TEMPLATE.partition("\n")[0].encode("utf-8")
+FORCE_ADVICE = "stridewatch did not write it (move it away, or add --force to replace it)"
 
 
 def render_unit(exec_start: str = PORTABLE_EXEC, writable: Sequence[str] = ()) -> str:
@@ -109,15 +116,28 @@ def systemctl(*args: str) -> Step:
     return Step(done.returncode == 0, f"`{' '.join(command)}`{detail}")
 
 
-def install(exec_start: str, writable: Sequence[str] = ()) -> list[Step]:
+def install(exec_start: str, writable: Sequence[str] = (), *, force: bool = False) -> list[Step]:
+    """Write the unit (0600, atomically: :func:`agent.safe_write.write_file`), reload the
+    user manager and enable the service; one :class:`Step` per thing done. A unit file an
+    earlier ``install`` wrote is replaced; any other file or link at its path only with
+    ``force`` (:class:`agent.safe_write.OutputError`, exit 2, otherwise)."""
     path = unit_path()
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(render_unit(exec_start, writable), encoding="utf-8")
+    text = render_unit(exec_start, writable)
+    write_file(path, text.encode("utf-8"), force=force or _ours(path), advice=FORCE_ADVICE)
     steps = [Step(True, f"wrote {path} (ExecStart={exec_start})")]
     steps.append(systemctl("daemon-reload"))
     if steps[-1].ok:
         steps.append(systemctl("enable", "--now", UNIT_NAME))
     return steps
+
+
+def _ours(path: Path) -> bool:
+    """A regular file (not a link) that an earlier ``install`` wrote: it starts as ours do."""
+    if path.is_symlink() or not path.is_file():
+        return False
+    with path.open("rb") as handle:
+        return handle.read(len(UNIT_SIGNATURE)) == UNIT_SIGNATURE
 
 
 def uninstall() -> list[Step]:

@@ -10,7 +10,13 @@ from pathlib import Path
 
 import pytest
 
-from agent.service import render_unit, sd_notify, unit_path, watchdog_interval_s
+from agent.service import (
+    PORTABLE_EXEC,
+    render_unit,
+    sd_notify,
+    unit_path,
+    watchdog_interval_s,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -143,3 +149,47 @@ def test_watchdog_interval(monkeypatch: pytest.MonkeyPatch) -> None:
 def test_unit_file_mode_is_readable(sw, fake_systemctl: Path) -> None:
     assert sw("service", "install").exit_code == 0
     assert stat.S_IMODE(unit_path().stat().st_mode) & 0o400
+
+
+def test_install_again_replaces_the_unit_it_wrote(sw, fake_systemctl: Path) -> None:
+    assert sw("service", "install").exit_code == 0
+    unit_path().write_text(unit_path().read_text().replace("RestartSec=10s", "RestartSec=1s"))
+    again = sw("service", "install")
+    assert again.exit_code == 0, again.stdout + again.stderr
+    assert "RestartSec=10s" in unit_path().read_text().splitlines()
+    assert stat.S_IMODE(unit_path().stat().st_mode) == 0o600
+
+
+def test_a_unit_file_stridewatch_did_not_write_needs_force(
+    sw, fake_systemctl: Path, tmp_path: Path
+) -> None:
+    unit = unit_path()
+    unit.parent.mkdir(parents=True)
+    unit.write_text("[Service]\nExecStart=/usr/local/bin/my-own-wrapper\n")
+    refused = sw("service", "install")
+    assert refused.exit_code == 2
+    assert refused.stderr.splitlines() == [
+        f"stridewatch: {unit}: already exists; stridewatch did not write it (move it away, "
+        "or add --force to replace it)"
+    ]
+    assert unit.read_text() == "[Service]\nExecStart=/usr/local/bin/my-own-wrapper\n"
+    assert not fake_systemctl.exists()  # nothing enabled
+    forced = sw("service", "install", "--force")
+    assert forced.exit_code == 0, forced.stdout + forced.stderr
+    assert "Type=notify" in unit.read_text().splitlines()
+
+
+def test_a_linked_unit_is_replaced_with_force_never_written_through(
+    sw, fake_systemctl: Path, tmp_path: Path
+) -> None:
+    linked = tmp_path / "elsewhere.service"  # as `systemctl --user link` leaves it
+    linked.write_text(render_unit())
+    unit = unit_path()
+    unit.parent.mkdir(parents=True)
+    unit.symlink_to(linked)
+    assert sw("service", "install").exit_code == 2
+    assert unit.is_symlink()
+    assert sw("service", "install", "--force").exit_code == 0
+    assert not unit.is_symlink()
+    assert linked.read_text() == render_unit()
+    assert f"ExecStart={PORTABLE_EXEC}" not in unit.read_text().splitlines()

@@ -111,7 +111,7 @@ def text_views(run_ids: list[int]) -> list[list[str]]:
 def file_views(recorded: int, out: Path) -> list[list[str]]:
     """The HTML report and the FIT export: a second or so each (matplotlib, fit-tool)."""
     return [
-        ["report", "--at", AT, "--weeks", "4", "-o", str(out / "report.html")],
+        ["report", "--at", AT, "--weeks", "4", "-o", str(out / "report.html"), "--force"],
         ["export", str(recorded), "-o", str(out / "run.fit"), "--force"],
     ]
 
