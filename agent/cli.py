@@ -78,7 +78,8 @@ def db_option(func: F) -> F:
     """``--db PATH``, accepted before or after the command name."""
     return click.option(
         "--db",
-        type=click.Path(path_type=Path, dir_okay=False),
+        type=click.Path(path_type=Path),  # what is there is checked by the store: one line
+        metavar="FILE",
         expose_value=False,
         is_eager=True,
         callback=_set_db,
@@ -1053,8 +1054,9 @@ def _report_steps(steps: list[Any]) -> None:
 def service_install(app: App, force: bool) -> None:
     """Write the user unit with this stridewatch's path, reload systemd and enable it."""
     from agent import service
+    from agent.store import database_file
 
-    path = app.database()
+    path = database_file(app.database())  # a link's target: the daemon writes beside it
     steps = service.install(f"{service.executable()} run", [str(path.parent)], force=force)
     click.echo("stridewatch will start with your desktop session and watch for your sensors.")
     _report_steps(steps)

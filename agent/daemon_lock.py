@@ -4,7 +4,9 @@ Two daemons on one database interleave their samples into one run, or one delete
 other's run as a false start (issue 15). ``stridewatch run`` (and ``replay``) take the lock
 for the process's life; a second is refused with one line naming the PID that holds it.
 The lock is the kernel's: it goes with the process, however it ends (kill -9 included), so
-a stale file never blocks a restart. The CLI's short writes do not take it.
+a stale file never blocks a restart. The CLI's short writes do not take it. A database path
+that is a pipe, a folder or a dangling link is refused before anything is created
+(issue 15, item 9).
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from agent.errors import StridewatchError
+from agent.store import database_file
 
 
 class AlreadyRecordingError(StridewatchError):
@@ -25,15 +28,18 @@ class AlreadyRecordingError(StridewatchError):
 
 
 def lock_path(db_path: Path) -> Path:
-    """``history.db`` -> ``history.db.lock``, beside the database."""
-    db_path = db_path.expanduser()
+    """``history.db`` -> ``history.db.lock``, beside the database (beside the file a link
+    leads to, so that two daemons given two links to one database share one lock)."""
+    db_path = database_file(db_path)
     return db_path.with_name(db_path.name + ".lock")
 
 
 @contextlib.contextmanager
 def recording_lock(db_path: Path) -> Iterator[Path]:
     """Hold the database's recording lock while the block runs; raise
-    :class:`AlreadyRecordingError` at once if another process holds it."""
+    :class:`AlreadyRecordingError` at once if another process holds it, and
+    :class:`agent.errors.NotOurDatabaseError` (before creating anything) for a database
+    path that is not a file or a link to one of ours (:func:`agent.store.database_file`)."""
     path = lock_path(db_path)
     _create_folders(path.parent)
     try:

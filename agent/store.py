@@ -13,6 +13,7 @@ import functools
 import json
 import os
 import sqlite3
+import stat
 import sys
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -33,6 +34,7 @@ from agent.models import (
     Source,
     severity_rank,
 )
+from agent.safe_write import kind_of
 from agent.units import from_utc_iso, utc_iso
 
 # -- performance (benchmarks/, issue 7): sqlite-utils without numpy ------------------------
@@ -271,14 +273,18 @@ class Store:
 
     @classmethod
     def open(cls, path: Path, *, busy_timeout_s: float = 5.0) -> Store:
-        """Open (creating if needed) and upgrade the database at ``path``."""
+        """Open (creating if needed, 0600 in a 0700 folder) and upgrade the database at
+        ``path``. Raises :class:`NotOurDatabaseError` (exit 2) for a file that is not ours, a
+        folder, pipe, device or socket, or a symbolic link but to a stridewatch database
+        (:func:`database_file`); :class:`DatabaseLockedError` if another program holds it."""
         path = path.expanduser()
-        _refuse_foreign_bytes(path)
         _create_private(path)
-        conn = sqlite3.connect(path, timeout=busy_timeout_s)
-        store = cls(Database(conn), path)
+        real = database_file(path)
+        store = cls(Database(_connect(real, path, busy_timeout_s)), path)
+        conn = store.db.conn
         try:
             with store.guard("open"):
+                store._refuse_empty_link(real)
                 store._check_ours()
                 store.db.enable_wal()
                 store.db.execute("PRAGMA foreign_keys = ON")
@@ -324,6 +330,16 @@ class Store:
                 "it. Keep a copy, and point --db at a new file or restore a backup",
                 path=self.path,
             ) from exc
+
+    def _refuse_empty_link(self, real: Path) -> None:
+        """A link is followed only to a database that is ours already: a SQLite file with no
+        tables (``sqlite3 x.db vacuum``) is some other program's, however empty."""
+        if real != self.path and not self.db.table_names():
+            raise NotOurDatabaseError(
+                f"{self.path}: is a symbolic link to {real}, an empty SQLite database, not a "
+                "stridewatch one; stridewatch will not touch it. Choose another file with --db",
+                path=self.path,
+            )
 
     def _check_ours(self, *, repair: bool = True) -> None:
         """Refuse a file that is not ours or is newer; with ``repair``, finish a file whose
@@ -680,13 +696,14 @@ class Store:
         """Open an existing database for reading only: no migration, no WAL switch, and
         ``query_only`` so that nothing can be written (``what-if`` leaves the file as it was)."""
         path = path.expanduser()
-        _refuse_foreign_bytes(path)
-        if not path.is_file():
+        real = database_file(path)
+        if not real.is_file():
             raise NotFoundError(f"{path}: no such database (log a run first, or check --db)")
-        conn = sqlite3.connect(path, timeout=busy_timeout_s)
-        store = cls(Database(conn), path)
+        store = cls(Database(_connect(real, path, busy_timeout_s)), path)
+        conn = store.db.conn
         try:
             with store.guard("open"):
+                store._refuse_empty_link(real)
                 store._check_ours(repair=False)
                 store.db.execute("PRAGMA query_only = ON")
         except BaseException:
@@ -996,23 +1013,93 @@ def _pain_from_row(row: dict[str, Any]) -> PainReport:
     )
 
 
-def _refuse_foreign_bytes(path: Path) -> None:
-    """A non-empty file that does not start with SQLite's header is not ours: refuse it."""
+def database_file(path: Path) -> Path:
+    """The regular file SQLite may open for the database at ``path`` (``~`` expanded):
+    ``path`` itself (also when nothing is there yet), or, for a symbolic link, the file it
+    resolves to if that is a SQLite file with content (whether it is ours is checked once
+    open). Raises :class:`NotOurDatabaseError` (exit 2, one line naming the path and what it
+    is) for a folder, pipe, device or socket, a dangling or looping link, and a file that is
+    not SQLite. Opens nothing but a regular file, never blocking (a named pipe would)."""
+    path = path.expanduser()
     try:
-        with path.open("rb") as handle:
-            head = handle.read(len(SQLITE_HEADER))
+        mode = os.lstat(path).st_mode
     except FileNotFoundError:
-        return
-    except IsADirectoryError:
-        raise NotOurDatabaseError(f"{path}: is a folder, not a database file", path=path) from None
+        return path
     except OSError as exc:
         raise StoreError(f"{path}: cannot be read: {exc.strerror}", path=path) from exc
+    linked = stat.S_ISLNK(mode)
+    if not (linked or stat.S_ISREG(mode)):
+        raise _not_a_database(path, f"is {kind_of(mode)}, not a database file")
+    real = _link_target(path) if linked else path
+    head = _read_head(path, real)
+    if linked and head != SQLITE_HEADER:
+        raise _not_a_database(
+            path,
+            f"is a symbolic link to {real}, which is not a stridewatch database (stridewatch "
+            "will not touch it)",
+        )
     if head and head != SQLITE_HEADER:
         raise NotOurDatabaseError(
             f"{path}: not a SQLite database (damaged, or another kind of file); stridewatch "
             "will not touch it. Choose another file with --db",
             path=path,
         )
+    return real
+
+
+def _link_target(path: Path) -> Path:
+    """Where the link ``path`` leads, if that is a regular file; else refuse, saying why."""
+    try:
+        shown = os.readlink(path)
+    except OSError as exc:  # replaced since the lstat
+        raise StoreError(f"{path}: cannot be read: {exc.strerror}", path=path) from exc
+    try:
+        mode = os.stat(path).st_mode
+    except FileNotFoundError:
+        raise _not_a_database(
+            path,
+            f"is a symbolic link to {shown}, which does not exist (stridewatch creates a "
+            "database only as a new file, never through a link)",
+        ) from None
+    except OSError as exc:
+        raise _not_a_database(
+            path, f"is a symbolic link that cannot be followed ({exc.strerror})"
+        ) from exc
+    if not stat.S_ISREG(mode):
+        raise _not_a_database(
+            path, f"is a symbolic link to {shown}, {kind_of(mode)}, not a database file"
+        )
+    return Path(os.path.realpath(path))
+
+
+def _read_head(path: Path, real: Path) -> bytes:
+    """The first bytes of the regular file ``real``; non-blocking and without following a
+    link, so a pipe or link swapped in since the check is refused, never waited on."""
+    flags = os.O_RDONLY | os.O_NONBLOCK | os.O_NOFOLLOW | os.O_CLOEXEC
+    try:
+        fd = os.open(real, flags)
+    except OSError as exc:
+        raise StoreError(f"{path}: cannot be read: {exc.strerror}", path=path) from exc
+    with os.fdopen(fd, "rb") as handle:
+        mode = os.fstat(fd).st_mode
+        if not stat.S_ISREG(mode):
+            raise _not_a_database(path, f"is {kind_of(mode)}, not a database file")
+        return handle.read(len(SQLITE_HEADER))
+
+
+def _not_a_database(path: Path, what: str) -> NotOurDatabaseError:
+    """``PATH: WHAT; choose another file with --db``, exit 2."""
+    return NotOurDatabaseError(f"{path}: {what}; choose another file with --db", path=path)
+
+
+def _connect(real: Path, path: Path, busy_timeout_s: float) -> sqlite3.Connection:
+    """SQLite on the checked file ``real``. ``mode=rw``: SQLite never creates a file (it
+    would, 0644 and through a link, were ``real`` removed since the check)."""
+    uri = f"{real.absolute().as_uri()}?mode=rw"
+    try:
+        return sqlite3.connect(uri, uri=True, timeout=busy_timeout_s)
+    except sqlite3.Error as exc:
+        raise StoreError(f"{path}: cannot open: {exc}", path=path) from exc
 
 
 @functools.cache
@@ -1034,9 +1121,10 @@ def _create_private(path: Path) -> None:
             pass
         except OSError as exc:
             raise StoreError(f"{folder}: cannot create folder: {exc.strerror}", path=path) from exc
-    if not path.exists():
+    if not os.path.lexists(path):  # a dangling link is something, never created through
+        flags = os.O_CREAT | os.O_EXCL | os.O_WRONLY | os.O_NOFOLLOW | os.O_CLOEXEC
         try:
-            os.close(os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
+            os.close(os.open(path, flags, 0o600))
         except FileExistsError:
             pass
         except OSError as exc:
