@@ -102,7 +102,8 @@ PER_FOOT_DECIDE_S = 30.0
 HR_ONLY_MIN_HRR = 0.4
 HR_ONLY_START_S = 60.0
 # A "run" with less moving time than this was a few strides (to the car, across a room):
-# it is dropped when it ends, and deleted if a flush had already stored it.
+# it is dropped when it ends, and deleted if a flush had already stored it. Not a run taken
+# over after a crash: whatever was stored of it stays (the rest of it may have been lost).
 MIN_RUN_S = 30.0
 
 
@@ -239,6 +240,7 @@ class ActiveRun:
     hr_only: bool = False
     calibration: float = 1.0
     db_id: int | None = None
+    resumed: bool = False  # taken over from a crash: its stored samples are never deleted
     state: State = "running"
     last_active_t: float = 0.0
     last_sample_t: float = float("-inf")
@@ -613,7 +615,7 @@ class Recorder:
         run.pending_m, run.tentative_s = 0.0, 0.0
         run.pending.clear()
         flush = self._flush(run, closed=True)
-        if run.moving_s < MIN_RUN_S:
+        if run.moving_s < MIN_RUN_S and not run.resumed:
             flush = replace(flush, samples=[], discard=True)
         self._finished.append(flush)
         self.active = None
@@ -685,6 +687,7 @@ def _run_from_stored(row: Mapping[str, Any], key: int, epoch: float, hr: Intensi
         hr_only=bool(row["hr_only"]),
         calibration=row["calibration"] or 1.0,
         db_id=row["id"],
+        resumed=True,
         state="paused",
         last_active_t=last_active,
         distance_m=distance,

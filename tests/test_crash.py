@@ -217,3 +217,25 @@ def test_sighup_closes_the_run_cleanly(start: object, db: Path) -> None:
     (run,) = runs(db)
     assert run["status"] == "closed"
     assert "SIGHUP: finishing the run and stopping" in daemon.stderr()
+
+
+def test_a_resumed_run_under_the_minimum_keeps_its_samples(start: object, db: Path) -> None:
+    """Killed 10 s into a run, then restarted with nobody running: the stored part of the run
+    is closed as it is, never deleted as "a few strides" (the rest of it may have been lost
+    while the daemon was down; a false start is only a fresh run that stayed short)."""
+    first: Daemon = start("easy", SPEEDUP)  # type: ignore[operator]
+    while count_samples(db) < 10:
+        time.sleep(0.01)
+    first.proc.kill()
+    first.proc.wait(10)
+    (stored,) = runs(db)
+    assert stored["moving_s"] < 30  # under recorder.MIN_RUN_S
+    kept = sample_times(db)
+    second: Daemon = start("standing", 300.0)  # type: ignore[operator]
+    assert second.proc.wait(30) == 0, second.stderr()
+    assert "a few strides" not in second.stderr()
+    (run,) = runs(db)
+    assert run["id"] == stored["id"]
+    assert run["status"] == "closed"
+    assert run["distance_m"] == stored["distance_m"]
+    assert set(kept) <= set(sample_times(db))  # every stored sample is still there

@@ -4,10 +4,11 @@
 allow-listed addresses with ``bleak_retry_connector.establish_connection``, subscribes to
 the measurement characteristic, reads battery and RSC features, then holds the connection.
 When a sensor drops it goes back to waiting for that sensor's advertisement, after a capped
-exponential :func:`backoff`. Both sensors are handled at once, but BlueZ allows one connect
-in flight per adapter and scanning while connecting upsets many adapters, so one lock
-serialises every connect and every scanner start/stop, and the scanner is off while
-connecting.
+exponential :func:`backoff`. A sensor BlueZ still holds connected (the daemon was killed, or
+another program connected it) never advertises; it is taken over directly, without waiting.
+Both sensors are handled at once, but BlueZ allows one connect in flight per adapter and
+scanning while connecting upsets many adapters, so one lock serialises every connect and
+every scanner start/stop, and the scanner is off while connecting.
 
 Notification callbacks only enqueue raw :class:`~agent.sensors.base.Notification` objects;
 ``decoded_events`` in ``base.py`` decodes them, so downstream cannot tell this driver from
@@ -36,7 +37,12 @@ from bleak.exc import (
     BleakDBusError,
     BleakError,
 )
-from bleak_retry_connector import MAX_CONNECT_ATTEMPTS, establish_connection
+from bleak_retry_connector import (
+    MAX_CONNECT_ATTEMPTS,
+    establish_connection,
+    get_device,
+    get_device_by_adapter,
+)
 
 from agent.errors import StridewatchError
 from agent.sensors.base import (
@@ -309,13 +315,32 @@ class BleDriver:
 
     async def _session(self, address: str) -> float:
         """Wait for the sensor, connect, hold until it drops; return seconds connected."""
-        device = await self._advertisement(address)
+        device = await self._connected_in_bluez(address) or await self._advertisement(address)
         session = await self._connect(address, device)
         return await self._hold(address, session)
 
     def _backoff(self, failures: int) -> float:
         t = self._timings
         return backoff(failures, t.backoff_base_s, t.backoff_cap_s)
+
+    async def _connected_in_bluez(self, address: str) -> BLEDevice | None:
+        """The sensor, if BlueZ already holds a connection to it: after a crash (kill -9
+        leaves BlueZ's connection up) a connected footpod does not advertise, so waiting for
+        it would wait forever. bleak then skips ``Connect`` and subscribes again."""
+        adapter = self._bluez.get("adapter")
+        try:
+            if adapter:
+                device = await get_device_by_adapter(address, adapter)
+            else:
+                device = await get_device(address)
+        except Exception as exc:  # a probe only: on any trouble, wait for advertisements
+            logger.debug("%s: cannot ask BlueZ about it: %r", address, exc)
+            return None
+        details = device.details if device is not None else None
+        if not (isinstance(details, dict) and details.get("props", {}).get("Connected")):
+            return None
+        logger.info("%s: already connected in BlueZ; taking the connection over", address)
+        return device
 
     async def _advertisement(self, address: str) -> BLEDevice:
         """Wait until ``address`` advertises; the scanner runs while anyone waits."""
