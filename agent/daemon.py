@@ -427,8 +427,8 @@ class Daemon:
         if last:
             try:
                 written = await asyncio.shield(self.writer.last_write(flushes, LAST_WRITE_WAIT_S))
-            except OSError as exc:
-                log.error("the database refused the last flush, and saving it failed (%s)", exc)
+            except StridewatchError as exc:
+                log.error("the database refused the last flush, and saving it failed: %s", exc)
                 return
         else:
             written = await asyncio.shield(self.writer.write(flushes))

@@ -17,7 +17,6 @@ and each sample once.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 import logging
 import os
@@ -31,6 +30,7 @@ from typing import Any, TypeVar
 
 from agent.errors import DatabaseLockedError, StoreError
 from agent.recorder import Flush, FlushSink, StoredState, load_state
+from agent.safe_write import write_file
 from agent.store import Store
 
 T = TypeVar("T")
@@ -101,9 +101,10 @@ class Backlog:
 
 
 def save_held(path: Path, flushes: Iterable[Flush], ids: Mapping[int, int]) -> int:
-    """Write ``flushes`` to ``path`` (created 0600 with ``O_EXCL`` beside it, then renamed
-    over it); ``ids`` gives the stored id of runs inserted earlier in this daemon. Returns
-    the number of samples saved. Raises ``OSError`` (a full disk, a read-only folder)."""
+    """Write ``flushes`` to ``path`` (0600, atomically: :func:`agent.safe_write.write_file`);
+    ``ids`` gives the stored id of runs inserted earlier in this daemon. Returns the number
+    of samples saved. Raises :class:`~agent.safe_write.OutputError` (a full disk, a
+    read-only folder)."""
     items = []
     samples = 0
     if path.exists():  # an earlier stop's file the last start could not write: keep it first
@@ -125,20 +126,7 @@ def save_held(path: Path, flushes: Iterable[Flush], ids: Mapping[int, int]) -> i
         )
         samples += len(flush.samples)
     text = json.dumps({"format": HELD_FORMAT, "flushes": items}, separators=(",", ":"))
-    temp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    with contextlib.suppress(FileNotFoundError):
-        temp.unlink()
-    fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as out:
-            out.write(text)
-            out.flush()
-            os.fsync(out.fileno())
-        os.replace(temp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            temp.unlink()
-        raise
+    write_file(path, text.encode(), force=True)
     return samples
 
 

@@ -218,14 +218,20 @@ def test_a_large_import_lets_other_writers_in_between_runs(tmp_path: Path, db: P
     for day in range(count):
         points = north(start + timedelta(days=day), 600, 3.0)
         (folder / f"run-{day:03}.gpx").write_text(gpx([points], sport="running"))
+    made = subprocess.run(  # the database first: its creation is not what this is about
+        [sys.executable, "-m", "agent", "--db", str(db), "runs"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert made.returncode == 0, made.stderr
     argv = [sys.executable, "-m", "agent", "--db", str(db), "import", str(folder)]
     importer = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     seen_between: list[int] = []
     try:
         while importer.poll() is None and not seen_between:
-            with contextlib.suppress(sqlite3.OperationalError):  # not created yet
-                uri = f"file:{db}?mode=rw"  # never creates it before the import does
-                conn = sqlite3.connect(uri, uri=True, timeout=30, isolation_level=None)
+            with contextlib.suppress(sqlite3.OperationalError):  # waited over 30 s: fails below
+                conn = sqlite3.connect(db, timeout=30, isolation_level=None)
                 try:
                     conn.execute("BEGIN IMMEDIATE")  # the recorder's write lock
                     (stored,) = conn.execute("select count(*) from runs").fetchone()
