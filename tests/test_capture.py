@@ -314,3 +314,20 @@ def test_a_fast_replay_keeps_the_captures_times(
     assert abs((started[1] - started[0]).total_seconds()) <= 2  # the event loop's latency
     assert fast["distance_m"] == pytest.approx(live["distance_m"])
     assert fast["moving_s"] == pytest.approx(live["moving_s"], abs=3)
+
+
+def test_a_capture_is_private_and_never_written_through_a_link(sw: Any, tmp_path: Path) -> None:
+    target = tmp_path / "elsewhere.jsonl"
+    link = tmp_path / "run.jsonl"
+    link.symlink_to(target)  # dangling: the capture would be created at its target
+    result = sw("run", "--simulate", "--speedup", "inf", "--capture", str(link))
+    assert result.exit_code == 2
+    assert "already exists" in result.stderr
+    assert not target.exists()
+    fresh = tmp_path / "fresh.jsonl"
+    result = sw(
+        "run", "--simulate", "--speedup", "inf", "--scenario", "short", "--capture", str(fresh)
+    )
+    assert result.exit_code == 0, result.stderr
+    assert fresh.stat().st_mode & 0o777 == 0o600
+    assert fresh.read_text(encoding="utf-8")

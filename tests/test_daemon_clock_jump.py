@@ -71,7 +71,9 @@ def test_a_clock_set_back_two_days_gets_its_summary_at_the_new_days_time(
         proc.stop(10)
     [(day, at)] = found
     assert day == (due - timedelta(days=2)).date().isoformat()
-    assert datetime.fromisoformat(at.replace("Z", "+00:00")) < now  # stamped with the clock as it was set
+    assert (
+        datetime.fromisoformat(at.replace("Z", "+00:00")) < now
+    )  # stamped with the clock as it was set
     assert "Traceback" not in proc.stderr()
 
 

@@ -16,6 +16,7 @@ import contextlib
 import json
 import logging
 import math
+import os
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -71,13 +72,17 @@ def full_uuid(char: str) -> str:
 
 
 class CaptureWriter:
-    """Appends capture lines to a new file (refusing to overwrite one), flushed each line
-    so a crash keeps what was received."""
+    """Appends capture lines to a new file, private (0600) like the database (refusing to
+    overwrite one, or to write through a link), flushed each line so a crash keeps what was
+    received."""
 
     def __init__(self, path: Path) -> None:
         self.path = path
+        flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW
         try:
-            self._file: IO[str] = path.open("x", encoding="utf-8", buffering=1)
+            fd = os.open(path, flags, 0o600)
+            os.fchmod(fd, 0o600)  # whatever the umask
+            self._file: IO[str] = os.fdopen(fd, "w", encoding="utf-8", buffering=1)
         except FileExistsError:
             raise CaptureError(f"{path}: already exists; choose another capture file") from None
         except OSError as exc:
