@@ -12,7 +12,8 @@ from pathlib import Path
 import pytest
 
 from benchmarks import __main__ as bench
-from benchmarks.common import Section
+from benchmarks.common import Figure, Section
+from benchmarks.results import merge_results, write_results
 
 
 @pytest.mark.parametrize("name", sorted(bench.BENCHMARKS))
@@ -40,3 +41,29 @@ def test_results_file_lists_every_figure_and_the_machine(tmp_path: Path) -> None
     for key in ("- CPU: ", "- cores: ", "- Python: ", "- Date: "):
         assert key in text
     assert "Profile of one replay" in text
+
+
+def test_merge_replaces_one_benchmarks_figures_and_keeps_the_rest(tmp_path: Path) -> None:
+    output = tmp_path / "RESULTS.md"
+    old, other = Section("Soak"), Section("Start-up")
+    old.figures.append(Figure("soak", "runs lost", 3, 0, False, unit="", detail="before"))
+    old.notes.append("old soak note")
+    other.figures.append(Figure("startup", "ratio", 2.0, None, False, detail="kept"))
+    other.notes.append("start-up note")
+    about = {"CPU": "the CPU", "load average at start": "0.10 0.20 0.30"}
+    write_results(output, [old, other], about, 100.0, quick=False)
+    new = Section("Soak")
+    new.figures.append(Figure("soak", "runs lost", 0, 0, False, unit="", detail="after"))
+    new.notes.append("new soak note")
+    merge_results(output, {"soak": new}, {**about, "load average at start": "1 1 1"}, 9.0)
+    text = output.read_text()
+    assert "| soak: runs lost | 0 | <= 0 | pass | after |" in text
+    assert "before" not in text
+    assert "old soak note" not in text
+    assert "| startup: ratio | 2x | (reported) | - | kept |" in text
+    assert "start-up note" in text
+    assert "new soak note" in text
+    assert "Targets met: 1 of 1." in text
+    assert "- Whole command: 100 s" in text  # the header of the run that measured the rest
+    assert "- Re-measured alone (`--merge`): `soak` on " in text
+    assert "load average at start 1 1 1" in text
