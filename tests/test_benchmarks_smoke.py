@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from benchmarks import __main__ as bench
+from benchmarks import soak
 from benchmarks.common import Figure, Section
 from benchmarks.results import merge_results, write_results
 
@@ -41,6 +42,26 @@ def test_results_file_lists_every_figure_and_the_machine(tmp_path: Path) -> None
     for key in ("- CPU: ", "- cores: ", "- Python: ", "- Date: "):
         assert key in text
     assert "Profile of one replay" in text
+
+
+def test_soak_keeps_one_run_through_a_kill_and_a_stop(tmp_path: Path) -> None:
+    """One SIGKILL and a SIGTERM (the soak's smallest size): its checks find nothing wrong,
+    and its figures are there, without judging how much was lost (that depends on timing)."""
+    lives = soak.soak(tmp_path, kills=1, life_s=(1.0, 1.5))
+    assert [life.sig for life in lives] == ["SIGKILL", "SIGTERM"]
+    for life in lives:
+        assert life.faults == (), life
+        assert life.gained_samples > 0, life
+        assert life.gained_m > 0, life
+        assert math.isfinite(life.lost_s), life
+    figures = {f.name: f for f in soak.report(lives, kills=1).figures}
+    assert figures["runs lost or split (SIGKILL x1, then SIGTERM)"].value == 0
+    lost = [f for name, f in figures.items() if name.startswith("seconds of running lost")]
+    assert [f.unit for f in lost] == [" s", " s"]
+    assert lost[0].value <= lost[1].value  # median, max
+    ratio = figures["max seconds lost per kill / flush interval"]
+    assert ratio.target == (soak.FLUSH_S + soak.SLACK_S) / soak.FLUSH_S
+    assert ratio.value == pytest.approx(lost[1].value / soak.FLUSH_S)
 
 
 def test_merge_replaces_one_benchmarks_figures_and_keeps_the_rest(tmp_path: Path) -> None:
