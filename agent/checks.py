@@ -388,6 +388,7 @@ def parse_week(text: str, settings: Settings, at: datetime) -> list[tuple[dateti
     if not items:
         raise InputError(f'--week {text!r}: expected runs such as "tue 8km, thu 10km, sun 18km"')
     local = at.astimezone(settings.zone)
+    window = settings.date_window()
     plan = []
     for item in items:
         match = _WEEK_ITEM.match(item)
@@ -395,14 +396,14 @@ def parse_week(text: str, settings: Settings, at: datetime) -> list[tuple[dateti
             raise InputError(
                 f"--week {item.strip()!r}: expected a day and a distance, e.g. tue 8km"
             )
-        day = _plan_day(match.group(1), local.date())
+        day = _plan_day(match.group(1), local.date(), window)
         metres = units.parse_distance(match.group(2), settings.units)
         start = datetime.combine(day, local.time(), settings.zone)
         plan.append((start.astimezone(at.tzinfo), metres))
     return plan
 
 
-def _plan_day(token: str, today: date) -> date:
+def _plan_day(token: str, today: date, window: units.DateWindow) -> date:
     name = token.lower()
     if name == "today":
         return today
@@ -410,7 +411,7 @@ def _plan_day(token: str, today: date) -> date:
         return today + timedelta(days=1)
     if name in WEEKDAY_NAMES:
         return today + timedelta(days=(WEEKDAY_NAMES[name] - today.weekday()) % 7)
-    day = units.parse_date(token)
+    day = units.parse_date(token, window)
     if day < today:
         raise InputError(f"--week {token}: that day has passed; plan today or later")
     return day

@@ -172,7 +172,7 @@ def log_run(
     duration_s = units.parse_duration(duration_text)
     units.check_pace(distance_m, duration_s)
     started = (
-        units.parse_datetime(at_text, settings.zone)
+        units.parse_datetime(at_text, settings.zone, settings.date_window())
         if at_text is not None
         else datetime.now(UTC) - timedelta(seconds=duration_s)
     )
@@ -222,11 +222,9 @@ def pain(
     note: str | None,
 ) -> None:
     """Log a pain score from 0 (none) to 10 (worst). Prints its id."""
-    from agent import units
-
     settings = app.settings
     score = _parse_int(score_text, "SCORE", 0, 10)
-    at = units.parse_datetime(at_text, settings.zone) if at_text else datetime.now(UTC)
+    at = _instant(app, at_text)
     run = _parse_int(run_id, "--run", 1, 2**62) if run_id is not None else None
     with app.open_store() as store:
         pain_id = store.add_pain(at=at, score=score, when=when, where=where, run_id=run, note=note)
@@ -727,10 +725,13 @@ def import_(
     from agent import importer, units
     from agent.intensity import HeartProfile
 
-    at = units.parse_datetime(at_text, app.settings.zone) if at_text else None
+    window = app.settings.date_window()
+    at = units.parse_datetime(at_text, app.settings.zone, window) if at_text else None
     runner = app.settings.runner
     heart = HeartProfile(runner.max_hr, runner.resting_hr, runner.sex)
-    options = importer.ImportOptions(sport="run" if sport else None, at=at, heart=heart)
+    options = importer.ImportOptions(
+        sport="run" if sport else None, at=at, heart=heart, window=window
+    )
     with importer.Batch(paths) as batch:
         if not batch.inputs and all(note.status == "skipped" for note in batch.notes):
             raise InputError("no FIT, TCX or GPX files found in " + ", ".join(map(str, paths)))
@@ -793,9 +794,12 @@ def at_option(func: F) -> F:
 
 
 def _instant(app: App, at_text: str | None) -> datetime:
+    """``--at`` (within the configured date window), or now."""
     from agent import units
 
-    return units.parse_datetime(at_text, app.settings.zone) if at_text else datetime.now(UTC)
+    if not at_text:
+        return datetime.now(UTC)
+    return units.parse_datetime(at_text, app.settings.zone, app.settings.date_window())
 
 
 @cli.command("check", epilog="Example: stridewatch check --at 2026-11-20T21:00 --json")
@@ -828,9 +832,10 @@ def summary_cmd(app: App, at_text: str | None, week_text: str | None, as_json: b
     what remains for the rest of the week. Stores nothing."""
     from agent import checks, units
 
-    week = units.parse_date(week_text) if week_text else None
+    week = units.parse_date(week_text, app.settings.date_window(), "--week") if week_text else None
+    at = _instant(app, at_text)
     with app.open_store() as store:
-        result = checks.summary(store, app.settings, _instant(app, at_text), week)
+        result = checks.summary(store, app.settings, at, week)
     if as_json:
         _echo_json(checks.summary_json(result))
     else:
@@ -845,9 +850,9 @@ def summary_cmd(app: App, at_text: str | None, week_text: str | None, as_json: b
 @with_app
 def alerts_cmd(app: App, since_text: str | None, as_json: bool) -> None:
     """Alerts raised so far: when, rule, severity, for which run, whether delivered."""
-    from agent import checks, units
+    from agent import checks
 
-    since = units.parse_datetime(since_text, app.settings.zone) if since_text else None
+    since = _instant(app, since_text) if since_text else None
     with app.open_store() as store:
         stored = store.stored_alerts(since=since)
     if as_json:
@@ -950,8 +955,9 @@ def plan_show(app: App, at_text: str | None, as_json: bool) -> None:
     """The active plan, this week's target and whether it advances, holds or steps back."""
     from agent import checks
 
+    at = _instant(app, at_text)
     with app.open_store() as store:
-        status = checks.plan_status(store, app.settings, _instant(app, at_text))
+        status = checks.plan_status(store, app.settings, at)
     if as_json:
         _echo_json(checks.plan_json(status))
     else:

@@ -14,7 +14,7 @@ import os
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import time, tzinfo
+from datetime import UTC, datetime, time, tzinfo
 from functools import cached_property
 from pathlib import Path
 from typing import Annotated, Any, ClassVar, Literal, Self
@@ -31,6 +31,7 @@ from pydantic import (
 )
 
 from agent.errors import ConfigError
+from agent.units import DateWindow, years_later
 
 ENV_PREFIX = "STRIDEWATCH_"
 # Variables with the prefix that are not settings: where the test suite finds the real
@@ -72,6 +73,13 @@ Fraction = Annotated[float, _between(0, 1)]
 Ratio = Annotated[float, _between(1, 10)]
 Score = Annotated[int, _between(0, 10)]
 Address = Annotated[str, AfterValidator(_check_address)]
+
+
+def _not_after_this_year(value: int) -> int:
+    this_year = datetime.now(UTC).year
+    if value > this_year:
+        raise ValueError(f"must not be after this year ({this_year}): every date would be refused")
+    return value
 
 
 @dataclass(frozen=True, slots=True)
@@ -221,6 +229,11 @@ class NotificationSettings(_Section):
     retry_interval_s: Annotated[float, _between(1, 86400)] = 900.0
 
 
+class DateSettings(_Section):
+    earliest_year: Annotated[int, _between(1970, 2100), AfterValidator(_not_after_this_year)] = 1990
+    years_ahead: Annotated[int, _between(1, 100)] = 10
+
+
 class DatabaseSettings(_Section):
     path: str = ""
     busy_timeout_s: Annotated[float, _between(0, 600)] = 5.0
@@ -238,6 +251,7 @@ class Settings(_Section):
     plan: PlanSettings = Field(default_factory=PlanSettings)
     schedule: ScheduleSettings = Field(default_factory=ScheduleSettings)
     notifications: NotificationSettings = Field(default_factory=NotificationSettings)
+    dates: DateSettings = Field(default_factory=DateSettings)
     database: DatabaseSettings = Field(default_factory=DatabaseSettings)
 
     @cached_property
@@ -250,6 +264,15 @@ class Settings(_Section):
     @property
     def first_weekday(self) -> int:
         return WEEKDAYS.index(self.week_start)
+
+    def date_window(self, now: datetime | None = None) -> DateWindow:
+        """The dates a runner's input may hold (``--at``, ``--since``, ``--week``, imported
+        files): from 1 January of ``dates.earliest_year`` (local time) to
+        ``dates.years_ahead`` years after ``now`` (default: the clock)."""
+        now = datetime.now(UTC) if now is None else now
+        earliest = datetime(self.dates.earliest_year, 1, 1, tzinfo=self.zone)
+        latest = years_later(now.astimezone(self.zone), self.dates.years_ahead)
+        return DateWindow(earliest, latest, "dates.earliest_year, dates.years_ahead")
 
     def db_path(self) -> Path:
         """Where the database lives: the configured path or the XDG data dir."""

@@ -40,6 +40,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from agent.errors import StridewatchError
 from agent.files import same_run as same
 from agent.files.activity import (
+    EARLIEST_START,
     MAX_SAMPLE_GAP_S,
     Activity,
     ActivityFileError,
@@ -56,7 +57,14 @@ from agent.files.archive import (
 )
 from agent.files.sports import Sport, classify
 from agent.intensity import HeartProfile
-from agent.units import MAX_AVG_SPEED, MAX_RUN_M, MAX_RUN_S, format_distance, format_duration
+from agent.units import (
+    MAX_AVG_SPEED,
+    MAX_RUN_M,
+    MAX_RUN_S,
+    DateWindow,
+    format_distance,
+    format_duration,
+)
 
 if TYPE_CHECKING:
     from agent.store import ImportAction, Store
@@ -106,6 +114,9 @@ class ImportOptions:
     heart: HeartProfile | None = None
     # The files --at has dated so far: it gives one start, so it dates one file.
     dated: list[str] = field(default_factory=list)
+    # The dates the runner's config accepts (Settings.date_window); a file dated outside
+    # them fails. None: from 1990 (FIT's epoch) on.
+    window: DateWindow | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -416,7 +427,8 @@ def _prepared(
         was = activity.sport.name
         activity = replace(activity, sport=classify("running"))
         activity = activity.with_warning(f"taken as a run (--sport run; the file says {was})")
-    activity = validated(activity, options.now)
+    earliest = options.window.earliest if options.window is not None else EARLIEST_START
+    activity = validated(activity, options.now, earliest=earliest)
     if activity.sport.is_run is None:
         _check_speed(activity)
         activity = activity.with_warning("no sport in the file: taken as a run")

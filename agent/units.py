@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 import re
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from typing import Literal
 
@@ -87,13 +88,57 @@ def _hms_seconds(text: str) -> float | None:
     return hours * 3600 + minutes * 60 + seconds
 
 
-# Dates a runner can mean: from the first GPS running watches to well past any lifetime.
-EARLIEST_YEAR = 1970
-LATEST_YEAR = 2200
+# Instants stridewatch can count with at all: what any version has let into the database
+# (older ones took the years 1970 to 2200). Weeks, local times and windows of months around
+# them stay far inside Python's calendar (years 1 to 9999), where 0001-01-01T00:00+14:00
+# and 9999-12-31T23:59-12:00 are not. A stored date outside them is a damaged or hand-edited
+# row: readers skip it (agent/store.py), no command counts with it.
+STORED_EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
+STORED_LATEST = datetime(2200, 12, 31, 23, 59, 59, tzinfo=UTC)
+_STORED_YEARS = f"{STORED_EARLIEST.year}-{STORED_LATEST.year}"
 
 
-def parse_datetime(text: str, zone: tzinfo) -> datetime:
-    """Parse ISO 8601; without an offset the time is local in ``zone``. Returns aware UTC."""
+@dataclass(frozen=True, slots=True)
+class DateWindow:
+    """The instants a runner's dates may be in, both ends included (aware datetimes), and
+    the settings that set them (named when a date is refused)."""
+
+    earliest: datetime
+    latest: datetime
+    settings: str = ""
+
+    def holds(self, moment: datetime) -> bool:
+        return self.earliest <= moment <= self.latest
+
+    def holds_day(self, day: date) -> bool:
+        return self.earliest.date() <= day <= self.latest.date()
+
+    def refusal(self, what: str, text: str) -> InputError:
+        """The one line for a ``what`` (``date``, ``--week``) outside the window."""
+        where = f" (the config's {self.settings})" if self.settings else ""
+        return InputError(
+            f"{what} {text!r}: expected a date from {self.earliest.date().isoformat()} "
+            f"to {self.latest.date().isoformat()}{where}"
+        )
+
+
+# Without settings (a library caller, a test): the dates any version could store.
+STORABLE = DateWindow(STORED_EARLIEST, STORED_LATEST)
+
+
+def years_later(moment: datetime, years: int) -> datetime:
+    """``moment`` on the same day and time ``years`` later (29 February: the 28th)."""
+    try:
+        return moment.replace(year=moment.year + years)
+    except ValueError:
+        return moment.replace(year=moment.year + years, day=28)
+
+
+def parse_datetime(text: str, zone: tzinfo, window: DateWindow = STORABLE) -> datetime:
+    """Parse ISO 8601; without an offset the time is local in ``zone``. Returns aware UTC.
+
+    Raises :class:`InputError` (one line) for text that is not ISO 8601, and for an instant
+    outside ``window`` or outside the calendar once converted (``9999-12-31T23:59-12:00``)."""
     try:
         parsed = datetime.fromisoformat(text.strip())
     except ValueError:
@@ -106,21 +151,22 @@ def parse_datetime(text: str, zone: tzinfo) -> datetime:
         moment = parsed.astimezone(UTC)
         moment.astimezone(zone)  # shown in local time later: must exist there too
     except (OverflowError, ValueError):
-        raise InputError(f"date {text!r}: outside the calendar this can count in") from None
-    if not EARLIEST_YEAR <= moment.year <= LATEST_YEAR:
-        raise InputError(
-            f"date {text!r}: no run is from {moment.year}; expected a year from "
-            f"{EARLIEST_YEAR} to {LATEST_YEAR}"
-        )
+        raise window.refusal("date", text) from None
+    if not window.holds(moment):
+        raise window.refusal("date", text)
     return moment
 
 
-def parse_date(text: str) -> date:
-    """Parse an ISO 8601 calendar date such as ``2026-11-23``."""
+def parse_date(text: str, window: DateWindow = STORABLE, what: str = "date") -> date:
+    """Parse an ISO 8601 calendar date such as ``2026-11-23``, within ``window``'s days.
+    Raises :class:`InputError` (one line, starting with ``what``) otherwise."""
     try:
-        return date.fromisoformat(text.strip())
+        day = date.fromisoformat(text.strip())
     except ValueError:
-        raise InputError(f"date {text!r}: expected a date such as 2026-11-23") from None
+        raise InputError(f"{what} {text!r}: expected a date such as 2026-11-23") from None
+    if not window.holds_day(day):
+        raise window.refusal(what, text)
+    return day
 
 
 def parse_clock_time(text: str) -> time:

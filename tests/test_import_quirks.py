@@ -579,6 +579,27 @@ def test_json_says_the_warning_and_no_date_for_a_clock_never_set(sw: Any, tmp_pa
     assert (second["status"], second["started_at"]) == ("failed", None)
 
 
+def test_files_dated_outside_the_configured_window_fail_each_with_its_reason(
+    sw: Any, db: Path, tmp_path: Path
+) -> None:
+    # issue 15, item 7: the window of dates.earliest_year holds for files too.
+    old = write(tmp_path / "1985.gpx", gpx([north(datetime(1985, 6, 1, 7, tzinfo=UTC), 1200, 3.0)]))
+    ok = write(tmp_path / "ok.gpx", run_gpx("running"))
+    result = sw("import", "--json", old, ok)
+    assert result.exit_code == 0, result.stderr
+    failed, imported = items(result)
+    assert failed["status"] == "failed"
+    assert failed["reason"] == (
+        "its date 1985-06-01 is before 1990-01-01, the earliest date stridewatch takes "
+        "(dates.earliest_year in the config): a device clock never set?"
+    )
+    assert imported["status"] == "imported"
+    config = write(tmp_path / "c.toml", "[dates]\nearliest_year = 1980\n")
+    again = sw("--config", config, "import", "--json", old)
+    assert one(again)["status"] == "imported"
+    assert stored(db, "started_at")[0][0].startswith("1985-06-01")
+
+
 def test_a_utf16_gpx(sw: Any, tmp_path: Path) -> None:
     text = run_gpx("running").replace('encoding="UTF-8"', 'encoding="UTF-16"')
     path = tmp_path / "u16.gpx"

@@ -44,6 +44,7 @@ MAX_TOTAL = 1e7
 # last record after its summary's end, a file's first point before the lap's start).
 SPAN_SLACK_S = 3600.0
 # FIT's epoch (1989-12-31): dates before it come from a device whose clock was never set.
+# The default of the config's dates.earliest_year, which callers pass on.
 EARLIEST_START = datetime(1990, 1, 1, tzinfo=UTC)
 
 
@@ -107,10 +108,14 @@ def with_legs(activities: Sequence[Activity], noun: str = "leg") -> list[Activit
 # -- the boundary -------------------------------------------------------------------------
 
 
-def validated(activity: Activity, now: datetime) -> Activity:
+def validated(
+    activity: Activity, now: datetime, *, earliest: datetime = EARLIEST_START
+) -> Activity:
     """``activity`` with every value checked: raises :class:`ActivityFileError` for totals no
-    run can have (negative, not finite) or a start that is no real date; drops implausible
-    heart rates and cadences (stored as none) and samples whose time is not finite."""
+    run can have (negative, not finite) or a start that is no real date (before
+    ``earliest``, the configured ``dates.earliest_year``, or after ``now``); drops
+    implausible heart rates and cadences (stored as none) and samples whose time is not
+    finite."""
     for label, value in (
         ("distance", activity.distance_m),
         ("moving time", activity.moving_s),
@@ -119,7 +124,7 @@ def validated(activity: Activity, now: datetime) -> Activity:
         if not math.isfinite(value) or value < 0 or value > MAX_TOTAL:
             raise ActivityFileError(f"damaged: its {label} is {value:g}, which no run can have")
     if not activity.clock_unset:
-        _check_start(activity.started_at, now)
+        _check_start(activity.started_at, now, earliest)
     samples = tuple(_clean_sample(s) for s in _in_span(activity))
     return replace(
         activity,
@@ -144,11 +149,12 @@ def _in_span(activity: Activity) -> list[SampleRow]:
     return kept
 
 
-def _check_start(start: datetime, now: datetime) -> None:
-    if start < EARLIEST_START:
+def _check_start(start: datetime, now: datetime, earliest: datetime) -> None:
+    if start < earliest:
         raise ActivityFileError(
-            f"its date {start.date().isoformat()} is before any activity file could be made "
-            "(a device clock never set?)"
+            f"its date {start.date().isoformat()} is before {earliest.date().isoformat()}, "
+            "the earliest date stridewatch takes (dates.earliest_year in the config): a "
+            "device clock never set?"
         )
     if start > now + timedelta(days=1):
         raise ActivityFileError(
