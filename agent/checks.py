@@ -69,8 +69,7 @@ class Assessment:
 
 def load_history(store: Store, settings: Settings, at: datetime) -> History:
     """Runs and pain up to ``at`` (runs that started at or before it), and the active plan."""
-    found = store.active_plan(at=at)
-    plan = Plan.from_json({**found[1], "id": found[0]}) if found else None
+    plan = store.active_plan(at=at, parse=lambda id_, data: Plan.from_json({**data, "id": id_}))
     declared = store.declared_level(at=at)
     # From the start of a week, so every instant of a week reads the same runs: the credit
     # chain (a run counts up to its limit) must not shift mid-week as the window slides.

@@ -7,8 +7,10 @@ so ``stridewatch --version`` and ``stridewatch check`` start fast.
 from __future__ import annotations
 
 import json
+import logging
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, TypeVar, cast
@@ -53,15 +55,49 @@ class App:
 
 
 class StridewatchGroup(click.Group):
-    """A group that turns our errors into one line each and the right exit status."""
+    """A group that turns our errors into one line each and the right exit status, and the
+    library's warnings into one line each on stderr."""
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
-            return super().invoke(ctx)
+            if ctx.parent is not None:
+                return super().invoke(ctx)
+            with _warnings_on_stderr():
+                return super().invoke(ctx)
         except StridewatchError as exc:
             for line in str(exc).splitlines():
                 click.echo(f"stridewatch: {line}", err=True)
             ctx.exit(exc.exit_code)
+
+
+# The library's loggers whose warnings a runner must see whatever the command: a stored
+# row skipped because its date is unusable (agent/store.py).
+WARNING_LOGGERS = ("stridewatch.store",)
+
+
+class _WarningLine(logging.Handler):
+    def emit(self, record: logging.LogRecord) -> None:
+        click.echo(f"stridewatch: warning: {record.getMessage()}", err=True)
+
+
+@contextmanager
+def _warnings_on_stderr() -> Iterator[None]:
+    """While a command runs, :data:`WARNING_LOGGERS` print ``stridewatch: warning: ...``
+    lines on stderr (and only there: the daemon's log format does not repeat them)."""
+    handler = _WarningLine(logging.WARNING)
+    loggers = [logging.getLogger(name) for name in WARNING_LOGGERS]
+    before = [(logger.propagate, logger.level) for logger in loggers]
+    for logger in loggers:
+        logger.addHandler(handler)
+        logger.propagate = False
+        logger.setLevel(logging.WARNING)  # whatever a parent logger was set to
+    try:
+        yield
+    finally:
+        for logger, (propagate, level) in zip(loggers, before, strict=True):
+            logger.removeHandler(handler)
+            logger.propagate = propagate
+            logger.setLevel(level)
 
 
 def _set_db(ctx: click.Context, _param: click.Parameter, value: Path | None) -> None:

@@ -11,16 +11,17 @@ from __future__ import annotations
 
 import functools
 import json
+import logging
 import os
 import sqlite3
 import stat
 import sys
-from collections.abc import Callable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Generator, Iterable, Iterator, Mapping, Sequence
+from contextlib import closing, contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 from agent.errors import DatabaseLockedError, NotFoundError, NotOurDatabaseError, StoreError
 from agent.models import (
@@ -35,7 +36,7 @@ from agent.models import (
     severity_rank,
 )
 from agent.safe_write import kind_of
-from agent.units import from_utc_iso, utc_iso
+from agent.units import stored_day, stored_instant, utc_iso
 
 # -- performance (benchmarks/, issue 7): sqlite-utils without numpy ------------------------
 # sqlite-utils imports numpy whenever it is installed (matplotlib brings it, for the charts)
@@ -52,6 +53,9 @@ try:
 finally:
     if _HIDE_NUMPY:
         del sys.modules["numpy"]
+
+log = logging.getLogger("stridewatch.store")
+T = TypeVar("T")
 
 MIGRATION_SET = "stridewatch"
 SQLITE_HEADER = b"SQLite format 3\x00"
@@ -270,6 +274,8 @@ class Store:
     def __init__(self, db: Database, path: Path) -> None:
         self.db = db
         self.path = path
+        # Rows found unusable (table, id), so that each is reported once.
+        self._skipped: set[tuple[str, object]] = set()
 
     @classmethod
     def open(cls, path: Path, *, busy_timeout_s: float = 5.0) -> Store:
@@ -424,27 +430,28 @@ class Store:
         where, args = _time_window("started_at", since, until)
         with self.guard("read runs"):
             rows = self.db.table("runs").rows_where(where, args, order_by="started_at, id")
-            return [_run_from_row(row) for row in rows]
+            return list(self._usable("runs", rows, _run_from_row))
 
     def last_run_before(self, moment: datetime) -> Run | None:
-        """The latest run that started before ``moment``, if any."""
+        """The latest run that started before ``moment``, if any (unusable rows skipped)."""
         with self.guard("read runs"):
-            rows = list(
-                self.db.table("runs").rows_where(
-                    "started_at < ?",
-                    [utc_iso(moment)],
-                    order_by="started_at desc, id desc",
-                    limit=1,
-                )
+            rows = self.db.table("runs").rows_where(
+                "started_at < ?", [utc_iso(moment)], order_by="started_at desc, id desc"
             )
-        return _run_from_row(rows[0]) if rows else None
+            with closing(self._usable("runs", rows, _run_from_row)) as usable:
+                return next(usable, None)
 
     def get_run(self, run_id: int) -> Run:
         with self.guard("read the run"):
             rows = list(self.db.table("runs").rows_where("id = ?", [run_id]))
         if not rows:
             raise NotFoundError(f"run {run_id}: no such run (see `stridewatch runs`)")
-        return _run_from_row(rows[0])
+        try:
+            return _run_from_row(rows[0])
+        except ValueError as exc:
+            raise NotFoundError(
+                f"run {run_id}: cannot be used, its {exc} (fix or delete the row)"
+            ) from None
 
     # -- pain ---------------------------------------------------------------------------
 
@@ -479,7 +486,7 @@ class Store:
         where, args = _time_window("at", since, until)
         with self.guard("read pain reports"):
             rows = self.db.table("pain").rows_where(where, args, order_by="at, id")
-            return [_pain_from_row(row) for row in rows]
+            return list(self._usable("pain", rows, _pain_from_row))
 
     # -- recording (agent/recorder.py): runs recorded from sensors, samples, devices -----
 
@@ -611,10 +618,8 @@ class Store:
             "distance_m",
             "external_id",
         )
-        found = [dict(zip(keys, row, strict=True)) for row in rows]
-        for row in found:
-            row["started_at"] = from_utc_iso(row["started_at"])
-        return found
+        found = (dict(zip(keys, row, strict=True)) for row in rows)
+        return list(self._usable("runs", found, _with_start))
 
     def add_imported_run_once(
         self,
@@ -733,7 +738,7 @@ class Store:
         where, args = _time_window("raised_at", since, None)
         with self.guard("read alerts"):
             rows = self.db.table("alerts").rows_where(where, args, order_by="raised_at, id")
-            return [_stored_alert(row) for row in rows]
+            return list(self._usable("alerts", rows, _stored_alert))
 
     def add_plan(self, data: Mapping[str, Any], *, created_at: datetime) -> int:
         """Store a return-to-run plan (its JSON) as the active one; older ones end now."""
@@ -746,14 +751,26 @@ class Store:
             row = {"created_at": stamp, "status": "active", "data": dumps(dict(data))}
             return _last_pk(self.db.table("plans").insert(row).last_pk)
 
-    def active_plan(self, *, at: datetime) -> tuple[int, dict[str, Any]] | None:
-        """The plan active at ``at`` (created by then, not yet ended): its id and JSON."""
+    def active_plan(self, *, at: datetime, parse: Callable[[int, dict[str, Any]], T]) -> T | None:
+        """The plan active at ``at`` (created by then, not yet ended), made by ``parse`` from
+        its id and JSON. A plan whose dates are unusable or that ``parse`` cannot make
+        (``ValueError``, ``KeyError``, ``TypeError``, ``IndexError``) is skipped with a
+        warning, and no plan is active."""
         if "plans" not in self.db.table_names():
             return None
         stamp = utc_iso(at)
+
+        def make(row: dict[str, Any]) -> T:
+            data = _plan_data(row)
+            try:
+                return parse(int(row["id"]), data)
+            except (KeyError, TypeError, IndexError) as exc:
+                raise ValueError(f"data that is not a plan ({type(exc).__name__})") from None
+
         with self.guard("read plans"):
-            found = self.db.conn.execute(_ACTIVE_PLAN, [stamp, stamp]).fetchone()
-        return (int(found[0]), json.loads(found[1])) if found else None
+            cursor = self.db.conn.execute(_ACTIVE_PLAN, [stamp, stamp])
+            rows = [dict(zip(("id", "created_at", "data"), row, strict=True)) for row in cursor]
+        return next(self._usable("plans", rows[:1], make), None)
 
     def declare_level(self, *, week_km: float, long_km: float, at: datetime) -> int:
         """Store a declared starting level (km): the baseline week and the longest run."""
@@ -766,14 +783,11 @@ class Store:
         if "declared_levels" not in self.db.table_names():
             return None
         with self.guard("read the declared level"):
-            found = self.db.conn.execute(
-                "select set_at, week_km, long_km from declared_levels where set_at <= ? "
-                "order by set_at desc, id desc limit 1",
-                [utc_iso(at)],
-            ).fetchone()
-        if found is None:
-            return None
-        return DeclaredLevel(from_utc_iso(found[0]), float(found[1]), float(found[2]))
+            rows = self.db.table("declared_levels").rows_where(
+                "set_at <= ?", [utc_iso(at)], order_by="set_at desc, id desc"
+            )
+            with closing(self._usable("declared_levels", rows, _level_from_row)) as usable:
+                return next(usable, None)
 
     # -- sensors (agent/sensors, `stridewatch pair`): paired devices -------------------------
 
@@ -881,17 +895,38 @@ class Store:
         ``(run id, ended_at)``, for a restarted daemon to schedule."""
         with self.guard("read runs"):
             rows = self.db.conn.execute(_AWAITING_CHECKIN, [utc_iso(since)]).fetchall()
-        return [(int(run_id), from_utc_iso(ended)) for run_id, ended in rows]
+        found = ({"id": run_id, "ended_at": ended} for run_id, ended in rows)
+        return list(self._usable("runs", found, lambda r: (int(r["id"]), _instant(r, "ended_at"))))
 
     def undelivered(self, *, since: datetime) -> list[Outgoing]:
         """Alerts, summaries and check-ins made since ``since`` that no notification has
         shown yet, oldest first."""
         with self.guard("read undelivered notifications"):
             rows = self.db.conn.execute(_UNDELIVERED, [utc_iso(since)] * 3).fetchall()
-        return [
-            Outgoing(kind, str(ref), from_utc_iso(at), severity, rule, message)
-            for kind, ref, at, severity, rule, message in rows
-        ]
+        found: list[Outgoing] = []
+        for kind, ref, at, severity, rule, message in rows:
+            table, _ = _OUTGOING_TABLES[kind]
+            column = "raised_at" if kind == "alert" else "created_at"
+            item = {"id": ref, column: at}
+            made = self._usable(table, [item], functools.partial(_instant, column=column))
+            found.extend(Outgoing(kind, str(ref), when, severity, rule, message) for when in made)
+        return found
+
+    def _usable(
+        self, table: str, rows: Iterable[dict[str, Any]], make: Callable[[dict[str, Any]], T]
+    ) -> Generator[T]:
+        """``make`` of each row, in order. A row it cannot make (``ValueError``: a date that
+        is none, or outside the years stridewatch stores, as only a hand-edited or damaged
+        row has) is skipped with one warning naming the table and the row's id, once per row
+        and store: no reader stops, and nothing counts with a date it cannot handle."""
+        for row in rows:
+            try:
+                yield make(row)
+            except ValueError as exc:
+                key = (table, row.get("id"))
+                if key not in self._skipped:
+                    self._skipped.add(key)
+                    log.warning("%s row %s: %s; skipped (fix or delete the row)", *key, exc)
 
     def mark_delivered(self, kind: OutgoingKind, ref: str, at: datetime) -> None:
         """Record that the notification of an alert (``ref`` its id), a summary (its day)
@@ -984,11 +1019,24 @@ def _time_window(
     return (" and ".join(clauses) or None), args
 
 
+def _instant(row: Mapping[str, Any], column: str) -> datetime:
+    """``row[column]`` as aware UTC; ``ValueError`` naming the column when it is no date
+    stridewatch can count with (:func:`agent.units.stored_instant`)."""
+    try:
+        return stored_instant(row[column])
+    except ValueError as exc:
+        raise ValueError(f"{column} {exc}") from None
+
+
+def _with_start(row: dict[str, Any]) -> dict[str, Any]:
+    return {**row, "started_at": _instant(row, "started_at")}
+
+
 def _run_from_row(row: dict[str, Any]) -> Run:
     return Run(
         id=row["id"],
-        started_at=from_utc_iso(row["started_at"]),
-        ended_at=from_utc_iso(row["ended_at"]) if row["ended_at"] else None,
+        started_at=_instant(row, "started_at"),
+        ended_at=_instant(row, "ended_at") if row["ended_at"] else None,
         distance_m=row["distance_m"] or 0.0,
         moving_s=row["moving_s"] or 0.0,
         elapsed_s=row["elapsed_s"] or 0.0,
@@ -1004,7 +1052,7 @@ def _run_from_row(row: dict[str, Any]) -> Run:
 def _pain_from_row(row: dict[str, Any]) -> PainReport:
     return PainReport(
         id=row["id"],
-        at=from_utc_iso(row["at"]),
+        at=_instant(row, "at"),
         score=row["score"],
         when=row["timing"],
         where=row["location"],
@@ -1177,9 +1225,35 @@ _UPSERT_ALERT = (
     "run_id = excluded.run_id, delivered_at = null"
 )
 _ACTIVE_PLAN = (
-    "select id, data from plans where created_at <= ? and (ended_at is null or ended_at > ?) "
-    "order by created_at desc, id desc limit 1"
+    "select id, created_at, data from plans where created_at <= ? "
+    "and (ended_at is null or ended_at > ?) order by created_at desc, id desc limit 1"
 )
+
+
+def _plan_data(row: dict[str, Any]) -> dict[str, Any]:
+    """A plan row's JSON, its dates checked as the store's own (``ValueError``)."""
+    _instant(row, "created_at")
+    try:
+        data = json.loads(row["data"])
+    except (TypeError, ValueError):
+        raise ValueError(f"data {str(row['data'])[:60]!r} that is not JSON") from None
+    if not isinstance(data, dict):
+        raise ValueError(f"data {str(row['data'])[:60]!r} that is not a plan")
+    if "created_at" in data:
+        _instant(data, "created_at")
+    try:
+        stored_day(data.get("start_week"))
+    except ValueError as exc:
+        raise ValueError(f"start_week {exc}") from None
+    return data
+
+
+def _level_from_row(row: dict[str, Any]) -> DeclaredLevel:
+    try:
+        week_km, long_km = float(row["week_km"]), float(row["long_km"])
+    except (TypeError, ValueError):
+        raise ValueError(f"week_km {row['week_km']!r}, long_km {row['long_km']!r}") from None
+    return DeclaredLevel(_instant(row, "set_at"), week_km, long_km)
 
 
 def _stored_rank(found: tuple[Any, ...]) -> tuple[int, int]:
@@ -1265,7 +1339,7 @@ def _stored_alert(row: dict[str, Any]) -> StoredAlert:
         severity=row["severity"],
         message=row["message"],
         data=json.loads(row["data"]) if row["data"] else {},
-        raised_at=from_utc_iso(row["raised_at"]),
+        raised_at=_instant(row, "raised_at"),
         run_id=row["run_id"],
-        delivered_at=from_utc_iso(row["delivered_at"]) if row["delivered_at"] else None,
+        delivered_at=_instant(row, "delivered_at") if row["delivered_at"] else None,
     )

@@ -243,6 +243,40 @@ def from_utc_iso(text: str) -> datetime:
     return datetime.fromisoformat(text).astimezone(UTC)
 
 
+def stored_day(value: object) -> date:
+    """A stored calendar date (``2026-11-16``) within the years of :func:`stored_instant`;
+    ``ValueError`` for anything else."""
+    try:
+        day = date.fromisoformat(value) if isinstance(value, str) else None
+    except ValueError:
+        day = None
+    if day is None:
+        raise ValueError(f"{value!r} is not a date")
+    if not STORED_EARLIEST.date() <= day <= STORED_LATEST.date():
+        raise ValueError(f"{value!r} is outside {_STORED_YEARS}, the years stridewatch stores")
+    return day
+
+
+def stored_instant(value: object) -> datetime:
+    """A stored instant (ISO 8601 text; without an offset it is UTC, as everything stored)
+    as aware UTC. Raises ``ValueError`` for anything else: not text, not a date, or outside
+    :data:`STORED_EARLIEST` to :data:`STORED_LATEST` (no version stores such a date)."""
+    try:
+        moment = datetime.fromisoformat(value) if isinstance(value, str) else None
+    except ValueError:
+        moment = None
+    if moment is None:
+        raise ValueError(f"{value!r} is not a date")
+    outside = ValueError(f"{value!r} is outside {_STORED_YEARS}, the years stridewatch stores")
+    try:
+        moment = moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+    except OverflowError:
+        raise outside from None
+    if not STORED_EARLIEST <= moment <= STORED_LATEST:
+        raise outside
+    return moment
+
+
 def week_start_of(day: date, first_weekday: int) -> date:
     """The first day of the calendar week holding ``day`` (0 = Monday ... 6 = Sunday)."""
     return day - timedelta(days=(day.weekday() - first_weekday) % 7)
