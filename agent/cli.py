@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 import sys
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -584,6 +585,30 @@ def _parse_float(text: str) -> float:
         raise InputError(f"--factor {text!r}: expected a number such as 1.03") from None
 
 
+# Simulated or replayed time runs at most this many times faster than real time: 1000x
+# plays an hour in 3.6 s. Beyond it a real-time clock only adds rounding (1e308 overflows
+# the event loop's timeouts); run's inf and replay's --instant skip the waiting instead.
+MAX_SPEEDUP = 1000.0
+
+
+def _parse_speedup(text: str, *, virtual: bool) -> float:
+    """``--speedup``: a number above 0 and at most :data:`MAX_SPEEDUP`; ``inf`` too when
+    ``virtual`` (run's virtual clock). One line and exit status 2 for anything else."""
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if virtual and value == math.inf:
+        return value
+    if not 0 < value <= MAX_SPEEDUP:  # also refuses nan
+        also = ", or inf" if virtual else ""
+        raise InputError(
+            f"--speedup {text!r}: expected a number above 0 and at most {MAX_SPEEDUP:g}{also}",
+            option="--speedup",
+        )
+    return value
+
+
 @cli.command(
     "run",
     epilog="Example: stridewatch run --simulate --speedup 60 -v",
@@ -591,10 +616,10 @@ def _parse_float(text: str) -> float:
 @click.option("--simulate", is_flag=True, help="Record from the simulated footpod and strap.")
 @click.option(
     "--speedup",
-    type=click.FloatRange(min=0, min_open=True),
-    default=1.0,
-    show_default=True,
-    help="With --simulate: run simulated time this many times faster than real time.",
+    "speedup_text",
+    metavar="N",
+    help="With --simulate: run simulated time N times faster than real time, up to "
+    f"{MAX_SPEEDUP:g} (default 1); inf jumps from one event to the next on a virtual clock.",
 )
 @click.option(
     "--device",
@@ -624,7 +649,7 @@ def _parse_float(text: str) -> float:
 def run_cmd(
     app: App,
     simulate: bool,
-    speedup: float,
+    speedup_text: str | None,
     devices: tuple[str, ...],
     scenario: str,
     seed: int,
@@ -634,6 +659,7 @@ def run_cmd(
     """Record runs from the sensors until stopped (SIGTERM or Ctrl-C flush and close)."""
     from agent import daemon
 
+    speedup = _parse_speedup(speedup_text, virtual=True) if speedup_text is not None else 1.0
     options = daemon.RunOptions(
         simulate=simulate,
         speedup=speedup,
@@ -654,24 +680,24 @@ def run_cmd(
 @click.argument("capture", metavar="FILE.jsonl", type=click.Path(path_type=Path))
 @click.option(
     "--speedup",
-    type=click.FloatRange(min=0, min_open=True, max=1000),
-    default=1.0,
-    show_default=True,
-    help="Play the capture this many times faster than it was recorded, up to 1000 "
-    "(beyond, use --instant: the same run, without waiting).",
+    "speedup_text",
+    metavar="N",
+    help=f"Play the capture N times faster than it was recorded, up to {MAX_SPEEDUP:g} "
+    "(default 1; beyond, use --instant: the same run, without waiting).",
 )
 @click.option("--instant", is_flag=True, help="No waiting between notifications.")
 @click.option("--notify", is_flag=True, help="Send live alerts to the desktop, not stdout.")
 @click.option("-v", "--verbose", is_flag=True, help="Debug logging.")
 @with_app
 def replay_cmd(
-    app: App, capture: Path, speedup: float, instant: bool, notify: bool, verbose: bool
+    app: App, capture: Path, speedup_text: str | None, instant: bool, notify: bool, verbose: bool
 ) -> None:
     """Record from a capture (`run --capture`) as the daemon would have: the same decoding,
     recorder and live alerts (printed unless --notify), into the database. Use --db for a
     scratch database: a replay of a run already recorded would store it again."""
     from agent import daemon
 
+    speedup = _parse_speedup(speedup_text, virtual=False) if speedup_text is not None else 1.0
     options = daemon.RunOptions(
         speedup=speedup,
         verbose=verbose,

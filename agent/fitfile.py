@@ -62,6 +62,20 @@ class ExportError(StridewatchError):
         self.path = path
 
 
+# The instants a FIT date_time can hold (FIT SDK, Profile "date_time"): an unsigned 32-bit
+# count of seconds from the epoch (0xFFFFFFFF is "invalid"), where counts below 0x10000000
+# are seconds since the device was switched on, not dates: from 1998-07-03 to 2126-02-06.
+FIT_EARLIEST_UNIX_S = FIT_EPOCH_UNIX_S + 0x10000000
+# Less 14 hours: the Activity's local_timestamp adds the zone's offset (at most +14:00).
+FIT_LATEST_UNIX_S = FIT_EPOCH_UNIX_S + 0xFFFFFFFE - 14 * 3600
+
+
+class FitRangeError(StridewatchError):
+    """A run whose times a FIT file cannot hold (before mid-1998, after early 2126)."""
+
+    exit_code = 2
+
+
 def default_file_name(run: Run) -> str:
     """``stridewatch-run-12-2026-11-20.fit``."""
     return f"stridewatch-run-{run.id}-{run.started_at:%Y-%m-%d}.fit"
@@ -114,6 +128,7 @@ def encode_run(
 
     points = _record_points(run, samples)
     totals = _totals(run, samples, points)
+    _check_fit_range(run, totals)
     builder = FitFileBuilder(auto_define=True, min_string_size=len(PRODUCT_NAME) + 1)
     builder.add(_file_id(totals))
     builder.add(_device_info(totals))
@@ -132,9 +147,27 @@ def encode_run(
     return FitFile(header, builder.records).to_bytes(), len(points), totals
 
 
+def _check_fit_range(run: Run, totals: _Totals) -> None:
+    """Refuse (one line, exit 2) a run whose times FIT cannot hold: written anyway, a
+    1985 run would be read back as "a device clock never set", a 2206 run not at all."""
+    if totals.start_s >= FIT_EARLIEST_UNIX_S and totals.end_s <= FIT_LATEST_UNIX_S:
+        return
+    first, last = (
+        datetime.fromtimestamp(s, UTC).date().isoformat()
+        for s in (FIT_EARLIEST_UNIX_S, FIT_LATEST_UNIX_S)
+    )
+    raise FitRangeError(
+        f"run {run.id}: started {run.started_at.date().isoformat()}, and a FIT file can only "
+        f"hold times from {first} to {last} (seconds since 1989-12-31, below 2^28 taken as "
+        "a device clock never set); it cannot be exported"
+    )
+
+
 def _record_points(run: Run, samples: Sequence[SampleRow]) -> list[SampleRow]:
     """One record per whole second (FIT timestamps are seconds; the last sample of a second
-    wins); a run without samples gets a start and an end record carrying its totals."""
+    wins); a run without samples gets a start and an end record carrying its totals. A
+    sample whose time is no finite number (a damaged row) is left out."""
+    samples = [s for s in samples if isinstance(s[0], int | float) and math.isfinite(s[0])]
     if not samples:
         start = run.started_at.timestamp()
         end = start + max(run.elapsed_s, run.moving_s, 1.0)

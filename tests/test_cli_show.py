@@ -200,3 +200,28 @@ def test_run_without_sensors_says_what_to_do(sw: Any) -> None:
     assert result.exit_code == 2
     assert "no sensors to record from" in result.stderr
     assert "--simulate" in result.stderr
+
+
+@pytest.mark.parametrize("value", ["nan", "1e308", "-1", "0", "1001", "-inf", "fast"])
+@pytest.mark.parametrize(
+    "command", [("run", "--simulate", "--scenario", "short"), ("replay", "capture.jsonl")]
+)
+def test_speedup_outside_0_to_1000_is_one_line(
+    sw: Any, db: Path, command: tuple[str, ...], value: str
+) -> None:
+    # issue 15, item 7: nan and 1e308 crashed the simulated daemon.
+    result = sw(*command, "--speedup", value)
+    assert result.exit_code == 2
+    assert "Traceback" not in result.stdout + result.stderr
+    assert result.stderr.count("\n") == 1
+    assert result.stderr.startswith(f"stridewatch: --speedup {value!r}: expected a number above")
+    assert not db.exists()
+
+
+def test_replay_has_no_infinite_speedup(sw: Any) -> None:
+    # run's inf is a virtual clock; replay has --instant for that.
+    result = sw("replay", "capture.jsonl", "--speedup", "inf")
+    assert result.exit_code == 2
+    assert result.stderr == (
+        "stridewatch: --speedup 'inf': expected a number above 0 and at most 1000\n"
+    )

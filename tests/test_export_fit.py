@@ -3,6 +3,7 @@ independent of the writer (fit-tool), and its checksums are recomputed here from
 
 from __future__ import annotations
 
+import sqlite3
 import struct
 from collections import Counter
 from datetime import UTC, datetime
@@ -216,3 +217,53 @@ def test_a_changed_byte_is_caught_by_the_checksum(sw: Any, tmp_path: Path) -> No
         decode(out)
     result = sw("--db", str(tmp_path / "other.db"), "import", str(out), use_db=False)
     assert "warning: damaged file (checksum mismatch" in result.stdout
+
+
+def insert_run(db: Path, started_at: str) -> int:
+    """A 30-minute manual run stored as an older version or a hand edit could have."""
+    with sqlite3.connect(db) as conn:
+        cursor = conn.execute(
+            "insert into runs (started_at, ended_at, distance_m, moving_s, elapsed_s, source, "
+            "status, created_at) values (?, null, 5000, 1800, 1800, 'manual', 'closed', ?)",
+            [started_at, "2026-11-20T07:00:00+00:00"],
+        )
+        run_id = cursor.lastrowid
+    conn.close()
+    assert run_id is not None
+    return run_id
+
+
+@pytest.mark.parametrize(
+    ("started_at", "expected"),
+    [
+        ("1985-06-01T07:00:00+00:00", "started 1985-06-01, and a FIT file can only hold times"),
+        ("1998-07-01T07:00:00+00:00", "started 1998-07-01, and a FIT file can only hold times"),
+        ("2150-06-01T07:00:00+00:00", "started 2150-06-01, and a FIT file can only hold times"),
+        ("2206-06-01T07:00:00+00:00", "cannot be used, its started_at '2206-06-01T07:00:00"),
+        ("0001-01-01T00:00:00+14:00", "cannot be used, its started_at '0001-01-01T00:00:00"),
+    ],
+)
+def test_a_run_fit_cannot_date_is_refused_in_one_line(
+    sw: Any, db: Path, tmp_path: Path, started_at: str, expected: str
+) -> None:
+    # issue 15, item 7: such runs failed inside the FIT encoder.
+    sw("log-run", "--distance", "5km", "--duration", "30:00")
+    run_id = insert_run(db, started_at)
+    out = tmp_path / "old.fit"
+    result = sw("export", str(run_id), "-o", str(out))
+    assert result.exit_code == 2
+    assert "Traceback" not in result.stdout + result.stderr
+    assert result.stderr.count("\n") == 1
+    assert result.stderr.startswith(f"stridewatch: run {run_id}: {expected}")
+    assert list(tmp_path.glob("old.fit*")) == []
+
+
+def test_the_first_and_last_times_fit_holds_are_exported(sw: Any, db: Path, tmp_path: Path) -> None:
+    sw("log-run", "--distance", "5km", "--duration", "30:00")
+    for started_at in ("1998-07-04T00:00:00+00:00", "2126-02-04T00:00:00+00:00"):
+        run_id = insert_run(db, started_at)
+        out = tmp_path / f"{run_id}.fit"
+        result = sw("export", str(run_id), "-o", str(out))
+        assert result.exit_code == 0, result.stderr
+        session = only(decode(out), "session")
+        assert session.get_value("start_time") == datetime.fromisoformat(started_at)
