@@ -239,6 +239,22 @@ class DatabaseSettings(_Section):
     busy_timeout_s: Annotated[float, _between(0, 600)] = 5.0
 
 
+def _check_folder(value: str) -> str:
+    if not Path(value).expanduser().is_absolute():
+        raise ValueError("must be a full path to a folder (or start with ~)")
+    return value
+
+
+Folder = Annotated[str, AfterValidator(_check_folder)]
+
+
+class SyncSettings(_Section):
+    folders: tuple[Folder, ...] = ()
+    poll_folders: tuple[Folder, ...] = ()
+    settle_s: Annotated[float, _between(0.5, 300)] = 3.0
+    poll_interval_s: Annotated[float, _between(1, 3600)] = 10.0
+
+
 class Settings(_Section):
     units: Literal["km", "mi"] = "km"
     week_start: Literal[WEEKDAYS] = "monday"  # type: ignore[valid-type]
@@ -253,6 +269,7 @@ class Settings(_Section):
     notifications: NotificationSettings = Field(default_factory=NotificationSettings)
     dates: DateSettings = Field(default_factory=DateSettings)
     database: DatabaseSettings = Field(default_factory=DatabaseSettings)
+    sync: SyncSettings = Field(default_factory=SyncSettings)
 
     @cached_property
     def zone(self) -> tzinfo:

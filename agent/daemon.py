@@ -86,6 +86,10 @@ SHUTDOWN_TIMEOUT_S = 7.0
 # saves what it could not write beside it (agent/writer.py); a flush in flight waits at most
 # writer.FLUSH_WAIT_S before it.
 LAST_WRITE_WAIT_S = 3.0
+# The sync folders' files are checked for completeness this often (real seconds); a pass the
+# database refused is tried again after SYNC_RETRY_S.
+SYNC_TICK_S = 1.0
+SYNC_RETRY_S = 30.0
 # While the database refuses writes (locked, disk full) flushes are retried after the flush
 # interval, doubling up to this; what waits is held in memory meanwhile.
 WRITE_RETRY_CAP_S = 60.0
@@ -136,10 +140,13 @@ def run(settings: Settings, db_path: Path, options: RunOptions) -> None:
         raise InputError(
             f"--scenario {options.scenario!r}: choose one of {', '.join(sorted(SCENARIOS))}"
         )
-    if not options.simulate and not (options.devices or settings.sensors.allow):
+    if not options.simulate and not (
+        options.devices or settings.sensors.allow or settings.sync.folders
+    ):
         raise InputError(
-            "no sensors to record from: pair one (stridewatch pair ADDRESS), "
-            "pass --device ADDRESS, or try --simulate"
+            "no sensors to record from and no folders to sync: pair one (stridewatch pair "
+            "ADDRESS), pass --device ADDRESS, add a folder (stridewatch sync add PATH), or "
+            "try --simulate"
         )
     with recording_lock(db_path):
         asyncio.run(Daemon(settings, db_path, options).main())
@@ -303,7 +310,13 @@ class Daemon:
         loop = asyncio.get_running_loop()
         for sig in STOP_SIGNALS:
             loop.add_signal_handler(sig, self._on_signal, sig)
-        self._spawn("sensors", self._sensors(recorder))
+        if self.options.finite or self.options.devices or self.settings.sensors.allow:
+            self._spawn("sensors", self._sensors(recorder))
+        else:
+            log.info("sensors: none paired; watching the sync folders only")
+            self._announce_ready()
+        if self.settings.sync.folders and not self.options.finite:
+            self._spawn("sync", self._sync())
         self._spawn("flush", self._flush_every(recorder))
         self._spawn("announce", self._announce())
         interval = watchdog_interval_s()
@@ -405,6 +418,56 @@ class Daemon:
             log.warning("while stopping the sensors: %r", exc)
         if self.driver is driver:
             self.driver = None
+
+    # -- sync folders (agent/sync.py) -------------------------------------------------------
+
+    async def _sync(self) -> None:
+        """Watch the sync folders; import each file once it is complete, in a thread with a
+        connection of its own (the recorder's writes go on meanwhile); then one notification
+        for what was stored, and the after-run check-ins of recent runs."""
+        from agent.sync_watch import FolderWatcher, Settler
+
+        conf = self.settings.sync
+        settler = Settler(conf.settle_s)
+        watcher = FolderWatcher(
+            conf.folders,
+            settler,
+            poll_folders=conf.poll_folders,
+            poll_interval_s=conf.poll_interval_s,
+        )
+        async with asyncio.TaskGroup() as group:
+            group.create_task(watcher.run(), name="sync-watch")
+            while True:
+                await asyncio.sleep(SYNC_TICK_S)
+                due = settler.due()
+                if due and not await self._sync_files(due, watcher.folders):
+                    for path in due:  # the database refused: seen again after a pause
+                        settler.seen(path)
+                    await asyncio.sleep(SYNC_RETRY_S)
+
+    async def _sync_files(self, due: list[Path], folders: list[Path]) -> bool:
+        from agent import sync
+
+        at = self.clock.wall()
+        found = [(path, sync.folder_of(path, folders)) for path in due]
+        try:
+            _, verdict = await asyncio.to_thread(
+                sync.sync_pass, self.writer.path, self.settings, found, at
+            )
+        except StoreError as exc:
+            log.warning("sync: %s; trying again in %g s", exc, SYNC_RETRY_S)
+            return False
+        if verdict is None:
+            return True
+        try:
+            await self.dispatcher.notice(verdict.alert, at=at, run_id=verdict.run_id)
+            covered = verdict.covered
+            await self.writer.call(lambda s: s.mark_alerts_delivered(covered, at))
+        except StridewatchError as exc:
+            log.error("sync: the notification of run %d: %s", verdict.run_id, exc)
+        for run_id, ended in verdict.checkins:
+            self.timetable.after_run(run_id, ended)
+        return True
 
     # -- flushes and live alerts -----------------------------------------------------------
 

@@ -57,6 +57,7 @@ TITLES = {
     "acwr": "Training load rising",
     "monotony": "Training load too even",
     LOW_BATTERY: "Sensor battery low",
+    "synced": "Run synced",
 }
 
 
@@ -165,14 +166,18 @@ class Dispatcher:
         item = Outgoing("alert", str(alert_id), at, alert.severity, alert.rule, alert.message)
         return await self._send(item, live=True)
 
-    async def notice(self, alert: Alert, *, at: datetime | None = None) -> Shown | None:
-        """Store an alert that is not about a run in progress (a sensor's low battery) and
-        show it unless it is quiet hours; held ones go out with the next retry. None when
-        its key was already said."""
+    async def notice(
+        self, alert: Alert, *, at: datetime | None = None, run_id: int | None = None
+    ) -> Shown | None:
+        """Store an alert that is not about a run in progress (a sensor's low battery, a
+        synced run ``run_id``) and show it unless it is quiet hours; held ones go out with
+        the next retry. None when its key was already said."""
         at = at or self.clock.wall()
         async with self._lock:
             alert_id = await self.store.call(
-                lambda s: s.record_live_alert(alert, raised_at=at, run_id=None, at_distance_m=None)
+                lambda s: s.record_live_alert(
+                    alert, raised_at=at, run_id=run_id, at_distance_m=None
+                )
             )
             if alert_id is None or self.quiet(at):
                 return None

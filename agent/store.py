@@ -268,6 +268,39 @@ def m009_distance_source(db: Database) -> None:
     _add_missing_columns(db, "runs", DISTANCE_SOURCE_COLUMNS)
 
 
+# -- sync folders (agent/sync.py): the files seen, so that each is imported once ----------
+
+SYNCED_COLUMNS = (
+    "path", "folder", "size", "mtime_ns", "sha256", "status", "reason", "run_ids", "runs",
+    "seen_at",
+)  # fmt: skip
+
+
+@migrations()
+def m010_synced_files(db: Database) -> None:
+    """Every activity file found in a sync folder: its size, time and content hash when it
+    was last decided, what came of it (``status``: imported, duplicate, skipped, failed, or
+    same file as another path), and the runs it gave (``run_ids``, JSON)."""
+    db.table("synced_files").create(
+        {
+            "path": str,
+            "folder": str,
+            "size": int,
+            "mtime_ns": int,
+            "sha256": str,
+            "status": str,
+            "reason": str,
+            "run_ids": str,
+            "runs": int,
+            "seen_at": str,
+        },
+        pk="path",
+        not_null={"size", "mtime_ns", "sha256", "status", "seen_at"},
+    )
+    db.table("synced_files").create_index(["sha256"])
+    db.table("synced_files").create_index(["seen_at"])
+
+
 class Store:
     """The stridewatch database. Open with :meth:`open`; close with :meth:`close`."""
 
@@ -538,6 +571,49 @@ class Store:
                 "select max(t) from samples where run_id = ?", [run_id]
             ).fetchone()
         return None if last is None else float(last)
+
+    # -- sync folders (agent/sync.py) ----------------------------------------------------
+
+    def synced_file(self, path: str) -> dict[str, Any] | None:
+        """The ``synced_files`` row of ``path``, or None if it was never seen."""
+        with self.guard("read the synced files"):
+            rows = list(self.db.table("synced_files").rows_where("path = ?", [path]))
+        return rows[0] if rows else None
+
+    def synced_content(self, sha256: str, *, besides: str) -> dict[str, Any] | None:
+        """A file other than ``besides`` seen with this content that did not fail, or None."""
+        where = "sha256 = ? and path != ? and status != 'failed'"
+        with self.guard("read the synced files"):
+            rows = self.db.table("synced_files").rows_where(
+                where, [sha256, besides], order_by="seen_at", limit=1
+            )
+            return next(iter(rows), None)
+
+    def latest_alert_id(self) -> int:
+        """The id of the newest stored alert (0: none yet)."""
+        with self.guard("read alerts"):
+            (found,) = self.db.conn.execute("select max(id) from alerts").fetchone()
+        return int(found or 0)
+
+    def alert_ids_after(self, alert_id: int) -> tuple[int, ...]:
+        """The ids of the alerts stored after alert ``alert_id``."""
+        with self.guard("read alerts"):
+            rows = self.db.conn.execute(
+                "select id from alerts where id > ? order by id", [alert_id]
+            )
+            return tuple(int(found) for (found,) in rows)
+
+    def save_synced_file(self, row: Mapping[str, Any]) -> None:
+        """Insert or replace a ``synced_files`` row (columns :data:`SYNCED_COLUMNS`)."""
+        with self.guard("store the synced file"), self.db.conn:
+            self.db.conn.execute(_SAVE_SYNCED, [row[name] for name in SYNCED_COLUMNS])
+
+    def synced_files(self, *, limit: int = 50) -> list[dict[str, Any]]:
+        """The files seen most recently first (``sync status``)."""
+        with self.guard("read the synced files"):
+            return list(
+                self.db.table("synced_files").rows_where(order_by="seen_at desc, path", limit=limit)
+            )
 
     def run_row(self, run_id: int) -> dict[str, Any]:
         """Every stored column of one run, for ``stridewatch show``."""
@@ -928,6 +1004,14 @@ class Store:
                     self._skipped.add(key)
                     log.warning("%s row %s: %s; skipped (fix or delete the row)", *key, exc)
 
+    def mark_alerts_delivered(self, alert_ids: Sequence[int], at: datetime) -> None:
+        """Record alerts as shown at ``at`` (another notification spoke for them)."""
+        with self.guard("mark alerts delivered"), self.db.conn:
+            self.db.conn.executemany(
+                "update alerts set delivered_at = ? where id = ? and delivered_at is null",
+                [(utc_iso(at), alert_id) for alert_id in alert_ids],
+            )
+
     def mark_delivered(self, kind: OutgoingKind, ref: str, at: datetime) -> None:
         """Record that the notification of an alert (``ref`` its id), a summary (its day)
         or a check-in (its key) was shown at ``at``."""
@@ -967,6 +1051,10 @@ _INSERT_RECORDED = (
 )
 _UPDATE_RECORDED = (
     f"update runs set {', '.join(f'{name} = ?' for name in RECORDED_COLUMNS)} where id = ?"
+)
+_SAVE_SYNCED = (
+    f"insert or replace into synced_files ({', '.join(SYNCED_COLUMNS)}) "
+    f"values ({', '.join('?' * len(SYNCED_COLUMNS))})"
 )
 _INSERT_SAMPLE = (
     "insert into samples (run_id, t, distance_m, speed, cadence, hr) values (?,?,?,?,?,?)"

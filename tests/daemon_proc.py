@@ -14,7 +14,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -99,10 +99,12 @@ def daemon(
     *args: str,
     env: dict[str, str] | None = None,
     preexec_fn: Callable[[], None] | None = None,
+    wrap: Sequence[str] = (),
 ) -> Iterator[DaemonProcess]:
     """``python -m agent --db DB run ARGS`` with ``env`` added (and ``preexec_fn`` run in the
-    child before it starts, e.g. to set a resource limit); killed if still running."""
-    argv = [sys.executable, "-m", "agent", "--db", str(db), "run", *args]
+    child before it starts, e.g. to set a resource limit; ``wrap`` the command it runs under,
+    e.g. ``unshare``); killed if still running."""
+    argv = [*wrap, sys.executable, "-m", "agent", "--db", str(db), "run", *args]
     environ = {**os.environ, "PYTHONUNBUFFERED": "1", **QUIET_HOURS_OFF, **(env or {})}
     proc = subprocess.Popen(
         argv, stderr=subprocess.PIPE, text=True, env=environ, preexec_fn=preexec_fn
