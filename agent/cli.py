@@ -1432,12 +1432,16 @@ def sync_detect(app: App, where: tuple[Path, ...], yes: bool, as_json: bool) -> 
 
 
 @cli.command("demo", epilog="Example: stridewatch demo --db /tmp/demo.db")
+@click.option(
+    "--force", is_flag=True, help="Play into a --db that already holds runs or pain reports."
+)
 @with_app
-def demo(app: App) -> None:
-    """Show stridewatch at work on simulated data, in a temporary database."""
+def demo(app: App, force: bool) -> None:
+    """Show stridewatch at work on simulated data, in a temporary database (or --db, which
+    must hold no runs or pain reports unless --force: the demo's runs are simulated)."""
     from agent import demo as demo_mod
 
-    demo_mod.run_demo(app)
+    demo_mod.run_demo(app, force=force)
 
 
 def _echo_json(data: Any) -> None:

@@ -211,7 +211,7 @@ def log_first_week(store: Store, settings: Settings, monday: date) -> None:
             distance_m=miles * MILE_M,
             moving_s=seconds,
             elapsed_s=seconds,
-            source="manual",
+            source="simulated",  # demo data, whatever it stands for
             note="demo: logged by hand",
         )
 
@@ -306,11 +306,16 @@ def weekly_table(store: Store, settings: Settings, weeks: Sequence[date], at: da
     Console(soft_wrap=True).print(table)
 
 
-def run_demo(app: App) -> None:
+def run_demo(app: App, *, force: bool = False) -> None:
+    """Play the demo into ``--db`` (a new temporary database by default). A database that
+    holds runs or pain reports is refused unless ``force``: the demo's simulated runs and
+    knee pain would mix into a real history."""
     from rich.console import Console
 
     if app.db_path is None:
         app.db_path = Path(tempfile.mkdtemp(prefix="stridewatch-demo-")) / "stridewatch.db"
+    elif not force:
+        _refuse_a_history(app)
     settings = app.settings
     recording = settings.recording.model_copy(update={"flush_interval_s": DEMO_FLUSH_S})
     settings = settings.model_copy(update={"recording": recording})
@@ -327,6 +332,24 @@ def run_demo(app: App) -> None:
     console.print(f"The week before, logged by hand: {len(LOGGED_WEEK)} runs, {total}.")
     ended = asyncio.run(play(settings, app.db_path, console))
     _finish(app, settings, console, ended)
+
+
+def _refuse_a_history(app: App) -> None:
+    from agent.errors import InputError, NotFoundError
+
+    try:
+        with Store.open_read_only(app.database()) as store:
+            counts = store.counts()
+    except NotFoundError:
+        return  # no database yet, or an empty one: the demo may fill it
+    if counts["runs"] or counts["pain"]:
+        runs, pain = counts["runs"], counts["pain"]
+        held = f"{runs} run{'s' * (runs != 1)} and {pain} pain report{'s' * (pain != 1)}"
+        raise InputError(
+            f"{app.database()}: holds {held}; the demo would add simulated runs and a knee "
+            "pain to them. Use a new file (or no --db), or add --force to play it into this "
+            "one anyway"
+        )
 
 
 def _finish(app: App, settings: Settings, console: Console, ended: datetime) -> None:

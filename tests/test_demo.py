@@ -36,8 +36,11 @@ def test_demo_plays_the_block_with_live_alerts_summaries_and_pain(
     assert f"database: {db}" in out
     # Every recorded run, the live spike during the long run, the week's cap, summaries.
     played = sum(len(week) for week in BUILD_WEEKS) + len(JUMP_WEEK)
-    runs = rows(db, "select * from runs where source = 'simulated' order by started_at")
+    everything = rows(db, "select * from runs order by started_at")
+    assert {run["source"] for run in everything} == {"simulated"}  # demo data, all of it
+    runs = [run for run in everything if run["note"] is None]  # not the week "logged by hand"
     assert len(runs) == played
+    assert len(everything) == played + len(LOGGED_WEEK)
     assert all(f"recorded run {run['id']}:" in out for run in runs)
     assert "LIVE Longer than your longest run: 10.7 km: longer than 1.1x your longest run" in out
     assert "LIVE Over this week's cap" in out
@@ -64,3 +67,18 @@ def test_demo_plays_the_block_with_live_alerts_summaries_and_pain(
     # Where a desktop exists, the alerts reached it too.
     bodies = [note.body for note in notification_server.received()]
     assert any(body.startswith("10.7 km: longer than 1.1x your longest run") for body in bodies)
+
+
+def test_demo_refuses_a_database_with_a_history_unless_forced(sw: Any, db: Path) -> None:
+    logged = sw("log-run", "--distance", "5km", "--duration", "30:00")
+    assert logged.exit_code == 0, logged.stderr
+    before = db.read_bytes()
+    refused = sw("demo")
+    assert refused.exit_code == 2
+    assert refused.stderr.splitlines() == [
+        f"stridewatch: {db}: holds 1 run and 0 pain reports; the demo would add simulated "
+        "runs and a knee pain to them. Use a new file (or no --db), or add --force to play "
+        "it into this one anyway"
+    ]
+    assert db.read_bytes() == before
+    assert rows(db, "select count(*) as n from runs")[0]["n"] == 1
