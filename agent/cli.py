@@ -1120,13 +1120,22 @@ def _report_steps(steps: list[Any]) -> None:
 )
 @with_app
 def service_install(app: App, force: bool) -> None:
-    """Write the user unit with this stridewatch's path, reload systemd and enable it."""
+    """Write the user unit with this stridewatch's path (and the --db and --config given
+    here), reload systemd and enable it. Needs a systemd user manager: a desktop session,
+    or `loginctl enable-linger`."""
     from agent import service
     from agent.store import database_file
 
     path = database_file(app.database())  # a link's target: the daemon writes beside it
-    steps = service.install(f"{service.executable()} run", [str(path.parent)], force=force)
-    click.echo("stridewatch will start with your desktop session and watch for your sensors.")
+    command = [service.executable()]
+    if app.db_path is not None:
+        command += ["--db", service.unit_word(str(app.db_path.expanduser().absolute()))]
+    if app.config_path is not None:
+        config = app.config_path.expanduser().absolute()
+        command += ["--config", service.unit_word(str(config))]
+    steps = service.install(" ".join([*command, "run"]), [str(path.parent)], force=force)
+    if all(step.ok for step in steps):
+        click.echo("stridewatch will start with your desktop session and watch for your sensors.")
     _report_steps(steps)
 
 
@@ -1140,11 +1149,15 @@ def service_uninstall() -> None:
 
 @service_group.command("status", epilog="Example: stridewatch service status")
 def service_status() -> None:
-    """Show whether the unit is installed, enabled and running."""
+    """Show whether the unit is installed, enabled and running; exit status 0 when it is
+    all three, 3 otherwise."""
     from agent import service
 
-    for step in service.status():
+    steps = service.status()
+    for step in steps:
         click.echo(("yes   " if step.ok else "no    ") + step.text)
+    if not all(step.ok for step in steps):
+        raise SystemExit(3)  # as `systemctl is-active`: not running (or not installed)
 
 
 # -- reports: history, report (agent/report.py) --

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import platformdirs
 
-from agent.safe_write import write_file
+from agent.safe_write import check_target, write_file
 
 UNIT_NAME = "stridewatch.service"
 PORTABLE_EXEC = "/usr/bin/env stridewatch run"
@@ -72,7 +72,11 @@ FORCE_ADVICE = "stridewatch did not write it (move it away, or add --force to re
 
 def render_unit(exec_start: str = PORTABLE_EXEC, writable: Sequence[str] = ()) -> str:
     """The unit text; ``writable`` are extra folders the daemon may write to."""
-    paths = ["-%h/.local/share/stridewatch", "-%h/.config/stridewatch", *writable]
+    paths = [
+        "-%h/.local/share/stridewatch",
+        "-%h/.config/stridewatch",
+        *(unit_word(path) for path in writable),
+    ]
     return UNIT_TEMPLATE.format(
         exec_start=exec_start, watchdog=WATCHDOG_S, writable=" ".join(dict.fromkeys(paths))
     )
@@ -116,15 +120,42 @@ def systemctl(*args: str) -> Step:
     return Step(done.returncode == 0, f"`{' '.join(command)}`{detail}")
 
 
+def unit_word(text: str) -> str:
+    """``text`` as one word of a unit's ExecStart: quoted when it has spaces or quotes, and
+    with systemd's specifiers (``%``) and variables (``$``) escaped (systemd.service(5))."""
+    escaped = text.replace("%", "%%").replace("$", "$$")
+    if not any(c in escaped for c in " \t\"'\\"):
+        return escaped
+    return '"' + escaped.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def user_manager() -> Step:
+    """Whether a systemd user manager answers (a desktop session, or lingering enabled)."""
+    step = systemctl("show-environment")
+    if step.ok:
+        return Step(True, "systemd user manager found")
+    return Step(
+        False,
+        f"no systemd user manager here ({step.text}): run `stridewatch service install` in "
+        "your desktop session, or let your services run without a login first: "
+        "loginctl enable-linger $USER",
+    )
+
+
 def install(exec_start: str, writable: Sequence[str] = (), *, force: bool = False) -> list[Step]:
     """Write the unit (0600, atomically: :func:`agent.safe_write.write_file`), reload the
     user manager and enable the service; one :class:`Step` per thing done. A unit file an
     earlier ``install`` wrote is replaced; any other file or link at its path only with
     ``force`` (:class:`agent.safe_write.OutputError`, exit 2, otherwise)."""
     path = unit_path()
+    replace = force or _ours(path)
+    check_target(path, force=replace, advice=FORCE_ADVICE)  # before asking systemd anything
+    manager = user_manager()
+    if not manager.ok:
+        return [manager]
     path.parent.mkdir(parents=True, exist_ok=True)
     text = render_unit(exec_start, writable)
-    write_file(path, text.encode("utf-8"), force=force or _ours(path), advice=FORCE_ADVICE)
+    write_file(path, text.encode("utf-8"), force=replace, advice=FORCE_ADVICE)
     steps = [Step(True, f"wrote {path} (ExecStart={exec_start})")]
     steps.append(systemctl("daemon-reload"))
     if steps[-1].ok:

@@ -89,6 +89,7 @@ def test_install_writes_a_verified_unit_reloads_and_enables(
     assert os.path.isabs(exec_line.removeprefix("ExecStart=").split()[0])
     assert str(db.parent) in text
     assert fake_systemctl.read_text().splitlines() == [
+        "--user show-environment",
         "--user daemon-reload",
         "--user enable --now stridewatch.service",
     ]
@@ -108,13 +109,18 @@ def test_install_without_a_user_manager_says_so(
     monkeypatch.setenv("PATH", f"{bin_dir}:{os.environ['PATH']}")
     result = sw("service", "install")
     assert result.exit_code == 1
-    assert "FAIL  `systemctl --user daemon-reload`: Failed to connect to bus" in result.stdout
-    assert unit_path().exists()
+    assert result.stdout.splitlines() == [
+        "FAIL  no systemd user manager here (`systemctl --user show-environment`: Failed to "
+        "connect to bus: No medium found): run `stridewatch service install` in your desktop "
+        "session, or let your services run without a login first: loginctl enable-linger $USER"
+    ]
+    assert not unit_path().exists()  # nothing written that would not start
 
 
 def test_status_and_uninstall(sw, fake_systemctl: Path) -> None:
     assert sw("service", "install").exit_code == 0
     status = sw("service", "status")
+    assert status.exit_code == 3  # installed, not running
     assert f"yes   unit file {unit_path()}" in status.stdout
     assert "no    `systemctl --user is-active stridewatch.service`: inactive" in status.stdout
     result = sw("service", "uninstall")
@@ -193,3 +199,28 @@ def test_a_linked_unit_is_replaced_with_force_never_written_through(
     assert not unit.is_symlink()
     assert linked.read_text() == render_unit()
     assert f"ExecStart={PORTABLE_EXEC}" not in unit.read_text().splitlines()
+
+
+def test_status_of_nothing_installed_is_not_success(sw, fake_systemctl: Path) -> None:
+    status = sw("service", "status")
+    assert status.exit_code == 3
+    assert f"no    unit file {unit_path()} missing" in status.stdout
+
+
+def test_install_keeps_the_database_and_config_given(
+    sw, fake_systemctl: Path, tmp_path: Path
+) -> None:
+    folder = tmp_path / "my runs"  # a space, and a % that systemd would expand
+    folder.mkdir()
+    config = tmp_path / "cfg%1.toml"
+    config.write_text("")
+    db = folder / "history.db"
+    result = sw("--db", str(db), "--config", str(config), "service", "install", use_db=False)
+    assert result.exit_code == 0, result.stdout + result.stderr
+    text = unit_path().read_text()
+    exec_line = next(line for line in text.splitlines() if line.startswith("ExecStart="))
+    escaped = str(config).replace("%", "%%")
+    assert exec_line.endswith(f' --db "{db}" --config {escaped} run')
+    assert str(folder) in text  # the daemon may write there
+    done = verify(unit_path(), tmp_path / "runtime")
+    assert (done.returncode, done.stderr) == (0, "")
