@@ -26,6 +26,9 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 PAIN_WHEN = ("before", "during", "after", "morning")
 PAIN_WHERE = ("knee", "hip", "thigh", "other")
+# A run logged with its end this far ahead of the clock is a typo or a plan, not a run done
+# (a watch's clock a few minutes fast is neither).
+FUTURE_SLACK = timedelta(minutes=10)
 
 
 class App:
@@ -191,6 +194,7 @@ def cli() -> None:
 @click.option("--rpe", type=str, metavar="N", help="Session effort 0-10 (RPE).")
 @click.option("--avg-hr", type=str, metavar="N", help="Average heart rate, beats/min.")
 @click.option("--note", help="Free text.")
+@click.option("--future", is_flag=True, help="Log a run that ends in the future (a plan).")
 @with_app
 def log_run(
     app: App,
@@ -200,8 +204,10 @@ def log_run(
     rpe: str | None,
     avg_hr: str | None,
     note: str | None,
+    future: bool,
 ) -> None:
-    """Log a run without a footpod (treadmill, phone, before stridewatch). Prints its id."""
+    """Log a run without a footpod (treadmill, phone, before stridewatch). Prints its id on
+    stdout; what was stored and what the rules now say go to stderr."""
     from agent import logging_ops, units
 
     settings = app.settings
@@ -213,6 +219,13 @@ def log_run(
         if at_text is not None
         else datetime.now(UTC) - timedelta(seconds=duration_s)
     )
+    ends = started + timedelta(seconds=duration_s)
+    if not future and ends > datetime.now(UTC) + FUTURE_SLACK:
+        raise InputError(
+            f"--at {at_text}: that run would end in the future; log it once it is run "
+            "(or add --future to log it anyway)",
+            option="--at",
+        )
     rpe_value = _parse_int(rpe, "--rpe", 0, 10) if rpe is not None else None
     hr_value = _parse_int(avg_hr, "--avg-hr", 25, 250) if avg_hr is not None else None
     with app.open_store() as store:
@@ -225,8 +238,16 @@ def log_run(
             avg_hr=hr_value,
             note=note,
         )
-        ended = started + timedelta(seconds=duration_s)
-        _say_verdict(store, settings, ended, run_id=run_id)
+        what = (
+            f"stored run {run_id}: {units.format_local(started, settings.zone)}, "
+            f"{units.format_distance(distance_m, settings.units, 2)} in "
+            f"{units.format_duration(duration_s)} "
+            f"({units.format_pace(distance_m, duration_s, settings.units)})"
+        )
+        extras = [f"RPE {rpe_value}"] if rpe_value is not None else []
+        extras += [f"{hr_value} bpm"] if hr_value is not None else []
+        click.echo(", ".join([what, *extras]), err=True)
+        _say_verdict(store, settings, ends, run_id=run_id)
     click.echo(run_id)
 
 
@@ -258,13 +279,23 @@ def pain(
     run_id: str | None,
     note: str | None,
 ) -> None:
-    """Log a pain score from 0 (none) to 10 (worst). Prints its id."""
+    """Log a pain score from 0 (none) to 10 (worst). Prints its id on stdout; what was stored
+    and what the rules now say go to stderr."""
+    from agent import units
+
     settings = app.settings
     score = _parse_int(score_text, "SCORE", 0, 10)
     at = _instant(app, at_text)
     run = _parse_int(run_id, "--run", 1, 2**62) if run_id is not None else None
     with app.open_store() as store:
         pain_id = store.add_pain(at=at, score=score, when=when, where=where, run_id=run, note=note)
+        where_text = f", {where}" if where else ""
+        about = f", about run {run}" if run is not None else ""
+        click.echo(
+            f"stored pain report {pain_id}: {score}/10 {when}{where_text}{about}, "
+            f"{units.format_local(at, settings.zone)}",
+            err=True,
+        )
         _say_verdict(store, settings, at, pain_id=pain_id)
     click.echo(pain_id)
 

@@ -233,6 +233,11 @@ def format_pace(distance_m: float, seconds: float, unit: Unit) -> str:
     return f"{format_duration(per_unit)}/{unit}"
 
 
+def format_local(moment: datetime, zone: tzinfo) -> str:
+    """An instant as the runner reads it: ``Fri 2026-11-20 07:30``, in their zone."""
+    return moment.astimezone(zone).strftime("%a %Y-%m-%d %H:%M")
+
+
 def utc_iso(moment: datetime) -> str:
     """The one text form of instants in the database: UTC, seconds, ``+00:00``."""
     return moment.astimezone(UTC).isoformat(timespec="seconds")

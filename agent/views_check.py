@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from agent.units import format_budget, format_km
+from agent.units import format_budget, format_km, format_local
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -74,7 +74,7 @@ def _dist(km: float | None, settings: Settings) -> str:
 
 
 def _local(moment: datetime, settings: Settings) -> str:
-    return moment.astimezone(settings.zone).strftime("%a %Y-%m-%d %H:%M")
+    return format_local(moment, settings.zone)
 
 
 def _ratio(value: float | None, missing: str = "-") -> str:

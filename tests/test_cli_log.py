@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 from hypothesis import given
@@ -271,3 +273,36 @@ def test_demo_prints_a_recorded_run(sw, tmp_path: Path) -> None:
 @given(st.integers(min_value=1, max_value=6 * 24 * 3600))
 def test_formatted_durations_parse_back(seconds: int) -> None:
     assert parse_duration(format_duration(seconds)) == seconds
+
+
+def test_log_run_says_what_it_stored_and_refuses_the_future(sw: Any) -> None:
+    stored = sw(
+        "log-run", "--at", "2026-11-20T07:30", "--distance", "6km", "--duration", "36:00",
+        "--rpe", "4", "--avg-hr", "150", env={"STRIDEWATCH_TIMEZONE": "UTC"},
+    )  # fmt: skip
+    assert stored.exit_code == 0, stored.stderr
+    assert stored.stdout == "1\n"  # the id alone on stdout, for scripts
+    assert stored.stderr.splitlines()[0] == (
+        "stored run 1: Fri 2026-11-20 07:30, 6.00 km in 36:00 (6:00/km), RPE 4, 150 bpm"
+    )
+    ahead = (datetime.now(UTC) + timedelta(days=2)).strftime("%Y-%m-%dT%H:%M")
+    refused = sw("log-run", "--at", ahead, "--distance", "6km", "--duration", "36:00")
+    assert refused.exit_code == 2
+    assert refused.stderr.splitlines() == [
+        f"stridewatch: --at {ahead}: that run would end in the future; log it once it is "
+        "run (or add --future to log it anyway)"
+    ]
+    planned = sw("log-run", "--at", ahead, "--distance", "6km", "--duration", "36:00", "--future")
+    assert planned.exit_code == 0, planned.stderr
+
+
+def test_pain_says_what_it_stored(sw: Any) -> None:
+    result = sw(
+        "pain", "3", "--when", "after", "--where", "knee", "--at", "2026-11-20T09:00",
+        env={"STRIDEWATCH_TIMEZONE": "UTC"},
+    )  # fmt: skip
+    assert result.exit_code == 0, result.stderr
+    assert result.stdout == "1\n"
+    assert result.stderr.splitlines()[0] == (
+        "stored pain report 1: 3/10 after, knee, Fri 2026-11-20 09:00"
+    )
