@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from benchmarks import __main__ as bench
-from benchmarks import soak
+from benchmarks import soak, sync_idle
 from benchmarks.common import Figure, Section
 from benchmarks.results import merge_results, write_results
 
@@ -62,6 +62,34 @@ def test_soak_keeps_one_run_through_a_kill_and_a_stop(tmp_path: Path) -> None:
     ratio = figures["max seconds lost per kill / flush interval"]
     assert ratio.target == (soak.FLUSH_S + soak.SLACK_S) / soak.FLUSH_S
     assert ratio.value == pytest.approx(lost[1].value / soak.FLUSH_S)
+
+
+def test_sync_idle_measures_both_daemons_idle_over_one_window(tmp_path: Path) -> None:
+    """The idle benchmark at its smallest size: the daemon with sync watches its three folders
+    with inotify and decides none of the files synced before it started again; both daemons
+    are read over the same window, and the figures are the ratios of what was read (their
+    values depend on the machine, and are not judged here)."""
+    m = sync_idle.measure(tmp_path, sync_idle.QUICK)
+    assert m.files["Gadgetbridge"] == sync_idle.QUICK.flat
+    assert m.files["OpenTracks"] == 2 * sync_idle.QUICK.months
+    assert m.files["strava"] == 0
+    assert m.presync == {"imported": sum(m.files.values())}
+    watched = ("Gadgetbridge", "Sync/OpenTracks", "Downloads/strava")
+    assert m.startup_lines == tuple(f"sync: watching ~/{name} (inotify)" for name in watched)
+    assert m.resynced == ()
+    assert m.base.window_s == m.sync.window_s >= sync_idle.QUICK.window_s
+    for idle in (m.base, m.sync):
+        assert 10 * 1024 < idle.rss_kb <= idle.hwm_kb < 1024 * 1024, idle  # 10 MB to 1 GB
+        assert idle.cpu_s >= idle.ticks_s >= 0, idle
+        assert idle.wakeups >= 0, idle
+    figures = {f.name: f for f in sync_idle.report(m).figures}
+    rss = figures["VmRSS idle, three sync folders / without sync"]
+    assert rss.value == pytest.approx(m.sync.rss_kb / m.base.rss_kb)
+    assert rss.target == sync_idle.TARGET_RSS
+    per_hour = figures["idle CPU per hour, three sync folders"]
+    assert per_hour.value == pytest.approx(m.sync.cpu_s / m.sync.window_s * 3600)
+    assert per_hour.unit == " s/h"
+    assert figures["idle CPU per hour, without sync"].target is None
 
 
 def test_merge_replaces_one_benchmarks_figures_and_keeps_the_rest(tmp_path: Path) -> None:
