@@ -107,8 +107,10 @@ class Measured:
     sync: Idle
     files: dict[str, int]  # sync folder (name) -> activity files in it
     presync: dict[str, int]  # `sync --once` outcomes -> files
-    startup_lines: tuple[str, ...]  # what (b) logged about its folders and files (~: home)
-    resynced: tuple[str, ...]  # files (b) decided anew though seen before: none expected
+    startup_lines: tuple[str, ...]  # what the daemon with sync logged about its folders, files
+    # Of those, anything but "watching": a file seen before decided again, a warning. None
+    # expected: a restarted daemon imports nothing it synced before.
+    unexpected: tuple[str, ...]
 
 
 def run(quick: bool) -> Section:
@@ -138,12 +140,7 @@ def measure(folder: Path, sizes: Sizes) -> Measured:
             if daemon.end(signal.SIGTERM) != 0:
                 raise RuntimeError(f"sync_idle: the {name} daemon did not stop cleanly:\n"
                                    + daemon.stderr())  # fmt: skip
-    home = str(folder / "home")
-    lines = tuple(
-        line.split("stridewatch.sync: ", 1)[1].replace(home, "~")
-        for _, line in daemons["sync"].lines
-        if "stridewatch.sync: " in line
-    )
+    lines = sync_lines(daemons["sync"], home=folder / "home")
     return Measured(
         sizes=sizes,
         base=idle["base"],
@@ -151,7 +148,16 @@ def measure(folder: Path, sizes: Sizes) -> Measured:
         files={f.name: sum(1 for _ in activity_files(f)) for f in folders},
         presync=presync,
         startup_lines=lines,
-        resynced=tuple(line for line in lines if "sync: watching" not in line),
+        unexpected=tuple(line for line in lines if not line.startswith("sync: watching ")),
+    )
+
+
+def sync_lines(daemon: Daemon, home: Path) -> tuple[str, ...]:
+    """What ``daemon`` logged about its sync folders and files, ``home`` written ``~``."""
+    return tuple(
+        line.split("stridewatch.sync: ", 1)[1].replace(str(home), "~")
+        for _, line in daemon.lines
+        if "stridewatch.sync: " in line
     )
 
 
@@ -188,8 +194,8 @@ def report(m: Measured) -> Section:
             b.hwm_kb / a.hwm_kb,
             TARGET_RSS,
             "x",
-            f"{_mb(b.hwm_kb)} vs {_mb(a.hwm_kb)} MB; the peak includes the start, where "
-            "(b) reads the folders and finds every file seen before",
+            f"{_mb(b.hwm_kb)} vs {_mb(a.hwm_kb)} MB; the peak includes the start, where the "
+            "daemon with sync reads its folders and finds every file seen before",
         ),
         (
             "idle CPU, three sync folders / without sync",
@@ -206,7 +212,7 @@ def report(m: Measured) -> Section:
             None,
             " s/h",
             f"{a.cpu_per_hour_s / 36:.4f} % of one core; {a.wakeups_per_s:.1f} wakeups/s "
-            "(context switches of all threads)",
+            f"(context switches of all threads); over {a.window_s:.0f} s, side by side",
         ),
         (
             "idle CPU per hour, three sync folders",
@@ -232,10 +238,10 @@ def _notes(m: Measured) -> str:
         + "\n".join(m.startup_lines)
         + "\n```"
     )
-    if m.resynced:
+    if m.unexpected:
         text += (
-            f"\n\n{len(m.resynced)} file(s) seen before were decided again by the daemon: "
-            "a restarted daemon should import nothing."
+            f"\n\nOf these, {len(m.unexpected)} line(s) say more than where it watches: a "
+            "restarted daemon should decide no file it synced before, and find nothing wrong."
         )
     return text
 

@@ -76,7 +76,7 @@ def test_sync_idle_measures_both_daemons_idle_over_one_window(tmp_path: Path) ->
     assert m.presync == {"imported": sum(m.files.values())}
     watched = ("Gadgetbridge", "Sync/OpenTracks", "Downloads/strava")
     assert m.startup_lines == tuple(f"sync: watching ~/{name} (inotify)" for name in watched)
-    assert m.resynced == ()
+    assert m.unexpected == ()
     assert m.base.window_s == m.sync.window_s >= sync_idle.QUICK.window_s
     for idle in (m.base, m.sync):
         assert 10 * 1024 < idle.rss_kb <= idle.hwm_kb < 1024 * 1024, idle  # 10 MB to 1 GB
