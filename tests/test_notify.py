@@ -1,13 +1,15 @@
-"""Notifications through plyer to a real D-Bus notification server (python-dbusmock)."""
+"""Notifications to a real D-Bus notification server (python-dbusmock): over dbus-fast with
+urgency, icon, replacement and buttons, and through plyer when the server refuses."""
 
 from __future__ import annotations
 
+import asyncio
 from datetime import time
 from typing import TYPE_CHECKING
 
 import pytest
 
-from agent.notify import Notifier, in_quiet_hours, probe_server
+from agent.notify import Notifier, Urgency, in_quiet_hours, probe_server
 
 # One plugin registration, so one session bus for the whole run: dbus-python (plyer's
 # backend) keeps its first session connection, and a fixture imported into several modules
@@ -103,3 +105,95 @@ def test_notify_test_without_server_fails_with_the_reason(sw, session_bus) -> No
     result = sw("notify-test", use_db=False)
     assert result.exit_code == 1
     assert "not delivered: no notification server is running" in result.stdout
+
+
+async def test_urgency_icon_and_display_time_reach_the_server_which_gives_an_id(
+    notification_server: NotificationServer,
+) -> None:
+    delivery = await Notifier().send(
+        "Longer than your longest run",
+        "16.1 km: walk back.",
+        urgency=Urgency.CRITICAL,
+        icon="dialog-error",
+        display_s=0,
+    )
+    assert delivery.delivered, delivery.detail
+    assert delivery.id == 1  # the template numbers its notifications from 1
+    [note] = notification_server.received()
+    assert (note.urgency, note.icon, note.replaces_id, note.timeout_ms) == (
+        Urgency.CRITICAL,
+        "dialog-error",
+        0,
+        0,
+    )
+
+
+async def test_a_notification_replaces_the_one_whose_id_it_is_given(
+    notification_server: NotificationServer,
+) -> None:
+    notifier = Notifier()
+    first = await notifier.send("Spike", "8.8 km: consider turning back.")
+    second = await notifier.send("Spike", "10.4 km: turn back now.", replaces_id=first.id or 0)
+    assert first.id is not None
+    assert second.id == first.id
+    assert [(n.replaces_id, n.body) for n in notification_server.received()] == [
+        (0, "8.8 km: consider turning back."),
+        (first.id, "10.4 km: turn back now."),
+    ]
+
+
+BUTTONS = (("0", "No pain"), ("later", "Later"))
+
+
+async def test_buttons_only_where_the_server_has_actions(
+    notification_server: NotificationServer,
+) -> None:
+    delivery = await Notifier().send("Pain check-in", "Any pain now?", actions=BUTTONS)
+    assert delivery.delivered, delivery.detail
+    [note] = notification_server.received()
+    assert note.actions == []  # the template's default capabilities have no "actions"
+
+
+async def test_a_button_pressed_is_heard_on_the_kept_connection(
+    action_server: NotificationServer,
+) -> None:
+    pressed: asyncio.Queue[tuple[int, str]] = asyncio.Queue()
+    async with Notifier(on_action=lambda *press: pressed.put_nowait(press)) as notifier:
+        delivery = await notifier.send("Pain check-in", "Any pain now?", actions=BUTTONS)
+        assert delivery.id is not None
+        [note] = action_server.received()
+        assert note.actions == ["0", "No pain", "later", "Later"]
+        action_server.press(delivery.id, "later")
+        assert await asyncio.wait_for(pressed.get(), 10) == (delivery.id, "later")
+
+
+# A server that refuses to replace a notification it does not know (one shown before it
+# restarted, say): the notification still goes out, plainly, through plyer.
+REFUSE_UNKNOWN_IDS = """if args[1] and args[1] >= self.next_id:
+    raise dbus.exceptions.DBusException(
+        'no such notification', name='org.freedesktop.Notifications.Error.InvalidId')
+ret = self.next_id
+self.next_id += 1
+"""
+
+
+async def test_refused_by_the_server_then_shown_plainly_through_plyer(
+    notification_server: NotificationServer,
+) -> None:
+    notification_server.mock.obj.AddMethod(
+        "org.freedesktop.Notifications",
+        "Notify",
+        "susssasa{sv}i",
+        "u",
+        REFUSE_UNKNOWN_IDS,
+        dbus_interface="org.freedesktop.DBus.Mock",
+    )
+    delivery = await Notifier().send("Spike", "10.4 km: turn back now.", replaces_id=7)
+    assert delivery.delivered, delivery.detail
+    assert delivery.id is None  # plyer does not say which id the server gave
+    assert "via plyer's D-Bus backend" in delivery.detail
+    assert "InvalidId: no such notification" in delivery.detail
+    assert [(n.replaces_id, n.body) for n in notification_server.received()] == [
+        (7, "10.4 km: turn back now."),  # refused
+        (0, "10.4 km: turn back now."),  # shown
+    ]
