@@ -13,7 +13,10 @@ One process, one event loop, a few long-lived tasks, each kept in :attr:`Daemon.
   :class:`~agent.writer.RecordingWriter`, whose own thread owns the SQLite connection; then
   compare the run's distance with its :class:`~agent.live.LiveWatch` (thresholds computed
   once, from the history, when the run starts) and queue any live alert.
-- ``announce``: stores each live alert and shows it at once (:mod:`agent.delivery`).
+- ``announce``: stores each live alert and shows it at once (:mod:`agent.delivery`): the
+  alerts of one check as one notification, replacing the run's previous one.
+- ``answers``: a button pressed on a pain check-in goes into the pain log
+  (:meth:`~agent.delivery.Dispatcher.answer`).
 - ``watchdog``: ``WATCHDOG=1`` to systemd at half its watchdog interval, from the event loop,
   so a hung loop stops pinging and systemd restarts the service.
 - the timetable (:mod:`agent.schedule`): nightly summary, pain check-ins, delivery retries;
@@ -48,6 +51,7 @@ from agent.delivery import (
     DesktopSender,
     Dispatcher,
     Listener,
+    Note,
     RunRecorded,
     Sender,
     low_battery_alert,
@@ -69,8 +73,8 @@ from agent.sensors.base import (
     decoded_events,
 )
 from agent.service import sd_notify, watchdog_interval_s
-from agent.store import Outgoing, Store
-from agent.units import from_utc_iso
+from agent.store import Store
+from agent.units import format_distance, format_km, from_utc_iso
 from agent.writer import HELD_MAX_SAMPLES, RecordingWriter, Written, reason
 
 T = TypeVar("T")
@@ -193,8 +197,8 @@ def _refuse_recorded(db_path: Path, start: datetime, end: datetime) -> None:
 class PrintSender:
     """Prints what would be shown (a replay's alerts), instead of a desktop notification."""
 
-    async def deliver(self, item: Outgoing, title: str) -> Delivery:
-        print(f"{title}: {item.message}", flush=True)
+    async def deliver(self, note: Note) -> Delivery:
+        print(f"{note.title}: {note.body}", flush=True)
         return Delivery(True, "printed")
 
 
@@ -262,7 +266,15 @@ class Daemon:
         self.options = options
         self.clock = clock if clock is not None else make_clock(options.speedup)
         self.writer = writer or _writer(db_path, settings, self.clock)
-        sender = sender or DesktopSender(Notifier(enabled=settings.notifications.enabled))
+        # A pressed button (notification id, action key), from the notifier's connection.
+        self._answers: asyncio.Queue[tuple[int, str]] = asyncio.Queue()
+        self.notifier: Notifier | None = None
+        if sender is None:
+            self.notifier = Notifier(
+                enabled=settings.notifications.enabled,
+                on_action=lambda shown_id, action: self._answers.put_nowait((shown_id, action)),
+            )
+            sender = DesktopSender(self.notifier)
         self.dispatcher = Dispatcher(settings, self.writer, sender, self.clock, listener)
         self.listener = listener
         self.stopping = asyncio.Event()
@@ -277,7 +289,9 @@ class Daemon:
         self._write_failures = 0
         self._dropped = 0
         self._watches: dict[int, LiveWatch] = {}
-        self._alerts: asyncio.Queue[tuple[Alert, int | None, float | None, datetime]] = (
+        # The alerts of one check (one live check, or one sensor's low battery), the run and
+        # distance they are about (None for a sensor's) and when they were raised.
+        self._alerts: asyncio.Queue[tuple[list[Alert], int | None, float | None, datetime]] = (
             asyncio.Queue()
         )
         self._battery = LowBatteryPolicy(settings.sensors.low_battery_percent)
@@ -290,6 +304,12 @@ class Daemon:
 
     async def main(self) -> None:
         self.timetable = self._timetable()  # in the loop: apscheduler binds to it
+        # The desktop notifier keeps its bus connection open while the daemon runs, to
+        # replace its notifications and hear the buttons pressed on them.
+        async with self.notifier or contextlib.nullcontext():
+            await self._main()
+
+    async def _main(self) -> None:
         stored = await self.writer.open()
         try:
             self.recorder = self._recorder(stored)
@@ -319,6 +339,8 @@ class Daemon:
             self._spawn("sync", self._sync())
         self._spawn("flush", self._flush_every(recorder))
         self._spawn("announce", self._announce())
+        if self.notifier is not None:
+            self._spawn("answers", self._answer_checkins())
         interval = watchdog_interval_s()
         if interval is not None:
             self._spawn("watchdog", self._watchdog(interval))
@@ -551,9 +573,9 @@ class Daemon:
     def _closed(self, flush: Flush, run_id: int) -> None:
         row = flush.row
         log.info(
-            "run %d closed: %.2f km, %.0f s moving",
+            "run %d closed: %s, %.0f s moving",
             run_id,
-            row["distance_m"] / 1000,
+            format_distance(row["distance_m"], self.settings.units, 2),
             row["moving_s"],
         )
         if self.listener is not None:
@@ -569,14 +591,17 @@ class Daemon:
             started = from_utc_iso(flush.row["started_at"])
             week = await self.writer.call(lambda s: live_budget(s, self.settings, started))
             watch = self._watches[flush.key] = LiveWatch(week, self.settings, run_id)
-            log.debug("run %d: live thresholds %s", run_id, [t.at_km for t in watch.pending])
+            unit = self.settings.units
+            at_km = ", ".join(format_km(t.at_km, unit, 2) for t in watch.pending)
+            log.debug("run %d: live thresholds at %s", run_id, at_km or "none")
         if not flush.samples:
             return  # nothing new since the last flush: the runner is not moving on
         # Raised when the runner reached the distance (the flush's last sample), not later.
         distance_m = flush.row["distance_m"]
         at = datetime.fromtimestamp(flush.samples[-1][0], UTC)
-        for alert in watch.check(distance_m):
-            self._alerts.put_nowait((alert, run_id, distance_m, at))
+        alerts = watch.check(distance_m)
+        if alerts:  # passed in one check: one notification
+            self._alerts.put_nowait((alerts, run_id, distance_m, at))
 
     def _check_battery(self, event: BatteryLevel) -> None:
         """A low battery is said once per sensor per (local) day."""
@@ -584,19 +609,27 @@ class Daemon:
         day = at.astimezone(self.settings.zone).date()
         if self._battery.check(event, day):
             alert = low_battery_alert(event, day, self._battery.threshold)
-            self._alerts.put_nowait((alert, None, None, at))
+            self._alerts.put_nowait(([alert], None, None, at))
 
     async def _announce(self) -> None:
         self._probe = asyncio.create_task(self._probe_notifications(), name="probe")
         while True:
-            alert, run_id, distance_m, at = await self._alerts.get()
+            alerts, run_id, distance_m, at = await self._alerts.get()
             try:
                 if run_id is None or distance_m is None:
-                    await self.dispatcher.notice(alert, at=at)
+                    for alert in alerts:
+                        await self.dispatcher.notice(alert, at=at)
                 else:
-                    await self.dispatcher.live(alert, run_id=run_id, distance_m=distance_m, at=at)
+                    await self.dispatcher.live_all(
+                        alerts, run_id=run_id, distance_m=distance_m, at=at
+                    )
             except StridewatchError as exc:
-                log.error("live alert %s: %s", alert.key, exc)
+                log.error("live alert %s: %s", ", ".join(alert.key for alert in alerts), exc)
+
+    async def _answer_checkins(self) -> None:
+        while True:
+            shown_id, action = await self._answers.get()
+            await self.dispatcher.answer(shown_id, action)
 
     async def _probe_notifications(self) -> None:
         if not self.settings.notifications.enabled:

@@ -8,6 +8,12 @@ but live alerts during a run; the next job after them sends what was held. Dedup
 by key: the store keeps one alert per key and only escalations are said again; a day has one
 summary and a check-in one key.
 
+Each notification carries an urgency and an icon by severity, and *replaces* the earlier
+one of its slot on screen instead of stacking: one slot per run for its live alerts (alerts
+passed in the same check become one notification, the most severe first), one per alert key
+otherwise. A check-in offers buttons (0-10, "later") where the server has them, and a button
+pressed goes into the pain log for the run it asked about (:meth:`Dispatcher.answer`).
+
 :class:`DaemonJobs` is the :class:`~agent.schedule.Jobs` the timetable calls. The message
 builders are pure functions of allowances and runs.
 """
@@ -16,21 +22,21 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
-from agent.checks import check, load_history
-from agent.errors import NotFoundError, StoreError
+from agent.checks import check, load_history, verdict
+from agent.errors import NotFoundError, StoreError, StridewatchError
 from agent.live import HEADS_UP
 from agent.load import day_start, local_date
-from agent.models import Alert, Run
-from agent.notify import Delivery, Notifier, in_quiet_hours
+from agent.models import SEVERITIES, Alert, PainWhen, Run
+from agent.notify import DISPLAY_S, Actions, Delivery, Notifier, Urgency, in_quiet_hours
 from agent.rules.allowance import LIMIT_LABELS, Allowance, allowance
 from agent.rules.progression import SPIKE, WEEKLY
 from agent.sensors.base import BatteryLevel
-from agent.store import Outgoing
+from agent.store import Outgoing, OutgoingKind
 from agent.units import floor_to, format_budget, format_km
 
 if TYPE_CHECKING:
@@ -38,6 +44,7 @@ if TYPE_CHECKING:
     from agent.config import Settings
     from agent.store import Store
 
+K = TypeVar("K")
 T = TypeVar("T")
 log = logging.getLogger("stridewatch.delivery")
 
@@ -47,6 +54,39 @@ log = logging.getLogger("stridewatch.delivery")
 RETRY_WINDOW = timedelta(days=2)
 
 LOW_BATTERY = "low-battery"
+AFTER_RUN = "after:run:"  # an after-run check-in's key: after:run:<run id>
+
+# Urgency by severity (the notification spec's hint): a danger may stay on screen until
+# dismissed and pass do-not-disturb, a warning is an ordinary notification, the rest may
+# wait. A check-in asks for an answer; a summary can wait.
+URGENCY: dict[str, Urgency] = {
+    "danger": Urgency.CRITICAL,
+    "warning": Urgency.NORMAL,
+    "caution": Urgency.LOW,
+    "info": Urgency.LOW,
+    "checkin": Urgency.NORMAL,
+    "summary": Urgency.LOW,
+}
+# Icon names from the freedesktop Icon Naming Specification, which every icon theme has.
+ICONS = {
+    "danger": "dialog-error",
+    "warning": "dialog-warning",
+    "caution": "dialog-information",
+    "info": "dialog-information",
+    "checkin": "dialog-question",
+    "summary": "x-office-calendar",
+}
+# A check-in's buttons where the server shows them: a score from 0 ("no pain") to 10, or
+# "later". The keys come back in ActionInvoked.
+LATER = "later"
+CHECKIN_ACTIONS: tuple[tuple[str, str], ...] = (
+    ("0", "No pain"),
+    *((str(score), str(score)) for score in range(1, 11)),
+    (LATER, "Later"),
+)
+# How many slots, check-ins asked and "later"s the dispatcher remembers (a few a day): the
+# oldest are forgotten, so a daemon running for months holds no more than this.
+REMEMBERED = 64
 
 TITLES = {
     SPIKE: "Longer than your longest run",
@@ -67,10 +107,27 @@ class StoreAccess(Protocol):
     async def call(self, func: Callable[[Store], T]) -> T: ...
 
 
+@dataclass(frozen=True, slots=True)
+class Note:
+    """One notification as the desktop shows it: about ``item`` (the first of the stored
+    items it says), replacing the notification ``replaces`` (0: none), with ``actions`` as
+    buttons where the server has them, on screen ``display_s`` seconds (0: until
+    dismissed)."""
+
+    item: Outgoing
+    title: str
+    body: str
+    urgency: Urgency
+    icon: str
+    replaces: int = 0
+    actions: Actions = ()
+    display_s: int = DISPLAY_S
+
+
 class Sender(Protocol):
     """Shows one notification; never raises."""
 
-    async def deliver(self, item: Outgoing, title: str) -> Delivery: ...
+    async def deliver(self, note: Note) -> Delivery: ...
 
 
 class DesktopSender:
@@ -79,8 +136,16 @@ class DesktopSender:
     def __init__(self, notifier: Notifier) -> None:
         self.notifier = notifier
 
-    async def deliver(self, item: Outgoing, title: str) -> Delivery:
-        return await self.notifier.send(title, item.message)
+    async def deliver(self, note: Note) -> Delivery:
+        return await self.notifier.send(
+            note.title,
+            note.body,
+            urgency=note.urgency,
+            icon=note.icon,
+            replaces_id=note.replaces,
+            actions=note.actions,
+            display_s=note.display_s,
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -119,8 +184,29 @@ def title_of(item: Outgoing) -> str:
     return title or f"{(item.severity or 'info').capitalize()}: {item.rule}"
 
 
+def _level(item: Outgoing) -> str:
+    """The key of :data:`URGENCY` and :data:`ICONS` for ``item``."""
+    return (item.severity or "info") if item.kind == "alert" else item.kind
+
+
+def _rank(item: Outgoing) -> int:
+    return SEVERITIES.index(item.severity) if item.severity in SEVERITIES else 0
+
+
+def _remember(found: dict[K, T], key: K, value: T) -> None:
+    """``found[key] = value``, forgetting the oldest beyond :data:`REMEMBERED`."""
+    found.pop(key, None)
+    found[key] = value
+    while len(found) > REMEMBERED:
+        del found[next(iter(found))]
+
+
 class Dispatcher:
-    """Stores, sends and marks notifications; holds the non-live ones in quiet hours."""
+    """Stores, sends and marks notifications; holds the non-live ones in quiet hours.
+
+    It remembers the server's id of the last notification in each slot (a run's live
+    alerts, an alert key, a summary, a check-in) and has the next one of the slot replace
+    it; and which check-ins were asked with buttons, to take their answers."""
 
     def __init__(
         self,
@@ -138,6 +224,10 @@ class Dispatcher:
         self._failure: str | None = None
         # One notification at a time: a retry must not resend what a live alert is sending.
         self._lock = asyncio.Lock()
+        self._ids: dict[str, int] = {}  # slot -> the server's id of its last notification
+        self._slots: dict[tuple[str, str], str] = {}  # (kind, ref) -> slot, for retries
+        self._asked: dict[int, Outgoing] = {}  # the server's id -> the check-in it shows
+        self._later: dict[str, tuple[Outgoing, datetime]] = {}  # check-in key -> ask again at
 
     def quiet(self, at: datetime) -> bool:
         n = self.settings.notifications
@@ -148,13 +238,38 @@ class Dispatcher:
     ) -> Shown | None:
         """Store a live alert (raised ``at``, default now) and show it at once, quiet hours
         or not. None when its key was already said at this level."""
+        shown = await self.live_all([alert], run_id=run_id, distance_m=distance_m, at=at)
+        return shown[0] if shown else None
+
+    async def live_all(
+        self,
+        alerts: Sequence[Alert],
+        *,
+        run_id: int,
+        distance_m: float,
+        at: datetime | None = None,
+    ) -> list[Shown]:
+        """Store the live alerts of run ``run_id`` raised together (``at``, default now, at
+        ``distance_m`` metres) and show those not already said at their level at once,
+        quiet hours or not: one notification, the most severe first, replacing the run's
+        previous one. One :class:`Shown` per alert shown."""
         at = at or self.clock.wall()
         async with self._lock:
-            return await self._live(alert, run_id, distance_m, at)
+            items = []
+            for alert in alerts:
+                item = await self._record(alert, at, run_id, distance_m)
+                if item is not None:
+                    _remember(self._slots, (item.kind, item.ref), f"run:{run_id}")
+                    items.append(item)
+            if not items:
+                return []
+            items.sort(key=_rank, reverse=True)
+            return await self._send(items, live=True)
 
-    async def _live(
-        self, alert: Alert, run_id: int, distance_m: float, at: datetime
-    ) -> Shown | None:
+    async def _record(
+        self, alert: Alert, at: datetime, run_id: int | None, distance_m: float | None
+    ) -> Outgoing | None:
+        """Store ``alert``; None when its key was already said at this level."""
         alert_id = await self.store.call(
             lambda s: s.record_live_alert(
                 alert, raised_at=at, run_id=run_id, at_distance_m=distance_m
@@ -163,8 +278,7 @@ class Dispatcher:
         if alert_id is None:
             log.debug("%s: already said at this level", alert.key)
             return None
-        item = Outgoing("alert", str(alert_id), at, alert.severity, alert.rule, alert.message)
-        return await self._send(item, live=True)
+        return Outgoing("alert", str(alert_id), at, alert.severity, alert.rule, alert.message)
 
     async def notice(
         self, alert: Alert, *, at: datetime | None = None, run_id: int | None = None
@@ -174,24 +288,28 @@ class Dispatcher:
         the next retry. None when its key was already said."""
         at = at or self.clock.wall()
         async with self._lock:
-            alert_id = await self.store.call(
-                lambda s: s.record_live_alert(
-                    alert, raised_at=at, run_id=run_id, at_distance_m=None
-                )
-            )
-            if alert_id is None or self.quiet(at):
+            item = await self._record(alert, at, run_id, None)
+            if item is None:
                 return None
-            item = Outgoing("alert", str(alert_id), at, alert.severity, alert.rule, alert.message)
-            return await self._send(item)
+            _remember(self._slots, (item.kind, item.ref), f"alert:{alert.key}")
+            if self.quiet(at):
+                return None
+            [shown] = await self._send([item])
+            return shown
 
-    async def _send(self, item: Outgoing, *, live: bool = False) -> Shown:
-        """Show one stored item; mark it delivered if that worked."""
-        title = title_of(item)
-        delivery = await self.sender.deliver(item, title)
+    async def _send(self, items: list[Outgoing], *, live: bool = False) -> list[Shown]:
+        """Show stored items as one notification in the first one's slot; mark them
+        delivered if that worked."""
+        note = self._note(items)
+        delivery = await self.sender.deliver(note)
+        slot = self._slot(note.item)
         if delivery.delivered:
             at = self.clock.wall()
-            await self.store.call(lambda s: s.mark_delivered(item.kind, item.ref, at))
-            log.info("notified: %s: %s", title, item.message)
+            refs = [(item.kind, item.ref) for item in items]
+            await self.store.call(lambda s: _mark_delivered(s, refs, at))
+            self._shown_as(slot, note, delivery.id)
+            for item in items:
+                log.info("notified: %s: %s", title_of(item), item.message)
             self._failure = None
         else:
             # One warning per cause, not one per retry: the retries go on quietly.
@@ -200,29 +318,130 @@ class Dispatcher:
                 level,
                 "not delivered (%s): %s; kept, retrying every %g s",
                 delivery.detail,
-                title,
+                note.title,
                 self.settings.notifications.retry_interval_s,
             )
             self._failure = delivery.detail
-        shown = Shown(item, title, delivery, live)
+        shown = [Shown(item, title_of(item), delivery, live) for item in items]
         if self.listener is not None:
-            self.listener(shown)
+            for event in shown:
+                self.listener(event)
         return shown
 
+    def _note(self, items: list[Outgoing]) -> Note:
+        head = items[0]
+        checkin = head.kind == "checkin"
+        return Note(
+            head,
+            title_of(head),
+            "\n".join(item.message for item in items),
+            URGENCY[_level(head)],
+            ICONS[_level(head)],
+            replaces=self._ids.get(self._slot(head), 0),
+            actions=CHECKIN_ACTIONS if checkin else (),
+            # A check-in waits on screen for its answer.
+            display_s=0 if checkin else DISPLAY_S,
+        )
+
+    def _slot(self, item: Outgoing) -> str:
+        return self._slots.get((item.kind, item.ref), f"{item.kind}:{item.ref}")
+
+    def _shown_as(self, slot: str, note: Note, shown_id: int | None) -> None:
+        """Remember the server's id for ``note`` (None: shown without one, so the next one
+        of the slot is a new notification)."""
+        if shown_id is None:
+            self._ids.pop(slot, None)
+            return
+        if shown_id != note.replaces:
+            log.debug("%s: notification %d", slot, shown_id)
+        _remember(self._ids, slot, shown_id)
+        if note.actions:
+            _remember(self._asked, shown_id, note.item)
+
     async def pending(self) -> list[Shown]:
-        """Send what is undelivered (oldest first) unless it is quiet hours; stop at the
-        first failure, since the rest would fail the same way."""
+        """Send what is undelivered (oldest first), then the check-ins put off with "later"
+        whose time has come, unless it is quiet hours; stop at the first failure, since the
+        rest would fail the same way."""
         now = self.clock.wall()
         if self.quiet(now):
             return []
         async with self._lock:
             items = await self.store.call(lambda s: s.undelivered(since=now - RETRY_WINDOW))
+            items += [item for item, due in self._later.values() if due <= now]
             shown = []
             for item in items:
-                shown.append(await self._send(item))
+                shown += await self._send([item])
                 if not shown[-1].delivery.delivered:
                     break
+                self._later.pop(item.ref, None)
             return shown
+
+    async def answer(self, notification_id: int, action: str) -> None:
+        """A button pressed (``action``, ActionInvoked) on notification ``notification_id``:
+        on a check-in, a score from 0 to 10 goes into the pain log for the run the check-in
+        asked about, and a notification replacing it says what the rules now say; "later"
+        asks again ``notifications.later_min`` minutes on (at the first retry after). Other
+        buttons, other notifications' and a second press are ignored."""
+        async with self._lock:
+            item = self._asked.get(notification_id)
+            if item is None or action not in dict(CHECKIN_ACTIONS):
+                log.debug("notification %d: button %r ignored", notification_id, action)
+                return
+            del self._asked[notification_id]
+            now = self.clock.wall()
+            if action == LATER:
+                minutes = self.settings.notifications.later_min
+                _remember(self._later, item.ref, (item, now + timedelta(minutes=minutes)))
+                log.info("check-in %s: asking again in %g min", item.ref, minutes)
+                return
+            score = int(action)
+            try:
+                pain_id, lines = await self.store.call(
+                    lambda s: answer_checkin(s, self.settings, item, score, now)
+                )
+            except StridewatchError as exc:
+                log.error("check-in %s: pain %d/10 not stored: %s", item.ref, score, exc)
+                return
+            log.info(
+                "check-in %s answered: pain %d/10 stored (report %d)", item.ref, score, pain_id
+            )
+            note = Note(
+                item,
+                "Pain logged",
+                " ".join([f"{score}/10 {_pain_when(item)}, in your pain log.", *lines]),
+                Urgency.LOW,
+                ICONS["info"],
+                replaces=notification_id,
+            )
+            delivery = await self.sender.deliver(note)
+            if not delivery.delivered:
+                log.warning("check-in %s: the answer was stored; %s", item.ref, delivery.detail)
+
+
+def _mark_delivered(store: Store, refs: list[tuple[OutgoingKind, str]], at: datetime) -> None:
+    for kind, ref in refs:
+        store.mark_delivered(kind, ref, at)
+
+
+def checkin_run(key: str) -> int | None:
+    """The run an after-run check-in (key ``after:run:<id>``) asks about; None for others."""
+    return int(key.removeprefix(AFTER_RUN)) if key.startswith(AFTER_RUN) else None
+
+
+def _pain_when(item: Outgoing) -> str:
+    return "this morning" if item.rule == "morning" else "after your run"
+
+
+def answer_checkin(
+    store: Store, settings: Settings, item: Outgoing, score: int, at: datetime
+) -> tuple[int, list[str]]:
+    """Store the pain ``score`` (0-10) a check-in's button gave, at ``at``, as ``stridewatch
+    pain SCORE --when after --run ID`` (or ``--when morning``) would; return the report's id
+    and what the rules now say (:func:`agent.checks.verdict`). :class:`NotFoundError` if the
+    run is gone."""
+    when: PainWhen = "morning" if item.rule == "morning" else "after"
+    pain_id = store.add_pain(at=at, score=score, when=when, run_id=checkin_run(item.ref))
+    return pain_id, verdict(store, settings, at, pain_id=pain_id)
 
 
 # -- messages (pure) -----------------------------------------------------------------------
@@ -338,7 +557,7 @@ def after_run(store: Store, settings: Settings, at: datetime, run_id: int) -> bo
     except NotFoundError:
         return False
     message = after_run_message(run, settings)
-    return store.save_checkin(f"after:run:{run_id}", "after", at, message, run_id)
+    return store.save_checkin(f"{AFTER_RUN}{run_id}", "after", at, message, run_id)
 
 
 class DaemonJobs:

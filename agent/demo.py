@@ -23,12 +23,12 @@ from typing import TYPE_CHECKING
 
 from agent.clock import Clock
 from agent.daemon import Daemon, RunOptions, SettledClock
-from agent.delivery import Event, RunRecorded, Shown
+from agent.delivery import DesktopSender, Event, Note, RunRecorded, Shown
 from agent.load import day_start, local_date
 from agent.notify import Delivery, Notifier, probe_server
 from agent.sensors import sim
 from agent.sensors.base import END_OF_STREAM, QueueItem
-from agent.store import Outgoing, Store
+from agent.store import Store
 from agent.units import (
     format_budget,
     format_distance,
@@ -143,13 +143,14 @@ class DemoSender:
         self.desktop_from = desktop_from
         self.clock = clock
 
-    async def deliver(self, item: Outgoing, title: str) -> Delivery:
+    async def deliver(self, note: Note) -> Delivery:
+        item = note.item
         wanted = item.kind == "alert" or (item.kind == "summary" and item.at >= self.desktop_from)
         if self.desktop is None or not wanted:
             return Delivery(True, "")
         with self.clock.working():
-            sent = await self.desktop.send(title, item.message)
-        return Delivery(True, "desktop" if sent.delivered else f"desktop: {sent.detail}")
+            sent = await DesktopSender(self.desktop).deliver(note)
+        return Delivery(True, "desktop" if sent.delivered else f"desktop: {sent.detail}", sent.id)
 
 
 class Screen:

@@ -15,11 +15,11 @@ import pytest
 from agent.clock import Clock
 from agent.config import Settings
 from agent.daemon import Daemon, RunOptions, SettledClock
+from agent.delivery import Note
 from agent.demo import TrainingBlock
 from agent.notify import Delivery
 from agent.sensors import sim
 from agent.sensors.base import END_OF_STREAM, QueueItem
-from agent.store import Outgoing
 
 SETTINGS = Settings(timezone="UTC")
 MONDAY_6 = datetime(2026, 3, 2, 6, 0, tzinfo=UTC)
@@ -28,7 +28,7 @@ MONDAY_6 = datetime(2026, 3, 2, 6, 0, tzinfo=UTC)
 class Screen:
     """The desktop stands in as always reachable: these tests are about time, not delivery."""
 
-    async def deliver(self, item: Outgoing, title: str) -> Delivery:
+    async def deliver(self, note: Note) -> Delivery:
         return Delivery(True, "shown")
 
 

@@ -1,6 +1,8 @@
 """The daemon as a real process, talking to a mock notification server on a private
-session bus: live alerts during a run, the nightly summary at its time (simulated and real
-apscheduler time), systemd's notify protocol, and delivery once a server appears."""
+session bus: live alerts during a run (one notification per run, replaced as it escalates,
+in the runner's units), the nightly summary at its time
+(simulated and real apscheduler time), systemd's notify protocol, delivery once a server
+appears, and a pain check-in answered with a button."""
 
 from __future__ import annotations
 
@@ -20,7 +22,7 @@ import pytest
 from tests.daemon_proc import daemon
 
 if TYPE_CHECKING:
-    from tests.desktop_bus import NotificationServer
+    from tests.desktop_bus import NotificationServer, Notified
 
 pytest_plugins = ["tests.desktop_bus"]  # one session bus for the run (see test_notify.py)
 
@@ -43,6 +45,18 @@ def titled(server: NotificationServer, title: str) -> list[str]:
     return [note.body for note in server.received() if note.summary == title]
 
 
+def said(server: NotificationServer, text: str) -> list[str]:
+    """Each line holding ``text`` of every notification: live alerts passed in one check
+    share a notification, one line each (which ones do depends on the week's cap, so on
+    the day the test runs)."""
+    lines = (line for note in server.received() for line in note.body.splitlines())
+    return [line for line in lines if text in line]
+
+
+# A single-run spike alert's line (its notification may be titled by a weekly alert).
+SPIKE_TEXT = "your longest run this month"
+
+
 def test_live_alert_reaches_the_desktop_during_the_run_and_the_summary_once(
     sw: Any, db: Path, notification_server: NotificationServer
 ) -> None:
@@ -56,7 +70,7 @@ def test_live_alert_reaches_the_desktop_during_the_run_and_the_summary_once(
     }
     args = ("--simulate", "--speedup", "30", "--scenario", "short")
     with daemon(db, *args, env=env) as proc:
-        [body] = proc.wait_for(lambda: titled(notification_server, SPIKE_TITLE), 20, "spike")
+        [body] = proc.wait_for(lambda: said(notification_server, SPIKE_TEXT), 20, "spike")
         # The moment it arrived, the run was still open and the runner still running.
         [open_run] = proc.rows("select status, distance_m from runs where source = 'simulated'")
         assert proc.proc.wait(20) == 0, proc.stderr()
@@ -69,7 +83,7 @@ def test_live_alert_reaches_the_desktop_during_the_run_and_the_summary_once(
     assert run["distance_m"] > open_run["distance_m"] + 100
     # Past 1.3 x 0.5 km it escalated: said again, and the stored alert (one per key) is now
     # the escalation, with the distance and time it fired at, before the run ended.
-    _, second = titled(notification_server, SPIKE_TITLE)
+    _, second = said(notification_server, SPIKE_TEXT)
     assert second.startswith("0.7 km: longer than 1.3x your longest run this month (0.5 km).")
     [alert] = proc.rows("select * from alerts where rule = 'single-run-spike'")
     assert alert["key"] == f"single-run-spike:run:{run['id']}"
@@ -79,7 +93,7 @@ def test_live_alert_reaches_the_desktop_during_the_run_and_the_summary_once(
     assert alert["raised_at"] <= alert["delivered_at"] < run["ended_at"]
     # No turn-around heads-up: the allowance (0.55 km) is not shorter than the runner's
     # usual run (0.5 km), so there is nothing unusual to turn back from (issue 11).
-    assert titled(notification_server, "Turn-around point") == []
+    assert said(notification_server, "turn around now") == []
     # The summary: exactly one, at its simulated time, stored as the day's summary.
     [summary] = titled(notification_server, SUMMARY_TITLE)
     assert summary.startswith("This week: ")
@@ -178,7 +192,7 @@ def test_undelivered_without_a_server_then_delivered_once_one_appears(
             delivered = "select * from alerts where key = ? and delivered_at is not null"
             proc.wait_for(lambda: proc.rows(delivered, alert["key"]), 10, "the retry")
             proc.stop()
-            bodies = titled(server, SPIKE_TITLE)
+            bodies = said(server, SPIKE_TEXT)
     # The held alert went out once the server was there: the first threshold, or its 1.3x
     # escalation if the run passed it first (one stored alert per key). The run goes on,
     # so the escalation may also be said live after the delivery: each level at most once.
@@ -209,3 +223,68 @@ def test_low_battery_said_once_while_the_sensor_keeps_reporting_it(
     [alert] = proc.rows("select * from alerts where rule = 'low-battery'")
     assert alert["severity"] == "info"
     assert alert["delivered_at"] is not None
+
+
+# -- issue 17, item 2: replaced, in the runner's units, spoken, answered ------------------
+
+
+def test_a_runs_live_alerts_replace_each_other_and_all_is_said_in_miles(
+    sw: Any, db: Path, notification_server: NotificationServer
+) -> None:
+    seed_longest_run(sw, 0.5)  # limit 0.55 km; the "short" run covers about 0.85 km
+    env = {"STRIDEWATCH_UNITS": "mi"}
+    args = ("--simulate", "--speedup", "inf", "--scenario", "short")
+    with daemon(db, *args, env=env) as proc:
+        assert proc.proc.wait(30) == 0, proc.stderr()
+    assert [line[:40] for line in said(notification_server, SPIKE_TEXT)] == [
+        "0.3 mi: longer than 1.1x your longest ru",
+        "0.4 mi: longer than 1.3x your longest ru",
+    ]
+    # One notification for the run, updated in place: each escalation names the first's id.
+    received = notification_server.received()
+    live = [i for i, n in enumerate(received) if n.summary != SUMMARY_TITLE]
+    first = shown_ids(received)[live[0]]
+    assert received[live[0]].replaces_id == 0
+    assert [received[i].replaces_id for i in live[1:]] == [first] * (len(live) - 1)
+    assert len(live) >= 2
+    [run] = proc.rows("select id from runs where source = 'simulated'")
+    assert re.search(rf"run {run['id']} closed: 0\.\d\d mi, \d+ s moving", proc.stderr())
+    assert not re.search(r"\d km\b", proc.stderr())
+
+
+def shown_ids(received: list[Notified]) -> list[int]:
+    """The id the template's server gave each notification: the one it replaced, or the
+    next of 1, 2, ..."""
+    ids, fresh = [], 0
+    for note in received:
+        if not note.replaces_id:
+            fresh += 1
+        ids.append(note.replaces_id or fresh)
+    return ids
+
+
+def test_checkin_answered_with_a_button_in_the_running_daemon(
+    sw: Any, db: Path, action_server: NotificationServer
+) -> None:
+    # A run that ended an hour ago: its check-in (half an hour after) is due at start.
+    at = (datetime.now(UTC) - timedelta(minutes=90)).strftime("%Y-%m-%dT%H:%M")
+    result = sw("log-run", "--at", at, "--distance", "5km", "--duration", "30:00")
+    assert result.exit_code == 0, result.stderr
+    run_id = int(result.stdout)
+    env = {"STRIDEWATCH_TIMEZONE": "UTC", "STRIDEWATCH_SCHEDULE__AFTER_RUN_CHECKIN_H": "0.5"}
+    with daemon(db, "--simulate", "--scenario", "standing", env=env) as proc:
+        proc.wait_for(lambda: titled(action_server, "Pain check-in"), 15, "the check-in")
+        received = action_server.received()
+        shown_id = shown_ids(received)[-1]
+        assert received[-1].actions[:2] == ["0", "No pain"]
+        action_server.press(shown_id, "2")
+        pain = "select score, timing, run_id from pain"
+        [row] = proc.wait_for(lambda: proc.rows(pain), 15, "the pain report")
+        [logged] = proc.wait_for(lambda: titled(action_server, "Pain logged"), 15, "the answer")
+        proc.stop()
+    assert tuple(row) == (2, "after", run_id)
+    assert logged.startswith("2/10 after your run, in your pain log.")
+    assert [n.replaces_id for n in action_server.received() if n.summary == "Pain logged"] == [
+        shown_id
+    ]
+    proc.logged(f"check-in after:run:{run_id} answered: pain 2/10 stored")

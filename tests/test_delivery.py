@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
+from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -295,3 +296,149 @@ async def test_simulated_timetable_fires_at_local_times_on_the_clock() -> None:
         ("Tue 19:00", "retry"),
         ("Tue 20:00", "summary"),
     ]
+
+
+# -- on screen: urgency, icon, replacing, buttons (issue 17, item 2) ----------------------
+
+
+def weekly(km: float) -> Alert:
+    return Alert(
+        rule="weekly-progression",
+        severity="warning",
+        message=f"{km:.1f} km: this run takes the week to 30.5 km, over its 28.0 km cap.",
+        key="weekly-progression:2026-01-12",
+        data={"level": 1, "run_id": 1},
+    )
+
+
+async def test_a_runs_escalations_replace_its_notification_instead_of_stacking(
+    writer: RecordingWriter, notification_server: NotificationServer
+) -> None:
+    post = dispatcher(writer, MONDAY + timedelta(hours=7), [])
+    first = await post.live(spike(1, 8.8), run_id=1, distance_m=8800)
+    await post.live(weekly(9.5), run_id=1, distance_m=9500)
+    await post.live(spike(3, 16.1), run_id=1, distance_m=16100)
+    other_run = await writer.call(lambda store: add_run(store, MONDAY + timedelta(hours=9), 3.0))
+    await post.live(
+        replace(spike(1, 3.3), key=f"single-run-spike:run:{other_run}"),
+        run_id=other_run,
+        distance_m=3300,
+    )
+    assert first is not None
+    assert first.delivery.id == 1
+    # The server saw the run's first id again: the same notification, updated in place.
+    assert [(n.replaces_id, n.summary, n.body[:8]) for n in notification_server.received()] == [
+        (0, "Longer than your longest run", "8.8 km: "),
+        (1, "Over this week's cap", "9.5 km: "),
+        (1, "Longer than your longest run", "16.1 km:"),
+        (0, "Longer than your longest run", "3.3 km: "),  # another run: its own
+    ]
+
+
+async def test_urgency_and_icon_by_severity(
+    writer: RecordingWriter, notification_server: NotificationServer
+) -> None:
+    post = dispatcher(writer, MONDAY + timedelta(hours=8), [])
+    for severity in ("danger", "warning", "caution", "info"):
+        alert = Alert("acwr", severity, f"Load {severity}.", f"acwr:{severity}", {})
+        assert await post.notice(alert) is not None
+    assert [(n.body, n.urgency, n.icon) for n in notification_server.received()] == [
+        ("Load danger.", 2, "dialog-error"),  # critical
+        ("Load warning.", 1, "dialog-warning"),  # normal
+        ("Load caution.", 0, "dialog-information"),  # low
+        ("Load info.", 0, "dialog-information"),
+    ]
+
+
+async def test_alerts_passed_in_one_check_are_one_notification_most_severe_first(
+    writer: RecordingWriter, notification_server: NotificationServer
+) -> None:
+    shown: list[Event] = []
+    post = dispatcher(writer, MONDAY + timedelta(hours=7), shown)
+    said = await post.live_all([weekly(16.1), spike(3, 16.1)], run_id=1, distance_m=16100)
+    [note] = notification_server.received()
+    assert (note.summary, note.urgency) == ("Longer than your longest run", 2)
+    assert note.body == f"{spike(3, 16.1).message}\n{weekly(16.1).message}"
+    assert [s.title for s in said] == ["Longer than your longest run", "Over this week's cap"]
+    assert shown == said
+    rows = await stored(writer, "select rule, delivered_at is not null from alerts order by rule")
+    assert rows == [("single-run-spike", 1), ("weekly-progression", 1)]
+
+
+@pytest.fixture
+async def buttons() -> AsyncIterator[tuple[Notifier, asyncio.Queue[tuple[int, str]]]]:
+    """A notifier keeping its connection, and the buttons pressed on its notifications."""
+    pressed: asyncio.Queue[tuple[int, str]] = asyncio.Queue()
+    async with Notifier(on_action=lambda *press: pressed.put_nowait(press)) as notifier:
+        yield notifier, pressed
+
+
+async def test_a_checkin_answered_with_a_button_goes_into_the_pain_log(
+    writer: RecordingWriter,
+    action_server: NotificationServer,
+    buttons: tuple[Notifier, asyncio.Queue[tuple[int, str]]],
+) -> None:
+    notifier, pressed = buttons
+    clock = VirtualClock(wall_start=MONDAY + timedelta(hours=11), auto_advance=False)
+    post = Dispatcher(SETTINGS, writer, DesktopSender(notifier), clock)
+    run_id = await writer.call(lambda store: add_run(store, MONDAY + timedelta(hours=7), 6.0))
+    await DaemonJobs(SETTINGS, post).after_run_checkin(run_id)
+    [asked] = action_server.received()
+    assert (asked.summary, asked.urgency, asked.timeout_ms) == ("Pain check-in", 1, 0)
+    labels = asked.actions[1::2]
+    assert labels == ["No pain", *(str(score) for score in range(1, 11)), "Later"]
+    assert asked.actions[0::2] == [str(score) for score in range(11)] + ["later"]
+    action_server.press(1, "3")
+    await post.answer(*await asyncio.wait_for(pressed.get(), 10))
+    action_server.press(1, "5")  # a second press on the same check-in
+    await post.answer(*await asyncio.wait_for(pressed.get(), 10))
+    rows = await stored(writer, "select score, timing, run_id, at from pain")
+    assert rows == [(3, "after", run_id, "2026-01-12T11:00:00+00:00")]
+    # The answer replaces the check-in on screen, with what the rules now say.
+    [_, logged] = action_server.received()
+    assert (logged.summary, logged.replaces_id, logged.actions) == ("Pain logged", 1, [])
+    assert logged.body == (
+        "3/10 after your run, in your pain log. Next run: rest: the week's cap is reached "
+        "(6.0 km of its 5.5 km cap, your 5.0 km baseline week + 10 %); this week's cap at "
+        "5.5 km."
+    )
+
+
+async def test_later_asks_again_then_the_morning_answer_is_stored(
+    writer: RecordingWriter,
+    action_server: NotificationServer,
+    buttons: tuple[Notifier, asyncio.Queue[tuple[int, str]]],
+) -> None:
+    notifier, pressed = buttons
+    clock = VirtualClock(wall_start=MONDAY + timedelta(hours=8), auto_advance=False)
+    post = Dispatcher(SETTINGS, writer, DesktopSender(notifier), clock)
+    await writer.call(lambda store: morning(store, SETTINGS, clock.wall()))  # Sunday's run
+    [shown] = await post.pending()
+    action_server.press(1, "later")
+    await post.answer(*await asyncio.wait_for(pressed.get(), 10))
+    clock.advance(59 * 60)
+    assert await post.pending() == []
+    clock.advance(60)  # notifications.later_min = 60
+    [again] = await post.pending()
+    assert again.item == shown.item
+    action_server.press(1, "0")  # "No pain"
+    await post.answer(*await asyncio.wait_for(pressed.get(), 10))
+    rows = await stored(writer, "select score, timing, run_id, at from pain")
+    assert rows == [(0, "morning", None, "2026-01-12T09:00:00+00:00")]
+    assert [(n.summary, n.replaces_id) for n in action_server.received()] == [
+        ("Pain check-in", 0),
+        ("Pain check-in", 1),
+        ("Pain logged", 1),
+    ]
+    assert await post.pending() == []
+
+
+async def test_checkin_in_plain_text_where_the_server_has_no_buttons(
+    writer: RecordingWriter, notification_server: NotificationServer
+) -> None:
+    post = dispatcher(writer, MONDAY + timedelta(hours=11), [])
+    run_id = await writer.call(lambda store: add_run(store, MONDAY + timedelta(hours=7), 6.0))
+    await DaemonJobs(SETTINGS, post).after_run_checkin(run_id)
+    [asked] = notification_server.received()
+    assert asked.actions == []
+    assert asked.body.endswith(f"Log it (0-10): stridewatch pain N --when after --run {run_id}")
