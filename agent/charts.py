@@ -12,8 +12,8 @@ from __future__ import annotations
 import io
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
-from typing import TYPE_CHECKING
+from datetime import datetime, time, timedelta
+from typing import TYPE_CHECKING, Any
 
 import matplotlib
 
@@ -27,6 +27,7 @@ from agent.units import to_unit
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
+    from matplotlib.typing import RcKeyType
 
     from agent.config import Settings
     from agent.report import Overview, WeekRow
@@ -38,13 +39,29 @@ OVER = "#D55E00"
 LIMIT = "#000000"
 CONTEXT = "#666666"
 PAIN_COLOURS = {"before": "#009E73", "during": "#D55E00", "after": "#CC79A7", "morning": "#0072B2"}
-# 10 x 3.2 inches fits an A4 page width with its margins at a readable font size.
-FIGSIZE = (10.0, 3.2)
+# 7.0 inches is narrower than the text width of an A4 or Letter page with 12 mm margins
+# (7.3 and 7.6 inches), so a chart printed at the full width is scaled up, never down: text
+# drawn at FONT_PT prints at least that large.
+WIDTH_IN = 7.0
+STORY_HEIGHT_IN = 3.4
+# The smallest print size a report reader is expected to read (issue 17: at least 8 pt).
+FONT_PT = 8.0
 # A bar covers six of the week's seven days, so neighbouring weeks stay apart.
 BAR_DAYS = 6.0
+# A bar at least this share of its panel's height holds its value label inside.
+INSIDE_SHARE = 0.25
 # No metadata at all: no date (deterministic output) and no links to the Dublin Core
 # vocabulary (the report holds no URL).
 NO_METADATA: dict[str, str | None] = {"Date": None, "Format": None, "Type": None, "Creator": None}
+STYLE: dict[RcKeyType, Any] = {
+    "font.size": FONT_PT,
+    "axes.titlesize": FONT_PT + 1,
+    "axes.labelsize": FONT_PT,
+    "xtick.labelsize": FONT_PT,
+    "ytick.labelsize": FONT_PT,
+    "legend.fontsize": FONT_PT,
+    "svg.fonttype": "none",
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,122 +76,102 @@ class Chart:
     message: str | None
 
 
-def report_charts(view: Overview, settings: Settings) -> list[Chart]:
-    """The report's four charts, in the order they appear."""
-    return [
-        weekly_chart(view, settings),
-        longest_chart(view, settings),
-        acwr_chart(view, settings),
-        pain_chart(view, settings),
-    ]
+def report_charts(view: Overview, settings: Settings) -> dict[str, Chart]:
+    """The report's charts by name: ``story``, page one's weeks against their caps, longest
+    runs against the 30-day rule and pain log on one time axis."""
+    with matplotlib.rc_context(STYLE):
+        return {"story": story_chart(view, settings)}
 
 
-# -- the four charts ---------------------------------------------------------------------
+# -- the charts ----------------------------------------------------------------------------
 
 
-def weekly_chart(view: Overview, settings: Settings) -> Chart:
-    chart_id, title = "chart-weekly", "Weekly distance and its cap"
+def story_chart(view: Overview, settings: Settings) -> Chart:
+    """Three panels on one time axis: weekly distance against the cap, the week's longest
+    run against its 30-day limit, and every pain report."""
+    chart_id, title = "chart-story", "The weeks, their longest runs and the pain log"
+    unit, factor = settings.units, settings.progression.spike_warn
     caption = (
-        f"Bars: distance per calendar week ({settings.units}); black tick: the week's cap "
-        "(baseline week x (1 + progression limit), held at the baseline while a pain alert is "
-        "active); vermilion: over the cap."
+        f"Top: distance per calendar week ({unit}) with the week's cap (black line: the "
+        "baseline week plus the progression limit, held at the baseline while pain settles). "
+        f"Middle: the week's longest run with its limit ({factor:g}x the longest run of the 30 "
+        "days before it). Vermilion: over. Bottom: each pain report (0-10) with the caution "
+        f"and stop levels during a run ({settings.pain.during_caution} and "
+        f"{settings.pain.during_stop}/10)."
     )
-    if not view.has_caps:
-        message = (
-            "Caps start once a complete week of runs is logged: the first week has no "
-            "baseline to compare against."
-        )
-        return Chart(chart_id, title, caption, None, _why_empty(view) or message)
-    fig, ax = _figure(view)
-    unit = settings.units
-    _bars(
-        ax,
-        view.weeks,
-        [_in(row.distance_km, unit) for row in view.weeks],
-        [row.over_cap for row in view.weeks],
-        ("distance", "over the cap"),
-    )
-    _ticks(ax, view.weeks, [_maybe_in(row.cap_km, unit) for row in view.weeks], "cap")
-    ax.set_ylabel(unit)
-    _legend(fig)
+    notes = _story_notes(view)
+    if view.empty_message or not view.weeks:
+        return Chart(chart_id, title, caption, None, view.empty_message or notes)
+    fig = Figure(figsize=(WIDTH_IN, STORY_HEIGHT_IN), layout="constrained")
+    weekly, longest, pain = fig.subplots(3, 1, sharex=True, height_ratios=(1.1, 1.0, 0.9))
+    _weekly_panel(weekly, view, unit)
+    _longest_panel(longest, view, unit, factor)
+    _pain_panel(pain, view, settings)
+    for ax in (weekly, longest, pain):
+        _time_axis(ax, view)
+    caption = f"{caption} {notes}" if notes else caption
     return Chart(chart_id, title, caption, _svg(fig, chart_id), None)
 
 
-def longest_chart(view: Overview, settings: Settings) -> Chart:
-    chart_id, title = "chart-longest", "Longest run of each week against its 30-day rule"
-    factor = settings.progression.spike_warn
-    caption = (
-        f"Bars: the week's longest run ({settings.units}); black tick: its limit, {factor:g}x "
-        "the longest run of the 30 days before it; vermilion: over that limit."
-    )
+def _story_notes(view: Overview) -> str:
+    """Why a part of the story chart is missing, in words."""
+    notes = []
+    if not view.has_caps:
+        notes.append("No cap yet: caps start once a complete week of runs is logged.")
+    if not any(row.limit_km is not None for row in view.weeks):
+        notes.append("No 30-day limit yet: the rule needs an earlier run to compare with.")
+    return " ".join(notes)
+
+
+def _weekly_panel(ax: Axes, view: Overview, unit: str) -> None:
+    rows = view.weeks
+    heights = [_in(row.distance_km, unit) for row in rows]
+    _bars(ax, rows, heights, [row.over_cap for row in rows], ("distance", "over the cap"))
+    _ticks(ax, rows, [_maybe_in(row.cap_km, unit) for row in rows], "cap")
+    _values(ax, rows, heights)
+    _panel_title(ax, f"Weekly distance ({unit}) against the cap")
+
+
+def _longest_panel(ax: Axes, view: Overview, unit: str, factor: float) -> None:
     rows = [row for row in view.weeks if row.longest is not None]
-    if not any(row.limit_km is not None for row in rows):
-        message = "The 30-day rule needs an earlier run to compare with: log a second run."
-        return Chart(chart_id, title, caption, None, _why_empty(view) or message)
-    fig, ax = _figure(view)
-    unit = settings.units
-    longest = [_in(row.longest.distance_km, unit) if row.longest else 0.0 for row in rows]
-    _bars(
+    heights = [_in(row.longest.distance_km, unit) if row.longest else 0.0 for row in rows]
+    flags = [row.longest_over for row in rows]
+    _bars(ax, rows, heights, flags, ("longest run", "over its limit"))
+    _ticks(
         ax,
         rows,
-        longest,
-        [row.longest_over for row in rows],
-        ("longest run", "over the 30-day limit"),
+        [_maybe_in(row.limit_km, unit) for row in rows],
+        f"limit: {factor:g}x the 30-day longest",
     )
-    _ticks(ax, rows, [_maybe_in(row.limit_km, unit) for row in rows], f"limit ({factor:g}x)")
-    ax.set_ylabel(unit)
-    _legend(fig)
-    return Chart(chart_id, title, caption, _svg(fig, chart_id), None)
+    _values(ax, rows, heights)
+    _ratios(ax, rows, heights)
+    _panel_title(ax, f"Longest run of the week ({unit})")
 
 
-def acwr_chart(view: Overview, settings: Settings) -> Chart:
-    chart_id, title = "chart-acwr", "Acute:chronic load ratio (context only)"
-    limit = settings.progression.acwr_caution
-    caption = (
-        f"EWMA 7-day over 28-day {settings.progression.load} load, at the end of each day; "
-        f"dashed: the {limit:g} caution line. Context only, never a reason on its own."
-    )
-    if not view.acwr_days:
-        message = "The ratio needs 28 days of history; it appears once four weeks are logged."
-        return Chart(chart_id, title, caption, None, _why_empty(view) or message)
-    fig, ax = _figure(view)
-    days = [_noon(day) for day, _ in view.acwr_days]
-    ax.plot(days, [value for _, value in view.acwr_days], color=CONTEXT, label="acute:chronic")
-    ax.axhline(limit, color=OVER, linestyle="--", linewidth=1, label=f"caution above {limit:g}")
-    top = max(value for _, value in view.acwr_days)
-    ax.set_ylim(0, max(top, limit) * 1.15)
-    _legend(fig)
-    return Chart(chart_id, title, caption, _svg(fig, chart_id), None)
-
-
-def pain_chart(view: Overview, settings: Settings) -> Chart:
-    chart_id, title = "chart-pain", "Pain log"
+def _pain_panel(ax: Axes, view: Overview, settings: Settings) -> None:
     caution, stop = settings.pain.during_caution, settings.pain.during_stop
-    caption = (
-        f"Each pain report (0-10) by when it was given; dashed: caution above {caution}/10 "
-        f"and stop-and-reduce above {stop}/10 during a run. Same time axis as the charts above."
-    )
-    if not view.pain:
-        message = "No pain reported in these weeks (stridewatch pain SCORE --when after)."
-        return Chart(chart_id, title, caption, None, _why_empty(view) or message)
-    fig, ax = _figure(view)
+    ax.axhline(caution, color=CONTEXT, linestyle="--", linewidth=0.8)
+    ax.axhline(stop, color=OVER, linestyle="--", linewidth=0.8)
     for when, colour in PAIN_COLOURS.items():
         reports = [report for report in view.pain if report.when == when]
         if reports:
             at = [
                 _x(report.at.astimezone(settings.zone).replace(tzinfo=None)) for report in reports
             ]
-            ax.scatter(at, [report.score for report in reports], color=colour, label=when, s=28)
-    ax.axhline(caution, color=CONTEXT, linestyle="--", linewidth=1)
-    ax.axhline(stop, color=OVER, linestyle="--", linewidth=1)
-    ax.set_ylim(-0.5, 10.5)
-    ax.set_ylabel("pain /10")
-    _legend(fig)
-    return Chart(chart_id, title, caption, _svg(fig, chart_id), None)
-
-
-def _why_empty(view: Overview) -> str | None:
-    return view.empty_message
+            ax.scatter(at, [report.score for report in reports], color=colour, label=when, s=18)
+    if not view.pain:
+        ax.text(
+            0.5,
+            0.5,
+            "No pain reported in these weeks",
+            transform=ax.transAxes,
+            ha="center",
+            va="center",
+            color=CONTEXT,
+        )
+    ax.set_ylim(-0.8, 10.8)
+    ax.set_yticks([0, 5, 10])
+    _panel_title(ax, "Pain (0-10)")
 
 
 # -- drawing helpers -----------------------------------------------------------------------
@@ -193,18 +190,12 @@ def _x(moment: datetime) -> float:
     return float(date2num(moment))  # type: ignore[no-untyped-call]  # matplotlib.dates is untyped
 
 
-def _noon(day: date) -> float:
-    return _x(datetime.combine(day, time(12)))
-
-
 def _centre(row: WeekRow) -> float:
     return _x(datetime.combine(row.start, time(0)) + timedelta(days=3.5))
 
 
-def _figure(view: Overview) -> tuple[Figure, Axes]:
-    """A figure whose x axis runs over the weeks shown, with a tick on each week's start."""
-    fig = Figure(figsize=FIGSIZE, layout="constrained")
-    ax = fig.add_subplot()
+def _time_axis(ax: Axes, view: Overview) -> None:
+    """The x axis over the weeks shown, with a tick on each week's start."""
     first, last = view.weeks[0].start, view.weeks[-1].start
     ax.set_xlim(
         _x(datetime.combine(first, time(0)) - timedelta(hours=12)),
@@ -218,12 +209,23 @@ def _figure(view: Overview) -> tuple[Figure, Axes]:
     ax.set_axisbelow(True)
     for side in ("top", "right"):
         ax.spines[side].set_visible(False)
-    return fig, ax
 
 
-def _legend(fig: Figure) -> None:
-    """The legend in one row above the plot, where it cannot hide a bar."""
-    fig.legend(loc="outside upper right", ncols=4, fontsize=8, frameon=False)
+def _panel_title(ax: Axes, title: str) -> None:
+    """The panel's title on the left and its legend in one row on the right, both above the
+    plot, where they cannot hide a bar."""
+    if title:
+        ax.set_title(title, loc="left", fontweight="bold")
+    if ax.get_legend_handles_labels()[0]:
+        ax.legend(
+            loc="lower right",
+            bbox_to_anchor=(1.0, 1.0),
+            ncols=4,
+            frameon=False,
+            borderaxespad=0.1,
+            handlelength=1.5,
+            columnspacing=1.0,
+        )
 
 
 def _every(view: Overview) -> int:
@@ -239,7 +241,7 @@ def _bars(
     over: Sequence[bool],
     labels: tuple[str, str],
 ) -> None:
-    """Week bars, those over their limit in the warning colour and labelled above."""
+    """Week bars, those over their limit in the warning colour."""
     centres = [_centre(row) for row in rows]
     for colour, label, flagged in ((UNDER, labels[0], False), (OVER, labels[1], True)):
         picked = [(c, h) for c, h, f in zip(centres, heights, over, strict=True) if f is flagged]
@@ -247,19 +249,42 @@ def _bars(
             ax.bar(
                 [c for c, _ in picked], [h for _, h in picked], BAR_DAYS, color=colour, label=label
             )
-    for centre, height, flag in zip(centres, heights, over, strict=True):
-        if flag:
-            ax.annotate(
-                "over",
-                (centre, height),
-                ha="center",
-                va="bottom",
-                fontsize=8,
-                color=OVER,
-                xytext=(0, 2),
-                textcoords="offset points",
-            )
-    ax.set_ylim(0, max([*heights, 0.1]) * 1.2)
+    ax.set_ylim(0, max([*heights, 0.1]) * 1.25)
+
+
+def _values(ax: Axes, rows: Sequence[WeekRow], heights: Sequence[float]) -> None:
+    """Each bar's value, in white inside its top (above a bar too short to hold it), where
+    the cap line, drawn across the bar's full width above it, cannot cross the figure."""
+    top = ax.get_ylim()[1]
+    for row, height in zip(rows, heights, strict=True):
+        inside = height >= INSIDE_SHARE * top
+        ax.annotate(
+            f"{height:.0f}",
+            (_centre(row), height),
+            ha="center",
+            va="top" if inside else "bottom",
+            color="white" if inside else LIMIT,
+            xytext=(0, -1.5 if inside else 1.5),
+            textcoords="offset points",
+        )
+
+
+def _ratios(ax: Axes, rows: Sequence[WeekRow], heights: Sequence[float]) -> None:
+    """Above each bar over its limit, its ratio to the 30-day longest (``1.6x``)."""
+    for row, height in zip(rows, heights, strict=True):
+        before = row.longest_before_km
+        if row.longest is None or not row.longest_over or not before:
+            continue
+        ax.annotate(
+            f"{row.longest.distance_km / before:.1f}x",
+            (_centre(row), height),
+            ha="center",
+            va="bottom",
+            color=OVER,
+            fontweight="bold",
+            xytext=(0, 1.5),
+            textcoords="offset points",
+        )
 
 
 def _ticks(ax: Axes, rows: Sequence[WeekRow], values: Sequence[float | None], label: str) -> None:
@@ -277,7 +302,7 @@ def _ticks(ax: Axes, rows: Sequence[WeekRow], values: Sequence[float | None], la
         label=label,
     )
     top = max(value for _, value in marked)
-    ax.set_ylim(0, max(ax.get_ylim()[1], top * 1.2))
+    ax.set_ylim(0, max(ax.get_ylim()[1], top * 1.25))
 
 
 def _svg(fig: Figure, chart_id: str) -> str:
@@ -288,7 +313,7 @@ def _svg(fig: Figure, chart_id: str) -> str:
         if artist.get_gid() is None:
             artist.set_gid(f"{chart_id}-{number}")
     out = io.StringIO()
-    with matplotlib.rc_context({"svg.hashsalt": chart_id, "svg.fonttype": "none"}):
+    with matplotlib.rc_context({"svg.hashsalt": chart_id}):
         fig.savefig(out, format="svg", metadata=NO_METADATA)
     text = out.getvalue()
     return text[text.index("<svg") :].strip()

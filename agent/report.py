@@ -12,11 +12,12 @@ imported only there, so the other commands never load them.
 from __future__ import annotations
 
 import calendar
-from collections.abc import Callable, Sequence
+import re
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeAlias
 
 from agent import __version__, units
 from agent.checks import Assessment, assess, load_history
@@ -24,16 +25,21 @@ from agent.errors import InputError
 from agent.load import History, acwr, day_start, over, week_of
 from agent.models import Alert, PainReport, Run
 from agent.rules import evaluate, rank
-from agent.rules.allowance import allowance
+from agent.rules import pain as pain_rules
+from agent.rules.allowance import BEFORE_LINK, LIMIT_LABELS, allowance
 from agent.rules.plan import PlanStatus, PlanWeek, progress
 from agent.rules.progression import WEEKLY
 from agent.safe_write import check_target, write_file
 
 if TYPE_CHECKING:
+    from markupsafe import Markup
+
     from agent.config import Settings
     from agent.store import Store
 
 DEFAULT_WEEKS = 12
+# International foot (exactly 0.3048 m): elevation in the miles report.
+FEET_PER_METRE = 1 / 0.3048
 MAX_WEEKS = 104
 # Before the first week shown, the rules need four baseline weeks, the week before those
 # (the cap of the earliest week) and 30 days for the longest-run rule: ten weeks covers all.
@@ -89,6 +95,32 @@ class WeekRow:
 
 
 @dataclass(frozen=True, slots=True)
+class RunRow:
+    """One run shown in the report, with the single-run rule it ran under and the pain
+    reported about it.
+
+    ``longest_before_km`` is the credited longest run of the 30 days before it and
+    ``limit_km`` the run limit in force when it started (km, None when unknown: no earlier
+    run); ``pain`` holds the reports about it (see :func:`run_pain`).
+    """
+
+    run: Run
+    longest_before_km: float | None
+    limit_km: float | None
+    pain: tuple[PainReport, ...]
+
+    @property
+    def ratio(self) -> float | None:
+        """The run's distance over the 30-day longest before it (1.4 = 40 % longer)."""
+        before = self.longest_before_km
+        return self.run.distance_km / before if before else None
+
+    @property
+    def over_limit(self) -> bool:
+        return self.limit_km is not None and over(self.run.distance_km, self.limit_km)
+
+
+@dataclass(frozen=True, slots=True)
 class PeriodAlert:
     """An alert the rules raised during the period: the week it belongs to, and whether it is
     still active at the overview's instant."""
@@ -120,10 +152,37 @@ class Overview:
     alerts: tuple[PeriodAlert, ...]
     plan: tuple[PlanRow, ...]
     older_runs: bool
+    run_rows: tuple[RunRow, ...] = ()
 
     @property
     def runs(self) -> tuple[Run, ...]:
         return tuple(run for week in self.weeks for run in week.runs)
+
+    @property
+    def biggest_week(self) -> WeekRow | None:
+        """The week furthest above its baseline week (the largest ``change``), if any week
+        has a baseline."""
+        rows = [row for row in self.weeks if row.change is not None]
+        return max(rows, key=lambda row: row.change or 0.0, default=None)
+
+    @property
+    def biggest_run(self) -> RunRow | None:
+        """The run longest against the 30-day longest before it (the largest ``ratio``)."""
+        rows = [row for row in self.run_rows if row.ratio is not None]
+        return max(rows, key=lambda row: row.ratio or 0.0, default=None)
+
+    @property
+    def latest_pain(self) -> PainReport | None:
+        return self.pain[-1] if self.pain else None
+
+    @property
+    def worst_pain(self) -> PainReport | None:
+        """The highest pain score of the weeks shown (the latest of equal scores)."""
+        return max(reversed(self.pain), key=lambda report: report.score, default=None)
+
+    @property
+    def over_cap_weeks(self) -> tuple[WeekRow, ...]:
+        return tuple(row for row in self.weeks if row.over_cap)
 
     @property
     def current(self) -> WeekRow | None:
@@ -209,8 +268,10 @@ def overview(
     history = history.upto(at)
     assessment = assessment or assess(history, settings, at)
     starts = _week_starts(history, settings, at, weeks)
-    rows = tuple(_week_row(history, settings, at, start, assessment) for start in starts)
     shown_from = day_start(starts[0], settings.zone) if starts else at
+    run_rows = _run_rows(history, settings, shown_from)
+    limits = {row.run.id: row for row in run_rows}
+    rows = tuple(_week_row(history, settings, at, start, assessment, limits) for start in starts)
     return Overview(
         at=at,
         weeks=rows,
@@ -220,6 +281,7 @@ def overview(
         alerts=_period_alerts(history, settings, at, rows, assessment),
         plan=_plan_rows(history, settings, at),
         older_runs=older_runs,
+        run_rows=run_rows,
     )
 
 
@@ -235,14 +297,45 @@ def _week_starts(history: History, settings: Settings, at: datetime, weeks: int)
     return [first + n * ONE_WEEK for n in range((last - first).days // 7 + 1)]
 
 
-def _run_limit(
-    history: History, settings: Settings, run: Run | None
-) -> tuple[float | None, float | None]:
+def _run_rows(history: History, settings: Settings, since: datetime) -> tuple[RunRow, ...]:
+    """Each run from ``since`` on, with its 30-day rule and the pain reported about it."""
+    runs = history.runs
+    rows = []
+    for index, run in enumerate(runs):
+        if run.started_at < since:
+            continue
+        following = runs[index + 1].started_at if index + 1 < len(runs) else None
+        before, limit = _run_limit(history, settings, run)
+        rows.append(RunRow(run, before, limit, run_pain(run, following, history.pain)))
+    return tuple(rows)
+
+
+def run_pain(
+    run: Run, following: datetime | None, pain: Sequence[PainReport]
+) -> tuple[PainReport, ...]:
+    """The pain reports about ``run``: those naming it; of those naming no run, a
+    ``before`` report in the 12 hours before it started, and ``during``, ``after`` and
+    ``morning`` reports from its start until the next run starts, at most 36 hours after
+    it ended (the windows the pain rules link reports to runs with)."""
+    end = run.ended_at or run.started_at + timedelta(seconds=run.elapsed_s)
+    until = end + pain_rules.LINK_WINDOW
+    if following is not None:
+        until = min(until, following)
+
+    def about(report: PainReport) -> bool:
+        if report.run_id is not None:
+            return report.run_id == run.id
+        if report.when == "before":
+            return run.started_at - BEFORE_LINK <= report.at <= run.started_at
+        return run.started_at <= report.at < until
+
+    return tuple(report for report in pain if about(report))
+
+
+def _run_limit(history: History, settings: Settings, run: Run) -> tuple[float | None, float | None]:
     """The credited 30-day longest before ``run`` and the run limit in force when it started
     (the single-run rule; during a plan the plan's range, after a break the return limit),
     from the same allowance the rules use, so a spike never raises a later limit."""
-    if run is None:
-        return None, None
     before = allowance(history.before(run), settings, run.started_at)
     for rule in ("single-run", "return"):
         found = before.limit(rule)
@@ -259,7 +352,12 @@ def week_end(start: date, settings: Settings, at: datetime) -> datetime:
 
 
 def _week_row(
-    history: History, settings: Settings, at: datetime, start: date, assessment: Assessment
+    history: History,
+    settings: Settings,
+    at: datetime,
+    start: date,
+    assessment: Assessment,
+    limits: Mapping[int, RunRow],
 ) -> WeekRow:
     end = week_end(start, settings, at)
     current = end == at
@@ -267,7 +365,8 @@ def _week_row(
     begin = day_start(start, settings.zone)
     runs = tuple(run for run in history.runs if begin <= run.started_at <= end)
     longest = max(runs, key=lambda run: run.distance_km, default=None)
-    before, limit = _run_limit(history, settings, longest)
+    row = limits.get(longest.id) if longest else None
+    before, limit = (row.longest_before_km, row.limit_km) if row else (None, None)
     return WeekRow(
         start=start,
         runs=runs,
@@ -418,9 +517,9 @@ SOURCES = (
         "longer than the 30-day longest, 2.28 for over 100 %).",
     ),
     (
-        "Acute:chronic load (context)",
+        "Acute:chronic load",
         "Williams et al., BJSM 2017; Gabbett, BJSM 2016. Criticised by Impellizzeri et al. "
-        "2020, so never the only reason to alert.",
+        "2020, so context only: stridewatch never alerts on it alone, nor above a caution.",
     ),
     ("Monotony", "Foster 1998."),
     (
@@ -440,8 +539,9 @@ def thresholds(settings: Settings) -> list[tuple[str, str, str]]:
     """(rule, threshold in force, source) for the report's sources table."""
     p, pain = settings.progression, settings.pain
     values = (
-        f"cap at +{p.weekly_warn:.0%} on the baseline week; escalated above "
-        f"+{p.weekly_alert:.0%}; danger above +{p.weekly_danger:.0%}",
+        f"cap at +{p.weekly_warn:.0%} on the baseline week (the larger of the last complete "
+        f"week and the mean of the last four); escalated above +{p.weekly_alert:.0%}; danger "
+        f"above +{p.weekly_danger:.0%}",
         f"{p.spike_warn:g}x the longest run of the past 30 days; escalated at "
         f"{p.spike_escalate:g}x; danger above {p.spike_danger:g}x",
         f"EWMA 7 / 28 days; caution above {p.acwr_caution:g}",
@@ -452,6 +552,152 @@ def thresholds(settings: Settings) -> list[tuple[str, str, str]]:
         "the plan holds after a pain caution and steps back a week after a pain warning",
     )
     return [(name, value, source) for (name, source), value in zip(SOURCES, values, strict=True)]
+
+
+def context_now(view: Overview) -> dict[str, str]:
+    """The context ratios' values, by the name of their row in :data:`SOURCES`: now, and the
+    acute:chronic ratio's highest in the weeks shown."""
+    acwr = view.assessment.acwr
+    found = f"now {acwr:.2f}" if acwr is not None else "now: not yet (needs 28 days)"
+    peak = max(view.acwr_days, key=lambda day: day[1], default=None)
+    if peak is not None:
+        found += f"; highest in these weeks {peak[1]:.2f}, {peak[0]:%a %d %b}"
+    monotony = view.assessment.monotony
+    return {
+        SOURCES[2][0]: found,
+        SOURCES[3][0]: "now: not known (no load on the past 7 days)"
+        if monotony is None
+        else f"now {monotony:.2f}",
+    }
+
+
+# -- alert data in words -------------------------------------------------------------------
+
+# The keys of an alert's ``data`` a reader needs no words for: ids, and the level that orders
+# escalations within one severity.
+QUIET_KEYS = frozenset({"level", "pain_id", "key"})
+PAIN_WHEN = {"before": "before a run", "during": "during a run", "after": "after a run"}
+
+
+def alert_facts(alert: Alert, settings: Settings) -> list[str]:
+    """The numbers behind ``alert`` (its ``data``, distances in km) as short phrases in the
+    runner's unit and time zone, in a fixed order: ``["34.0 mi", "cap 15.2 mi, held at the
+    baseline while pain settles", "left 0.0 mi"]``. Unknown values say so; keys without a
+    phrase of their own read ``key: value``."""
+    data = alert.data
+    facts = []
+    for key in sorted(data, key=lambda key: (FACT_ORDER.get(key, len(FACT_ORDER)), key)):
+        value = data[key]
+        if key in QUIET_KEYS or (key == "held" and not value):
+            continue
+        phrase = FACTS.get(key)
+        facts.append(phrase(value, data, settings) if phrase else _plain(key, value))
+    return [fact for fact in facts if fact]
+
+
+def new_facts(alert: Alert, settings: Settings) -> list[str]:
+    """:func:`alert_facts` less those whose every number the alert's message already gives
+    (the message says "+39% on its 24.5 km baseline week": no "baseline week 24.5 km")."""
+    return [
+        fact
+        for fact in alert_facts(alert, settings)
+        if not _told(NUMBER.findall(fact), alert.message)
+    ]
+
+
+# A number as phrases and messages write them: 24.5, 08:20, 5 (of 5/10).
+NUMBER = re.compile(r"\d+(?:[.:]\d+)?")
+
+
+def _told(numbers: Sequence[str], message: str) -> bool:
+    """Whether ``message`` gives each of ``numbers`` (none: it does not)."""
+    return bool(numbers) and all(
+        re.search(rf"(?<![\d.:]){re.escape(number)}(?![\d]|[.:]\d)", message) for number in numbers
+    )
+
+
+def _plain(key: str, value: Any) -> str:
+    shown = "not known" if value is None else value
+    return f"{key.replace('_', ' ')}: {shown}"
+
+
+def _fact_km(label: str, budget: bool = False) -> Callable[[Any, Mapping[str, Any], Settings], str]:
+    """A phrase for a distance in km: ``"{label} 15.2 mi"`` (rounded down for a budget)."""
+
+    def phrase(value: Any, data: Mapping[str, Any], settings: Settings) -> str:
+        if value is None:
+            return f"{label} not known yet".strip()
+        shown = (units.format_budget if budget else units.format_km)(value, settings.units)
+        return f"{label} {shown}".strip()
+
+    return phrase
+
+
+def _fact_when(value: Any, data: Mapping[str, Any], settings: Settings) -> str:
+    return datetime.fromisoformat(value).astimezone(settings.zone).strftime("%a %d %b %H:%M")
+
+
+def _fact_load(value: Any, data: Mapping[str, Any], settings: Settings) -> str:
+    """A daily load of the acute:chronic rule: a distance for the distance load."""
+    if data.get("load") == "distance":
+        return units.format_km(value, settings.units) + " a day"
+    return f"{value:.1f} a day"
+
+
+def _fact_limit(value: Any, data: Mapping[str, Any], settings: Settings) -> str:
+    if isinstance(value, str):
+        return f"limit set by {LIMIT_LABELS.get(value, value)}"
+    return f"caution above {value:g}"
+
+
+def _fact_usual(value: Any, data: Mapping[str, Any], settings: Settings) -> str:
+    return "usual pain not known yet" if value is None else f"usual pain {value:g}/10"
+
+
+FactPhrase: TypeAlias = "Callable[[Any, Mapping[str, Any], Settings], str]"
+FACTS: dict[str, FactPhrase] = {
+    "week_start": lambda v, d, s: f"week of {date.fromisoformat(v):%a %d %b}",
+    "run_id": lambda v, d, s: "" if v is None else f"run {v}",
+    "distance_km": _fact_km(""),
+    "change_pct": lambda v, d, s: "" if v is None else f"{v:+.0f}% on the baseline week",
+    "baseline_km": _fact_km("baseline week", budget=True),
+    "cap_km": lambda v, d, s: (
+        _fact_km("cap", budget=True)(v, d, s)
+        + (", held at the baseline while pain settles" if d.get("held") else "")
+    ),
+    "held": lambda v, d, s: "" if "cap_km" in d else "cap held at the baseline while pain settles",
+    "remaining_km": _fact_km("left", budget=True),
+    "usual_run_km": _fact_km("usual run"),
+    "largest_run_km": _fact_km("largest run that fits", budget=True),
+    "longest_30d_km": _fact_km("longest of the 30 days before"),
+    "ratio": lambda v, d, s: f"{v:.2f}x that longest run",
+    "limit": _fact_limit,
+    "limit_km": _fact_km("limit"),
+    "target_high_km": _fact_km("plan range up to", budget=True),
+    "plan_week": lambda v, d, s: f"plan week {v}",
+    "rpe": lambda v, d, s: "RPE not logged" if v is None else f"RPE {v}/10",
+    "score": lambda v, d, s: f"pain {v}/10",
+    "when": lambda v, d, s: PAIN_WHEN.get(v, f"in the {v}"),
+    "at": _fact_when,
+    "caution": lambda v, d, s: f"caution above {v}/10",
+    "stop": lambda v, d, s: f"stop above {v}/10",
+    "severe": lambda v, d, s: f"severe from {v}/10",
+    "usual_pain": _fact_usual,
+    "baseline_score": _fact_usual,
+    "return_window_h": lambda v, d, s: f"to settle within {v:g} h",
+    "settled_at": lambda v, d, s: "settled " + _fact_when(v, d, s),
+    "mornings": lambda v, d, s: "mornings " + ", ".join(f"{n}/10" for n in v),
+    "week_mean": lambda v, d, s: f"mean {v:.1f}/10 this week",
+    "last_week_mean": lambda v, d, s: f"{v:.1f}/10 the week before",
+    "acwr": lambda v, d, s: f"ratio {v:.2f}",
+    "acute": lambda v, d, s: "7-day load " + _fact_load(v, d, s),
+    "chronic": lambda v, d, s: "28-day load " + _fact_load(v, d, s),
+    "monotony": lambda v, d, s: f"monotony {v:.2f}",
+    "strain": lambda v, d, s: f"strain {v:.0f}",
+    "load": lambda v, d, s: f"load counted as {v}",
+}
+# The order phrases are read in: what it is about, then the numbers, then the thresholds.
+FACT_ORDER = {key: n for n, key in enumerate(FACTS)}
 
 
 def render_html(view: Overview, settings: Settings) -> str:
@@ -477,19 +723,65 @@ def render_html(view: Overview, settings: Settings) -> str:
         "unit": settings.units,
         "week_day": calendar.day_name[settings.first_weekday],
         "zone": settings.timezone if settings.timezone != "local" else str(settings.zone),
+        "runs_by_week": _runs_by_week(view, settings),
+        "has_ascent": any(getattr(row.run, "ascent_m", None) is not None for row in view.run_rows),
+        "now": context_now(view),
+        "other_pain": _other_pain(view),
     }
     return env.get_template("report.html.j2").render(context)
 
 
-def _filters(settings: Settings) -> dict[str, Callable[[Any], str]]:
+def _runs_by_week(view: Overview, settings: Settings) -> dict[date, list[RunRow]]:
+    """The run rows of each week shown, by the week's first day."""
+    found: dict[date, list[RunRow]] = {row.start: [] for row in view.weeks}
+    for row in view.run_rows:
+        found.setdefault(week_of(row.run.started_at, settings), []).append(row)
+    return found
+
+
+def code(text: str) -> Markup:
+    """``text`` escaped, with each `command` in backticks set as ``<code>``."""
+    from markupsafe import Markup, escape
+
+    parts = str(escape(text)).split("`")
+    return Markup(
+        "".join(f"<code>{part}</code>" if n % 2 else part for n, part in enumerate(parts))
+    )
+
+
+def _other_pain(view: Overview) -> list[PainReport]:
+    """The pain reports the runs table does not show: about no run shown, or with a note."""
+    shown = {report.id for row in view.run_rows for report in row.pain}
+    return [report for report in view.pain if report.id not in shown or report.note]
+
+
+def pain_words(reports: Sequence[PainReport]) -> str:
+    """``5 during, 4 after (knee)``: scores with when they were given, and where (once, when
+    all say the same place); ``-`` for none."""
+    if not reports:
+        return "-"
+    places = {report.where for report in reports}
+    if len(places) == 1:
+        [where] = places
+        scores = ", ".join(f"{report.score} {report.when}" for report in reports)
+        return f"{scores} ({where})" if where else scores
+    return ", ".join(f"{r.score} {r.when}" + (f" ({r.where})" if r.where else "") for r in reports)
+
+
+def _filters(settings: Settings) -> dict[str, Callable[[Any], Any]]:
+    unit, zone = settings.units, settings.zone
+
     def dist(km: float | None) -> str:
-        return units.format_km(km, settings.units)
+        return units.format_km(km, unit)
 
     def budget(km: float | None) -> str:
-        return units.format_budget(km, settings.units)
+        return units.format_budget(km, unit)
 
     def local(moment: datetime) -> str:
-        return moment.astimezone(settings.zone).strftime("%a %d %b %Y %H:%M")
+        return moment.astimezone(zone).strftime("%a %d %b %Y %H:%M")
+
+    def short(moment: datetime) -> str:
+        return moment.astimezone(zone).strftime("%a %d %b %H:%M")
 
     def pct(change: float | None) -> str:
         return "-" if change is None else f"{100 * change:+.0f}%"
@@ -497,7 +789,35 @@ def _filters(settings: Settings) -> dict[str, Callable[[Any], str]]:
     def ratio(value: float | None) -> str:
         return "not yet (needs 28 days)" if value is None else f"{value:.2f}"
 
-    return {"dist": dist, "budget": budget, "local": local, "pct": pct, "ratio": ratio}
+    def pace(run: Run) -> str:
+        return units.format_pace(run.distance_m, run.moving_s, unit)
+
+    def whole(value: float | None) -> str:
+        return "-" if value is None else f"{value:.0f}"
+
+    def ascent(metres: float | None) -> str:
+        if metres is None:
+            return "-"
+        return f"{metres * FEET_PER_METRE:.0f} ft" if unit == "mi" else f"{metres:.0f} m"
+
+    return {
+        "dist": dist,
+        "budget": budget,
+        "local": local,
+        "short": short,
+        "day": lambda day: day.strftime("%a %d %b %Y"),
+        "short_day": lambda day: day.strftime("%a %d %b"),
+        "pct": pct,
+        "ratio": ratio,
+        "clock": units.format_duration,
+        "pace": pace,
+        "whole": whole,
+        "ascent": ascent,
+        "pain_when": lambda when: PAIN_WHEN.get(when, f"in the {when}"),
+        "facts": lambda alert: new_facts(alert, settings),
+        "pain_words": pain_words,
+        "code": code,
+    }
 
 
 def write_report(view: Overview, settings: Settings, path: Path, *, force: bool = False) -> Path:

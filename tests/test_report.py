@@ -14,7 +14,7 @@ from agent.units import format_budget, format_distance
 from tests.report_history import AT, build, check_json, log, pain
 
 SVG = "{http://www.w3.org/2000/svg}"
-CHARTS = ("chart-weekly", "chart-longest", "chart-acwr", "chart-pain")
+CHARTS = ("chart-story",)
 
 
 def km(value: float, unit: Any = "km") -> str:
@@ -96,20 +96,28 @@ def test_each_chart_is_an_inline_svg_with_a_caption(report: str) -> None:
         assert figure.find("figcaption") is not None, ident
 
 
+def week_of(root: ET.Element, monday: str) -> ET.Element:
+    """The runs table's group of rows for the week starting ``monday`` (ISO date)."""
+    return by_id(root, f"week-{monday}")
+
+
+def run_row(root: ET.Element, label: str) -> ET.Element:
+    return row_for(by_id(root, "runs"), label)
+
+
 def test_the_over_cap_week_is_marked(report: str) -> None:
     root = parse(report)
-    weekly = by_id(root, "weekly")
-    over = row_for(weekly, "Mon 02 Nov 2026")
-    assert over.get("class") == "over"
-    assert "over cap" in text(over)
-    assert f"{km(32.0)} {km(20.0)} {km(20.0)} +60%" in text(over)
-    others = [row for row in rows(weekly) if row is not over]
-    assert len(others) == 5
-    assert all("over cap" not in text(row) for row in others)
-    assert all("over" not in (row.get("class") or "") for row in others)
-    # The chart labels the bar over its cap, and only that one.
-    labels = [text(t) for t in by_id(root, "chart-weekly").iter(f"{SVG}text")]
-    assert labels.count("over") == 1
+    over = week_of(root, "2026-11-02")
+    assert over.get("class") == "week over"
+    # 32 km, held at its 20 km baseline week (pain), +60 % on it.
+    assert f"Mon 02 Nov: {km(32.0)} cap {km(20.0)}, +60% over (held)" in text(over)
+    others = [group for group in root.iter("tbody") if group.get("class", "").startswith("week")]
+    assert len(others) == 6
+    assert [g.get("id") for g in others if g.get("class") == "week over"] == ["week-2026-11-02"]
+    assert "over: Mon 02 Nov." in text(by_id(root, "glance-week"))
+    # The chart labels each week's bar with its distance.
+    labels = [text(t) for t in by_id(root, "chart-story").iter(f"{SVG}text")]
+    assert "32" in labels
 
 
 def test_the_numbers_match_check(sw: Any, report: str) -> None:
@@ -117,56 +125,119 @@ def test_the_numbers_match_check(sw: Any, report: str) -> None:
     week = state["week"]
     root = parse(report)
     glance = text(by_id(root, "glance"))
-    for value in (week["distance_km"], week["cap_km"], week["remaining_km"]):
-        assert km(value) in glance
-    assert km(state["next_run_max_km"]) in glance
-    current = row_for(by_id(root, "weekly"), "Mon 09 Nov 2026 (this week)")
-    assert f"{km(week['distance_km'])} {km(week['baseline_km'])} {km(week['cap_km'])}" in text(
-        current
+    assert km(week["distance_km"]) in glance
+    for value in (week["cap_km"], week["remaining_km"], state["next_run_max_km"]):
+        assert format_budget(value, "km") in glance
+    current = text(week_of(root, "2026-11-09"))
+    assert f"Mon 09 Nov (now): {km(week['distance_km'])} cap {km(week['cap_km'])}" in current
+    assert f"now {state['acwr']:.2f}" in text(by_id(root, "sources"))
+
+
+def test_page_one_tells_the_story(sw: Any, report: str) -> None:
+    state = check_json(sw)
+    root = parse(report)
+    nxt = text(by_id(root, "glance-next"))
+    binding = state["binding"]
+    assert f"at most {format_budget(state['next_run_max_km'], 'km')}" in nxt
+    assert f"(binding limit: {binding})" in nxt
+    assert text(by_id(root, "glance-week-jump")).startswith(
+        f"Biggest week week of Mon 02 Nov: {km(32.0)}, +60% on its {km(20.0)} baseline week "
+        f"(over its {km(20.0)} cap)"
     )
-    assert f"{state['acwr']:.2f}" in text(by_id(root, "acwr"))
+    # Sunday's 14 km after the credited 8.8 km longest (Thursday's 10 km counts only up to
+    # its 8.8 km limit: issue 11).
+    assert f"Sun 08 Nov 07:00: {km(14.0)}, 1.59x the longest run of the 30 days before it" in (
+        text(by_id(root, "glance-run-jump"))
+    )
+    pain_row = text(by_id(root, "glance-pain"))
+    assert pain_row.startswith("Latest pain 5/10 during a run (knee), Sun 08 Nov 08:00.")
+    assert "2 reports in these weeks" in pain_row
+    alerts = text(by_id(root, "glance-alerts"))
+    assert "warning Pain 5/10 during the run" in alerts
+    assert "none active (make one with stridewatch plan return" in text(by_id(root, "glance-plan"))
 
 
 def test_longest_run_against_the_30_day_rule(report: str) -> None:
-    section = by_id(parse(report), "longest")
-    over = row_for(section, "Mon 02 Nov 2026")
-    # Thursday's 10 km was itself over its 8.8 km limit, so it counts only up to 8.8 km:
-    # Sunday's limit is 1.1 x 8.8 = 9.68 km, not 1.1 x 10 (issue 11: credited history).
-    assert f"{km(14.0)} {km(8.8)} {km(9.68)} over limit (1.59x)" in text(over)
-    steady = row_for(section, "Mon 19 Oct 2026")
-    assert f"{km(8.0)} {km(8.0)} {km(8.8)} within limit" in text(steady)
+    root = parse(report)
+    over = run_row(root, "Sun 08 Nov 07:00")
+    assert over.get("class") == "over"
+    assert f"{km(14.0)} 1:24:00 6:00/km - - - 1.59x 5 during (knee)" in text(over)
+    steady = run_row(root, "Sun 25 Oct 07:00")
+    assert f"{km(8.0)} 48:00 6:00/km - - - 1.00x -" in text(steady)
+    assert steady.get("class") == ""
+
+
+def test_each_run_with_its_numbers(sw: Any, tmp_path: Path) -> None:
+    log(sw, "2026-11-03T07:00", 5.0)
+    result = sw(
+        "log-run",
+        "--at",
+        "2026-11-05T07:00",
+        "--distance",
+        "8km",
+        "--duration",
+        "44:00",
+        "--rpe",
+        "6",
+        "--avg-hr",
+        "151",
+    )
+    assert result.exit_code == 0, result.stderr
+    pain(sw, 2, "after", "2026-11-05T10:00")
+    pain(sw, 1, "morning", "2026-11-06T07:00")
+    root = parse(render(sw, tmp_path / "runs.html"))
+    row = row_cells(run_row(root, "Thu 05 Nov 07:00"))
+    # run, distance, time, pace, HR, cadence, RPE, x 30-day longest, pain
+    assert row == [
+        "Thu 05 Nov 07:00",
+        km(8.0),
+        "44:00",
+        "5:30/km",
+        "151",
+        "-",
+        "6",
+        "1.60x",
+        "2 after, 1 morning (knee)",
+    ]
+    assert "No run here has an elevation record." in text(by_id(root, "runs"))
 
 
 def test_acwr_is_context_with_its_caveat(report: str) -> None:
-    section = text(by_id(parse(report), "acwr"))
-    assert "Context only" in section
-    assert "Impellizzeri" in section
-    assert "never alerts on it alone" in section
+    row = text(row_for(by_id(parse(report), "sources"), "Acute:chronic load"))
+    assert "context only" in row
+    assert "Impellizzeri" in row
+    assert "never alerts on it alone" in row
 
 
-def test_the_pain_log(report: str) -> None:
-    section = by_id(parse(report), "pain")
-    assert [text(row).split(" 2026 ")[1][:20] for row in rows(section)] == [
-        "09:00 2/10 after kne",
-        "08:00 5/10 during kn",
-    ]
-    assert len(list(by_id(section, "chart-pain").iter(f"{SVG}svg"))) == 1
+def test_pain_about_no_run_is_listed(report: str, sw: Any, tmp_path: Path) -> None:
+    # Every report of the history is about a run, so the runs table shows them all.
+    assert 'id="pain"' not in report
+    pain(sw, 3, "before", "2026-11-11T12:00")  # no run follows within 12 hours
+    section = by_id(parse(render(sw, tmp_path / "before.html")), "pain")
+    assert text(section) == "Other pain reports, and notes Wed 11 Nov 12:00: 3/10 before, knee"
 
 
 def test_alerts_with_their_reasons(report: str) -> None:
     section = by_id(parse(report), "alerts")
-    found = {(cells[1], cells[2]) for cells in (row_cells(row) for row in rows(section))}
-    assert ("danger", "weekly-progression") in found
-    assert ("warning", "pain-during") in found
-    assert ("warning", "single-run-spike") in found
+    alerts = alert_rows(section)
+    rules = {
+        text(span).split(":")[0] for span in section.iter("span") if span.get("class") == "facts"
+    }
+    assert {"weekly-progression", "pain-during", "single-run-spike"} <= rules
+    assert {"danger", "warning"} <= {cells[1].split()[0] for cells in alerts}
     # A past week's "only so much left" forecast is advice for a week that is over.
-    assert ("caution", "weekly-progression") not in found
-    during = row_cells(row_for(section, "02 Nov 2026 warning pain-during"))
-    assert during[-1] == "active"  # still within its 7-day hold at --at
-    weekly = row_for(section, "02 Nov 2026 danger weekly-progression")
-    assert "+60% on its 20.0 km baseline week" in text(weekly)
-    assert "cap_km: 20.0" in text(weekly)
-    assert "Nielsen" in text(weekly)
+    assert not any("left, less than your usual" in cells[2] for cells in alerts)
+    [during] = [cells for cells in alerts if "Pain 5/10 during" in cells[2]]
+    assert during[1] == "warning active"  # still within its 7-day hold at --at
+    [weekly] = [cells for cells in alerts if "weekly-progression:" in cells[2]]
+    assert "+60% on its 20.0 km baseline week" in weekly[2]
+    assert "Nielsen" in weekly[2]
+    # The numbers behind it, in words: what the message already says is not repeated.
+    assert weekly[2].endswith(f"weekly-progression: left {km(0.0)}")
+
+
+def alert_rows(section: ET.Element) -> list[list[str]]:
+    return [row_cells(row) for row in rows(section)]
 
 
 def row_cells(row: ET.Element) -> list[str]:
@@ -188,19 +259,15 @@ def test_the_plan_and_its_adherence(sw: Any, tmp_path: Path) -> None:
     assert made.exit_code == 0, made.stderr
     pain(sw, 5, "during", "2026-11-10T07:30")
     log(sw, "2026-11-10T07:00", 4.0)
-    section = by_id(parse(render(sw, tmp_path / "plan.html")), "plan")
-    first = row_cells(row_for(section, "Mon 02 Nov 2026"))
-    assert first[1:5] == [
-        "1",
-        f"{km(3.219)} to {km(4.828)}, RPE 3-4",
-        f"{km(4.0)}, {km(4.5)}",
-        "yes",
-    ]
-    assert first[5].startswith("on track")
-    current = row_cells(row_for(section, "Mon 09 Nov 2026"))
+    root = parse(render(sw, tmp_path / "plan.html"))
+    section = by_id(root, "plan")
+    first = row_cells(row_for(section, "Mon 02 Nov"))
+    assert first[1:4] == ["1", f"{km(3.219)} to {km(4.828)}, RPE 3-4", f"{km(4.0)}, {km(4.5)}"]
+    assert first[4].startswith("on track")
+    current = row_cells(row_for(section, "Mon 09 Nov"))
     assert current[1] == "2"
-    assert current[5].startswith("holding: a pain alert is active (pain-during)")
-    assert "Plan week 2 of" in text(section)
+    assert current[4].startswith("holding: a pain alert is active (pain-during)")
+    assert text(by_id(root, "glance-plan")).startswith("Return plan week 2 of")
 
 
 def test_what_the_runner_typed_is_escaped(sw: Any, tmp_path: Path) -> None:
@@ -213,8 +280,13 @@ def test_what_the_runner_typed_is_escaped(sw: Any, tmp_path: Path) -> None:
     assert note in text(by_id(parse(html), "pain"))
 
 
-def test_no_plan_says_how_to_make_one(report: str) -> None:
-    assert "stridewatch plan return --usual 6-8mi" in text(by_id(parse(report), "plan"))
+def test_alert_numbers_in_miles_are_words(sw: Any, tmp_path: Path) -> None:
+    build(sw)
+    html = render(sw, tmp_path / "mi.html", env={"STRIDEWATCH_UNITS": "mi"})
+    section = text(by_id(parse(html), "alerts"))
+    assert "single-run-spike: run 15; 1.59x that longest run" in section
+    for raw in ("_km", "True", "False", "None", "distance_km"):
+        assert raw not in section
 
 
 def test_miles(sw: Any, tmp_path: Path) -> None:
@@ -233,21 +305,21 @@ def test_the_output_is_deterministic(sw: Any, tmp_path: Path, report: str) -> No
 def test_weeks_limits_the_report(sw: Any, tmp_path: Path) -> None:
     build(sw)
     html = render(sw, tmp_path / "short.html", "--weeks", "3")
-    weekly = by_id(parse(html), "weekly")
-    assert [text(row)[:15] for row in rows(weekly)] == [
-        "Mon 26 Oct 2026",
-        "Mon 02 Nov 2026",
-        "Mon 09 Nov 2026",
-    ]
+    weeks = [group.get("id") for group in parse(html).iter("tbody") if group.get("id")]
+    assert weeks == ["week-2026-10-26", "week-2026-11-02", "week-2026-11-09"]
+    assert "3 weeks, Mon 26 Oct 2026 to Sun 15 Nov 2026" in text(parse(html))
 
 
 def test_empty_history_says_how_to_start(sw: Any, tmp_path: Path, db: Path) -> None:
     html = render(sw, tmp_path / "empty.html")
     root = parse(html)
-    assert "No runs yet: log one with" in text(by_id(root, "empty"))
+    assert "No runs yet: log one with stridewatch log-run" in text(by_id(root, "empty"))
+    assert text(root).count("No runs yet") == 1
+    assert "graded start: the next run at most" in text(by_id(root, "start"))
     assert not list(root.iter(f"{SVG}svg"))
-    for ident in CHARTS:
-        assert "No runs yet" in text(by_id(root, ident))
+    assert not list(root.iter("table"))
+    assert "Weeks of" not in html
+    assert " - to -" not in html
     assert not db.exists()  # the report reads only
 
 
@@ -255,11 +327,13 @@ def test_one_run_gets_messages_not_broken_charts(sw: Any, tmp_path: Path) -> Non
     log(sw, "2026-11-10T07:00", 5.0)
     root = parse(render(sw, tmp_path / "one.html"))
     # The first week has its warm-up cap (3 runs of the longest so far), so it is charted.
-    assert len(list(by_id(root, "chart-weekly").iter(f"{SVG}svg"))) == 1
-    assert "needs an earlier run" in text(by_id(root, "chart-longest"))
-    assert "needs 28 days" in text(by_id(root, "chart-acwr"))
-    assert "No pain reported" in text(by_id(root, "chart-pain"))
-    assert f"{km(5.0)} - {km(15.0)} - within cap" in text(row_for(by_id(root, "weekly"), "Mon 09"))
+    story = by_id(root, "chart-story")
+    assert len(list(story.iter(f"{SVG}svg"))) == 1
+    assert "No 30-day limit yet: the rule needs an earlier run" in text(story)
+    assert "No pain reported in these weeks" in text(story)
+    assert f"Mon 09 Nov (now): {km(5.0)} cap {km(15.0)}" in text(week_of(root, "2026-11-09"))
+    assert "no run has an earlier run to compare with yet" in text(by_id(root, "glance-run-jump"))
+    assert "no week has a baseline" in text(by_id(root, "glance-week-jump"))
 
 
 def test_a_missing_folder_is_one_line(sw: Any, tmp_path: Path) -> None:
