@@ -227,6 +227,7 @@ class NotificationSettings(_Section):
     quiet_start: time = time(22, 0)
     quiet_end: time = time(7, 0)
     retry_interval_s: Annotated[float, _between(1, 86400)] = 900.0
+    speak: bool = False
     later_min: Annotated[float, _between(1, 1440)] = 60.0
 
 

@@ -16,7 +16,8 @@ One process, one event loop, a few long-lived tasks, each kept in :attr:`Daemon.
 - ``announce``: stores each live alert and shows it at once (:mod:`agent.delivery`): the
   alerts of one check as one notification, replacing the run's previous one.
 - ``answers``: a button pressed on a pain check-in goes into the pain log
-  (:meth:`~agent.delivery.Dispatcher.answer`).
+  (:meth:`~agent.delivery.Dispatcher.answer`); ``speak``: says live alerts aloud with
+  ``notifications.speak`` (:mod:`agent.speech`).
 - ``watchdog``: ``WATCHDOG=1`` to systemd at half its watchdog interval, from the event loop,
   so a hung loop stops pinging and systemd restarts the service.
 - the timetable (:mod:`agent.schedule`): nightly summary, pain check-ins, delivery retries;
@@ -73,6 +74,7 @@ from agent.sensors.base import (
     decoded_events,
 )
 from agent.service import sd_notify, watchdog_interval_s
+from agent.speech import Speaker
 from agent.store import Store
 from agent.units import format_distance, format_km, from_utc_iso
 from agent.writer import HELD_MAX_SAMPLES, RecordingWriter, Written, reason
@@ -275,7 +277,10 @@ class Daemon:
                 on_action=lambda shown_id, action: self._answers.put_nowait((shown_id, action)),
             )
             sender = DesktopSender(self.notifier)
-        self.dispatcher = Dispatcher(settings, self.writer, sender, self.clock, listener)
+        self.speaker = Speaker() if settings.notifications.speak else None
+        self.dispatcher = Dispatcher(
+            settings, self.writer, sender, self.clock, listener, speaker=self.speaker
+        )
         self.listener = listener
         self.stopping = asyncio.Event()
         self.tasks: list[asyncio.Task[None]] = []
@@ -341,6 +346,8 @@ class Daemon:
         self._spawn("announce", self._announce())
         if self.notifier is not None:
             self._spawn("answers", self._answer_checkins())
+        if self.speaker is not None:
+            self._spawn("speak", self.speaker.run())
         interval = watchdog_interval_s()
         if interval is not None:
             self._spawn("watchdog", self._watchdog(interval))

@@ -42,6 +42,7 @@ from agent.units import floor_to, format_budget, format_km
 if TYPE_CHECKING:
     from agent.clock import Clock
     from agent.config import Settings
+    from agent.speech import Speaker
     from agent.store import Store
 
 K = TypeVar("K")
@@ -206,7 +207,8 @@ class Dispatcher:
 
     It remembers the server's id of the last notification in each slot (a run's live
     alerts, an alert key, a summary, a check-in) and has the next one of the slot replace
-    it; and which check-ins were asked with buttons, to take their answers."""
+    it; and which check-ins were asked with buttons, to take their answers. ``speaker``
+    also says each live alert (``notifications.speak``)."""
 
     def __init__(
         self,
@@ -215,12 +217,15 @@ class Dispatcher:
         sender: Sender,
         clock: Clock,
         listener: Listener | None = None,
+        *,
+        speaker: Speaker | None = None,
     ) -> None:
         self.settings = settings
         self.store = store
         self.sender = sender
         self.clock = clock
         self.listener = listener
+        self.speaker = speaker
         self._failure: str | None = None
         # One notification at a time: a retry must not resend what a live alert is sending.
         self._lock = asyncio.Lock()
@@ -264,6 +269,9 @@ class Dispatcher:
             if not items:
                 return []
             items.sort(key=_rank, reverse=True)
+            if self.speaker is not None:
+                for item in items:
+                    self.speaker.say(item.message)
             return await self._send(items, live=True)
 
     async def _record(

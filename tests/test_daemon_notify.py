@@ -1,16 +1,19 @@
 """The daemon as a real process, talking to a mock notification server on a private
 session bus: live alerts during a run (one notification per run, replaced as it escalates,
-in the runner's units), the nightly summary at its time
+in the runner's units, spoken by a real espeak-ng), the nightly summary at its time
 (simulated and real apscheduler time), systemd's notify protocol, delivery once a server
 appears, and a pain check-in answered with a button."""
 
 from __future__ import annotations
 
 import re
+import shutil
 import socket
+import sys
 import tempfile
 import threading
 import time
+import wave
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -261,6 +264,78 @@ def shown_ids(received: list[Notified]) -> list[int]:
             fresh += 1
         ids.append(note.replaces_id or fresh)
     return ids
+
+
+ESPEAK = """#!/bin/sh
+# The sound card, simulated: the real espeak-ng writes what it would say to a WAV file.
+printf '%s\\n' "$*" >> "$SPOKEN/said.txt"
+exec {espeak_ng} -w "$SPOKEN/alert-$$.wav" "$@"
+"""
+
+
+def speech_program(folder: Path, name: str) -> Path:
+    """``name`` on a PATH of its own: a script running the real espeak-ng into files."""
+    espeak_ng = shutil.which("espeak-ng")
+    assert espeak_ng, "needs espeak-ng (Debian package espeak-ng; scripts/test installs it)"
+    program = folder / "bin" / name
+    program.parent.mkdir()
+    program.write_text(ESPEAK.format(espeak_ng=espeak_ng))
+    program.chmod(0o755)
+    return program.parent
+
+
+def spoken_wavs(folder: Path) -> list[float]:
+    """Seconds of sound in each WAV file espeak-ng wrote."""
+    found = []
+    for path in folder.glob("alert-*.wav"):
+        with wave.open(str(path)) as sound:
+            found.append(sound.getnframes() / sound.getframerate())
+    return found
+
+
+SPOKEN_SPIKE = (
+    "0.6 kilometres: longer than 1.1 times your longest run this month (0.5 kilometres). "
+    "Consider turning back."
+)
+
+
+@pytest.mark.parametrize(
+    ("program", "by"),
+    [
+        ("espeak", "plyer's espeak backend"),  # plyer's TTS facade runs `espeak TEXT`
+        ("espeak-ng", "espeak-ng"),  # Debian's espeak-ng alone: plyer has no backend
+    ],
+)
+def test_live_alert_spoken_with_notifications_speak(
+    sw: Any,
+    db: Path,
+    tmp_path: Path,
+    notification_server: NotificationServer,
+    program: str,
+    by: str,
+) -> None:
+    seed_longest_run(sw, 0.5)
+    spoken = tmp_path / "spoken"
+    spoken.mkdir()
+    path = speech_program(tmp_path, program)
+    env = {
+        "STRIDEWATCH_NOTIFICATIONS__SPEAK": "true",
+        "SPOKEN": str(spoken),
+        # Only our program and Python: no espeak the machine may have installed.
+        "PATH": f"{path}:{Path(sys.executable).parent}",
+    }
+    args = ("--simulate", "--speedup", "30", "--scenario", "short")
+    with daemon(db, *args, env=env) as proc:
+        proc.logged(f"spoken by {by}: {SPOKEN_SPIKE}")
+        proc.stop(10)
+    # What espeak-ng was given (the weekly cap's alerts too, on some days), each said into
+    # a WAV file of a sentence's length, not a click.
+    said = (spoken / "said.txt").read_text().splitlines()
+    assert SPOKEN_SPIKE in said
+    assert not [line for line in said if re.search(r"\d (km|mi)\b|\dx\b", line)]
+    lengths = spoken_wavs(spoken)
+    assert len(lengths) == len(said)
+    assert min(lengths) > 3.0
 
 
 def test_checkin_answered_with_a_button_in_the_running_daemon(
