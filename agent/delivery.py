@@ -367,21 +367,27 @@ class Dispatcher:
             _remember(self._asked, shown_id, note.item)
 
     async def pending(self) -> list[Shown]:
-        """Send what is undelivered (oldest first), then the check-ins put off with "later"
-        whose time has come, unless it is quiet hours; stop at the first failure, since the
-        rest would fail the same way."""
+        """Send what is undelivered (oldest first; the items of one slot, such as a run's
+        live alerts, as one notification), then the check-ins put off with "later" whose
+        time has come, unless it is quiet hours; stop at the first failure, since the rest
+        would fail the same way."""
         now = self.clock.wall()
         if self.quiet(now):
             return []
         async with self._lock:
             items = await self.store.call(lambda s: s.undelivered(since=now - RETRY_WINDOW))
             items += [item for item, due in self._later.values() if due <= now]
-            shown = []
+            slots: dict[str, list[Outgoing]] = {}
             for item in items:
-                shown += await self._send([item])
+                slots.setdefault(self._slot(item), []).append(item)
+            shown: list[Shown] = []
+            for group in slots.values():
+                group.sort(key=_rank, reverse=True)
+                shown += await self._send(group)
                 if not shown[-1].delivery.delivered:
                     break
-                self._later.pop(item.ref, None)
+                for item in group:
+                    self._later.pop(item.ref, None)
             return shown
 
     async def answer(self, notification_id: int, action: str) -> None:

@@ -365,6 +365,24 @@ async def test_alerts_passed_in_one_check_are_one_notification_most_severe_first
     assert rows == [("single-run-spike", 1), ("weekly-progression", 1)]
 
 
+async def test_a_runs_alerts_held_without_a_server_go_out_together(
+    writer: RecordingWriter, session_bus: str
+) -> None:
+    from tests import desktop_bus  # registered as a plugin first (see pytest_plugins)
+
+    post = dispatcher(writer, MONDAY + timedelta(hours=7), [])
+    await post.live(weekly(9.5), run_id=1, distance_m=9500)
+    await post.live(spike(2, 10.4), run_id=1, distance_m=10400)
+    with desktop_bus.spawn_notification_server() as mock:
+        retried = await post.pending()
+        received = desktop_bus.NotificationServer(mock).received()
+    # One notification, not the weekly one at once replaced by the spike (both warnings:
+    # oldest first).
+    [note] = received
+    assert note.body == f"{weekly(9.5).message}\n{spike(2, 10.4).message}"
+    assert [s.delivery.delivered for s in retried] == [True, True]
+
+
 @pytest.fixture
 async def buttons() -> AsyncIterator[tuple[Notifier, asyncio.Queue[tuple[int, str]]]]:
     """A notifier keeping its connection, and the buttons pressed on its notifications."""
