@@ -182,7 +182,6 @@ class Notifier:
         self.on_action = on_action
         self._keep = False
         self._bus: MessageBus | None = None
-        self._capabilities: frozenset[str] | None = None
         self._server: str | None = None  # unique bus name of the server that answered
 
     async def __aenter__(self) -> Self:
@@ -250,17 +249,15 @@ class Notifier:
         if self._bus is not None:
             self._bus.disconnect()
         self._bus = None
-        self._capabilities = None
         self._server = None
 
     async def _notify(self, bus: MessageBus, note: _Note) -> int:
         """The server's id for ``note``; :class:`_Refused` if it answers with an error."""
         from dbus_fast import Message, MessageType, Variant
 
-        if self._capabilities is None:
-            self._capabilities = await _capabilities(bus)
+        # Asked each time buttons are wanted: a restarted server may be another program.
         actions = [part for pair in note.actions for part in pair]
-        if "actions" not in self._capabilities:
+        if actions and "actions" not in await _capabilities(bus):
             actions = []
         hints = {"urgency": Variant("y", int(note.urgency))}
         reply = await bus.call(
