@@ -74,9 +74,14 @@ CORPUS_HINT = (
 )
 
 
+# Read when the suite starts: every test's isolated_home removes STRIDEWATCH_* variables.
+GIVEN_CORPUS = os.environ.get("STRIDEWATCH_CORPUS")
+REQUIRE_CORPUS = os.environ.get("STRIDEWATCH_REQUIRE_CORPUS") == "1"
+
+
 def corpus_dir() -> Path | None:
     """The corpus folder, or None when there is none."""
-    given = os.environ.get("STRIDEWATCH_CORPUS")
+    given = GIVEN_CORPUS
     folder = (
         Path(given)
         if given
@@ -91,7 +96,7 @@ def corpus() -> Path:
     from) when it is missing, and fails instead under STRIDEWATCH_REQUIRE_CORPUS=1."""
     folder = corpus_dir()
     if folder is None:
-        if os.environ.get("STRIDEWATCH_REQUIRE_CORPUS") == "1":
+        if REQUIRE_CORPUS:
             pytest.fail(CORPUS_HINT)
         pytest.skip(CORPUS_HINT)
     return folder
