@@ -1,12 +1,16 @@
-"""Regenerate the README's report screenshot and terminal capture from a demo history.
+"""Regenerate the README's report, its print and screenshot, and the terminal capture, from
+a demo history.
 
     .venv/bin/python docs/make_assets.py
 
 Builds twelve weeks of a runner's history in a temporary database through the real
 ``stridewatch`` command (steady weeks, a recovery week, a jump with knee pain, then a graded
-return), renders ``stridewatch report``, screenshots it with headless Chromium (Debian:
-``apt-get install chromium``) into ``docs/report.png``, and saves ``stridewatch history`` as
-rendered by rich at 80 columns into ``docs/history.txt``. Not part of the test suite.
+return), renders ``stridewatch report`` into ``docs/report.html``, prints it with headless
+Chromium (Debian: ``apt-get install chromium``) on A4 into ``docs/report.pdf`` and
+screenshots its top into ``docs/report.png``, and saves ``stridewatch history`` as rendered
+by rich at 80 columns into ``docs/history.txt``. ``tests/test_docs_assets.py`` and
+``tests/test_report_print.py`` rebuild the same history and check that the HTML and the
+capture are what the code makes today, and how the report prints.
 """
 
 from __future__ import annotations
@@ -22,6 +26,9 @@ from pathlib import Path
 
 DOCS = Path(__file__).resolve().parent
 AT = "2026-11-19T20:00"
+# The report is made on the Saturday morning, when the plan allows a run (on Thursday
+# evening its next run is a rest day).
+REPORT_AT = "2026-11-21T06:00"
 FIRST_MONDAY = date(2026, 8, 31)
 # Each week's runs: (day offset from Monday, km). Long runs grow within the 30-day rule
 # until week 9, the jump (+39 % on its baseline, a 17 km long run after 10.5 km); a return
@@ -74,14 +81,28 @@ def build_history(env: dict[str, str]) -> None:
     stridewatch(env, "plan", "return", "--usual", "8-10km", "--start", "4-5km", "--at", plan_start)
 
 
-def screenshot(html: Path, png: Path) -> None:
-    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
-    if chromium is None:
+ASSETS = ("report.html", "report.pdf", "report.png", "history.txt")
+# Paper sizes a report is printed on, as CSS names them. The report itself names none (the
+# reader's printer decides); the copy printed here says which, as a print dialog would.
+PAPERS = {"a4": "A4", "letter": "letter"}
+# The screenshot's window: about a page's width on screen (the report's column is 860 px).
+WINDOW = "900,1400"
+
+
+def chromium() -> str:
+    """The path of Debian's headless-capable Chromium (``apt-get install chromium``)."""
+    found = shutil.which("chromium") or shutil.which("chromium-browser")
+    if found is None:
         sys.exit("needs Chromium: apt-get install -y chromium")
+    return found
+
+
+def run_chromium(*args: str) -> None:
+    """Run headless Chromium once, with a throw-away profile and nothing from the network."""
     with tempfile.TemporaryDirectory() as profile:
         subprocess.run(
             [
-                chromium,
+                chromium(),
                 "--headless",
                 "--no-sandbox",
                 "--disable-gpu",
@@ -92,13 +113,27 @@ def screenshot(html: Path, png: Path) -> None:
                 "--disable-sync",
                 "--hide-scrollbars",
                 f"--user-data-dir={profile}",
-                f"--screenshot={png}",
-                "--window-size=1200,2400",
-                html.as_uri(),
+                *args,
             ],
             check=True,
             capture_output=True,
+            timeout=120,
         )
+
+
+def screenshot(html: Path, png: Path) -> None:
+    """The top of the report as Chromium shows it on screen (page one's content)."""
+    run_chromium(f"--screenshot={png}", f"--window-size={WINDOW}", html.as_uri())
+
+
+def print_pdf(html: Path, pdf: Path, paper: str = "a4") -> None:
+    """The report printed to ``pdf`` on ``paper`` (``a4`` or ``letter``), without the
+    browser's header and footer lines, as a reader's print dialog would."""
+    page = f"<style>@page {{ size: {PAPERS[paper]}; }}</style></head>"
+    with tempfile.TemporaryDirectory() as folder:
+        copy = Path(folder) / html.name
+        copy.write_text(html.read_text(encoding="utf-8").replace("</head>", page, 1), "utf-8")
+        run_chromium("--no-pdf-header-footer", f"--print-to-pdf={pdf}", copy.as_uri())
 
 
 def capture_history(env: dict[str, str], text: Path) -> None:
@@ -119,6 +154,13 @@ def capture_history(env: dict[str, str], text: Path) -> None:
     text.write_text(f"$ stridewatch history --at {AT}\n{body}\n", encoding="utf-8")
 
 
+def make_report(env: dict[str, str], folder: Path) -> Path:
+    """``stridewatch report`` of the demo history at ``REPORT_AT``, written in ``folder``."""
+    html = folder / "report.html"
+    stridewatch(env, "report", "--at", REPORT_AT, "-o", str(html))
+    return html
+
+
 def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         home = Path(tmp)
@@ -131,12 +173,13 @@ def main() -> None:
             "SW_DB": str(home / "demo.db"),
         }
         build_history(env)
-        html = home / "report.html"
-        stridewatch(env, "report", "--at", AT, "-o", str(html))
+        html = make_report(env, home)
         shutil.copy(html, DOCS / "report.html")
+        print_pdf(html, DOCS / "report.pdf", "a4")
         screenshot(html, DOCS / "report.png")
         capture_history(env, DOCS / "history.txt")
-    print(f"wrote {DOCS / 'report.png'}, {DOCS / 'report.html'} and {DOCS / 'history.txt'}")
+    written = ", ".join(str(DOCS / name) for name in ASSETS)
+    print(f"wrote {written}")
 
 
 if __name__ == "__main__":
