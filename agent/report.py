@@ -38,8 +38,6 @@ if TYPE_CHECKING:
     from agent.store import Store
 
 DEFAULT_WEEKS = 12
-# International foot (exactly 0.3048 m): elevation in the miles report.
-FEET_PER_METRE = 1 / 0.3048
 MAX_WEEKS = 104
 # Before the first week shown, the rules need four baseline weeks, the week before those
 # (the cap of the earliest week) and 30 days for the longest-run rule: ten weeks covers all.
@@ -724,7 +722,6 @@ def render_html(view: Overview, settings: Settings) -> str:
         "week_day": calendar.day_name[settings.first_weekday],
         "zone": settings.timezone if settings.timezone != "local" else str(settings.zone),
         "runs_by_week": _runs_by_week(view, settings),
-        "has_ascent": any(getattr(row.run, "ascent_m", None) is not None for row in view.run_rows),
         "now": context_now(view),
         "other_pain": _other_pain(view),
     }
@@ -795,11 +792,6 @@ def _filters(settings: Settings) -> dict[str, Callable[[Any], Any]]:
     def whole(value: float | None) -> str:
         return "-" if value is None else f"{value:.0f}"
 
-    def ascent(metres: float | None) -> str:
-        if metres is None:
-            return "-"
-        return f"{metres * FEET_PER_METRE:.0f} ft" if unit == "mi" else f"{metres:.0f} m"
-
     return {
         "dist": dist,
         "budget": budget,
@@ -812,7 +804,6 @@ def _filters(settings: Settings) -> dict[str, Callable[[Any], Any]]:
         "clock": units.format_duration,
         "pace": pace,
         "whole": whole,
-        "ascent": ascent,
         "pain_when": lambda when: PAIN_WHEN.get(when, f"in the {when}"),
         "facts": lambda alert: new_facts(alert, settings),
         "pain_words": pain_words,

@@ -199,7 +199,9 @@ def test_each_run_with_its_numbers(sw: Any, tmp_path: Path) -> None:
         "1.60x",
         "2 after, 1 morning (knee)",
     ]
-    assert "No run here has an elevation record." in text(by_id(root, "runs"))
+    assert "Elevation gain is not shown: stridewatch does not store it yet." in text(
+        by_id(root, "runs")
+    )
 
 
 def test_acwr_is_context_with_its_caveat(report: str) -> None:
