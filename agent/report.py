@@ -71,7 +71,7 @@ class WeekRow:
 
     @property
     def over_cap(self) -> bool:
-        return self.cap_km is not None and self.distance_km > self.cap_km
+        return self.cap_km is not None and over(self.distance_km, self.cap_km)
 
     @property
     def remaining_km(self) -> float | None:
@@ -84,7 +84,7 @@ class WeekRow:
     @property
     def longest_over(self) -> bool:
         longest, limit = self.longest, self.limit_km
-        return longest is not None and limit is not None and longest.distance_km > limit
+        return longest is not None and limit is not None and over(longest.distance_km, limit)
 
     @property
     def pain_max(self) -> int | None:
