@@ -248,13 +248,15 @@ class ReplayDriver:
                 await self._task
 
     async def _play(self) -> None:
-        """Each line when the clock's wall time reaches it: the clock starts when the
-        capture did, so however long the start-up took, the times are the capture's."""
+        """Each line when the clock's wall time reaches it, stamped with the clock instant
+        of its own time: the clock starts when the capture did, so however long the start-up
+        took, and however late a busy machine wakes the loop, the times are the capture's."""
         for line in self.lines:
             wait = line.t - self.clock.wall().timestamp()
             if wait > 0:
                 await self.clock.sleep(wait)
-            self.queue.put_nowait(self._item(line, self.clock.now()))
+            at = self.clock.now() + (line.t - self.clock.wall().timestamp())
+            self.queue.put_nowait(self._item(line, at))
         self.queue.put_nowait(END_OF_STREAM)
 
     @staticmethod
