@@ -45,7 +45,7 @@ POD = "C0:FF:EE:00:00:01"  # allow-listed; never appears on the mock BlueZ
 RUN_S = 300  # each synced run: 5 minutes, a point a second (a GPX of ~25 kB)
 SPEED_MPS = 3.0
 START_TIMEOUT_S = 30.0  # two daemons and two mock BlueZ starting on a busy 2-core machine
-# /proc/PID/stat counts CPU in 10 ms ticks; the baseline may use less than one in a window.
+# The baseline may use next to no CPU in a window: its ratio's denominator is at least this.
 CPU_FLOOR_S = 0.001
 
 # The resident memory sync may add to the idle daemon (~50 MB): 15 MB, about one heavy library
@@ -78,10 +78,11 @@ QUICK = Sizes(flat=12, months=2, settle_s=3.0, window_s=4.0)
 class Idle:
     """One daemon over the window: CPU and wakeups in it, memory at its end."""
 
-    # CPU time in the window: utime+stime of /proc/PID/stat counts every thread, gone ones too,
-    # but in 10 ms clock ticks (an idle daemon may use less than one a minute); the run time of
-    # its threads in /proc/PID/task/*/schedstat is in nanoseconds, but of living threads only.
-    # Neither counts more than was used: ``cpu_s`` is the larger.
+    # CPU time in the window: the run time of the process's threads, from
+    # /proc/PID/task/*/schedstat (nanoseconds; living threads only). utime+stime of
+    # /proc/PID/stat counts gone threads too, but in 10 ms clock ticks: an idle daemon may use
+    # less than one a minute, and a difference of two readings is off by up to a tick. It is
+    # taken instead only when it is more than a tick above (a thread ended in the window).
     cpu_s: float
     ticks_s: float  # by /proc/PID/stat alone
     wakeups: int
@@ -341,7 +342,7 @@ def measure_window(pids: dict[str, int], window_s: float) -> dict[str, Idle]:
         status = _status(pid)
         (run0, ticks0, wake0, rss0), (run1, ticks1, wake1, _) = before[name], after[name]
         found[name] = Idle(
-            cpu_s=max(run1 - run0, ticks1 - ticks0),
+            cpu_s=_cpu_s(run1 - run0, ticks1 - ticks0),
             ticks_s=ticks1 - ticks0,
             wakeups=wake1 - wake0,
             window_s=elapsed,
@@ -351,6 +352,16 @@ def measure_window(pids: dict[str, int], window_s: float) -> dict[str, Idle]:
             threads=int(status["Threads"]),
         )
     return found
+
+
+def _cpu_s(run_s: float, ticks_s: float) -> float:
+    """The CPU time of a window from the threads' run time and utime+stime (see :class:`Idle`)."""
+    ended = run_s < 0 or ticks_s > run_s + tick_s()  # a thread ended, with its run time
+    return ticks_s if ended else run_s
+
+
+def tick_s() -> float:
+    return 1 / os.sysconf("SC_CLK_TCK")
 
 
 def _counters(pid: int) -> tuple[float, float, int, int]:
@@ -371,7 +382,7 @@ def _counters(pid: int) -> tuple[float, float, int, int]:
 def stat_cpu_s(pid: int) -> float:
     """utime+stime of ``/proc/PID/stat``, in seconds."""
     fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return (int(fields[11]) + int(fields[12])) * tick_s()
 
 
 def _tasks(pid: int) -> list[Path]:
