@@ -457,7 +457,8 @@ class Daemon:
         from agent.sync_watch import FolderWatcher, Settler
 
         conf = self.settings.sync
-        settler = Settler(conf.settle_s)
+        noted = asyncio.Event()
+        settler = Settler(conf.settle_s, wake=noted.set)
         watcher = FolderWatcher(
             conf.folders,
             settler,
@@ -467,6 +468,9 @@ class Daemon:
         async with asyncio.TaskGroup() as group:
             group.create_task(watcher.run(), name="sync-watch")
             while True:
+                if not len(settler):  # nothing waits to settle: sleep until a file is noted
+                    noted.clear()
+                    await noted.wait()
                 await asyncio.sleep(SYNC_TICK_S)
                 due = settler.due()
                 if due and not await self._sync_files(due, watcher.folders):

@@ -117,6 +117,9 @@ class ImportOptions:
     # The dates the runner's config accepts (Settings.date_window); a file dated outside
     # them fails. None: from 1990 (FIT's epoch) on.
     window: DateWindow | None = None
+    # Runs this same file gave before it changed (a sync folder's file written again, or
+    # completed after a pause): its new content replaces theirs.
+    replaces: frozenset[int] = frozenset()
 
 
 @dataclass(frozen=True, slots=True)
@@ -128,6 +131,7 @@ class Outcome:
     reason: str | None = None
     run_id: int | None = None
     activity: Activity | None = None
+    replaced: bool = False  # a duplicate whose data replaced the stored run's
 
     def as_json(self) -> dict[str, Any]:
         act = self.activity
@@ -184,7 +188,9 @@ class Batch:
     open while their members are read). :attr:`inputs` in name order; :attr:`notes` holds
     what a list names but the export lacks."""
 
-    def __init__(self, paths: Iterable[Path]) -> None:
+    def __init__(self, paths: Iterable[Path], *, within: Path | None = None) -> None:
+        """``within``: a folder no ``activities.csv`` is read above (a sync folder's edge)."""
+        self._within = within
         self._stack = ExitStack()
         self.inputs: list[Input] = []
         self.notes: list[Outcome] = []
@@ -228,6 +234,10 @@ class Batch:
         """The row of an ``activities.csv`` beside the file or one folder up (an unpacked
         Strava export: the list, and the files in ``activities/``)."""
         for folder in (path.parent, path.parent.parent):
+            if self._within is not None and not (
+                folder == self._within or self._within in folder.parents
+            ):
+                continue
             listing = self._list_in(folder)
             if listing is not None:
                 found = listing.row_for(os.fsdecode(path.relative_to(folder)))
@@ -498,6 +508,8 @@ def _store(store: Store, item: Input, activity: Activity, options: ImportOptions
             return "keep", ids[0]
         ((row, stored),) = matches
         action, why = same.choose(new, stored)
+        if int(row["id"]) in options.replaces and row["status"] == "closed":
+            action, why = "replace", "the file changed since it gave that run: its new content"
         if row["status"] != "closed":
             action, why = "keep", "kept the run being recorded"
         reasons.append(why)
@@ -510,7 +522,7 @@ def _store(store: Store, item: Input, activity: Activity, options: ImportOptions
     reason = (
         reasons[0] if reasons[0].startswith("covers") else f"same run as run {run_id}; {reasons[0]}"
     )
-    return Outcome(item.label, "duplicate", reason, run_id, activity)
+    return Outcome(item.label, "duplicate", reason, run_id, activity, action == "replace")
 
 
 def stored_record(row: dict[str, Any]) -> same.Record:

@@ -16,6 +16,8 @@ import os
 import sqlite3
 import stat
 import sys
+import threading
+from collections import Counter
 from collections.abc import Callable, Generator, Iterable, Iterator, Mapping, Sequence
 from contextlib import closing, contextmanager
 from dataclasses import dataclass
@@ -307,6 +309,7 @@ class Store:
     def __init__(self, db: Database, path: Path) -> None:
         self.db = db
         self.path = path
+        self._key: tuple[int, int] | None = None  # the file's (device, inode) while open
         # Rows found unusable (table, id), so that each is reported once.
         self._skipped: set[tuple[str, object]] = set()
 
@@ -331,10 +334,13 @@ class Store:
         except BaseException:
             conn.close()
             raise
+        store._key = _opened(real)
         return store
 
     def close(self) -> None:
         self.db.close()
+        _closed(self._key)
+        self._key = None
 
     def wait_for_lock(self, seconds: float) -> None:
         """How long a statement waits for another program's lock before
@@ -790,6 +796,7 @@ class Store:
         except BaseException:
             conn.close()
             raise
+        store._key = _opened(real)
         return store
 
     def record_alerts(
@@ -1167,6 +1174,8 @@ def database_file(path: Path) -> Path:
     if not (linked or stat.S_ISREG(mode)):
         raise _not_a_database(path, f"is {kind_of(mode)}, not a database file")
     real = _link_target(path) if linked else path
+    if _in_use(real):  # checked when this process opened it; a read now would unlock it
+        return real
     head = _read_head(path, real)
     if linked and head != SQLITE_HEADER:
         raise _not_a_database(
@@ -1206,6 +1215,45 @@ def _link_target(path: Path) -> Path:
             path, f"is a symbolic link to {shown}, {kind_of(mode)}, not a database file"
         )
     return Path(os.path.realpath(path))
+
+
+# POSIX record locks belong to a process and a file: closing *any* descriptor of the database
+# drops every lock SQLite holds on it through this process's other connections (fcntl(2)),
+# and another program may then delete the WAL under them. SQLite keeps its own descriptors
+# open while it holds locks; the header check above must not open the file while a Store of
+# this process has it open (the daemon's sync pass opens a second one beside the writer's).
+_OPEN_GUARD = threading.Lock()
+_OPEN_FILES: Counter[tuple[int, int]] = Counter()
+
+
+def _file_key(real: Path) -> tuple[int, int] | None:
+    try:
+        st = os.stat(real)
+    except OSError:
+        return None
+    return st.st_dev, st.st_ino
+
+
+def _in_use(real: Path) -> bool:
+    key = _file_key(real)
+    with _OPEN_GUARD:
+        return key is not None and _OPEN_FILES[key] > 0
+
+
+def _opened(real: Path) -> tuple[int, int] | None:
+    key = _file_key(real)
+    if key is not None:
+        with _OPEN_GUARD:
+            _OPEN_FILES[key] += 1
+    return key
+
+
+def _closed(key: tuple[int, int] | None) -> None:
+    if key is not None:
+        with _OPEN_GUARD:
+            _OPEN_FILES[key] -= 1
+            if _OPEN_FILES[key] <= 0:
+                del _OPEN_FILES[key]
 
 
 def _read_head(path: Path, real: Path) -> bytes:

@@ -22,8 +22,10 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import os
+import stat
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -34,7 +36,9 @@ from agent.config import Settings
 from agent.intensity import HeartProfile
 from agent.load import local_date
 from agent.models import SEVERITIES, Alert, Severity, severity_rank
-from agent.rules.allowance import LIMIT_LABELS, Allowance
+from agent.rules.allowance import Allowance
+from agent.safe_write import kind_of
+from agent.schedule import AFTER_RUN_GRACE_S
 from agent.store import Store
 from agent.units import format_budget, format_distance, utc_iso
 
@@ -59,7 +63,7 @@ class Synced:
 
     def as_json(self) -> dict[str, Any]:
         return {
-            "path": str(self.path),
+            "path": path_text(self.path),
             "status": self.status,
             "reason": self.reason,
             "run_ids": list(self.run_ids),
@@ -67,71 +71,97 @@ class Synced:
         }
 
     def line(self) -> str:
-        return f"{self.status:<9} {self.path}" + (f": {self.reason}" if self.reason else "")
+        tail = f": {self.reason}" if self.reason else ""
+        return f"{self.status:<9} {path_text(self.path)}{tail}"
 
 
 def digest(path: Path) -> str:
-    with path.open("rb") as handle:
+    """SHA-256 of a regular file, opened without following a link or waiting on a pipe."""
+    flags = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC
+    with os.fdopen(os.open(path, flags), "rb") as handle:
+        if not stat.S_ISREG(os.fstat(handle.fileno()).st_mode):
+            raise OSError(f"{path}: not a regular file")
         return hashlib.file_digest(handle, "sha256").hexdigest()
+
+
+def path_text(path: Path) -> str:
+    """A path as text the database and a terminal take: a name that is not UTF-8 (written by
+    a device with another encoding) keeps its odd bytes as ``\\xff`` escapes."""
+    return os.fsencode(path).decode("utf-8", "backslashreplace")
 
 
 def sync_file(
     store: Store, path: Path, folder: Path, options: importer.ImportOptions
 ) -> Synced | None:
     """Import ``path`` (found in sync folder ``folder``) unless it was seen before; None if
-    nothing changed. Raises OSError if it cannot be read now (it will be seen again)."""
-    st = path.stat()
-    key = str(path)
+    nothing changed, or if it is empty (a download not yet written). A link, a pipe or a
+    device is never read (``skipped``). Raises OSError if it cannot be read now (it will be
+    seen again)."""
+    st = os.lstat(path)
+    key = path_text(path)
     seen = store.synced_file(key)
     if seen is not None and (seen["size"], seen["mtime_ns"]) == (st.st_size, st.st_mtime_ns):
         return None
+    if stat.S_ISREG(st.st_mode) and st.st_size == 0:
+        return None
+    if not stat.S_ISREG(st.st_mode):
+        what = "a symbolic link" if stat.S_ISLNK(st.st_mode) else kind_of(st.st_mode)
+        reason = f"{what}, not a file: only files in the sync folders are read"
+        result = Synced(path, "skipped", reason)
+        store.save_synced_file(_row(key, folder, st, "-", result, options))
+        return result
     sha256 = digest(path)
-    row = {
-        "path": key,
-        "folder": str(folder),
-        "size": st.st_size,
-        "mtime_ns": st.st_mtime_ns,
-        "sha256": sha256,
-        "seen_at": utc_iso(options.now),
-    }
     if seen is not None and seen["sha256"] == sha256:  # copied again, or touched
-        store.save_synced_file({**seen, **row, "seen_at": seen["seen_at"]})
+        store.save_synced_file({**seen, "size": st.st_size, "mtime_ns": st.st_mtime_ns})
         return None
     twin = store.synced_content(sha256, besides=key)
     if twin is not None:
         ids = tuple(json.loads(twin["run_ids"] or "[]"))
         result = Synced(path, SAME_FILE, f"the same file as {twin['path']}", ids)
     else:
-        result = _import(store, path, options)
-    store.save_synced_file(
-        {
-            **row,
-            "status": result.status,
-            "reason": result.reason,
-            "run_ids": json.dumps(list(result.run_ids)),
-            "runs": len(result.new_runs),
-        }
-    )
+        before = frozenset(json.loads(seen["run_ids"] or "[]")) if seen is not None else None
+        result = _import(store, path, folder, replace(options, replaces=before or frozenset()))
+    store.save_synced_file(_row(key, folder, st, sha256, result, options))
     return result
 
 
-def _import(store: Store, path: Path, options: importer.ImportOptions) -> Synced:
-    with importer.Batch([path]) as batch:
+def _row(
+    key: str,
+    folder: Path,
+    st: os.stat_result,
+    sha256: str,
+    result: Synced,
+    options: importer.ImportOptions,
+) -> dict[str, Any]:
+    return {
+        "path": key,
+        "folder": path_text(folder),
+        "size": st.st_size,
+        "mtime_ns": st.st_mtime_ns,
+        "sha256": sha256,
+        "seen_at": utc_iso(options.now),
+        "status": result.status,
+        "reason": result.reason,
+        "run_ids": json.dumps(list(result.run_ids)),
+        "runs": len(result.new_runs),
+    }
+
+
+def _import(store: Store, path: Path, folder: Path, options: importer.ImportOptions) -> Synced:
+    with importer.Batch([path], within=folder) as batch:
         outcomes = [*batch.notes, *importer.import_inputs(store, batch.inputs, options)]
     if not outcomes:
         return Synced(path, "skipped", "no activity in it")
     counts = importer.summary(outcomes)
     status = next(s for s in ("imported", "duplicate", "skipped", "failed") if counts.get(s))
     if len(outcomes) == 1:
-        reason = outcomes[0].reason
+        act = outcomes[0].activity
+        warning = f"warning: {act.warning}" if act is not None and act.warning else None
+        reason = "; ".join(r for r in (outcomes[0].reason, warning) if r) or None
     else:
         reason = ", ".join(f"{n} {s}" for s, n in counts.items() if n)
     new = tuple(o.run_id for o in outcomes if o.status == "imported" and o.run_id is not None)
-    replaced = tuple(
-        o.run_id
-        for o in outcomes
-        if o.status == "duplicate" and o.run_id is not None and "kept this" in (o.reason or "")
-    )
+    replaced = tuple(o.run_id for o in outcomes if o.replaced and o.run_id is not None)
     ids = tuple(o.run_id for o in outcomes if o.run_id is not None)
     return Synced(path, status, reason, ids, new + replaced, tuple(outcomes))
 
@@ -157,7 +187,7 @@ def sync_files(
             result = sync_file(store, path, folder, options)
         except OSError as exc:
             log.warning("sync: %s: cannot be read (%s); it is tried again when it changes",
-                        path, exc.strerror or exc)  # fmt: skip
+                        path_text(path), exc.strerror or exc)  # fmt: skip
             continue
         if result is None:
             continue
@@ -253,17 +283,14 @@ def verdict(
         key=f"{SYNCED}:{latest.id}:{latest.distance_km:.3f}",
         data={"run_ids": run_ids, "alerts": [a.key for a in raised]},
     )
-    grace = timedelta(hours=settings.schedule.after_run_checkin_h, seconds=_CHECKIN_GRACE_S)
+    # A check-in whose time is further back than the timetable's grace for a missed one
+    # would never be sent: a run synced that late gets none.
+    grace = timedelta(hours=settings.schedule.after_run_checkin_h, seconds=AFTER_RUN_GRACE_S)
     ends = (
         (run.id, run.ended_at or run.started_at + timedelta(seconds=run.elapsed_s)) for run in runs
     )
     checkins = tuple((run_id, ended) for run_id, ended in ends if ended + grace > at)
     return Verdict(alert, latest.id, store.alert_ids_after(before), checkins)
-
-
-# apscheduler's grace for a missed after-run check-in (agent/schedule.py AFTER_RUN_GRACE_S):
-# a synced run whose check-in time is further back than this gets none.
-_CHECKIN_GRACE_S = 8 * 3600
 
 
 def _km(km: float, settings: Settings) -> str:
@@ -292,7 +319,7 @@ def _next(found: Allowance, settings: Settings) -> str:
     elif binding.km <= 0:
         head = f"Next run: {binding.reason}"
     else:
-        head = f"Next run at most {_km(binding.km, settings)} ({LIMIT_LABELS[binding.rule]})"
+        head = f"Next run at most {_km(binding.km, settings)} ({binding.reason})"
     if found.remaining_km is None:
         return head + "."
     return f"{head}; {_km(found.remaining_km, settings)} left this week."

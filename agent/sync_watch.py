@@ -19,6 +19,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+import stat
 import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
@@ -35,6 +36,16 @@ POLLED_FILESYSTEMS = frozenset(
     {"nfs", "nfs4", "cifs", "smb3", "smbfs", "9p", "afs", "ceph", "glusterfs", "davfs",
      "ncpfs", "lustre", "gpfs", "virtiofs", "fuse"}
 )  # fmt: skip
+
+
+def taken(folder: Path, path: str | Path) -> bool:
+    """An activity file of ``folder``: no hidden folder on the way (Syncthing's
+    ``.stversions``, a desktop's ``.Trash-1000``) and an activity file's name."""
+    try:
+        parts = Path(path).relative_to(folder).parts
+    except ValueError:
+        return False
+    return not any(part.startswith(".") for part in parts[:-1]) and is_activity_file(path)
 
 
 def is_activity_file(path: str | Path) -> bool:
@@ -122,9 +133,15 @@ class Settler:
     changed for ``settle_s`` seconds. A file already old when first seen (there before the
     daemon started) is due at once; a file seen while being written waits."""
 
-    def __init__(self, settle_s: float, clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self,
+        settle_s: float,
+        clock: Callable[[], float] = time.monotonic,
+        wake: Callable[[], None] | None = None,
+    ) -> None:
         self.settle_s = settle_s
         self._clock = clock
+        self._wake = wake  # called when a file is noted: whoever waits for one wakes up
         self._files: dict[Path, _Watched] = {}
 
     def __len__(self) -> int:
@@ -144,6 +161,8 @@ class Settler:
         age = max(0.0, time.time() - st.st_mtime_ns / 1e9)
         still_since = now - min(age, self.settle_s) if known is None else now
         self._files[path] = _Watched(st.st_size, st.st_mtime_ns, still_since)
+        if self._wake is not None:
+            self._wake()
 
     def due(self) -> list[Path]:
         """Files complete by now, oldest first; they are forgotten (see them again when
@@ -162,6 +181,15 @@ class Settler:
                 ready.append((known.mtime_ns, path))
                 del self._files[path]
         return [path for _, path in sorted(ready)]
+
+
+# How often a watched folder is checked for having gone or been replaced (seconds).
+FOLDER_CHECK_S = 5.0
+# watchfiles' Rust watcher wakes every ``step`` ms to look for changes and a stop (50 ms by
+# default: 20 wake-ups a second per folder, 14 s of CPU an hour for three idle folders,
+# benchmarks/sync_idle.py). A second is soon enough for a file that then settles for
+# seconds anyway.
+WATCH_STEP_MS = 1000
 
 
 def activity_files(folder: Path) -> Iterator[Path]:
@@ -204,7 +232,7 @@ class FolderWatcher:
 
     async def _keep_watching(self, folder: Path) -> None:
         said_missing = False
-        polling = polling_reason(folder, self.poll_folders, mounts())
+        no_inotify: str | None = None
         while True:
             if not folder.is_dir():
                 if not said_missing:
@@ -214,12 +242,15 @@ class FolderWatcher:
                 await asyncio.sleep(self.poll_interval_s)
                 continue
             said_missing = False
+            # Chosen again each time: what is mounted there may have changed (a watch
+            # plugged in over MTP, a share mounted after the daemon started).
+            polling = no_inotify or polling_reason(folder, self.poll_folders, mounts())
             try:
                 await self._watch(folder, polling)
             except Exception as exc:  # watchfiles' own error type lives in a private module
                 if polling is None and "RustInternalError" in type(exc).__name__:
-                    polling = f"inotify cannot watch it: {exc}"
-                    log.warning("sync: %s: %s; polling it every %g s", folder, polling,
+                    no_inotify = f"inotify cannot watch it: {exc}"
+                    log.warning("sync: %s: %s; polling it every %g s", folder, no_inotify,
                                 self.poll_interval_s)  # fmt: skip
                     continue
                 if folder.is_dir():
@@ -235,10 +266,11 @@ class FolderWatcher:
         try:
             changes = awatch(
                 folder,
-                watch_filter=lambda _change, path: is_activity_file(path),
+                watch_filter=lambda _change, path: _dir_or_taken(folder, path),
                 force_polling=polling is not None,
                 poll_delay_ms=round(self.poll_interval_s * 1000),
-                debounce=500,
+                debounce=WATCH_STEP_MS,
+                step=WATCH_STEP_MS,
                 stop_event=stop,
                 recursive=True,
                 ignore_permission_denied=True,
@@ -257,19 +289,47 @@ class FolderWatcher:
             batch = await first
             while batch is not None:
                 for change, name in batch:
-                    if change != Change.deleted:
-                        self.settler.seen(Path(name))
+                    path = Path(name)
+                    if path == folder and change == Change.deleted:
+                        return  # the folder itself went (maybe made again since): anew
+                    if change == Change.deleted:
+                        continue
+                    if path.is_dir():  # a folder moved in: what it holds raised no event
+                        for inside in activity_files(path):
+                            self.settler.seen(inside)
+                    else:
+                        self.settler.seen(path)
                 batch = await anext(changes, None)
         finally:
             stop.set()
             gone.cancel()
 
     async def _until_gone(self, folder: Path, stop: asyncio.Event) -> None:
-        """Stop watching a folder that went away (a watch unplugged): watched again when
-        it is back."""
-        while folder.is_dir():
-            await asyncio.sleep(self.poll_interval_s)
+        """Stop watching a folder that went away or was replaced (a watch unplugged and
+        plugged in again, a folder deleted and made again, a drive mounted over it): the
+        watch on the old one sees nothing more. Watched again, and read again, at once."""
+        first = _identity(folder)
+        while first is not None and _identity(folder) == first:
+            await asyncio.sleep(min(self.poll_interval_s, FOLDER_CHECK_S))
         stop.set()
+
+
+def _identity(folder: Path) -> tuple[int, int] | None:
+    try:
+        st = folder.stat()
+    except OSError:
+        return None
+    return (st.st_dev, st.st_ino) if stat.S_ISDIR(st.st_mode) else None
+
+
+def _dir_or_taken(folder: Path, path: str) -> bool:
+    if taken(folder, path) or Path(path) == folder:
+        return True
+    try:
+        parts = Path(path).relative_to(folder).parts
+    except ValueError:
+        return False
+    return not any(part.startswith(".") for part in parts) and os.path.isdir(path)
 
 
 # -- finding a watch plugged in ---------------------------------------------------------------

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import sqlite3
 import time
 import zipfile
 from datetime import UTC, datetime, timedelta
@@ -136,11 +137,10 @@ def test_a_damaged_file_is_reported_once_and_the_rest_goes_on(
         proc.stop()
     assert proc.stderr().count("broken.fit") == 1
     assert "Traceback" not in proc.stderr()
-    status = sw("sync", "status")
+    status = sw("sync", "status", "--json")
     assert status.exit_code == 0
-    broken = [line for line in status.stdout.splitlines() if "broken.fit" in line]
-    assert len(broken) == 1
-    assert broken[0].startswith("failed")
+    broken = [f for f in status.json()["files"] if f["path"].endswith("broken.fit")]
+    assert [f["status"] for f in broken] == ["failed"]
 
 
 def test_a_zip_export_dropped_in_imports_every_run(sw: Any, db: Path, tmp_path: Path) -> None:
@@ -183,3 +183,30 @@ def test_a_folder_where_inotify_is_off_is_polled(sw: Any, db: Path, tmp_path: Pa
         [run] = proc.wait_for(lambda: runs(proc), STORED_WITHIN_S, "the polled run")
         proc.stop()
     assert round(run["distance_m"]) == 7000
+
+
+def test_commands_beside_a_syncing_daemon_never_cost_its_database(
+    sw: Any, db: Path, tmp_path: Path
+) -> None:
+    """A sync pass opens a second connection in the daemon; checking that file's first bytes
+    must not drop the writer's POSIX locks (closing any descriptor of a file does), or the
+    next command beside the daemon deletes the WAL under it and the database is lost."""
+    folder = tmp_path / "watch"
+    folder.mkdir()
+    assert sw("runs").exit_code == 0
+    with daemon(db, env=env_for(folder)) as proc:
+        proc.logged(f"sync: watching {folder}")
+        for n, km in enumerate((5.0, 6.0, 7.0), start=1):
+            (folder / f"{n}.fit").write_bytes(fit_run(n, km))
+            proc.wait_for(lambda n=n: runs_when(proc, n), STORED_WITHIN_S, f"run {n}")
+            for command in (("runs",), ("pain", "1", "--when", "morning"), ("check",)):
+                assert sw(*command).exit_code == 0
+        proc.stop()
+    assert "Traceback" not in proc.stderr()
+    assert "no such table" not in proc.stderr()
+    conn = sqlite3.connect(db)
+    try:
+        assert conn.execute("pragma integrity_check").fetchone()[0] == "ok"
+        assert conn.execute("select count(*) from runs").fetchone()[0] == 3
+    finally:
+        conn.close()

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import shutil
 import subprocess
 import sys
 import time
@@ -22,6 +23,7 @@ from agent.sync_watch import (
     is_activity_file,
     parse_mountinfo,
     polling_reason,
+    taken,
 )
 
 
@@ -211,3 +213,65 @@ def test_where_inotify_cannot_start_the_folder_is_polled(tmp_path: Path) -> None
     mode, count = done.stdout.splitlines()
     assert mode.startswith("polling: inotify cannot watch it")
     assert count == "2"
+
+
+@pytest.mark.parametrize(
+    ("relative", "expected"),
+    [
+        ("run.fit", True),
+        ("2026/11/run.fit", True),
+        (".stversions/run~20261130.fit", False),
+        (".Trash-1000/files/run.fit", False),
+        ("sub/.hidden/run.fit", False),
+        ("sub/run.txt", False),
+    ],
+)
+def test_files_in_hidden_folders_are_not_taken(relative: str, expected: bool) -> None:
+    folder = Path("/home/ann/Sync")
+    assert taken(folder, folder / relative) is expected
+    assert not taken(folder, Path("/elsewhere") / relative)
+
+
+async def until_due(settler: Settler, path: Path, seconds: float = 15.0) -> list[Path]:
+    found: list[Path] = []
+    for _ in range(round(seconds / 0.05)):
+        found += settler.due()
+        if path in found:
+            return found
+        await asyncio.sleep(0.05)
+    return found
+
+
+async def test_a_replaced_folder_and_a_folder_moved_in_are_read(tmp_path: Path) -> None:
+    folder = tmp_path / "Activity"
+    folder.mkdir()
+    settler = Settler(0.3)
+    watcher = FolderWatcher([folder], settler, poll_interval_s=0.5)
+    task = asyncio.create_task(watcher.run())
+    try:
+        for _ in range(100):
+            if watcher.modes.get(folder) == "inotify":
+                break
+            await asyncio.sleep(0.05)
+        # A folder of runs moved in whole (an unpacked export): its files raise no event.
+        export = tmp_path / "export"
+        (export / "activities").mkdir(parents=True)
+        (export / "activities" / "1.fit").write_bytes(b"one")
+        (export / "activities" / "2.gpx").write_bytes(b"two")
+        export.rename(folder / "export")
+        moved = await until_due(settler, folder / "export" / "activities" / "2.gpx")
+        assert {p.name for p in moved} == {"1.fit", "2.gpx"}
+        # Hidden folders stay unread.
+        (folder / ".stversions").mkdir()
+        (folder / ".stversions" / "old.fit").write_bytes(b"old")
+        # The folder deleted and made again (a watch plugged in again): watched again.
+        shutil.rmtree(folder)
+        folder.mkdir()
+        await asyncio.sleep(0.1)
+        (folder / "after.fit").write_bytes(b"after")
+        again = await until_due(settler, folder / "after.fit")
+        assert folder / "after.fit" in again
+        assert not any(".stversions" in str(p) for p in moved + again)
+    finally:
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
