@@ -166,10 +166,12 @@ def clock_change(before: ClockReading, after: ClockReading) -> tuple[float, floa
 
 
 def _span(seconds: float) -> str:
+    """``2.0 days``, ``5.0 h``, ``90 s``: a clock set back two days reads as two days,
+    though the readings around the change are milliseconds apart."""
     seconds = abs(seconds)
-    if seconds >= 2 * 86400:
+    if seconds >= 1.5 * 86400:
         return f"{seconds / 86400:.1f} days"
-    if seconds >= 2 * 3600:
+    if seconds >= 1.5 * 3600:
         return f"{seconds / 3600:.1f} h"
     return f"{seconds:.0f} s"
 
