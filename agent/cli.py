@@ -58,16 +58,53 @@ class App:
         return Store.open(self.database(), busy_timeout_s=busy_timeout_s)
 
 
+class UsageLine(click.UsageError):
+    """A usage error (an unknown option, a missing argument, a bad choice) said in one line,
+    as every other bad input is, with the help to read; exit status 2."""
+
+    def show(self, file: Any = None) -> None:
+        message = " ".join(self.format_message().split())
+        path = self.ctx.command_path if self.ctx is not None else "stridewatch"
+        command = path.partition(" ")[2]
+        where = f"{command}: " if command else ""
+        click.echo(f"stridewatch: {where}{message} See '{path} -h'.", err=True)
+
+
+# A group called without a command shows its help (click raises this usage error for it).
+_HELP_ERRORS = (UsageLine, getattr(click.exceptions, "NoArgsIsHelpError", UsageLine))
+
+
+@contextmanager
+def _usage_in_one_line() -> Iterator[None]:
+    try:
+        yield
+    except _HELP_ERRORS:
+        raise
+    except click.UsageError as exc:
+        raise UsageLine(exc.format_message(), exc.ctx) from None
+
+
 class StridewatchGroup(click.Group):
-    """A group that turns our errors into one line each and the right exit status, and the
-    library's warnings into one line each on stderr."""
+    """A group that turns our errors into one line each and the right exit status, click's
+    usage errors too, and the library's warnings into one line each on stderr."""
+
+    def make_context(
+        self,
+        info_name: str | None,
+        args: list[str],
+        parent: click.Context | None = None,
+        **extra: Any,
+    ) -> click.Context:
+        with _usage_in_one_line():
+            return super().make_context(info_name, args, parent, **extra)
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
-            if ctx.parent is not None:
-                return super().invoke(ctx)
-            with _warnings_on_stderr():
-                return super().invoke(ctx)
+            with _usage_in_one_line():
+                if ctx.parent is not None:
+                    return super().invoke(ctx)
+                with _warnings_on_stderr():
+                    return super().invoke(ctx)
         except StridewatchError as exc:
             for line in str(exc).splitlines():
                 click.echo(f"stridewatch: {line}", err=True)
