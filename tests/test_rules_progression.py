@@ -64,6 +64,22 @@ def settled(*later: Run) -> History:
 
 
 def test_spike_levels_follow_the_ratio() -> None:
+    """Each step is passed, not reached: exactly 2.0x (100 % longer, Frandsen's 30-100 %
+    band) is still a warning, as config/default.toml says ("danger above 2.0x")."""
+    steps = (
+        (11.0, None, 0),
+        (11.5, "warning", 1),
+        (13.0, "warning", 1),
+        (14.0, "warning", 2),
+        (20.0, "warning", 2),
+        (20.5, "danger", 3),
+    )
+    for km, severity, level in steps:
+        past = settled(run(MONDAY, km, 2))
+        alerts = progression.run_limits(past, SETTINGS, MONDAY + timedelta(hours=2))
+        assert [(a.severity, a.data["level"]) for a in alerts] == (
+            [] if severity is None else [(severity, level)]
+        ), km
     for km, severity, level in ((11.5, "warning", 1), (14.0, "warning", 2), (21.0, "danger", 3)):
         past = settled(run(MONDAY, km, 2))
         [alert] = progression.run_limits(past, SETTINGS, MONDAY + timedelta(hours=2))
