@@ -20,7 +20,7 @@ from agent.errors import InputError
 from agent.load import History, acwr, day_start, monotony_strain, week_of
 from agent.models import Alert, PainReport, Run
 from agent.rules import evaluate, rank
-from agent.rules.allowance import Allowance, allowance
+from agent.rules.allowance import Allowance, Limit, allowance
 from agent.rules.plan import DEFAULT_START_KM, Plan, PlanStatus, build_plan, progress
 
 if TYPE_CHECKING:
@@ -133,44 +133,80 @@ def _budget(value: float | None) -> float | None:
 
 
 def week_json(week: Allowance) -> dict[str, Any]:
-    """The ``week`` object of ``check --json``. Without a baseline, baseline, cap and
-    remaining are null (unknown); remaining is never negative and rounded down."""
+    """The ``week`` object of ``check``, ``summary`` and ``what-if --json`` (and each week of
+    ``history --json``). Without a baseline, baseline, cap, remaining and change are null
+    (unknown); cap and remaining are budgets: never negative and rounded down."""
     return {
         "start": week.week_start.isoformat(),
+        "end": (week.week_start + timedelta(days=6)).isoformat(),
         "distance_km": _km(week.distance_km),
         "baseline_km": _maybe(week.baseline_km),
         "cap_km": _budget(week.cap_km),
         "remaining_km": _budget(week.remaining_km),
+        "change_pct": None if week.change is None else round(100 * week.change, 1),
         "held": week.held,
+        "last_week_km": _km(week.last_week_km),
+    }
+
+
+def limit_json(limit: Limit) -> dict[str, Any]:
+    """One of the limits that make the allowance: ``max_km`` rounded down."""
+    return {
+        "rule": limit.rule,
+        "max_km": units.floor_to(limit.km, 3),
+        "reason": limit.reason,
+        "source": limit.source,
     }
 
 
 def allowance_json(found: Allowance) -> dict[str, Any]:
     """The allowance fields shared by check, summary and what-if: ``next_run_max_km`` is
-    the smallest ``limits`` km (rounded down), ``binding`` that limit's rule."""
+    the smallest ``limits`` ``max_km`` (rounded down), ``binding`` that limit's rule."""
     binding = found.binding
     return {
         "phase": found.phase,
+        "week": week_json(found),
+        "longest_run_30d_km": _maybe(found.longest_30d_km),
         "next_run_max_km": _budget(found.next_run_max_km),
         "binding": None if binding is None else binding.rule,
-        "limits": [limit.as_json() for limit in found.limits],
+        "limits": [limit_json(limit) for limit in found.limits],
     }
 
 
-def check_json(assessment: Assessment) -> dict[str, Any]:
-    """The ``check --json`` contract (distances in km whatever the display unit)."""
-    week = assessment.allowance
+def alert_json(alert: Alert) -> dict[str, Any]:
+    """An alert as the rules raise it; ``data`` holds the numbers behind it, per rule."""
     return {
-        "at": units.utc_iso(assessment.at),
-        "phase": week.phase,
-        "week": week_json(week),
-        "longest_run_30d_km": _maybe(week.longest_30d_km),
-        **{key: value for key, value in allowance_json(week).items() if key != "phase"},
+        "rule": alert.rule,
+        "severity": alert.severity,
+        "message": alert.message,
+        "key": alert.key,
+        "data": alert.data,
+    }
+
+
+def check_json(assessment: Assessment, settings: Settings) -> dict[str, Any]:
+    """The ``check --json`` contract (distances in km whatever the display unit). ``summary``
+    and ``what-if`` share its names."""
+    return {
+        "at": units.local_iso(assessment.at, settings.zone),
+        **allowance_json(assessment.allowance),
+        "load_kind": settings.progression.load,
         "acwr": _maybe(assessment.acwr),
         "monotony": _maybe(assessment.monotony),
-        "plan": assessment.plan.as_json() if assessment.plan else None,
-        "alerts": [alert.as_json() for alert in assessment.alerts],
+        "strain": _maybe(assessment.strain),
+        "plan": plan_status_json(assessment.plan),
+        "alerts": [alert_json(alert) for alert in assessment.alerts],
     }
+
+
+def _about(assessment: Assessment, pain_id: int | None, run_id: int | None) -> list[Alert]:
+    """The active alerts about a pain report or a run just stored."""
+    return [
+        alert
+        for alert in assessment.alerts
+        if (pain_id is not None and alert.data.get("pain_id") == pain_id)
+        or (run_id is not None and alert.data.get("run_id") == run_id)
+    ]
 
 
 def verdict(
@@ -185,12 +221,7 @@ def verdict(
     for the nightly summary: the alerts about it, then the next run and the week's cap.
     Stores nothing."""
     assessment = assess(load_history(store, settings, at), settings, at)
-    lines = [
-        alert.message
-        for alert in assessment.alerts
-        if (pain_id is not None and alert.data.get("pain_id") == pain_id)
-        or (run_id is not None and alert.data.get("run_id") == run_id)
-    ]
+    lines = [alert.message for alert in _about(assessment, pain_id, run_id)]
     found = assessment.allowance
     binding = found.binding
     if binding is not None:
@@ -204,6 +235,21 @@ def verdict(
             line += f"; this week's cap{held} at {units.format_budget(found.cap_km, unit)}"
         lines.append(line + ".")
     return lines
+
+
+def verdict_json(
+    store: Store,
+    settings: Settings,
+    at: datetime,
+    *,
+    pain_id: int | None = None,
+    run_id: int | None = None,
+) -> dict[str, Any]:
+    """:func:`verdict` for ``log-run --json`` and ``pain --json``: the allowance now, and
+    the alerts about what was stored."""
+    assessment = assess(load_history(store, settings, at), settings, at)
+    about = _about(assessment, pain_id, run_id)
+    return {**allowance_json(assessment.allowance), "alerts": [alert_json(a) for a in about]}
 
 
 # -- summary -------------------------------------------------------------------------------
@@ -233,51 +279,34 @@ def summary(store: Store, settings: Settings, at: datetime, week: date | None = 
     return Summary(settings.progression.load, assessment, runs, pain)
 
 
-def summary_json(result: Summary) -> dict[str, Any]:
+def summary_json(result: Summary, settings: Settings) -> dict[str, Any]:
+    """``check --json`` for the week, with the week's runs and pain reports."""
     from agent.views import pain_json, run_json
 
-    assessment, week = result.assessment, result.assessment.allowance
-    change = None if week.change is None else round(100 * week.change, 1)
-    found = allowance_json(week)
+    zone = settings.zone
     return {
-        "at": units.utc_iso(assessment.at),
-        "phase": found.pop("phase"),
-        "week": {
-            **week_json(week),
-            "end": (week.week_start + timedelta(days=6)).isoformat(),
-            "last_week_km": _km(week.last_week_km),
-            "change_pct": change,
-        },
-        **found,
-        "runs": [run_json(run) for run in result.runs],
-        "pain": [pain_json(report) for report in result.pain],
-        "load": {
-            "kind": result.load,
-            "longest_run_30d_km": _maybe(week.longest_30d_km),
-            "next_run_max_km": found["next_run_max_km"],
-            "acwr": _maybe(assessment.acwr),
-            "monotony": _maybe(assessment.monotony),
-            "strain": _maybe(assessment.strain),
-        },
-        "plan": assessment.plan.as_json() if assessment.plan else None,
-        "alerts": [alert.as_json() for alert in assessment.alerts],
+        **check_json(result.assessment, settings),
+        "load_kind": result.load,
+        "runs": [run_json(run, zone) for run in result.runs],
+        "pain": [pain_json(report, zone) for report in result.pain],
     }
 
 
 # -- alerts --------------------------------------------------------------------------------
 
 
-def stored_alert_json(alert: StoredAlert) -> dict[str, Any]:
+def stored_alert_json(alert: StoredAlert, settings: Settings) -> dict[str, Any]:
+    zone = settings.zone
     return {
         "id": alert.id,
-        "raised_at": units.utc_iso(alert.raised_at),
+        "raised_at": units.local_iso(alert.raised_at, zone),
         "rule": alert.rule,
         "severity": alert.severity,
         "message": alert.message,
         "key": alert.key,
         "run_id": alert.run_id,
         "delivered": alert.delivered_at is not None,
-        "delivered_at": units.utc_iso(alert.delivered_at) if alert.delivered_at else None,
+        "delivered_at": units.local_iso(alert.delivered_at, zone) if alert.delivered_at else None,
         "data": alert.data,
     }
 
@@ -360,20 +389,22 @@ def what_if_at(path: Path, settings: Settings, plan: Sequence[tuple[datetime, fl
         return what_if_from_store(store, settings, plan)
 
 
-def what_if_json(result: WhatIf) -> dict[str, Any]:
-    after = result.after
+def what_if_json(result: WhatIf, settings: Settings) -> dict[str, Any]:
+    after, zone = result.after, settings.zone
     found = allowance_json(after.allowance)
     return {
-        "at": units.utc_iso(after.at),
+        "at": units.local_iso(after.at, zone),
         "phase": found.pop("phase"),
         "planned": [
-            {"at": units.utc_iso(run.started_at), "distance_km": _km(run.distance_km)}
+            {
+                "started_at": units.local_iso(run.started_at, zone),
+                "distance_km": _km(run.distance_km),
+            }
             for run in result.planned
         ],
-        "week": week_json(after.allowance),
         **found,
-        "active_alerts": [alert.as_json() for alert in result.active],
-        "alerts": [alert.as_json() for alert in result.alerts],
+        "active_alerts": [alert_json(alert) for alert in result.active],
+        "alerts": [alert_json(alert) for alert in result.alerts],
     }
 
 
@@ -488,7 +519,41 @@ def plan_status(store: Store, settings: Settings, at: datetime) -> PlanStatus | 
     return progress(history.plan, history, settings, at) if history.plan else None
 
 
-def plan_json(status: PlanStatus | None) -> dict[str, Any] | None:
+def plan_status_json(status: PlanStatus | None) -> dict[str, Any] | None:
+    """Where the runner is in the plan (``plan`` in ``check --json``, ``status`` in ``plan
+    show --json``): this week's target range and what the plan does about it."""
     if status is None:
         return None
-    return {**status.plan.as_json(), "status": status.as_json()}
+    target = status.target
+    return {
+        "id": status.plan.id,
+        "week": target.number,
+        "week_count": len(status.plan.weeks),
+        "week_start": status.week_start.isoformat(),
+        "target_low_km": target.low_km,
+        "target_high_km": target.high_km,
+        "rpe": target.rpe,
+        "distance_km": round(status.week_km, 3),
+        "status": status.status,
+        "reason": status.reason,
+    }
+
+
+def plan_json(status: PlanStatus | None, settings: Settings) -> dict[str, Any] | None:
+    """``plan show --json``: the plan week by week, and where the runner is in it."""
+    if status is None:
+        return None
+    plan = status.plan
+    return {
+        "id": plan.id,
+        "created_at": units.local_iso(plan.created_at, settings.zone),
+        "start_week": plan.start_week.isoformat(),
+        "usual_km": list(plan.usual_km),
+        "start_km": list(plan.start_km),
+        "increase_pct": round(100 * plan.increase, 1),
+        "weeks": [
+            {"week": w.number, "low_km": w.low_km, "high_km": w.high_km, "rpe": w.rpe}
+            for w in plan.weeks
+        ],
+        "status": plan_status_json(status),
+    }

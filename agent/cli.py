@@ -232,6 +232,7 @@ def cli() -> None:
 @click.option("--avg-hr", type=str, metavar="N", help="Average heart rate, beats/min.")
 @click.option("--note", help="Free text.")
 @click.option("--future", is_flag=True, help="Log a run that ends in the future (a plan).")
+@json_option
 @with_app
 def log_run(
     app: App,
@@ -242,9 +243,11 @@ def log_run(
     avg_hr: str | None,
     note: str | None,
     future: bool,
+    as_json: bool,
 ) -> None:
     """Log a run without a footpod (treadmill, phone, before stridewatch). Prints its id on
-    stdout; what was stored and what the rules now say go to stderr."""
+    stdout; what was stored and what the rules now say go to stderr (with --json, all of it
+    as one object on stdout)."""
     from agent import logging_ops, units
 
     settings = app.settings
@@ -275,6 +278,12 @@ def log_run(
             avg_hr=hr_value,
             note=note,
         )
+        if as_json:
+            from agent import checks, views
+
+            run = views.run_json(store.get_run(run_id), settings.zone)
+            _echo_json({"run": run, **checks.verdict_json(store, settings, ends, run_id=run_id)})
+            return
         what = (
             f"stored run {run_id}: {units.format_local(started, settings.zone)}, "
             f"{units.format_distance(distance_m, settings.units, 2)} in "
@@ -306,6 +315,7 @@ def log_run(
 @click.option("--where", "where", type=click.Choice(PAIN_WHERE), help="Where it hurts.")
 @click.option("--run", "run_id", type=str, metavar="ID", help="The run it relates to.")
 @click.option("--note", help="Free text.")
+@json_option
 @with_app
 def pain(
     app: App,
@@ -315,9 +325,11 @@ def pain(
     where: str | None,
     run_id: str | None,
     note: str | None,
+    as_json: bool,
 ) -> None:
     """Log a pain score from 0 (none) to 10 (worst). Prints its id on stdout; what was stored
-    and what the rules now say go to stderr."""
+    and what the rules now say go to stderr (with --json, all of it as one object on
+    stdout)."""
     from agent import units
 
     settings = app.settings
@@ -326,6 +338,13 @@ def pain(
     run = _parse_int(run_id, "--run", 1, 2**62) if run_id is not None else None
     with app.open_store() as store:
         pain_id = store.add_pain(at=at, score=score, when=when, where=where, run_id=run, note=note)
+        if as_json:
+            from agent import checks, views
+
+            report = PainReport(pain_id, at, score, cast(Any, when), cast(Any, where), run, note)
+            verdict = checks.verdict_json(store, settings, at, pain_id=pain_id)
+            _echo_json({"pain": views.pain_json(report, settings.zone), **verdict})
+            return
         where_text = f", {where}" if where else ""
         about = f", about run {run}" if run is not None else ""
         click.echo(
@@ -375,7 +394,7 @@ def runs(app: App, as_json: bool) -> None:
     with app.open_store() as store:
         stored = store.runs()
     if as_json:
-        _echo_json([views.run_json(run) for run in stored])
+        _echo_json([views.run_json(run, app.settings.zone) for run in stored])
     else:
         views.print_runs(stored, app.settings)
 
@@ -390,7 +409,7 @@ def pain_log(app: App, as_json: bool) -> None:
     with app.open_store() as store:
         reports = store.pain_reports()
     if as_json:
-        _echo_json([views.pain_json(report) for report in reports])
+        _echo_json([views.pain_json(report, app.settings.zone) for report in reports])
     else:
         views.print_pain(reports, app.settings)
 
@@ -420,12 +439,16 @@ def config_check(app: App) -> None:
 
 
 @config_group.command("show", epilog="Example: stridewatch config show > my-config.toml")
+@json_option
 @config_option
 @pass_app
-def config_show(app: App) -> None:
-    """Print the effective settings as TOML."""
+def config_show(app: App, as_json: bool) -> None:
+    """Print the effective settings as TOML (or JSON: the same sections and keys)."""
     from agent.config import settings_as_toml
 
+    if as_json:
+        _echo_json(app.settings.model_dump(mode="json"))
+        return
     click.echo(settings_as_toml(app.settings), nl=False)
 
 
@@ -596,8 +619,9 @@ def show(app: App, run_text: str, as_json: bool) -> None:
 @cli.command("rpe", epilog="Example: stridewatch rpe 12 4")
 @click.argument("run_text", metavar="RUN")
 @click.argument("rpe_text", metavar="N")
+@json_option
 @with_app
-def rpe_cmd(app: App, run_text: str, rpe_text: str) -> None:
+def rpe_cmd(app: App, run_text: str, rpe_text: str, as_json: bool) -> None:
     """Set a run's effort (RPE 0-10); stores its session-RPE load (RPE x minutes)."""
     from agent import recorder
 
@@ -605,6 +629,9 @@ def rpe_cmd(app: App, run_text: str, rpe_text: str) -> None:
     value = _parse_int(rpe_text, "N", 0, 10)
     with app.open_store() as store:
         load = recorder.set_rpe(store, run_id, value)
+    if as_json:
+        _echo_json({"run_id": run_id, "rpe": value, "session_rpe": round(load, 1)})
+        return
     click.echo(f"run {run_id}: RPE {value}, session-RPE load {load:.0f}")
 
 
@@ -621,6 +648,7 @@ def rpe_cmd(app: App, run_text: str, rpe_text: str) -> None:
     help="The measured length of a known course (5km, 3.1mi) run in --run.",
 )
 @click.option("--run", "run_text", metavar="ID", help="The recorded run over that course.")
+@json_option
 @with_app
 def calibrate(
     app: App,
@@ -628,6 +656,7 @@ def calibrate(
     factor_text: str | None,
     actual_text: str | None,
     run_text: str | None,
+    as_json: bool,
 ) -> None:
     """Set a footpod's distance calibration factor (dated; old runs keep their own)."""
     from agent import recorder, units
@@ -643,6 +672,9 @@ def calibrate(
             actual = units.parse_distance(actual_text or "", app.settings.units)
             run_id = _parse_int(run_text, "--run", 1, 2**62)
             factor = recorder.calibrate_from_run(store, address, actual, run_id)
+    if as_json:
+        _echo_json({"address": address.upper(), "factor": round(factor, 4)})
+        return
     click.echo(f"{address.upper()}: calibration factor {factor:.4f} from now on")
 
 
@@ -794,8 +826,11 @@ def replay_cmd(
     help="Where to write (default: stridewatch-run-ID-DATE.fit in the current folder).",
 )
 @click.option("--force", is_flag=True, help="Replace FILE if it exists.")
+@json_option
 @with_app
-def export(app: App, run_text: str, fmt: str, output: Path | None, force: bool) -> None:
+def export(
+    app: App, run_text: str, fmt: str, output: Path | None, force: bool, as_json: bool
+) -> None:
     """Export a stored run as a FIT activity file; prints where it was written."""
     from agent import fitfile, units
 
@@ -805,6 +840,17 @@ def export(app: App, run_text: str, fmt: str, output: Path | None, force: bool) 
         samples = store.run_samples(run_id)
     path = output or Path(fitfile.default_file_name(run))
     result = fitfile.export_run(run, samples, path, zone=app.settings.zone, overwrite=force)
+    if as_json:
+        _echo_json(
+            {
+                "path": str(result.path),
+                "format": fmt,
+                "run_id": run_id,
+                "records": result.records,
+                "distance_km": round(run.distance_km, 3),
+            }
+        )
+        return
     distance = units.format_distance(run.distance_m, app.settings.units, 2)
     click.echo(f"wrote {result.path} ({fmt.upper()}, {result.records} records, {distance})")
 
@@ -874,10 +920,20 @@ def import_(
             outcomes = _import_with_progress(store, batch, options, as_json, app.settings.units)
     counts = importer.summary(outcomes)
     if as_json:
-        _echo_json({"files": [o.as_json() for o in outcomes], **counts})
+        files = [_outcome_json(o.as_json(), app.settings.zone) for o in outcomes]
+        _echo_json({"files": files, **counts})
     else:
         click.echo(", ".join(f"{n} {status}" for status, n in counts.items()))
     importer.check_batch(outcomes)
+
+
+def _outcome_json(data: dict[str, Any], zone: Any) -> dict[str, Any]:
+    """An imported activity's JSON with its start in the runner's zone, as every time."""
+    from agent import units
+
+    if data.get("started_at"):
+        data["started_at"] = units.local_iso(datetime.fromisoformat(data["started_at"]), zone)
+    return data
 
 
 def _import_with_progress(
@@ -945,7 +1001,7 @@ def check_cmd(app: App, at_text: str | None, as_json: bool) -> None:
     with app.open_store() as store:
         assessment, _ = checks.check(store, app.settings, at)
     if as_json:
-        _echo_json(checks.check_json(assessment))
+        _echo_json(checks.check_json(assessment, app.settings))
     else:
         from agent import views_check
 
@@ -967,7 +1023,7 @@ def summary_cmd(app: App, at_text: str | None, week_text: str | None, as_json: b
     with app.open_store() as store:
         result = checks.summary(store, app.settings, at, week)
     if as_json:
-        _echo_json(checks.summary_json(result))
+        _echo_json(checks.summary_json(result, app.settings))
     else:
         from agent import views_check
 
@@ -986,7 +1042,7 @@ def alerts_cmd(app: App, since_text: str | None, as_json: bool) -> None:
     with app.open_store() as store:
         stored = store.stored_alerts(since=since)
     if as_json:
-        _echo_json([checks.stored_alert_json(alert) for alert in stored])
+        _echo_json([checks.stored_alert_json(alert, app.settings) for alert in stored])
     else:
         from agent import views_check
 
@@ -1025,7 +1081,7 @@ def what_if_cmd(
         plan = [(at, units.parse_distance(distance_text or "", settings.units))]
     result = checks.what_if_at(app.database(), settings, plan)
     if as_json:
-        _echo_json(checks.what_if_json(result))
+        _echo_json(checks.what_if_json(result, settings))
     else:
         from agent import views_check
 
@@ -1072,7 +1128,7 @@ def plan_return(
         checks.start_plan(store, settings, at, usual_km=usual, start_km=start, weeks=weeks)
         status = checks.plan_status(store, settings, at)
     if as_json:
-        _echo_json(checks.plan_json(status))
+        _echo_json(checks.plan_json(status, settings))
     else:
         views_check.print_plan(status, settings)
 
@@ -1089,7 +1145,7 @@ def plan_show(app: App, at_text: str | None, as_json: bool) -> None:
     with app.open_store() as store:
         status = checks.plan_status(store, app.settings, at)
     if as_json:
-        _echo_json(checks.plan_json(status))
+        _echo_json(checks.plan_json(status, app.settings))
     else:
         from agent import views_check
 
@@ -1138,9 +1194,14 @@ def baseline_set(
     at = _instant(app, at_text)
     with app.open_store() as store:
         store.declare_level(week_km=week_km, long_km=long_km, at=at)
-    data = {"set_at": units.utc_iso(at), "week_km": round(week_km, 3), "long_km": round(long_km, 3)}
     if as_json:
-        _echo_json(data)
+        _echo_json(
+            {
+                "set_at": units.local_iso(at, settings.zone),
+                "baseline_km": round(week_km, 3),
+                "longest_run_30d_km": round(long_km, 3),
+            }
+        )
     else:
         click.echo(
             f"Declared: a usual week of {units.format_km(week_km, settings.units)} and a "
@@ -1153,9 +1214,10 @@ def baseline_set(
 
 
 @cli.command("notify-test", epilog="Example: stridewatch notify-test")
+@json_option
 @config_option
 @pass_app
-def notify_test(app: App) -> None:
+def notify_test(app: App, as_json: bool) -> None:
     """Send one test desktop notification and report exactly what happened."""
     import asyncio
 
@@ -1165,7 +1227,10 @@ def notify_test(app: App) -> None:
     delivery = asyncio.run(
         notifier.send("stridewatch test notification", "If you can read this, alerts reach you.")
     )
-    click.echo(("delivered: " if delivery.delivered else "not delivered: ") + delivery.detail)
+    if as_json:
+        _echo_json({"delivered": delivery.delivered, "detail": delivery.detail})
+    else:
+        click.echo(("delivered: " if delivery.delivered else "not delivered: ") + delivery.detail)
     if not delivery.delivered:
         raise SystemExit(1)
 
@@ -1216,14 +1281,20 @@ def service_uninstall() -> None:
 
 
 @service_group.command("status", epilog="Example: stridewatch service status")
-def service_status() -> None:
+@json_option
+def service_status(as_json: bool) -> None:
     """Show whether the unit is installed, enabled and running; exit status 0 when it is
     all three, 3 otherwise."""
     from agent import service
 
     steps = service.status()
-    for step in steps:
-        click.echo(("yes   " if step.ok else "no    ") + step.text)
+    if as_json:
+        installed, enabled, running = (step.ok for step in steps)
+        unit = str(service.unit_path())
+        _echo_json({"unit": unit, "installed": installed, "enabled": enabled, "running": running})
+    else:
+        for step in steps:
+            click.echo(("yes   " if step.ok else "no    ") + step.text)
     if not all(step.ok for step in steps):
         raise SystemExit(3)  # as `systemctl is-active`: not running (or not installed)
 
@@ -1258,14 +1329,12 @@ def _overview(app: App, weeks_text: str | None, at_text: str | None) -> Any:
 def history_cmd(app: App, weeks_text: str | None, at_text: str | None, as_json: bool) -> None:
     """Weekly distance as a bar chart with each week's cap marked, the weeks over it
     highlighted, and the pain reported each day. Stores nothing."""
-    from agent import report
+    from agent import history_view
 
     view = _overview(app, weeks_text, at_text)
     if as_json:
-        _echo_json(report.overview_json(view))
+        _echo_json(history_view.history_json(view, app.settings))
     else:
-        from agent import history_view
-
         history_view.print_history(view, app.settings)
 
 
@@ -1280,9 +1349,15 @@ def history_cmd(app: App, weeks_text: str | None, at_text: str | None, as_json: 
 )
 @click.option("--force", is_flag=True, help="Replace FILE if it exists.")
 @at_option
+@json_option
 @with_app
 def report_cmd(
-    app: App, weeks_text: str | None, output: Path | None, force: bool, at_text: str | None
+    app: App,
+    weeks_text: str | None,
+    output: Path | None,
+    force: bool,
+    at_text: str | None,
+    as_json: bool,
 ) -> None:
     """One self-contained HTML file for a physiotherapist: weekly distance against the caps,
     longest runs against the 30-day rule, load ratio as context, pain, alerts with their
@@ -1293,6 +1368,9 @@ def report_cmd(
     view = _overview(app, weeks_text, at_text)
     path = output or Path(report.default_file_name(view, app.settings))
     written = report.write_report(view, app.settings, path, force=force)
+    if as_json:
+        _echo_json({"path": str(written), "week_count": len(view.weeks)})
+        return
     click.echo(f"wrote {written} ({len(view.weeks)} weeks)")
 
 
@@ -1438,11 +1516,14 @@ def sync_list(app: App, as_json: bool) -> None:
     if as_json:
         _echo_json({"folders": rows})
         return
+    from agent import views
+
+    out = views.console()
     if not rows:
-        click.echo("no sync folders: add one with `stridewatch sync add PATH`")
+        views.say(out, "no sync folders: add one with `stridewatch sync add PATH`")
     for row in rows:
         state = "" if row["present"] else " (not there now)"
-        click.echo(f"{row['path']}{state}: {row['watch']}")
+        views.say(out, f"{row['path']}{state}: {row['watch']}")
 
 
 @sync_group.command("status", epilog="Example: stridewatch sync status --json")
@@ -1454,28 +1535,31 @@ def sync_status(app: App, limit_text: str | None, as_json: bool) -> None:
     limit = _parse_int(limit_text, "--limit", 1, 100_000) if limit_text is not None else 50
     with app.open_store() as store:
         rows = store.synced_files(limit=limit)
-    files = [
-        {
-            "path": row["path"],
-            "folder": row["folder"],
-            "status": row["status"],
-            "reason": row["reason"],
-            "run_ids": json.loads(row["run_ids"] or "[]"),
-            "seen_at": row["seen_at"],
-            "size": row["size"],
-        }
-        for row in rows
-    ]
+    files = [_synced_json(row, app.settings.zone) for row in rows]
     if as_json:
         _echo_json({"files": files})
         return
-    if not files:
-        click.echo("no synced files yet")
-    for item in files:
-        runs = ", ".join(map(str, item["run_ids"]))
-        tail = f": {item['reason']}" if item["reason"] else ""
-        tail += f" (run {runs})" if runs and item["status"] != "failed" else ""
-        click.echo(f"{item['status']:<9} {item['seen_at']} {item['path']}{tail}")
+    from agent import views
+
+    views.print_synced(files, app.settings)
+
+
+def _synced_json(row: dict[str, Any], zone: Any) -> dict[str, Any]:
+    from agent import units
+
+    try:
+        seen_at = units.local_iso(units.stored_instant(row["seen_at"]), zone)
+    except ValueError:
+        seen_at = row["seen_at"]
+    return {
+        "path": row["path"],
+        "folder": row["folder"],
+        "status": row["status"],
+        "reason": row["reason"],
+        "run_ids": json.loads(row["run_ids"] or "[]"),
+        "seen_at": seen_at,
+        "size_bytes": row["size"],
+    }
 
 
 @sync_group.command("detect", epilog="Example: stridewatch sync detect --yes")

@@ -13,6 +13,8 @@ alert, so a desktop is not flooded). At the end: the weekly table and the databa
 from __future__ import annotations
 
 import asyncio
+import heapq
+import itertools
 import logging
 import math
 import tempfile
@@ -20,6 +22,8 @@ from collections.abc import Awaitable, Callable, Sequence
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
+
+from rich.text import Text
 
 from agent.clock import Clock
 from agent.daemon import Daemon, RunOptions, SettledClock
@@ -154,13 +158,26 @@ class DemoSender:
 
 
 class Screen:
-    """Prints what the daemon shows, grouped by week, in local time."""
+    """Prints what the daemon shows, grouped by week, in local time and in time order.
+
+    A run is reported when the recorder closes it, after the footpod has been idle for
+    ``recording.idle_timeout_min``, so a check-in due in the meantime reaches the screen
+    before the run it follows. Each line therefore waits until every line timed before it
+    has come in: until a line ``hold`` later than it arrives, or :meth:`flush`."""
+
+    # The demo's lines are at most the idle timeout late; this margin covers the run's
+    # last flush (``DEMO_FLUSH_S``) and the close itself.
+    MARGIN = timedelta(minutes=5)
 
     def __init__(self, console: Console, settings: Settings, detail_from: datetime) -> None:
         self.console = console
         self.settings = settings
         self.detail_from = detail_from
         self.week: date | None = None
+        self.hold = timedelta(minutes=settings.recording.idle_timeout_min) + self.MARGIN
+        self.waiting: list[tuple[datetime, int, Text]] = []  # a heap, by time then arrival
+        self.order = itertools.count()
+        self.latest: datetime | None = None
 
     def __call__(self, event: Event) -> None:
         if isinstance(event, RunRecorded):
@@ -168,39 +185,58 @@ class Screen:
         else:
             self._shown(event)
 
-    def line(self, at: datetime, text: str) -> None:
+    def line(self, at: datetime, *parts: str | tuple[str, str]) -> None:
+        """Say ``parts`` (text, or text and a style) at ``at``, once nothing earlier can
+        still come."""
+        heapq.heappush(self.waiting, (at, next(self.order), Text.assemble(*parts)))
+        self.latest = at if self.latest is None else max(self.latest, at)
+        while self.waiting and self.waiting[0][0] <= self.latest - self.hold:
+            self._print(*heapq.heappop(self.waiting))
+
+    def flush(self) -> None:
+        while self.waiting:
+            self._print(*heapq.heappop(self.waiting))
+
+    def _print(self, at: datetime, _order: int, text: Text) -> None:
+        from agent.views import emit, wrap
+
         local = at.astimezone(self.settings.zone)
         week = local.date() - timedelta(days=(local.weekday() - self.settings.first_weekday) % 7)
         if week != self.week:
             self.week = week
-            self.console.print(f"\n[bold]Week of {week:%a %d %b %Y}[/bold]")
-        self.console.print(f"  [dim]{local:%a %H:%M}[/dim]  {text}", soft_wrap=True)
+            self.console.print()
+            self.console.print(Text(f"Week of {week:%a %d %b %Y}", "bold"))
+        stamp = Text.assemble("  ", (f"{local:%a %H:%M}", "dim"), "  ")
+        lines = wrap(text, max(40, self.console.width - stamp.cell_len))
+        emit(self.console, Text.assemble(stamp, lines[0]))
+        for rest in lines[1:]:
+            emit(self.console, Text.assemble(" " * stamp.cell_len, rest))
 
     def _run(self, run: RunRecorded) -> None:
         unit = self.settings.units
         began = run.started_at.astimezone(self.settings.zone)
         self.line(
             run.ended_at,
-            f"[green]recorded run {run.run_id}[/green]: {format_distance(run.distance_m, unit)} "
-            f"in {format_duration(run.moving_s)} "
+            (f"recorded run {run.run_id}", "green"),
+            f": {format_distance(run.distance_m, unit)} in {format_duration(run.moving_s)} "
             f"({format_pace(run.distance_m, run.moving_s, unit)}), started {began:%H:%M}",
         )
 
     def _shown(self, shown: Shown) -> None:
         item = shown.item
-        where = f" [dim]({shown.delivery.detail})[/dim]" if shown.delivery.detail else ""
+        where = (f" ({shown.delivery.detail})", "dim") if shown.delivery.detail else ""
         if item.kind == "summary":
-            self.line(item.at, f"[cyan]nightly summary:[/cyan] {item.message}{where}")
+            self.line(item.at, ("nightly summary:", "cyan"), f" {item.message}", where)
             return
         if item.kind == "checkin":
             if item.at >= self.detail_from:  # the build weeks' check-ins would drown the rest
-                self.line(item.at, f"[dim]pain check-in: {item.message}[/dim]{where}")
+                self.line(item.at, (f"pain check-in: {item.message}", "dim"), where)
             return
         style = {"danger": "bold red", "warning": "red", "caution": "yellow"}.get(
             item.severity or "", "cyan"
         )
         kind = "LIVE" if shown.live else "alert"
-        self.line(item.at, f"[{style}]{kind} {shown.title}:[/{style}] {item.message}{where}")
+        self.line(item.at, (f"{kind} {shown.title}:", style), f" {item.message}", where)
 
 
 def log_first_week(store: Store, settings: Settings, monday: date) -> None:
@@ -251,24 +287,27 @@ async def play(settings: Settings, db_path: Path, console: Console) -> datetime:
         listener=screen,
     )
     await daemon.main()
+    screen.flush()
     return until
 
 
 async def _desktop(console: Console, settings: Settings) -> Notifier | None:
+    from agent.views import say
+
     if not settings.notifications.enabled:
-        console.print("Desktop notifications are off in your config; everything is printed.")
+        say(console, "Desktop notifications are off in your config; everything is printed.")
         return None
     probe = await probe_server()
     if probe.reachable:
-        console.print(
+        say(
+            console,
             f"Desktop notifications: alerts and the jump week's summaries go to the "
             f"{probe.detail} too.",
-            soft_wrap=True,
         )
         return Notifier()
-    console.print(
+    say(
+        console,
         f"Desktop notifications: not available here ({probe.detail}); everything is printed.",
-        soft_wrap=True,
     )
     return None
 
@@ -279,39 +318,40 @@ async def _answer_checkin(daemon: Daemon, screen: Screen, at: datetime) -> None:
     await daemon.writer.call(
         lambda store: store.add_pain(at=at, score=5, when="morning", where="knee", note="demo")
     )
-    screen.line(at, "[magenta]you:[/magenta] stridewatch pain 5 --when morning --where knee")
+    screen.line(at, ("you:", "magenta"), " stridewatch pain 5 --when morning --where knee")
 
 
-def weekly_table(store: Store, settings: Settings, weeks: Sequence[date], at: datetime) -> None:
-    from rich.console import Console
-    from rich.table import Table
-
+def weekly_table(
+    store: Store, settings: Settings, weeks: Sequence[date], at: datetime, console: Console
+) -> None:
     from agent.checks import summary
+    from agent.views import Row, print_table
 
     unit = settings.units
-    table = Table(title="Your weeks", title_justify="left")
-    for column in ("week of", "runs", "distance", "cap", ""):
-        table.add_column(column, justify="left" if column in ("week of", "") else "right")
+    rows = []
     for start in weeks:
         week = summary(store, settings, at, week=start)
         budget = week.assessment.allowance
-        cap = format_budget(budget.cap_km, unit)
         over = budget.cap_km is not None and budget.distance_km > budget.cap_km
-        table.add_row(
+        change = f"over cap, {100 * (budget.change or 0):+.0f}%" if over else ""
+        cells = (
             f"{start:%a %d %b}",
             str(len(week.runs)),
             format_km(budget.distance_km, unit),
-            cap,
-            f"[bold red]over cap, {100 * (budget.change or 0):+.0f}%[/bold red]" if over else "",
+            format_budget(budget.cap_km, unit),
+            Text(change, "bold red"),
         )
-    Console(soft_wrap=True).print(table)
+        rows.append(Row(cells))
+    columns = ("week of", "runs", "distance", "cap", "")
+    print_table(console, "Your weeks", columns, rows, right=("runs", "distance", "cap"))
 
 
 def run_demo(app: App, *, force: bool = False) -> None:
     """Play the demo into ``--db`` (a new temporary database by default). A database that
     holds runs or pain reports is refused unless ``force``: the demo's simulated runs and
     knee pain would mix into a real history."""
-    from rich.console import Console
+    from agent.views import console as make_console
+    from agent.views import say
 
     if app.db_path is None:
         app.db_path = Path(tempfile.mkdtemp(prefix="stridewatch-demo-")) / "stridewatch.db"
@@ -320,11 +360,15 @@ def run_demo(app: App, *, force: bool = False) -> None:
     settings = app.settings
     recording = settings.recording.model_copy(update={"flush_interval_s": DEMO_FLUSH_S})
     settings = settings.model_copy(update={"recording": recording})
-    console = Console(soft_wrap=True)
-    console.print(
-        "[bold]stridewatch demo[/bold]: three weeks that build from about 15 miles, then a "
-        "week of 30 with a long run past your longest, played through the real daemon on "
-        "simulated sensors and a fast clock."
+    console = make_console()
+    say(
+        console,
+        Text.assemble(
+            ("stridewatch demo", "bold"),
+            ": three weeks that build from about 15 miles, then a week of 30 with a long run "
+            "past your longest, played through the real daemon on simulated sensors and a "
+            "fast clock.",
+        ),
     )
     logging.getLogger("stridewatch").setLevel(logging.ERROR)  # the demo prints what matters
     with app.open_store() as store:
@@ -354,19 +398,22 @@ def _refuse_a_history(app: App) -> None:
 
 
 def _finish(app: App, settings: Settings, console: Console, ended: datetime) -> None:
+    from agent.views import say
+
     with app.open_store() as store:
         runs = store.runs()
         if runs:
             first, last = _week(runs[0].started_at, settings), _week(ended, settings)
             weeks = [first + timedelta(weeks=n) for n in range((last - first).days // 7 + 1)]
             console.print()
-            weekly_table(store, settings, weeks, ended)
+            weekly_table(store, settings, weeks, ended, console)
         counts = store.counts()
-        console.print(
-            f"\ndatabase: {store.path} ("
+        console.print()
+        say(
+            console,
+            f"database: {store.path} ("
             + ", ".join(f"{n} {t}" for t, n in counts.items())
             + f"); try: stridewatch --db {store.path} history",
-            soft_wrap=True,
         )
 
 

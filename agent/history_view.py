@@ -9,9 +9,10 @@ assessment as ``check``.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from agent.units import format_budget, format_km
+from agent.units import floor_to, format_budget, local_iso
+from agent.views import say
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -24,9 +25,55 @@ if TYPE_CHECKING:
 UNDER_STYLE = "cyan"
 OVER_STYLE = "bold red"
 CAP_MARK = "│"
-# Columns other than the bar take about 60 cells; the bar gets the rest, within these bounds.
-BAR_MIN, BAR_MAX, OTHER_COLUMNS = 10, 50, 72
+# The bar gets what the other columns leave of the terminal, within these bounds: at 80
+# columns that is about 20 cells.
+BAR_MIN, BAR_MAX = 10, 50
+# The table's padding: one cell each side of every column, none at the edges.
+PAD = 1
 WEEKDAY_LETTERS = "MTWTFSS"
+
+
+def weekday_letters(settings: Settings) -> str:
+    """The pain columns' heading, from the configured first day of the week (``SMTWTFS``
+    for weeks that start on Sunday)."""
+    first = settings.first_weekday
+    return WEEKDAY_LETTERS[first:] + WEEKDAY_LETTERS[:first]
+
+
+def week_json(row: WeekRow) -> dict[str, Any]:
+    """One week of ``history --json`` (km whatever the display unit), with the names of
+    ``check --json``'s ``week``; cap and remaining rounded down, as budgets are."""
+    return {
+        "start": row.start.isoformat(),
+        "end": row.end.isoformat(),
+        "current": row.current,
+        "run_count": len(row.runs),
+        "distance_km": round(row.distance_km, 3),
+        "baseline_km": _km(row.baseline_km),
+        "cap_km": None if row.cap_km is None else floor_to(row.cap_km, 3),
+        "remaining_km": None if row.remaining_km is None else floor_to(row.remaining_km, 3),
+        "change_pct": None if row.change is None else round(100 * row.change, 1),
+        "over_cap": row.over_cap,
+        "held": row.held,
+        "longest_run_km": _km(row.longest.distance_km if row.longest else None),
+        "longest_limit_km": _km(row.limit_km),
+        "longest_over_limit": row.longest_over,
+        "pain_max": row.pain_max,
+        "pain_by_day": list(row.pain_by_day),
+    }
+
+
+def history_json(view: Overview, settings: Settings) -> dict[str, Any]:
+    """``history --json``: the weeks, oldest first, and the hint shown without any."""
+    return {
+        "at": local_iso(view.at, settings.zone),
+        "weeks": [week_json(row) for row in view.weeks],
+        "message": view.empty_message,
+    }
+
+
+def _km(value: float | None) -> float | None:
+    return None if value is None else round(value, 3)
 
 
 def distance_bar(distance_km: float, cap_km: float | None, top_km: float, width: int) -> Text:
@@ -71,10 +118,6 @@ def pain_days(row: WeekRow, settings: Settings) -> Text:
     return text
 
 
-def _dist(km: float | None, settings: Settings) -> str:
-    return format_km(km, settings.units)
-
-
 def _status(row: WeekRow, settings: Settings) -> Text:
     from rich.text import Text
 
@@ -89,52 +132,84 @@ def _status(row: WeekRow, settings: Settings) -> Text:
     return Text("(held)", "yellow") if row.held else Text("")
 
 
-def _table(view: Overview, settings: Settings, width: int) -> Table:
-    from rich.table import Table
+def _number(km: float | None, settings: Settings) -> str:
+    """``34.0``: a week's distance or cap without its unit (the heading names it), rounded
+    down as budgets are; ``-`` when unknown."""
+    text = format_budget(km, settings.units)
+    return text.rsplit(" ", 1)[0] if km is not None else text
+
+
+def _cells(view: Overview, settings: Settings) -> list[list[Text]]:
+    """Every column but the bar, per week."""
     from rich.text import Text
 
-    table = Table(box=None, padding=(0, 1), show_edge=False, header_style="bold")
-    table.add_column("week of", no_wrap=True)
-    table.add_column("distance", justify="right", no_wrap=True, min_width=8)
-    top = max(max(row.distance_km, row.cap_km or 0.0) for row in view.weeks)
-    scale = _dist(top, settings)
-    table.add_column("0" + scale.rjust(width), no_wrap=True, overflow="crop")
-    table.add_column("cap", justify="right", no_wrap=True, min_width=8)
-    table.add_column(WEEKDAY_LETTERS, no_wrap=True, min_width=7)
-    table.add_column("")
+    rows = []
     for row in view.weeks:
         style = OVER_STYLE if row.over_cap else ""
-        table.add_row(
-            Text(f"{row.start:%a %d %b}" + (" *" if row.current else "  "), style),
-            Text(format_budget(row.distance_km, settings.units), style),
-            distance_bar(row.distance_km, row.cap_km, top, width),
-            format_budget(row.cap_km, settings.units),
-            pain_days(row, settings),
-            _status(row, settings),
+        rows.append(
+            [
+                Text(f"{row.start:%a %d %b}" + (" *" if row.current else "  "), style),
+                Text(_number(row.distance_km, settings), style),
+                Text(_number(row.cap_km, settings)),
+                pain_days(row, settings),
+                _status(row, settings),
+            ]
         )
+    return rows
+
+
+def bar_width(view: Overview, settings: Settings, width: int) -> int:
+    """What the other columns leave of ``width`` for the bar, within ``BAR_MIN``-``BAR_MAX``."""
+    headings = ("week of", settings.units, "cap", WEEKDAY_LETTERS, "")
+    cells = _cells(view, settings)
+    others = sum(
+        max([len(heading)] + [cell[n].cell_len for cell in cells])
+        for n, heading in enumerate(headings)
+    )
+    padding = 2 * PAD * 5  # six columns, no padding at the outer edges
+    return max(BAR_MIN, min(BAR_MAX, width - others - padding))
+
+
+def _table(view: Overview, settings: Settings, width: int) -> Table:
+    from rich.table import Table
+
+    table = Table(box=None, padding=(0, PAD), pad_edge=False, show_edge=False, header_style="bold")
+    table.add_column("week of", no_wrap=True)
+    table.add_column(settings.units, justify="right", no_wrap=True)
+    top = max(max(row.distance_km, row.cap_km or 0.0) for row in view.weeks)
+    scale = _number(top, settings)
+    table.add_column("0" + scale.rjust(width - 1), no_wrap=True, overflow="crop")
+    table.add_column("cap", justify="right", no_wrap=True)
+    table.add_column(weekday_letters(settings), no_wrap=True)
+    table.add_column("", no_wrap=True)
+    for row, cells in zip(view.weeks, _cells(view, settings), strict=True):
+        week, distance, cap, pain, status = cells
+        bar = distance_bar(row.distance_km, row.cap_km, top, width - 1)  # and the cap mark
+        table.add_row(week, distance, bar, cap, pain, status)
     return table
 
 
 def print_history(view: Overview, settings: Settings, console: Console | None = None) -> None:
     """The chart, a legend, and this week's numbers (the same as ``check``)."""
-    from rich.console import Console
+    from agent.views import console as make_console
 
-    console = console or Console()
+    console = console or make_console()
     if view.empty_message:
-        console.print(view.empty_message, markup=False, highlight=False)
+        say(console, view.empty_message)
         _print_now(view, settings, console)
         return
-    width = max(BAR_MIN, min(BAR_MAX, console.width - OTHER_COLUMNS))
+    width = bar_width(view, settings, console.width)
     first = view.weeks[0].start
     console.print(
         f"[bold]Weekly distance ({settings.units}), {len(view.weeks)} weeks from "
-        f"{first:%d %b %Y}[/] to {view.at.astimezone(settings.zone):%a %d %b %Y %H:%M}"
+        f"{first:%a %d %b %Y}[/] to {view.at.astimezone(settings.zone):%a %d %b %Y %H:%M}",
+        highlight=False,
     )
     console.print(_table(view, settings, width))
     console.print(
         f"[{UNDER_STYLE}]█[/] distance  [bold]{CAP_MARK}[/] cap  [{OVER_STYLE}]█[/] over the "
-        f"cap  (held): cap held at the baseline while pain settles\n{WEEKDAY_LETTERS}: "
-        "highest pain each day (0-10, · none)  * this week",
+        f"cap  * this week\n(held): cap held at the baseline while pain settles\n"
+        f"{weekday_letters(settings)}: highest pain each day (0-10, · none)",
         highlight=False,
     )
     _print_now(view, settings, console)
@@ -143,20 +218,20 @@ def print_history(view: Overview, settings: Settings, console: Console | None = 
 def _print_now(view: Overview, settings: Settings, console: Console) -> None:
     week = view.assessment.allowance
     if not view.has_caps and not view.empty_message:
-        console.print(
+        say(
+            console,
             "Caps start once a complete week of runs is logged: keep logging and the "
             "chart marks each week's cap.",
-            highlight=False,
         )
     from agent.views_check import next_run_text
 
     if week.cap_km is None:
-        console.print(f"Next run: {next_run_text(week, settings)}.", highlight=False)
+        say(console, f"Next run: {next_run_text(week, settings)}.")
         return
-    console.print(
+    say(
+        console,
         f"This week: {format_budget(week.distance_km, settings.units)} of its "
         f"{format_budget(week.cap_km, settings.units)} "
         f"cap, {format_budget(week.remaining_km, settings.units)} left; next run "
         f"{next_run_text(week, settings)}.",
-        highlight=False,
     )

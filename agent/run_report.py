@@ -10,14 +10,36 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from datetime import datetime
 from itertools import pairwise
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from agent.config import Settings
 from agent.intensity import HeartProfile, session_rpe_load
 from agent.store import SampleRow
-from agent.units import METRES_PER, Unit, format_distance, format_duration, format_pace
-from agent.views import MISSING, duration_text, pace_text
+from agent.units import (
+    METRES_PER,
+    Unit,
+    format_distance,
+    format_duration,
+    format_local,
+    format_pace,
+    local_iso,
+    stored_instant,
+)
+from agent.views import (
+    MISSING,
+    Row,
+    console,
+    duration_text,
+    pace_text,
+    print_pairs,
+    print_table,
+    whole,
+)
+
+if TYPE_CHECKING:
+    from rich.console import Console
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,9 +54,9 @@ class Split:
     def as_json(self) -> dict[str, Any]:
         return {
             "index": self.index,
-            "distance_m": round(self.distance_m, 1),
-            "seconds": round(self.seconds, 1),
-            "avg_hr": round(self.avg_hr, 1) if self.avg_hr is not None else None,
+            "distance_km": round(self.distance_m / 1000, 3),
+            "moving_s": round(self.seconds, 1),
+            "avg_hr": whole(self.avg_hr),
         }
 
 
@@ -90,13 +112,15 @@ def splits(samples: list[SampleRow], unit_m: float) -> list[Split]:
 
 
 def summary(row: dict[str, Any], samples: list[SampleRow], settings: Settings) -> dict[str, Any]:
-    """The ``show --json`` object: totals, splits, zones and load. Distances in metres."""
+    """The ``show --json`` object: totals, splits, zones and load, in the JSON vocabulary
+    every command shares (distances in km, durations in seconds, times in the runner's
+    zone)."""
     unit: Unit = settings.units
     moving = row["moving_s"]
     return {
         "id": row["id"],
-        "started_at": row["started_at"],
-        "ended_at": row["ended_at"],
+        "started_at": _instant(row["started_at"], settings),
+        "ended_at": _instant(row["ended_at"], settings),
         "status": row["status"],
         "source": row["source"],
         "device": row["device"],
@@ -116,18 +140,29 @@ def summary(row: dict[str, Any], samples: list[SampleRow], settings: Settings) -
     }
 
 
+def _instant(stored: str | None, settings: Settings) -> str | None:
+    """A stored instant in the runner's zone; text no date can be read from, as stored
+    (``show`` is how a runner finds such a row)."""
+    if stored is None:
+        return None
+    try:
+        return local_iso(stored_instant(stored), settings.zone)
+    except ValueError:
+        return stored
+
+
 def _totals(row: dict[str, Any]) -> dict[str, Any]:
     distance, moving = row["distance_m"] or 0.0, row["moving_s"]
     return {
-        "distance_m": round(distance, 1),
+        "distance_km": round(distance / 1000, 3),
         "moving_s": _round(moving, 1),
         "elapsed_s": _round(row["elapsed_s"], 1),
-        "avg_speed": _round(distance / moving if moving and distance else None, 3),
-        "max_speed": _round(row.get("max_speed"), 3),
-        "avg_hr": _round(row["avg_hr"], 1),
-        "max_hr": row["max_hr"],
-        "avg_cadence": _round(row["avg_cadence"], 1),
-        "max_cadence": row.get("max_cadence"),
+        "avg_speed_mps": _round(distance / moving if moving and distance else None, 3),
+        "max_speed_mps": _round(row.get("max_speed"), 3),
+        "avg_hr": whole(row["avg_hr"]),
+        "max_hr": whole(row["max_hr"]),
+        "avg_cadence": whole(row["avg_cadence"]),
+        "max_cadence": whole(row.get("max_cadence")),
     }
 
 
@@ -139,7 +174,7 @@ def _zone_seconds(row: dict[str, Any]) -> list[float] | None:
 
 def _below_zone1(row: dict[str, Any]) -> float | None:
     stored = _zone_seconds(row)
-    return stored[0] if stored else None
+    return _round(stored[0], 1) if stored else None
 
 
 def _zones(row: dict[str, Any], settings: Settings) -> list[dict[str, Any]]:
@@ -149,7 +184,7 @@ def _zones(row: dict[str, Any], settings: Settings) -> list[dict[str, Any]]:
     if not stored or not any(stored) or len(stored) <= len(bounds):
         return []
     return [
-        {"zone": index, "low_bpm": low, "high_bpm": high, "seconds": stored[index]}
+        {"zone": index, "low_bpm": low, "high_bpm": high, "time_s": _round(stored[index], 1)}
         for index, (low, high) in enumerate(bounds, start=1)
     ]
 
@@ -160,34 +195,44 @@ def _round(value: float | None, digits: int) -> float | None:
 
 def print_summary(data: dict[str, Any], settings: Settings) -> None:
     """The human view of :func:`summary`."""
-    from rich.console import Console
-
-    console = Console()
+    out = console()
     unit: Unit = settings.units
     totals = data["totals"]
-    console.print(f"[bold]Run {data['id']}[/bold]  {data['started_at']}  ({data['status']})")
-    for label, value in _total_lines(totals, unit, data["hr_only"]):
-        console.print(f"  {label:<12} {value}")
-    _print_splits(console, data["splits"], unit)
-    _print_zones(console, data["zones"])
+    out.print(
+        f"[bold]Run {data['id']}[/bold]  {_local(data['started_at'], settings)}  "
+        f"({data['status']})",
+        highlight=False,
+    )
+    pairs = _total_lines(totals, unit, data["hr_only"])
     load = data["load"]
     parts = [f"{name} {load[key]}" for key, name in _LOADS if load[key] is not None]
-    console.print("  load         " + (", ".join(parts) if parts else "-"))
+    pairs.append(("load", ", ".join(parts) if parts else MISSING))
+    print_pairs(out, [(f"  {label}", value) for label, value in pairs])
+    _print_splits(out, data["splits"], unit)
+    _print_zones(out, data)
 
 
 _LOADS = (("trimp", "TRIMP"), ("edwards_trimp", "Edwards"), ("session_rpe", "session-RPE"))
 
 
+def _local(text: str | None, settings: Settings) -> str:
+    """``Sun 2026-11-29 07:00`` in the runner's zone; as stored if it is no date."""
+    try:
+        return format_local(datetime.fromisoformat(text or ""), settings.zone)
+    except ValueError:
+        return str(text)
+
+
 def _total_lines(totals: dict[str, Any], unit: Unit, hr_only: bool) -> list[tuple[str, str]]:
-    distance, moving = totals["distance_m"], totals["moving_s"]
+    distance, moving = totals["distance_km"] * 1000, totals["moving_s"]
     lines = [
         ("distance", "- (heart rate only)" if hr_only else format_distance(distance, unit, 2)),
         ("moving", duration_text(moving)),
         ("elapsed", duration_text(totals["elapsed_s"])),
         ("pace", pace_text(distance, moving, unit)),
     ]
-    if totals["max_speed"]:
-        lines.append(("best pace", format_pace(1.0, 1.0 / totals["max_speed"], unit)))
+    if totals["max_speed_mps"]:
+        lines.append(("best pace", format_pace(1.0, 1.0 / totals["max_speed_mps"], unit)))
     for label, avg, top in (
         ("heart rate", "avg_hr", "max_hr"),
         ("cadence", "avg_cadence", "max_cadence"),
@@ -202,39 +247,45 @@ def _whole(value: float | None) -> str:
     return MISSING if value is None else f"{value:.0f}"
 
 
-def _print_splits(console: Any, rows: list[dict[str, Any]], unit: Unit) -> None:
-    from rich.table import Table
-
+def _print_splits(out: Console, rows: list[dict[str, Any]], unit: Unit) -> None:
     if not rows:
         return
-    table = Table(title=f"Splits per {unit}")
-    for name in (unit, "time", "pace", "avg HR"):
-        table.add_column(name, justify="right")
-    for split in rows:
-        table.add_row(
-            _split_label(split, unit),
-            format_duration(split["seconds"]),
-            format_pace(split["distance_m"], split["seconds"], unit),
-            _whole(split["avg_hr"]),
+    table = [
+        Row(
+            (
+                _split_label(split, unit),
+                format_duration(split["moving_s"]),
+                format_pace(split["distance_km"] * 1000, split["moving_s"], unit),
+                _whole(split["avg_hr"]),
+            )
         )
-    console.print(table)
+        for split in rows
+    ]
+    out.print()
+    columns = (unit, "time", "pace", "avg HR")
+    print_table(out, f"Splits per {unit}", columns, table, right=columns)
 
 
 def _split_label(split: dict[str, Any], unit: Unit) -> str:
     """``3`` for a whole km (or mile); the distance, ``0.84``, for a last, shorter one."""
-    whole = split["distance_m"] >= METRES_PER[unit] - 1
-    return str(split["index"]) if whole else f"{split['distance_m'] / METRES_PER[unit]:.2f}"
+    metres = split["distance_km"] * 1000
+    whole = metres >= METRES_PER[unit] - 1
+    return str(split["index"]) if whole else f"{metres / METRES_PER[unit]:.2f}"
 
 
-def _print_zones(console: Any, zones: list[dict[str, Any]]) -> None:
-    from rich.table import Table
-
+def _print_zones(out: Console, data: dict[str, Any]) -> None:
+    """Zones 1-5, the time below zone 1, and their total: the run's heart-rate time."""
+    zones = data["zones"]
     if not zones:
         return
-    table = Table(title="Heart-rate zones (Karvonen)")
-    for name in ("zone", "bpm", "time"):
-        table.add_column(name, justify="right")
-    for zone in zones:
-        bpm = f"{zone['low_bpm']}-{zone['high_bpm']}"
-        table.add_row(str(zone["zone"]), bpm, format_duration(zone["seconds"]))
-    console.print(table)
+    below = data["below_zone1_s"] or 0.0
+    rows = [Row(("below 1", f"< {zones[0]['low_bpm']}", format_duration(below)))]
+    rows += [
+        Row((str(z["zone"]), f"{z['low_bpm']}-{z['high_bpm']}", format_duration(z["time_s"])))
+        for z in zones
+    ]
+    total = below + sum(z["time_s"] for z in zones)
+    rows.append(Row(("total", "", format_duration(total))))
+    out.print()
+    columns = ("zone", "bpm", "time")
+    print_table(out, "Heart-rate zones (Karvonen)", columns, rows, right=columns)

@@ -243,6 +243,12 @@ def utc_iso(moment: datetime) -> str:
     return moment.astimezone(UTC).isoformat(timespec="seconds")
 
 
+def local_iso(moment: datetime, zone: tzinfo) -> str:
+    """An instant as every ``--json`` gives it: ISO 8601 to the second, with the runner's
+    UTC offset (``2026-11-20T07:30:00+01:00``)."""
+    return moment.astimezone(zone).isoformat(timespec="seconds")
+
+
 def from_utc_iso(text: str) -> datetime:
     """Inverse of :func:`utc_iso`."""
     return datetime.fromisoformat(text).astimezone(UTC)

@@ -9,10 +9,10 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from agent.units import format_budget, format_km, format_local
+from agent.views import print_pairs, say
 
 if TYPE_CHECKING:
     from rich.console import Console
-    from rich.table import Table
     from rich.text import Text
 
     from agent.checks import Assessment, Summary, WhatIf
@@ -46,27 +46,12 @@ NO_RECENT_RUNS = (
 
 
 def _console() -> Console:
-    from rich.console import Console
+    from agent.views import console
 
-    return Console()
-
-
-def _table(title: str, *columns: str) -> Table:
-    from rich.table import Table
-
-    table = Table(title=title, title_justify="left")
-    for name in columns:
-        table.add_column(name)
-    return table
+    return console()
 
 
-def _grid() -> Table:
-    from rich.table import Table
-
-    grid = Table.grid(padding=(0, 2))
-    grid.add_column(style="bold", no_wrap=True)
-    grid.add_column()
-    return grid
+Pairs = list[tuple[str, "str | Text"]]
 
 
 def _dist(km: float | None, settings: Settings) -> str:
@@ -128,34 +113,37 @@ def next_run_text(week: Allowance, settings: Settings) -> str:
     return f"{budget} at most ({binding.rule}: {binding.reason})"
 
 
-def _budget_grid(week: Allowance, settings: Settings) -> Table:
+def _budget_pairs(week: Allowance, settings: Settings) -> Pairs:
     from rich.text import Text
 
-    grid = _grid()
-    grid.add_row("phase", PHASE_TEXT[week.phase])
-    grid.add_row("this week", _cap_line(week, settings))
-    grid.add_row("left", _left_line(week, settings))
-    grid.add_row("next run", next_run_text(week, settings))
+    pairs: Pairs = [
+        ("phase", PHASE_TEXT[week.phase]),
+        ("this week", _cap_line(week, settings)),
+        ("left", _left_line(week, settings)),
+        ("next run", next_run_text(week, settings)),
+    ]
     for limit in week.limits:
         if limit is not week.binding:
             other = f"{limit.rule}: {format_budget(limit.km, settings.units)} ({limit.reason})"
-            grid.add_row("", Text(other, "dim"))
+            pairs.append(("", Text(other, "dim")))
     baseline = format_budget(week.baseline_km, settings.units) if week.baseline_km else "none yet"
     last = format_budget(week.last_week_km, settings.units)
-    grid.add_row("last week", f"{last}; baseline week {baseline}")
-    return grid
+    pairs.append(("last week", f"{last}; baseline week {baseline}"))
+    return pairs
 
 
 def print_alerts_table(alerts: Sequence[Alert], console: Console) -> None:
     """Active alerts, worst first, each in its severity's colour."""
+    from agent.views import Row, print_table
+
     if not alerts:
         console.print("No alerts: nothing is rising faster than the rules allow.", style="green")
         return
-    table = _table("Alerts", "severity", "rule", "message")
-    for alert in alerts:
-        style = SEVERITY_STYLE[alert.severity]
-        table.add_row(alert.severity.upper(), alert.rule, alert.message, style=style)
-    console.print(table)
+    rows = [
+        Row((alert.severity.upper(), alert.rule), alert.message, SEVERITY_STYLE[alert.severity])
+        for alert in alerts
+    ]
+    print_table(console, "Alerts", ("severity", "rule"), rows, detail="message")
 
 
 def print_check(assessment: Assessment, settings: Settings, console: Console | None = None) -> None:
@@ -168,18 +156,17 @@ def print_check(assessment: Assessment, settings: Settings, console: Console | N
         highlight=False,
     )
     if _nothing_recent(week):
-        console.print(NO_RECENT_RUNS, markup=False, highlight=False)
-        console.print(f"next run: {next_run_text(week, settings)}", markup=False, highlight=False)
+        say(console, NO_RECENT_RUNS)
+        pairs: Pairs = [("next run", next_run_text(week, settings))]
     else:
-        grid = _budget_grid(week, settings)
-        grid.add_row(
-            "context",
-            f"acute:chronic {_ratio(assessment.acwr, 'not yet (needs 28 days)')} (context only); "
-            f"monotony {_ratio(assessment.monotony)}",
-        )
-        console.print(grid, highlight=False)
+        pairs = _budget_pairs(week, settings)
+        acwr = _ratio(assessment.acwr, "not yet (needs 28 days)")
+        context = f"acute:chronic {acwr} (context only); monotony {_ratio(assessment.monotony)}"
+        pairs.append(("context", context))
     if assessment.plan is not None:
-        console.print(f"[bold]return plan[/]  {_plan_line(assessment.plan, settings)}")
+        pairs.append(("return plan", _plan_line(assessment.plan, settings)))
+    print_pairs(console, pairs)
+    console.print()
     print_alerts_table(assessment.alerts, console)
 
 
@@ -192,60 +179,90 @@ def _plan_line(status: PlanStatus, settings: Settings) -> str:
     )
 
 
-def _runs_table(result: Summary, settings: Settings) -> Table:
-    from agent.views import duration_text, pace_text
+def _print_runs(result: Summary, settings: Settings, console: Console) -> None:
+    from agent.views import Row, duration_text, pace_text, print_table
 
-    table = _table("Runs this week", "day", "distance", "time", "pace", "RPE", "note")
-    for run in result.runs:
-        table.add_row(
-            _local(run.started_at, settings),
-            _dist(run.distance_km, settings),
-            duration_text(run.moving_s),
-            pace_text(run.distance_m, run.moving_s, settings.units),
-            "-" if run.rpe is None else str(run.rpe),
+    rows = [
+        Row(
+            (
+                _local(run.started_at, settings),
+                _dist(run.distance_km, settings),
+                duration_text(run.moving_s),
+                pace_text(run.distance_m, run.moving_s, settings.units),
+                "-" if run.rpe is None else str(run.rpe),
+            ),
             run.note or "",
         )
-    return table
+        for run in result.runs
+    ]
+    columns = ("day", "distance", "time", "pace", "RPE")
+    print_table(
+        console, "Runs this week", columns, rows, right=("distance", "time", "RPE"), detail="note"
+    )
 
 
-def _pain_table(result: Summary, settings: Settings) -> Table:
+def _print_pain(result: Summary, settings: Settings, console: Console) -> None:
+    from rich.text import Text
+
     from agent.history_view import pain_style
+    from agent.views import Row, print_table
 
-    table = _table("Pain this week", "when", "score", "timing", "where")
-    for report in result.pain:
-        score = f"[{pain_style(report.score, settings)}]{report.score}/10[/]"
-        table.add_row(_local(report.at, settings), score, report.when, report.where or "-")
-    return table
+    rows = [
+        Row(
+            (
+                _local(report.at, settings),
+                Text(f"{report.score}/10", pain_style(report.score, settings)),
+                report.when,
+                report.where or "-",
+            ),
+            report.note or "",
+        )
+        for report in result.pain
+    ]
+    columns = ("when", "score", "timing", "where")
+    print_table(console, "Pain this week", columns, rows, right=("score",), detail="note")
 
 
 def print_summary(result: Summary, settings: Settings, console: Console | None = None) -> None:
     """The week's runs and pain, then the week against its cap and the alerts."""
     console = console or _console()
     if result.runs:
-        console.print(_runs_table(result, settings))
+        _print_runs(result, settings, console)
     elif not _nothing_recent(result.assessment.allowance):
         console.print("No runs this week yet.")
     if result.pain:
-        console.print(_pain_table(result, settings))
+        console.print()
+        _print_pain(result, settings, console)
+    console.print()
     print_check(result.assessment, settings, console)
 
 
 def print_stored_alerts(alerts: Sequence[StoredAlert], settings: Settings) -> None:
+    """Alerts raised so far, oldest first; each message beside its row, or below it on a
+    narrow terminal."""
+    from rich.text import Text
+
+    from agent.views import Row, print_table
+
     console = _console()
     if not alerts:
-        console.print("No alerts stored. `stridewatch check` raises and stores them.")
+        say(console, "No alerts stored. `stridewatch check` raises and stores them.")
         return
-    table = _table("Alerts raised", "when", "severity", "rule", "run", "delivered", "message")
-    for alert in alerts:
-        table.add_row(
-            _local(alert.raised_at, settings),
-            f"[{SEVERITY_STYLE[alert.severity]}]{alert.severity}[/]",
-            alert.rule,
-            str(alert.run_id or ""),
-            "yes" if alert.delivered_at else "no",
+    rows = [
+        Row(
+            (
+                _local(alert.raised_at, settings),
+                Text(alert.severity, SEVERITY_STYLE[alert.severity]),
+                alert.rule,
+                str(alert.run_id or ""),
+                "yes" if alert.delivered_at else "no",
+            ),
             alert.message,
         )
-    console.print(table)
+        for alert in alerts
+    ]
+    columns = ("raised", "severity", "rule", "run", "delivered")
+    print_table(console, "Alerts raised", columns, rows, right=("run",), detail="message")
 
 
 def print_what_if(result: WhatIf, settings: Settings) -> None:
@@ -263,21 +280,22 @@ def print_what_if(result: WhatIf, settings: Settings) -> None:
         print_alerts_table(result.active, console)
     week = result.after.allowance
     if week.cap_km:
-        console.print(
+        say(
+            console,
             f"the week would be at {format_budget(week.distance_km, settings.units)} of its "
-            f"{format_budget(week.cap_km, settings.units)} cap"
+            f"{format_budget(week.cap_km, settings.units)} cap",
         )
     if result.alerts:
         console.print("The planned runs would add:")
         print_alerts_table(result.alerts, console)
-    console.print(f"after them, next run: {next_run_text(week, settings)}", highlight=False)
+    say(console, f"after them, next run: {next_run_text(week, settings)}")
     added = max((severity_rank(alert.severity) for alert in result.alerts), default=-1)
     active = max((severity_rank(alert.severity) for alert in result.active), default=-1)
     if week.phase == "no-history" or (week.phase == "warm-up" and result.alerts):
-        console.print(
+        say(
+            console,
             "Too little history to compare against: import past runs (stridewatch import) "
             "or declare your level (stridewatch baseline set --week 25km --long 10km).",
-            highlight=False,
         )
     if added >= severity_rank("warning"):
         console.print("Not advised: see the alerts the planned runs would add.", style="bold red")
@@ -295,14 +313,23 @@ def print_what_if(result: WhatIf, settings: Settings) -> None:
 
 
 def print_plan(status: PlanStatus | None, settings: Settings) -> None:
+    from agent.views import Row, print_table
+
     console = _console()
     if status is None:
-        console.print("No return-to-run plan. Make one: stridewatch plan return --usual 6-8mi")
+        say(console, "No return-to-run plan. Make one: stridewatch plan return --usual 6-8mi")
         return
-    table = _table("Return-to-run plan", "week", "each run", "effort", "")
-    for week in status.plan.weeks:
-        mark = "<- now" if week.number == status.target.number else ""
-        span = f"{_dist(week.low_km, settings)} - {format_budget(week.high_km, settings.units)}"
-        table.add_row(str(week.number), span, f"RPE {week.rpe}", mark)
-    console.print(table)
-    console.print(_plan_line(status, settings))
+    rows = [
+        Row(
+            (
+                str(week.number),
+                f"{_dist(week.low_km, settings)} - {format_budget(week.high_km, settings.units)}",
+                f"RPE {week.rpe}",
+                "<- now" if week.number == status.target.number else "",
+            )
+        )
+        for week in status.plan.weeks
+    ]
+    columns = ("week", "each run", "effort", "")
+    print_table(console, "Return-to-run plan", columns, rows, right=("week",))
+    say(console, _plan_line(status, settings))

@@ -52,7 +52,7 @@ def test_json_shape_without_history(sw: Any) -> None:
     state = check(sw, "2026-11-20T07:00")
     [start] = state.pop("limits")
     assert start["rule"] == "start"
-    assert start["km"] == 4.828
+    assert start["max_km"] == 4.828
     assert "stridewatch import" in start["reason"]
     assert "stridewatch baseline set" in start["reason"]
     assert state == {
@@ -60,17 +60,22 @@ def test_json_shape_without_history(sw: Any) -> None:
         "phase": "no-history",
         "week": {
             "start": "2026-11-16",
+            "end": "2026-11-22",
             "distance_km": 0.0,
             "baseline_km": None,
             "cap_km": None,
             "remaining_km": None,
+            "change_pct": None,
             "held": False,
+            "last_week_km": 0.0,
         },
         "longest_run_30d_km": None,
         "next_run_max_km": 4.828,
         "binding": "start",
+        "load_kind": "distance",
         "acwr": None,
         "monotony": None,
+        "strain": None,
         "plan": None,
         "alerts": [],
     }

@@ -208,7 +208,7 @@ def test_pain_during_a_plan_holds_runs_at_the_low_end_of_its_range(sw: Any) -> N
     state = check(sw, "2026-11-05T08:00")
     assert state["phase"] == "held"
     [limit] = [limit for limit in state["limits"] if limit["rule"] == "pain"]
-    assert limit["km"] == pytest.approx(low, abs=1e-3)
+    assert limit["max_km"] == pytest.approx(low, abs=1e-3)
     assert (state["binding"], state["next_run_max_km"]) == ("pain", pytest.approx(low, abs=1e-3))
 
 
@@ -252,7 +252,7 @@ def test_pain_before_a_run_bounds_the_next_run_by_that_run(sw: Any) -> None:
     log(sw, "2026-11-16T07:00", 8.0)
     state = check(sw, "2026-11-17T07:00")
     [limit] = [limit for limit in state["limits"] if limit["rule"] == "pain"]
-    assert limit["km"] == pytest.approx(8.0)
+    assert limit["max_km"] == pytest.approx(8.0)
 
 
 def test_a_steady_one_or_two_out_of_ten_is_not_rising_pain(sw: Any) -> None:

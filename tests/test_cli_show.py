@@ -14,6 +14,7 @@ from agent.config import Settings
 from agent.recorder import FlushSink, Recorder, load_state, replay
 from agent.sensors import sim
 from agent.store import Store
+from agent.units import format_duration
 
 POD = sim.FootpodSpec().address
 EPOCH = 1_795_000_000.0
@@ -44,17 +45,19 @@ def test_show_json_totals_splits_zones(sw: Any, run_id: int) -> None:
     totals = data["totals"]
     assert data["status"] == "closed"
     assert data["device"] == POD
-    assert 4800 < totals["distance_m"] < 5300
+    assert 4.8 < totals["distance_km"] < 5.3
     splits = data["splits"]
     assert data["splits_unit"] == "km"
-    assert len(splits) == math.ceil(totals["distance_m"] / 1000)
-    assert [s["distance_m"] for s in splits[:-1]] == [1000.0] * (len(splits) - 1)
-    assert sum(s["distance_m"] for s in splits) == pytest.approx(totals["distance_m"], abs=1)
+    assert len(splits) == math.ceil(totals["distance_km"])
+    assert [s["distance_km"] for s in splits[:-1]] == [1.0] * (len(splits) - 1)
+    assert sum(s["distance_km"] for s in splits) == pytest.approx(totals["distance_km"], abs=1e-3)
     # Split times are moving time: the 2-minute stop is in none of them.
-    assert sum(s["seconds"] for s in splits) == pytest.approx(totals["moving_s"], abs=5)
-    assert all(300 < s["seconds"] / s["distance_m"] * 1000 < 420 for s in splits)
+    assert sum(s["moving_s"] for s in splits) == pytest.approx(totals["moving_s"], abs=5)
+    assert all(300 < s["moving_s"] / s["distance_km"] < 420 for s in splits)
     assert [z["zone"] for z in data["zones"]] == [1, 2, 3, 4, 5]
     assert data["zones"][0]["low_bpm"] == 125
+    # Heart rate and cadence are whole numbers, as shown.
+    assert all(isinstance(totals[name], int) for name in ("avg_hr", "max_hr", "avg_cadence"))
     assert data["load"]["trimp"] > 0
     assert data["load"]["session_rpe"] is None
 
@@ -62,8 +65,8 @@ def test_show_json_totals_splits_zones(sw: Any, run_id: int) -> None:
 def test_show_splits_in_miles(sw: Any, run_id: int) -> None:
     data = sw("show", str(run_id), "--json", env={"STRIDEWATCH_UNITS": "mi"}).json()
     assert data["splits_unit"] == "mi"
-    assert data["splits"][0]["distance_m"] == pytest.approx(1609.3, abs=0.1)
-    assert len(data["splits"]) == math.ceil(data["totals"]["distance_m"] / 1609.344)
+    assert data["splits"][0]["distance_km"] == pytest.approx(1.609, abs=1e-3)
+    assert len(data["splits"]) == math.ceil(data["totals"]["distance_km"] / 1.609344)
 
 
 def test_show_human(sw: Any, run_id: int) -> None:
@@ -74,10 +77,26 @@ def test_show_human(sw: Any, run_id: int) -> None:
     assert "TRIMP" in result.stdout
 
 
+def test_show_zones_add_up_to_the_heart_rate_time(sw: Any, run_id: int) -> None:
+    """The time below zone 1 is a row of its own, so the zones and it add up to the time
+    with a heart rate (here the whole run, the 2-minute stop included: the strap stays on),
+    in JSON and in the table's total."""
+    data = sw("show", str(run_id), "--json").json()
+    below = data["below_zone1_s"]
+    assert below > 0
+    total = below + sum(zone["time_s"] for zone in data["zones"])
+    assert total == pytest.approx(data["totals"]["elapsed_s"], abs=2)
+    lines = sw("show", str(run_id), env={"COLUMNS": "80"}).stdout.splitlines()
+    [below_row] = [line for line in lines if line.startswith("below 1")]
+    [total_row] = [line for line in lines if line.strip().startswith("total")]
+    assert below_row.split()[-1] == format_duration(below)
+    assert total_row.split()[-1] == format_duration(total)
+
+
 def test_show_a_logged_run_has_totals_only(sw: Any) -> None:
     sw("log-run", "--at", "2026-11-20T07:30", "--distance", "6km", "--duration", "36:00")
     data = sw("show", "1", "--json").json()
-    assert data["totals"]["distance_m"] == 6000
+    assert data["totals"]["distance_km"] == 6.0
     assert data["splits"] == []
     assert data["zones"] == []
     assert "6.00 km" in sw("show", "1").stdout
@@ -117,7 +136,7 @@ def test_calibrate_with_a_factor_applies_to_later_runs_only(sw: Any, db: Path) -
     old, new = (sw("show", str(i), "--json").json() for i in (first, second))
     assert old["calibration"] == 1.0
     assert new["calibration"] == 0.98
-    assert new["totals"]["distance_m"] == pytest.approx(0.98 * old["totals"]["distance_m"], 1e-3)
+    assert new["totals"]["distance_km"] == pytest.approx(0.98 * old["totals"]["distance_km"], 1e-3)
 
 
 def test_calibrate_from_a_known_course(sw: Any, db: Path) -> None:
@@ -134,7 +153,7 @@ def test_calibrate_from_a_known_course(sw: Any, db: Path) -> None:
     assert factor == pytest.approx(1 / 1.03, rel=0.003)
     assert f"{factor:.4f}" in result.stdout
     again = record(db, replace(scenario, seed=3))
-    recorded = sw("show", str(again), "--json").json()["totals"]["distance_m"]
+    recorded = 1000 * sw("show", str(again), "--json").json()["totals"]["distance_km"]
     assert recorded == pytest.approx(
         sim.Simulation(replace(scenario, seed=3)).truth.distance_m, 3e-3
     )

@@ -40,7 +40,7 @@ def raised_by_logging(sw: Any, planned: list[dict[str, Any]], at: str) -> list[t
     order = ("info", "caution", "warning", "danger")
     before = {a["key"]: a for a in sw("check", "--at", at, "--json").json()["alerts"]}
     for run in planned:
-        log(sw, run["at"], run["distance_km"])
+        log(sw, run["started_at"], run["distance_km"])
     after = sw("check", "--at", at, "--json").json()["alerts"]
     return sorted(
         comparable(alert)
@@ -79,7 +79,7 @@ def test_a_planned_long_run_is_flagged_before_the_jump(sw: Any) -> None:
     found = sw(
         "what-if", "--week", "tue 8km, thu 10km, sun 18km", "--at", "2026-11-02T07:00", "--json"
     ).json()
-    assert [p["at"] for p in found["planned"]] == [
+    assert [p["started_at"] for p in found["planned"]] == [
         "2026-11-03T07:00:00+00:00",
         "2026-11-05T07:00:00+00:00",
         "2026-11-08T07:00:00+00:00",

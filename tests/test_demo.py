@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import sqlite3
 import time
 from pathlib import Path
@@ -12,7 +13,27 @@ from agent.demo import BUILD_WEEKS, JUMP_WEEK, LOGGED_WEEK, MILE_M
 if TYPE_CHECKING:
     from tests.desktop_bus import NotificationServer
 
+DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 pytest_plugins = ["tests.desktop_bus"]  # one session bus for the run (see test_notify.py)
+
+
+def words(text: str) -> str:
+    """The text with its lines joined: what was said, however it wrapped."""
+    return " ".join(text.split())
+
+
+def stamps(out: str) -> list[tuple[str, list[tuple[int, str]]]]:
+    """Each ``Week of ...`` heading with the (day of the week, time) of its lines."""
+    weeks: list[tuple[str, list[tuple[int, str]]]] = []
+    for line in out.splitlines():
+        if line.startswith("Week of "):
+            first = line.split()[2]
+            weeks.append((line, []))
+        elif weeks and re.match(r"  [A-Z][a-z]{2} \d\d:\d\d  ", line):
+            day, clock = line.split()[:2]
+            offset = (DAYS.index(day) - DAYS.index(first)) % 7
+            weeks[-1][1].append((offset, clock))
+    return weeks
 
 
 def rows(db: Path, sql: str) -> list[sqlite3.Row]:
@@ -32,7 +53,7 @@ def test_demo_plays_the_block_with_live_alerts_summaries_and_pain(
     result = sw("demo", "--db", str(db), use_db=False)
     assert time.monotonic() - began < 60
     assert result.exit_code == 0, result.stderr
-    out = result.stdout
+    out = words(result.stdout)
     assert f"database: {db}" in out
     # Every recorded run, the live spike during the long run, the week's cap, summaries.
     played = sum(len(week) for week in BUILD_WEEKS) + len(JUMP_WEEK)
@@ -65,6 +86,15 @@ def test_demo_plays_the_block_with_live_alerts_summaries_and_pain(
     [pain] = rows(db, "select * from pain")
     assert (pain["score"], pain["timing"], pain["location"]) == (5, "morning", "knee")
     # Where a desktop exists, the alerts reached it too.
+    # Lines fit 80 columns (the default width through a pipe), wrapped under their time,
+    # and come in time order: a run before the check-in a few minutes after it ended.
+    # (but for the command naming the database: a path is never cut).
+    long = [line for line in result.stdout.splitlines() if len(line) > 80]
+    assert long in ([], [f"stridewatch --db {db} history"])
+    weeks = stamps(result.stdout)
+    assert len(weeks) == len(BUILD_WEEKS) + 2
+    for heading, said in weeks:
+        assert said == sorted(said), heading
     bodies = [note.body for note in notification_server.received()]
     assert any(body.startswith("10.7 km: longer than 1.1x your longest run") for body in bodies)
 

@@ -187,7 +187,7 @@ def test_no_progression_alert_without_a_week_before(items: list[tuple[int, float
         for n, (m, km) in enumerate(sorted(items, reverse=True))
     )
     alerts = evaluate(History(runs=runs), SETTINGS, NOW)
-    week = check_json(assess(History(runs=runs), SETTINGS, NOW))["week"]
+    week = check_json(assess(History(runs=runs), SETTINGS, NOW), SETTINGS)["week"]
     assert week["baseline_km"] is None
     longest = max(r.distance_km for r in runs)
     assert week["cap_km"] == pytest.approx(3 * longest, abs=1e-3)
@@ -198,7 +198,7 @@ def test_no_progression_alert_without_a_week_before(items: list[tuple[int, float
 @FAST
 @given(histories())
 def test_remaining_is_never_negative(past: History) -> None:
-    week = check_json(assess(past, SETTINGS, NOW))["week"]
+    week = check_json(assess(past, SETTINGS, NOW), SETTINGS)["week"]
     if week["cap_km"] is None:
         assert week["remaining_km"] is None
         return
@@ -213,7 +213,7 @@ def test_remaining_is_never_negative(past: History) -> None:
 def test_adding_a_run_never_lowers_the_weeks_distance(
     past: History, minutes: int, km: float
 ) -> None:
-    before = check_json(assess(past, SETTINGS, NOW))["week"]["distance_km"]
+    before = check_json(assess(past, SETTINGS, NOW), SETTINGS)["week"]["distance_km"]
     extra = planned_runs(past, [(NOW - timedelta(minutes=minutes), km * 1000)])
-    after = check_json(assess(past.plus(extra), SETTINGS, NOW))["week"]["distance_km"]
+    after = check_json(assess(past.plus(extra), SETTINGS, NOW), SETTINGS)["week"]["distance_km"]
     assert after >= before
