@@ -9,6 +9,8 @@ from __future__ import annotations
 import json
 import logging
 import math
+import os
+import shlex
 import sys
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -1414,6 +1416,7 @@ def _sync_once(app: App, as_json: bool) -> None:
         raise InputError("no sync folders: add one with `stridewatch sync add PATH`")
     folders = [Path(f).expanduser() for f in settings.sync.folders]
     settler = Settler(settings.sync.settle_s)
+    missing = [folder for folder in folders if not folder.is_dir()]
     for folder in folders:
         for path in activity_files(folder):
             settler.seen(path)
@@ -1434,13 +1437,28 @@ def _sync_once(app: App, as_json: bool) -> None:
         click.echo(verdict.alert.message)
     if not results:
         click.echo("nothing new in " + ", ".join(map(str, folders)))
+    for folder in missing:
+        click.echo(f"{folder}: not there now (a watch not plugged in?)")
     if waiting:
         click.echo(f"{waiting} file(s) still being written: the next pass takes them")
 
 
+# System folders no activity file lands in: watching them would read the whole machine.
+NOT_SYNC_FOLDERS = (Path("/proc"), Path("/sys"), Path("/dev"))
+
+
 def _sync_folder_arg(text: str) -> Path:
-    """A folder as the config keeps it: absolute, ``~`` kept for the home folder."""
-    path = Path(text).expanduser().absolute()
+    """A folder as the config keeps it: absolute and normalised (``..`` resolved, links
+    kept), ``~`` kept for the home folder. The root and system folders are refused."""
+    if not text.strip():
+        raise InputError("PATH: give the folder the activity files land in", option="PATH")
+    path = Path(os.path.normpath(Path(text).expanduser().absolute()))
+    if path == Path("/") or any(path == p or p in path.parents for p in NOT_SYNC_FOLDERS):
+        raise InputError(
+            f"{path}: a system folder, not where activity files land; give the folder of "
+            "the watch's or the phone's files",
+            option="PATH",
+        )
     home = Path.home()
     return Path("~") / path.relative_to(home) if home in path.parents else path
 
@@ -1512,6 +1530,8 @@ def sync_list(app: App, as_json: bool) -> None:
         folder = Path(text).expanduser()
         reason = polling_reason(folder, conf.poll_folders, known)
         how = f"polled every {conf.poll_interval_s:g} s: {reason}" if reason else "inotify"
+        if folder.exists() and not folder.is_dir():
+            how = "not a folder: nothing is watched there"
         rows.append({"path": str(folder), "present": folder.is_dir(), "watch": how})
     if as_json:
         _echo_json({"folders": rows})
@@ -1573,6 +1593,9 @@ def sync_detect(app: App, where: tuple[Path, ...], yes: bool, as_json: bool) -> 
     from agent.sync_watch import find_activity_folders, mounts, removable_mounts
 
     roots = [p.expanduser() for p in where] or removable_mounts(mounts())
+    for root in where:
+        if not root.expanduser().is_dir():
+            raise InputError(f"{root}: not a folder; give where the watch is mounted")
     found = find_activity_folders(roots)
     known = {Path(f).expanduser() for f in app.settings.sync.folders}
     if as_json:
@@ -1588,6 +1611,8 @@ def sync_detect(app: App, where: tuple[Path, ...], yes: bool, as_json: bool) -> 
         click.echo(f"{item.device}: {item.path} ({item.fit_files} FIT files)")
         if item.path in known:
             click.echo("  already a sync folder")
+        elif not yes and not sys.stdin.isatty():  # nobody to ask: say how
+            click.echo(f"  to sync it: stridewatch sync add {shlex.quote(str(item.path))}")
         elif yes or click.confirm("  Add it to the sync folders?", default=True):
             _, path = _edit_sync_folders(_sync_folder_arg(str(item.path)), None)
             click.echo(f"  added to [sync] folders in {path}; {RESTART_HINT}")

@@ -164,3 +164,104 @@ def test_detect_says_what_to_do_when_nothing_is_plugged_in(sw: Any, tmp_path: Pa
     result = sw("sync", "detect", str(tmp_path))
     assert result.exit_code == 0
     assert result.stdout.startswith("no watch found")
+
+
+def once(sw: Any, folder: Path, *args: str) -> Any:
+    return sw("sync", "--once", *args, env={"STRIDEWATCH_SYNC__FOLDERS": json.dumps([str(folder)])})
+
+
+def test_links_pipes_and_odd_names_are_handled_in_one_line_each(sw: Any, tmp_path: Path) -> None:
+    folder = tmp_path / "Activity"
+    folder.mkdir()
+    outside = tmp_path / "outside.fit"
+    outside.write_bytes(fit_run(datetime.now(UTC) - timedelta(days=3), 5.0))
+    (folder / "link.fit").symlink_to(outside)  # never read: it is outside the folder
+    os.mkfifo(folder / "pipe.fit")  # never opened: it would wait forever
+    odd = Path(os.fsdecode(bytes(folder) + b"/run\xff.fit"))  # a name that is not UTF-8
+    odd.write_bytes(fit_run(datetime.now(UTC) - timedelta(days=2), 6.0))
+    (folder / "downloading.zip").write_bytes(b"")  # a browser's empty placeholder
+    for path in (odd, folder / "downloading.zip"):
+        aged(path)
+    result = once(sw, folder)
+    assert result.exit_code == 0, result.stderr
+    lines = sorted(result.stdout.splitlines()[:3])
+    assert lines == [
+        f"imported  {folder}/run\\xff.fit",
+        f"skipped   {folder / 'link.fit'}: a symbolic link, not a file: only files in the "
+        "sync folders are read",
+        f"skipped   {folder / 'pipe.fit'}: a named pipe (FIFO), not a file: only files in the "
+        "sync folders are read",
+    ]
+    assert len(sw("runs", "--json").json()) == 1
+    names = {Path(f["path"]).name for f in sw("sync", "status", "--json").json()["files"]}
+    assert "downloading.zip" not in names  # not decided yet: seen again when written
+
+
+def test_a_list_above_the_folder_is_not_read(sw: Any, tmp_path: Path) -> None:
+    folder = tmp_path / "activities"
+    folder.mkdir()
+    start = datetime.now(UTC).replace(microsecond=0) - timedelta(days=2)
+    (tmp_path / "activities.csv").write_text(
+        "Activity ID,Activity Date,Activity Name,Activity Type,Filename\n"
+        f'101,"{start:%b %d, %Y, %I:%M:%S %p}",Commute,Ride,activities/101.fit\n'
+    )
+    aged_file = folder / "101.fit"
+    aged_file.write_bytes(fit_run(start, 7.0))
+    aged(aged_file)
+    result = once(sw, folder)
+    assert result.stdout.startswith(f"imported  {aged_file}")  # a run, whatever the list says
+
+
+def test_a_file_that_changes_after_its_import_replaces_its_run(sw: Any, tmp_path: Path) -> None:
+    folder = tmp_path / "Activity"
+    folder.mkdir()
+    start = datetime.now(UTC).replace(microsecond=0) - timedelta(hours=6)
+    path = folder / "run.fit"
+    path.write_bytes(fit_run(start, 9.0, minutes=54))  # the copy that stalled
+    aged(path, 120)
+    assert once(sw, folder).exit_code == 0
+    [first] = sw("runs", "--json").json()
+    path.write_bytes(fit_run(start, 10.0, minutes=60))  # the whole file, later
+    aged(path, 60)
+    result = once(sw, folder)
+    assert result.stdout.startswith(f"duplicate {path}: same run as run {first['id']}; the file")
+    [run] = sw("runs", "--json").json()
+    assert run["id"] == first["id"]
+    assert run["distance_km"] == pytest.approx(10.0)
+
+
+@pytest.mark.parametrize(
+    ("given", "message"),
+    [
+        ("", "PATH: give the folder the activity files land in"),
+        ("/", "/: a system folder"),
+        ("/proc/self", "/proc/self: a system folder"),
+    ],
+)
+def test_add_refuses_what_is_no_sync_folder(sw: Any, given: str, message: str) -> None:
+    result = sw("sync", "add", given)
+    assert result.exit_code == 2
+    assert result.stderr.startswith(f"stridewatch: {message}")
+    assert len(result.stderr.splitlines()) == 1
+
+
+def test_add_normalises_the_folder(sw: Any, tmp_path: Path) -> None:
+    (tmp_path / "watch").mkdir()
+    assert sw("sync", "add", f"{tmp_path}/watch/../watch/").exit_code == 0
+    again = sw("sync", "add", str(tmp_path / "watch"))
+    assert "already a sync folder" in again.stdout
+    assert synced_folders() == [str(tmp_path / "watch")]
+
+
+def test_detect_refuses_a_missing_place_and_asks_no_one_without_a_terminal(
+    sw: Any, tmp_path: Path
+) -> None:
+    missing = sw("sync", "detect", str(tmp_path / "nowhere"))
+    assert missing.exit_code == 2
+    assert "not a folder" in missing.stderr
+    activity = tmp_path / "GARMIN" / "GARMIN" / "Activity"
+    activity.mkdir(parents=True)
+    (activity / "a.fit").write_bytes(b"x")
+    said = sw("sync", "detect", str(tmp_path / "GARMIN"))  # CliRunner: stdin is no terminal
+    assert said.exit_code == 0
+    assert f"  to sync it: stridewatch sync add {activity}" in said.stdout
