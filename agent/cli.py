@@ -1387,6 +1387,8 @@ def report_cmd(
 )
 @click.option("--once", is_flag=True, help="One pass over the folders now, without the daemon.")
 @json_option
+@db_option
+@config_option
 @click.pass_context
 def sync_group(ctx: click.Context, once: bool, as_json: bool) -> None:
     """Folders of activity files from a watch or a phone, imported as they land.

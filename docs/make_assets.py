@@ -7,24 +7,28 @@ Builds twelve weeks of a runner's history in a temporary database through the re
 ``stridewatch`` command (steady weeks, a recovery week, a jump with knee pain, then a graded
 return), renders ``stridewatch report`` into ``docs/report.html``, prints it with headless
 Chromium (Debian: ``apt-get install chromium``) on A4 into ``docs/report.pdf`` and
-screenshots its top into ``docs/report.png``, and saves ``stridewatch history`` as rendered
-by rich at 80 columns into ``docs/history.txt``. ``tests/test_docs_assets.py`` and
-``tests/test_report_print.py`` rebuild the same history and check that the HTML and the
-capture are what the code makes today, and how the report prints.
+screenshots its top into ``docs/report.png``, saves ``stridewatch history`` at 80 columns
+into ``docs/history.txt``, and writes every example of the README (each marked by a
+``<!-- docs/make_assets.py: NAME -->`` line above its block) as the commands print them at
+80 columns. ``tests/test_docs_assets.py`` and ``tests/test_report_print.py`` rebuild the
+same history and check that the HTML, the capture and the README's examples are what the
+code makes today, and how the report prints.
 """
 
 from __future__ import annotations
 
-import io
 import os
+import re
 import shutil
 import subprocess
 import sys
 import tempfile
 from datetime import date, timedelta
 from pathlib import Path
+from typing import Any
 
 DOCS = Path(__file__).resolve().parent
+README = DOCS.parent / "README.md"
 AT = "2026-11-19T20:00"
 # The report is made on the Saturday morning, when the plan allows a run (on Thursday
 # evening its next run is a rest day).
@@ -136,22 +140,74 @@ def print_pdf(html: Path, pdf: Path, paper: str = "a4") -> None:
         run_chromium("--no-pdf-header-footer", f"--print-to-pdf={pdf}", copy.as_uri())
 
 
+def capture(env: dict[str, str], *args: str, cwd: Path | None = None) -> tuple[int, str, str]:
+    """``stridewatch --db DB ARGS`` as a runner sees it at 80 columns, through a pipe (in
+    folder ``cwd``): its exit status, stdout and stderr."""
+    command = [sys.executable, "-m", "agent", "--db", env["SW_DB"], *args]
+    done = subprocess.run(
+        command,
+        env={**env, "COLUMNS": "80", "PYTHONPATH": str(DOCS.parent)},
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    return done.returncode, done.stdout, done.stderr
+
+
 def capture_history(env: dict[str, str], text: Path) -> None:
-    """``stridewatch history`` as rich renders it at 80 columns, as plain text."""
-    os.environ.update(env)
-    from rich.console import Console
+    """``stridewatch history`` at 80 columns, as plain text."""
+    text.write_text(examples(env, only=("history",))["history"], encoding="utf-8")
 
-    from agent import history_view, report
-    from agent.config import load_settings
-    from agent.units import parse_datetime
 
-    settings = load_settings(None)
-    at = parse_datetime(AT, settings.zone)
-    view = report.load_overview(Path(env["SW_DB"]), settings, at, report.DEFAULT_WEEKS)
-    console = Console(record=True, width=80, file=io.StringIO())
-    history_view.print_history(view, settings, console)
-    body = "\n".join(line.rstrip() for line in console.export_text().splitlines())
-    text.write_text(f"$ stridewatch history --at {AT}\n{body}\n", encoding="utf-8")
+# The README's examples: each follows a ``<!-- docs/make_assets.py: NAME -->`` line, as the
+# body of the fenced block under it.
+EXAMPLE = re.compile(r"(<!-- docs/make_assets\.py: ([\w-]+) -->\n```\w*\n)(.*?)(```)", re.S)
+BAD_CONFIG = {
+    "config-bad-value": "[progression]\nweekly_warn = 10\n",
+    "config-contradiction": "[progression]\nweekly_danger = 0.12\n",
+}
+
+
+def examples(env: dict[str, str], only: tuple[str, ...] = ()) -> dict[str, str]:
+    """Every README example (or those named in ``only``), as the code prints it now."""
+
+    def said(*args: str, status: int = 0, err: bool = False) -> str:
+        code, out, errors = capture(env, *args)
+        if code != status:
+            raise SystemExit(f"stridewatch {' '.join(args)}: exit status {code}: {errors}")
+        return f"$ stridewatch {' '.join(args)}\n" + (errors if err else out)
+
+    made = {
+        "history": lambda: said("history", "--at", AT),
+        "check-json": lambda: capture(env, "check", "--at", AT, "--json")[1],
+        "usage-error": lambda: said("log-run", "--duration", "36:00", status=2, err=True),
+        **{name: _config_example(env, body) for name, body in BAD_CONFIG.items()},
+    }
+    return {name: make() for name, make in made.items() if not only or name in only}
+
+
+def _config_example(env: dict[str, str], body: str) -> Any:
+    """``stridewatch config check`` of a config file holding ``body``."""
+
+    def make() -> str:
+        args = ("config", "check", "--config", "config.toml")
+        with tempfile.TemporaryDirectory() as folder:
+            (Path(folder) / "config.toml").write_text(body, encoding="utf-8")
+            code, _out, errors = capture(env, *args, cwd=Path(folder))
+        if code != 2:
+            raise SystemExit(f"config check took {body!r} (exit status {code})")
+        return f"$ stridewatch {' '.join(args)}\n{errors}"
+
+    return make
+
+
+def splice(readme: str, made: dict[str, str]) -> str:
+    """``readme`` with each example's block holding what ``made`` says for it."""
+    names = {match.group(2) for match in EXAMPLE.finditer(readme)}
+    if names != set(made):
+        raise SystemExit(f"README examples {sorted(names)} but made {sorted(made)}")
+    return EXAMPLE.sub(lambda m: m.group(1) + made[m.group(2)] + m.group(4), readme)
 
 
 def make_report(env: dict[str, str], folder: Path) -> Path:
@@ -178,8 +234,10 @@ def main() -> None:
         print_pdf(html, DOCS / "report.pdf", "a4")
         screenshot(html, DOCS / "report.png")
         capture_history(env, DOCS / "history.txt")
+        readme = README.read_text(encoding="utf-8")
+        README.write_text(splice(readme, examples(env)), encoding="utf-8")
     written = ", ".join(str(DOCS / name) for name in ASSETS)
-    print(f"wrote {written}")
+    print(f"wrote {written} and the examples in {README}")
 
 
 if __name__ == "__main__":
