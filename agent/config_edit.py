@@ -27,6 +27,7 @@ def edit_list(
     with its table, if missing) and write the file if ``change`` returns True; return that.
     Raises :class:`ConfigError` naming the file (``again``: what to do once it is fixed,
     e.g. "pair again") if it cannot be read, parsed or written, or the key is no list."""
+    path = Path(os.path.realpath(path))  # a config linked from a dotfiles folder stays so
     text = _read(path)
     try:
         doc = tomlkit.parse(text)

@@ -326,6 +326,12 @@ class Daemon:
                     await asyncio.wait_for(self._shutdown(self.recorder), SHUTDOWN_TIMEOUT_S)
                 except TimeoutError:
                     log.warning("the stop took over %g s; leaving", SHUTDOWN_TIMEOUT_S)
+                finally:
+                    # Kept until the stop is done: a second SIGTERM (or Ctrl-C) while the
+                    # run is written must not kill the process before it is saved.
+                    loop = asyncio.get_running_loop()
+                    for sig in STOP_SIGNALS:
+                        loop.remove_signal_handler(sig)
         finally:
             if self._capture is not None:
                 self._capture.close()
@@ -360,13 +366,14 @@ class Daemon:
         for task in self.tasks:
             with contextlib.suppress(asyncio.CancelledError):
                 await task  # re-raises a task's own failure
-        for sig in STOP_SIGNALS:
-            loop.remove_signal_handler(sig)
 
     def _spawn(self, name: str, work: Coroutine[Any, Any, None]) -> None:
         self.tasks.append(asyncio.create_task(work, name=name))
 
     def _on_signal(self, sig: signal.Signals) -> None:
+        if self.stopping.is_set():
+            log.info("%s: already stopping; the run is being saved", sig.name)
+            return
         log.info("%s: finishing the run and stopping", sig.name)
         self.stopping.set()
 

@@ -606,8 +606,3 @@ class DaemonJobs:
             await self.dispatcher.pending()
         except StoreError as exc:
             log.warning("%s skipped: %s", name, exc)
-        except asyncio.CancelledError:
-            # The daemon stops mid-job: what was stored stays, the rest goes at the next
-            # retry. This is the job's own task (apscheduler's): ending it here spares the
-            # log a traceback of the cancellation.
-            log.info("%s interrupted by the stop; the rest goes at the next retry", name)

@@ -27,6 +27,7 @@ from rich.text import Text
 
 from agent.clock import Clock
 from agent.daemon import Daemon, RunOptions, SettledClock
+from agent.daemon_lock import recording_lock
 from agent.delivery import DesktopSender, Event, Note, RunRecorded, Shown
 from agent.load import day_start, local_date
 from agent.notify import Delivery, Notifier, probe_server
@@ -350,13 +351,18 @@ def run_demo(app: App, *, force: bool = False) -> None:
     """Play the demo into ``--db`` (a new temporary database by default). A database that
     holds runs or pain reports is refused unless ``force``: the demo's simulated runs and
     knee pain would mix into a real history."""
+    if app.db_path is None:
+        app.db_path = Path(tempfile.mkdtemp(prefix="stridewatch-demo-")) / "stridewatch.db"
+    with recording_lock(app.database()):  # a daemon recording there would lose its run
+        if not force:
+            _refuse_a_history(app)
+        _play_demo(app)
+
+
+def _play_demo(app: App) -> None:
     from agent.views import console as make_console
     from agent.views import say
 
-    if app.db_path is None:
-        app.db_path = Path(tempfile.mkdtemp(prefix="stridewatch-demo-")) / "stridewatch.db"
-    elif not force:
-        _refuse_a_history(app)
     settings = app.settings
     recording = settings.recording.model_copy(update={"flush_interval_s": DEMO_FLUSH_S})
     settings = settings.model_copy(update={"recording": recording})
@@ -375,7 +381,7 @@ def run_demo(app: App, *, force: bool = False) -> None:
         log_first_week(store, settings, first_week(settings) - timedelta(weeks=1))
     total = format_distance(sum(LOGGED_WEEK) * MILE_M, settings.units)
     console.print(f"The week before, logged by hand: {len(LOGGED_WEEK)} runs, {total}.")
-    ended = asyncio.run(play(settings, app.db_path, console))
+    ended = asyncio.run(play(settings, app.database(), console))
     _finish(app, settings, console, ended)
 
 

@@ -75,6 +75,21 @@ def build_scheduler(settings: Settings, jobs: Jobs) -> AsyncIOScheduler:
     return scheduler
 
 
+def _until_stopped(job: Callable[..., Awaitable[None]]) -> Callable[..., Awaitable[None]]:
+    """``job`` as apscheduler runs it, in a task of its own: cancelled by the daemon's stop,
+    it ends with one log line (what it stored stays; the rest goes at the next retry)
+    instead of apscheduler's traceback of the cancellation."""
+
+    async def run(*args: object) -> None:
+        try:
+            await job(*args)
+        except asyncio.CancelledError:
+            log.info("%s: interrupted by the stop", getattr(job, "__name__", "a job"))
+
+    run.__name__ = getattr(job, "__name__", "job")
+    return run
+
+
 def add_recurring(scheduler: AsyncIOScheduler, settings: Settings, jobs: Jobs) -> None:
     """Add (or replace) the nightly summary, the morning check-in and the delivery retries,
     their triggers starting from the current wall time."""
@@ -84,14 +99,14 @@ def add_recurring(scheduler: AsyncIOScheduler, settings: Settings, jobs: Jobs) -
     zone = settings.zone
     summary, morning = settings.schedule.summary, settings.schedule.morning_checkin
     scheduler.add_job(
-        jobs.nightly_summary,
+        _until_stopped(jobs.nightly_summary),
         CronTrigger(hour=summary.hour, minute=summary.minute, second=summary.second, timezone=zone),
         id="nightly-summary",
         misfire_grace_time=SUMMARY_GRACE_S,
         replace_existing=True,
     )
     scheduler.add_job(
-        jobs.morning_checkin,
+        _until_stopped(jobs.morning_checkin),
         CronTrigger(hour=morning.hour, minute=morning.minute, second=morning.second, timezone=zone),
         id="morning-checkin",
         misfire_grace_time=MORNING_GRACE_S,
@@ -99,7 +114,7 @@ def add_recurring(scheduler: AsyncIOScheduler, settings: Settings, jobs: Jobs) -
     )
     retry_s = settings.notifications.retry_interval_s
     scheduler.add_job(
-        jobs.retry_deliveries,
+        _until_stopped(jobs.retry_deliveries),
         IntervalTrigger(seconds=retry_s, timezone=zone),
         id="retry-deliveries",
         misfire_grace_time=max(1, int(retry_s)),
@@ -131,7 +146,7 @@ def _add_checkin(
     from apscheduler.triggers.date import DateTrigger
 
     scheduler.add_job(
-        job,
+        _until_stopped(job),
         DateTrigger(run_date=when, timezone=settings.zone),
         args=[run_id],
         id=f"after-run-checkin:{run_id}",

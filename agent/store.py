@@ -12,6 +12,7 @@ from __future__ import annotations
 import functools
 import json
 import logging
+import math
 import os
 import sqlite3
 import stat
@@ -23,7 +24,7 @@ from contextlib import closing, contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
-from typing import Any, Literal, TypeVar
+from typing import Any, Literal, TypeVar, get_args
 
 from agent.errors import DatabaseLockedError, NotFoundError, NotOurDatabaseError, StoreError
 from agent.models import (
@@ -422,6 +423,11 @@ class Store:
         if not tables <= _schema_tables() | {Migrations.migrations_table}:
             return False
         conn = self.db.conn
+        ours = _schema_columns()
+        for name in tables - {Migrations.migrations_table}:
+            columns = [row[1] for row in conn.execute(f'pragma table_info("{name}")')]
+            if tuple(columns) != ours.get(name):
+                return False  # a table of that name, but not ours: another program's file
         if any(conn.execute(f'select 1 from "{name}" limit 1').fetchone() for name in tables):
             return False
         if not repair:
@@ -1127,24 +1133,46 @@ def _with_start(row: dict[str, Any]) -> dict[str, Any]:
     return {**row, "started_at": _instant(row, "started_at")}
 
 
+def _amount(row: Mapping[str, Any], column: str, *, required: bool = True) -> Any:
+    """A stored number the rules count with: finite and not negative (None where it may be
+    missing); else ``ValueError`` naming it, and the reader skips the row."""
+    value = row[column]
+    if value is None and not required:
+        return None
+    value = 0.0 if value is None else value
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, int | float)
+        or not math.isfinite(value)
+        or value < 0
+    ):
+        raise ValueError(f"{column} {value!r} is not a number stridewatch can count with")
+    return value
+
+
 def _run_from_row(row: dict[str, Any]) -> Run:
     return Run(
         id=row["id"],
         started_at=_instant(row, "started_at"),
         ended_at=_instant(row, "ended_at") if row["ended_at"] else None,
-        distance_m=row["distance_m"] or 0.0,
-        moving_s=row["moving_s"] or 0.0,
-        elapsed_s=row["elapsed_s"] or 0.0,
+        distance_m=_amount(row, "distance_m"),
+        moving_s=_amount(row, "moving_s"),
+        elapsed_s=_amount(row, "elapsed_s"),
         source=row["source"],
-        rpe=row["rpe"],
-        avg_hr=row["avg_hr"],
-        trimp=row["trimp"],
+        rpe=_amount(row, "rpe", required=False),
+        avg_hr=_amount(row, "avg_hr", required=False),
+        trimp=_amount(row, "trimp", required=False),
         note=row["note"],
-        avg_cadence=row["avg_cadence"],
+        avg_cadence=_amount(row, "avg_cadence", required=False),
     )
 
 
 def _pain_from_row(row: dict[str, Any]) -> PainReport:
+    if row["timing"] not in get_args(PainWhen):
+        known = ", ".join(get_args(PainWhen))
+        raise ValueError(f"timing {row['timing']!r} is not one of {known}")
+    if not (isinstance(row["score"], int) and 0 <= row["score"] <= 10):
+        raise ValueError(f"score {row['score']!r} is not a score from 0 to 10")
     return PainReport(
         id=row["id"],
         at=_instant(row, "at"),
@@ -1284,6 +1312,18 @@ def _connect(real: Path, path: Path, busy_timeout_s: float) -> sqlite3.Connectio
         return sqlite3.connect(uri, uri=True, timeout=busy_timeout_s)
     except sqlite3.Error as exc:
         raise StoreError(f"{path}: cannot open: {exc}", path=path) from exc
+
+
+@functools.cache
+def _schema_columns() -> dict[str, tuple[str, ...]]:
+    """Each table of the first migration's schema with its columns, in order: what an
+    interrupted first open leaves (later migrations run only after it is recorded)."""
+    fresh = Database(memory=True)
+    m001_initial(fresh)
+    return {
+        name: tuple(row[1] for row in fresh.conn.execute(f'pragma table_info("{name}")'))
+        for name in fresh.table_names()
+    }
 
 
 @functools.cache

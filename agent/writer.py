@@ -31,7 +31,7 @@ from typing import Any, TypeVar
 from agent.errors import DatabaseLockedError, StoreError
 from agent.recorder import Flush, FlushSink, StoredState, load_state
 from agent.safe_write import write_file
-from agent.store import Store
+from agent.store import Store, database_file
 
 T = TypeVar("T")
 
@@ -262,7 +262,7 @@ class RecordingWriter:
     def _open(self) -> StoredState:
         store = Store.open(self.path, busy_timeout_s=self.busy_timeout_s)
         try:
-            write_held_file(store, held_path(self.path))
+            write_held_file(store, self._held_path())
         except BaseException:
             store.close()
             raise
@@ -292,10 +292,15 @@ class RecordingWriter:
         if written.error is None:
             return written
         assert self._sink is not None
-        path = held_path(self.path)
+        path = self._held_path()
         save_held(path, self.backlog.items, self._sink.ids)
         self.backlog = Backlog()
         return replace(written, saved_to=path)
+
+    def _held_path(self) -> Path:
+        """Beside the database's real file, as SQLite's files and the lock are (a link to
+        the database leads there; its own folder may not even be writable)."""
+        return held_path(database_file(self.path))
 
     def _close(self) -> None:
         if self._sink is not None:

@@ -12,6 +12,7 @@ import itertools
 import os
 import resource
 import shutil
+import signal
 import sqlite3
 import subprocess
 import sys
@@ -245,3 +246,43 @@ def test_a_large_import_lets_other_writers_in_between_runs(tmp_path: Path, db: P
         _, err = importer.communicate(timeout=300)
     assert importer.returncode == 0, err
     assert seen_between, "the import held the write lock from its first run to its last"
+
+
+def test_a_second_stop_signal_while_the_run_is_saved_changes_nothing(db: Path) -> None:
+    """SIGTERM twice (systemd and an impatient runner), the database locked meanwhile: the
+    second is said and ignored, the held samples are saved, the exit is clean."""
+    with daemon(db, "--simulate", "--scenario", "long", "--speedup", SPEEDUP, env=ENV) as proc:
+        wait_samples(proc, 30)
+        with write_lock(db):
+            proc.logged("cannot write to")
+            proc.proc.send_signal(signal.SIGTERM)
+            proc.logged("SIGTERM: finishing the run")
+            proc.proc.send_signal(signal.SIGTERM)
+            assert proc.proc.wait(UNIT_STOP_TIMEOUT_S) == 0, proc.stderr()
+    assert "SIGTERM: already stopping" in proc.stderr()
+    assert "samples saved to" in proc.stderr()
+    assert held_path(db).exists()
+
+
+def test_a_capture_on_a_full_disk_stops_alone(tmp_path: Path, db: Path) -> None:
+    """`run --capture` on a disk that fills: the capture stops with one line, the recording
+    goes on and the daemon stops cleanly."""
+    disk = tmp_path / "disk"
+    disk.mkdir()
+    assert can_mount_tmpfs(disk), "this test mounts a small tmpfs: run it as root"
+    try:
+        capture = disk / "run.jsonl"
+        args = ("--simulate", "--scenario", "long", "--speedup", SPEEDUP)
+        with daemon(db, *args, "--capture", str(capture), env=ENV) as proc:
+            wait_samples(proc, 20)
+            fill(disk)
+            proc.logged("cannot write the capture", timeout=30)
+            stored = len(samples(proc))
+            wait_samples(proc, stored + 40)  # records on
+            proc.stop(UNIT_STOP_TIMEOUT_S)
+        log = proc.stderr()
+        assert "Traceback" not in log
+        assert log.count("cannot write the capture") == 1
+        assert_whole(proc)
+    finally:
+        subprocess.run(["umount", "-l", str(disk)], check=False)

@@ -112,3 +112,15 @@ def test_demo_refuses_a_database_with_a_history_unless_forced(sw: Any, db: Path)
     ]
     assert db.read_bytes() == before
     assert rows(db, "select count(*) as n from runs")[0]["n"] == 1
+
+
+def test_demo_refuses_a_database_a_daemon_records_into(sw: Any, db: Path) -> None:
+    from tests.daemon_proc import daemon
+
+    env = {"STRIDEWATCH_RECORDING__FLUSH_INTERVAL_S": "0.5"}
+    with daemon(db, "--simulate", "--scenario", "long", "--speedup", "5", env=env) as proc:
+        proc.logged("ready: recording to")
+        refused = sw("demo", "--force")
+        assert refused.exit_code == 2
+        assert f"(PID {proc.proc.pid}) is already recording" in refused.stderr
+        proc.stop()

@@ -20,7 +20,21 @@ def half(db: Path, *statements: str) -> None:
 
 
 MIGRATIONS = "create table _sqlite_migrations (migration_set text, name text, applied_at text)"
-RUNS = "create table runs (id integer primary key, started_at text)"
+
+
+def our_table(name: str) -> str:
+    """The CREATE TABLE statement our first migration runs for ``name``."""
+    from sqlite_utils import Database
+
+    from agent.store import m001_initial
+
+    fresh = Database(memory=True)
+    m001_initial(fresh)
+    (sql,) = fresh.conn.execute("select sql from sqlite_master where name = ?", [name]).fetchone()
+    return str(sql)
+
+
+RUNS = our_table("runs")
 
 
 @pytest.mark.parametrize(
@@ -39,7 +53,13 @@ def test_an_interrupted_first_open_is_finished(
 
 
 def test_tables_of_another_program_or_with_rows_are_refused(sw: Any, db: Path) -> None:
-    half(db, MIGRATIONS, RUNS, "insert into runs (started_at) values ('x')")
+    half(
+        db,
+        MIGRATIONS,
+        RUNS,
+        "insert into runs (started_at, distance_m, source, status, created_at) "
+        "values ('x', 1, 'manual', 'closed', 'x')",
+    )
     result = sw("runs")
     assert result.exit_code == 2
     assert "not a stridewatch database" in result.stderr
@@ -48,3 +68,17 @@ def test_tables_of_another_program_or_with_rows_are_refused(sw: Any, db: Path) -
     result = sw("--db", str(other), "runs", use_db=False)
     assert result.exit_code == 2
     assert "not a stridewatch database" in result.stderr
+
+
+def test_tables_named_like_ours_but_not_ours_are_left_alone(sw: Any, db: Path) -> None:
+    """Another program's empty `alerts` and `devices` tables: same names, other columns."""
+    half(
+        db,
+        "create table alerts (id integer primary key, host text, message text, level int)",
+        "create table devices (mac text primary key, label text)",
+    )
+    before = db.read_bytes()
+    result = sw("runs")
+    assert result.exit_code == 2
+    assert "not a stridewatch database" in result.stderr
+    assert db.read_bytes() == before

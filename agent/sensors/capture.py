@@ -78,6 +78,7 @@ class CaptureWriter:
 
     def __init__(self, path: Path) -> None:
         self.path = path
+        self._broken = False
         flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW
         try:
             fd = os.open(path, flags, 0o600)
@@ -100,10 +101,24 @@ class CaptureWriter:
             line |= {"event": "battery", "percent": item.percent}
         else:
             return
-        self._file.write(json.dumps(line) + "\n")
+        if self._broken:
+            return
+        try:
+            self._file.write(json.dumps(line) + "\n")
+        except OSError as exc:  # a full disk: the capture stops, never the recording
+            self._broken = True
+            log.warning(
+                "%s: cannot write the capture (%s); it stops here, the recording goes on",
+                self.path,
+                exc.strerror or exc,
+            )
 
     def close(self) -> None:
-        self._file.close()
+        try:
+            self._file.close()
+        except OSError as exc:
+            if not self._broken:
+                log.warning("%s: the capture's last lines are lost (%s)", self.path, exc)
 
 
 @dataclass(frozen=True, slots=True)
