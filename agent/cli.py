@@ -1544,7 +1544,7 @@ def sync_list(app: App, as_json: bool) -> None:
     if not rows:
         views.say(out, "no sync folders: add one with `stridewatch sync add PATH`")
     for row in rows:
-        state = "" if row["present"] else " (not there now)"
+        state = "" if row["present"] or "not a folder" in str(row["watch"]) else " (not there now)"
         views.say(out, f"{row['path']}{state}: {row['watch']}")
 
 
