@@ -131,7 +131,9 @@ class _Watched:
 class Settler:
     """Files seen in the sync folders, each due once its size and modification time have not
     changed for ``settle_s`` seconds. A file already old when first seen (there before the
-    daemon started) is due at once; a file seen while being written waits."""
+    daemon started) is due at once; a file seen while being written waits. A path that is not
+    a regular file (a symbolic link, a pipe) is never written in place: it is due at once, and
+    the importer refuses it in one line."""
 
     def __init__(
         self,
@@ -150,7 +152,7 @@ class Settler:
     def seen(self, path: Path) -> None:
         """Note ``path`` (again): it was created or changed."""
         try:
-            st = path.stat()
+            st = path.lstat()  # a link is judged as a link: its target may be anywhere
         except OSError:
             self._files.pop(path, None)  # gone again, or never readable
             return
@@ -158,7 +160,8 @@ class Settler:
         known = self._files.get(path)
         if known is not None and (known.size, known.mtime_ns) == (st.st_size, st.st_mtime_ns):
             return
-        age = max(0.0, time.time() - st.st_mtime_ns / 1e9)
+        regular = stat.S_ISREG(st.st_mode)
+        age = max(0.0, time.time() - st.st_mtime_ns / 1e9) if regular else self.settle_s
         still_since = now - min(age, self.settle_s) if known is None else now
         self._files[path] = _Watched(st.st_size, st.st_mtime_ns, still_since)
         if self._wake is not None:
@@ -171,7 +174,7 @@ class Settler:
         ready = []
         for path, known in list(self._files.items()):
             try:
-                st = path.stat()
+                st = path.lstat()
             except OSError:
                 del self._files[path]
                 continue

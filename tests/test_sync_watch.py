@@ -127,6 +127,24 @@ def test_a_file_already_old_when_first_seen_is_due_at_once(tmp_path: Path) -> No
     assert settler.due() == [path]
 
 
+def test_links_and_pipes_are_due_at_once_for_the_importer_to_refuse(tmp_path: Path) -> None:
+    """A link to a file being written, or a pipe, is never waited for: it is not a file
+    written in place, and the importer says in one line why it skips it."""
+    settler = Settler(3.0, FakeClock())
+    target = tmp_path / "elsewhere.fit"
+    target.write_bytes(b"x")  # fresh: a regular file this new would wait
+    link = tmp_path / "link.fit"
+    link.symlink_to(target)
+    dangling = tmp_path / "gone.fit"
+    dangling.symlink_to(tmp_path / "nothing.fit")
+    pipe = tmp_path / "pipe.fit"
+    os.mkfifo(pipe)
+    for path in (link, dangling, pipe, target):
+        settler.seen(path)
+    assert sorted(settler.due()) == sorted([link, dangling, pipe])
+    assert len(settler) == 1  # the fresh regular file still settles
+
+
 def test_a_file_removed_before_it_settles_is_forgotten(tmp_path: Path) -> None:
     settler = Settler(3.0, FakeClock())
     path = tmp_path / "run.fit"
