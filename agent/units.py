@@ -92,7 +92,7 @@ def _hms_seconds(text: str) -> float | None:
 # (older ones took the years 1970 to 2200). Weeks, local times and windows of months around
 # them stay far inside Python's calendar (years 1 to 9999), where 0001-01-01T00:00+14:00
 # and 9999-12-31T23:59-12:00 are not. A stored date outside them is a damaged or hand-edited
-# row: readers skip it (agent/store.py), no command counts with it.
+# row: readers skip it (agent/store/), no command counts with it.
 STORED_EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
 STORED_LATEST = datetime(2200, 12, 31, 23, 59, 59, tzinfo=UTC)
 _STORED_YEARS = f"{STORED_EARLIEST.year}-{STORED_LATEST.year}"

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from agent.config import Settings
-from agent.recorder import Flush, FlushSink, Recorder, replay
+from agent.recording.recorder import Flush, FlushSink, Recorder, replay
 from agent.sensors import sim
 from agent.sensors.base import HEART_RATE_MEASUREMENT, RSC_MEASUREMENT, Notification, QueueItem
 from agent.sensors.gatt import hr_essentials, rsc_essentials

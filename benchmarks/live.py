@@ -16,7 +16,7 @@ import statistics
 import time
 
 from agent.config import Settings
-from agent.recorder import FlushSink, Recorder
+from agent.recording.recorder import FlushSink, Recorder
 from agent.sensors import sim
 from agent.sensors.base import Notification, QueueItem, decode_notification
 from agent.store import Store
@@ -59,9 +59,9 @@ def run(quick: bool) -> Section:
             detail=f"{sum(costs) * 1e3:.0f} ms CPU for {hours:g} h of running",
         )
     )
-    if importlib.util.find_spec("agent.live") is None:
+    if importlib.util.find_spec("agent.daemon.live") is None:
         section.notes.append(
-            "agent/live.py (the daemon's live alerts) did not exist when this ran: the rule "
+            "agent/daemon/live.py (the daemon's live alerts) did not exist when this ran: the rule "
             "check timed is the spike-limit comparison on the run's distance it will make."
         )
     return section

@@ -2,7 +2,8 @@
 
 Both run as fresh processes (:mod:`benchmarks.memory_proc`) on the same SQLite file: the
 floor is a minimal asyncio process that imports bleak and opens the file; the daemon is the
-real :class:`~agent.daemon.Daemon` with a virtual clock (``run --simulate --speedup inf``).
+real :class:`~agent.daemon.supervisor.Daemon` with a virtual clock (``run --simulate
+--speedup inf``).
 It runs twice: with a sensor stream that makes each notification when due, as real sensors
 do (the daemon's own footprint: the target), and with the simulator's driver, which
 precomputes the whole scenario in memory (reported). VmRSS is read at every simulated hour

@@ -1,6 +1,6 @@
 """The two processes the memory benchmark compares; run as ``python -m benchmarks.memory_proc``.
 
-``daemon DB HOURS`` / ``daemon-stream DB HOURS``: the real :class:`~agent.daemon.Daemon`
+``daemon DB HOURS`` / ``daemon-stream DB HOURS``: the real :class:`~agent.daemon.supervisor.Daemon`
 (``stridewatch run --simulate --speedup inf``) on a simulated run of HOURS, sampling VmRSS at
 every simulated hour; prints one JSON line ``{"hwm_kb": ..., "rss_kb": [hour 1, ...]}``.
 ``daemon`` plays the simulator's scenario (``run --simulate``); ``daemon-stream`` replaces the
@@ -124,8 +124,8 @@ class SamplingQueue(asyncio.Queue[QueueItem]):
 
 def daemon(db: Path, hours: float, streaming: bool) -> dict[str, object]:
     """The daemon on a run of ``hours``: RSS at each simulated hour, and the peak."""
-    from agent import daemon as daemon_mod
     from agent.config import Settings
+    from agent.daemon import supervisor as daemon_mod
     from agent.sensors import sim
 
     options = daemon_mod.RunOptions(simulate=True, speedup=math.inf, scenario="bench")

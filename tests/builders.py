@@ -7,8 +7,8 @@ from datetime import datetime, timedelta
 
 from hypothesis import strategies as st
 
-from agent.load import History
 from agent.models import PainReport, Run
+from agent.rules.load import History
 
 distances = st.floats(min_value=0.5, max_value=45.0, allow_nan=False)
 scores = st.integers(min_value=0, max_value=10)

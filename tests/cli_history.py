@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from agent.config import Settings
-from agent.recorder import FlushSink, Recorder, load_state, replay
+from agent.recording.recorder import FlushSink, Recorder, load_state, replay
 from agent.sensors import sim
 from agent.store import Store
 from tests import report_history

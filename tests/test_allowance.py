@@ -9,11 +9,11 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from agent.checks import planned_runs, what_if
+from agent.advice.checks import planned_runs, what_if
 from agent.config import Settings
-from agent.load import History
 from agent.models import DeclaredLevel, PainReport, Run, severity_rank
 from agent.rules.allowance import allowance
+from agent.rules.load import History
 from agent.rules.plan import build_plan
 from tests import builders
 

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from agent.config import Settings
-from agent.recorder import FlushSink, Recorder, load_state, replay
+from agent.recording.recorder import FlushSink, Recorder, load_state, replay
 from agent.sensors import sim
 from agent.store import Store
 from agent.units import format_duration

@@ -12,12 +12,12 @@ from pathlib import Path
 
 import pytest
 
+from agent.cli.demo import TrainingBlock
 from agent.clock import Clock
 from agent.config import Settings
-from agent.daemon import Daemon, RunOptions, SettledClock
-from agent.delivery import Note
-from agent.demo import TrainingBlock
-from agent.notify import Delivery
+from agent.daemon.delivery import Note
+from agent.daemon.notify import Delivery
+from agent.daemon.supervisor import Daemon, RunOptions, SettledClock
 from agent.sensors import sim
 from agent.sensors.base import END_OF_STREAM, QueueItem
 

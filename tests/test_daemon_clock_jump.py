@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from agent.schedule import ClockReading, clock_change
+from agent.daemon.timetable import ClockReading, clock_change
 from tests.daemon_proc import daemon
 
 # The Debian package libfaketime (scripts/test installs it).

@@ -23,7 +23,7 @@ from pathlib import Path
 
 import pytest
 
-from agent.writer import held_path
+from agent.store.writer import held_path
 from tests.daemon_proc import DaemonProcess, daemon
 from tests.files.xml_maker import gpx, north
 

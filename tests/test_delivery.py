@@ -15,7 +15,7 @@ import pytest
 
 from agent.clock import VirtualClock
 from agent.config import Settings
-from agent.delivery import (
+from agent.daemon.delivery import (
     DaemonJobs,
     DesktopSender,
     Dispatcher,
@@ -26,12 +26,12 @@ from agent.delivery import (
     morning,
     nightly,
 )
+from agent.daemon.notify import Notifier
+from agent.daemon.timetable import SimulatedTimetable
 from agent.models import Alert
-from agent.notify import Notifier
-from agent.schedule import SimulatedTimetable
 from agent.sensors.base import BatteryLevel, LowBatteryPolicy
 from agent.store import Store
-from agent.writer import RecordingWriter
+from agent.store.writer import RecordingWriter
 
 if TYPE_CHECKING:
     from tests.desktop_bus import NotificationServer

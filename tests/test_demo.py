@@ -8,7 +8,7 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from agent.demo import BUILD_WEEKS, JUMP_WEEK, LOGGED_WEEK, MILE_M
+from agent.cli.demo import BUILD_WEEKS, JUMP_WEEK, LOGGED_WEEK, MILE_M
 
 if TYPE_CHECKING:
     from tests.desktop_bus import NotificationServer

@@ -189,7 +189,7 @@ def check_activity(activity: Activity) -> None:
 def check_read_legs(data: bytes) -> None:
     """``read_legs`` raises nothing but the two file errors (each one line), and what it
     returns is either refused by :func:`validated` or finite and plausible once through."""
-    from agent.importer import read_legs
+    from agent.files.importer import read_legs
 
     said: list[str] = []
     try:
@@ -282,7 +282,7 @@ def fix_crcs(data: bytearray, *, header: str) -> None:
 @cache
 def original_start(folder: Path, name: str) -> datetime | None:
     """When the unmutated file's first activity started (None: no dated activity)."""
-    from agent.importer import read_legs
+    from agent.files.importer import read_legs
 
     try:
         legs = read_legs(corpus_bytes(folder, name))

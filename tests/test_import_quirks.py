@@ -703,7 +703,7 @@ def test_walking_words_win_over_treadmill(label: str, is_run: bool) -> None:
 
 def test_imported_runs_carry_banister_trimp(sw: Any, tmp_path: Path, db: Path) -> None:
     from agent.config import Settings
-    from agent.intensity import HeartProfile
+    from agent.recording.intensity import HeartProfile
 
     runner = Settings().runner
     heart = HeartProfile(runner.max_hr, runner.resting_hr, runner.sex)

@@ -6,7 +6,7 @@ import math
 
 import pytest
 
-from agent.intensity import HeartProfile, edwards_trimp, session_rpe_load
+from agent.recording.intensity import HeartProfile, edwards_trimp, session_rpe_load
 
 # max 190, rest 60: reserve 130 beats/min.
 HEART = HeartProfile(max_hr=190, resting_hr=60, sex="female")

@@ -7,7 +7,7 @@ from datetime import UTC, date, datetime
 import pytest
 
 from agent.config import Settings
-from agent.live import LiveWatch, thresholds
+from agent.daemon.live import LiveWatch, thresholds
 from agent.rules.allowance import Allowance, Limit
 
 MONDAY = date(2026, 11, 16)

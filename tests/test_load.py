@@ -8,10 +8,10 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from agent import load
 from agent.config import Settings
-from agent.load import History
 from agent.models import Run
+from agent.rules import load
+from agent.rules.load import History
 
 UTC_SETTINGS = Settings(timezone="UTC")
 BERLIN = Settings(timezone="Europe/Berlin")

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from agent.notify import Notifier, Urgency, in_quiet_hours, probe_server
+from agent.daemon.notify import Notifier, Urgency, in_quiet_hours, probe_server
 
 # One plugin registration, so one session bus for the whole run: dbus-python (plyer's
 # backend) keeps its first session connection, and a fixture imported into several modules

@@ -15,7 +15,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from agent.config import Settings
-from agent.recorder import FlushSink, Recorder, replay
+from agent.recording.recorder import FlushSink, Recorder, replay
 from agent.sensors import sim
 from agent.sensors.base import Notification, SensorEvent, decode_notification
 from agent.sensors.gatt import (

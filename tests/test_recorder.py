@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 
 from agent.config import Settings
-from agent.intensity import HeartProfile
-from agent.recorder import Flush, FlushSink, Recorder, load_state
+from agent.recording.intensity import HeartProfile
+from agent.recording.recorder import Flush, FlushSink, Recorder, load_state
 from agent.sensors.base import Connected, Disconnected, Measurement, SensorEvent
 from agent.sensors.gatt import HeartRateMeasurement, RSCMeasurement
 from agent.store import Store

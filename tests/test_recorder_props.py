@@ -6,7 +6,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from agent.config import Settings
-from agent.recorder import Odometer, Recorder
+from agent.recording.recorder import Odometer, Recorder
 from agent.sensors.base import Connected, Disconnected, Measurement, SensorEvent
 from agent.sensors.gatt import HeartRateMeasurement, RSCMeasurement
 

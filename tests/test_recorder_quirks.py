@@ -17,7 +17,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from agent.config import Settings
-from agent.recorder import MAX_CADENCE, FlushSink, Recorder, load_state, replay
+from agent.recording.recorder import MAX_CADENCE, FlushSink, Recorder, load_state, replay
 from agent.sensors.base import (
     RSC_MEASUREMENT,
     Measurement,

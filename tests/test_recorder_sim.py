@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from agent.config import Settings
-from agent.recorder import FlushSink, Recorder, replay
+from agent.recording.recorder import FlushSink, Recorder, replay
 from agent.sensors import sim
 from agent.store import Store
 

@@ -19,10 +19,10 @@ import pytest
 from click.testing import CliRunner
 from pypdf import PdfReader
 
-from agent import report
 from agent.cli import cli
 from agent.config import load_settings
 from agent.units import format_budget, format_km, parse_datetime
+from agent.views import report
 
 ROOT = Path(__file__).resolve().parent.parent
 DOCS = ROOT / "docs"

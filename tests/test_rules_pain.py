@@ -9,10 +9,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from agent.config import Settings
-from agent.load import History
 from agent.models import PainReport, PainWhen, Run, severity_rank
 from agent.rules import pain
 from agent.rules.allowance import allowance
+from agent.rules.load import History
 
 SETTINGS = Settings(timezone="UTC")
 START = datetime(2026, 11, 3, 7, 0, tzinfo=UTC)  # a Tuesday; the run ends at 07:36

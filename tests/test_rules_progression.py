@@ -10,12 +10,11 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from agent import load
-from agent.checks import assess, check_json, planned_runs
+from agent.advice.checks import assess, check_json, planned_runs
 from agent.config import Settings
-from agent.load import History
 from agent.models import Run
-from agent.rules import evaluate, progression
+from agent.rules import evaluate, load, progression
+from agent.rules.load import History
 from tests import builders
 
 SETTINGS = Settings(timezone="Europe/Berlin")

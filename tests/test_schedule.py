@@ -6,7 +6,7 @@ import asyncio
 from datetime import UTC, datetime, time, timedelta
 
 from agent.config import Settings
-from agent.schedule import build_scheduler, schedule_after_run_checkin
+from agent.daemon.timetable import build_scheduler, schedule_after_run_checkin
 
 
 class Recorder:

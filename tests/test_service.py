@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from agent.service import (
+from agent.daemon.service import (
     PORTABLE_EXEC,
     render_unit,
     sd_notify,

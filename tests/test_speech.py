@@ -9,7 +9,7 @@ import sys
 
 import pytest
 
-from agent.speech import NOTHING_TO_SPEAK_WITH, spoken
+from agent.daemon.speech import NOTHING_TO_SPEAK_WITH, spoken
 
 
 @pytest.mark.parametrize(
@@ -35,7 +35,7 @@ def test_spoken_spells_out_units_and_ratios(text: str, said: str) -> None:
 
 def test_nothing_to_speak_with_says_what_to_install() -> None:
     # A fresh interpreter: plyer keeps the speech backend it found first for the process.
-    code = "import asyncio; from agent.speech import speak; print(asyncio.run(speak('hi')))"
+    code = "import asyncio; from agent.daemon.speech import speak; print(asyncio.run(speak('hi')))"
     result = subprocess.run(
         [sys.executable, "-c", code], env={"PATH": ""}, capture_output=True, text=True, check=True
     )

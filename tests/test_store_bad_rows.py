@@ -13,8 +13,8 @@ from typing import Any
 
 import pytest
 
-from agent import delivery
 from agent.config import Settings
+from agent.daemon import delivery
 from agent.store import Store
 
 AT = "2026-11-20T21:00"

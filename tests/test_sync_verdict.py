@@ -1,4 +1,4 @@
-"""The verdict after a sync pass (agent/sync.py): which run it names and how, the rules'
+"""The verdict after a sync pass (agent/files/sync.py): which run it names and how, the rules'
 finding it speaks for, and which runs get an after-run pain check-in."""
 
 from __future__ import annotations
@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from agent.config import Settings, load_settings
+from agent.files.sync import Synced, verdict
 from agent.store import Store
-from agent.sync import Synced, verdict
 
 # A Wednesday evening in a UTC zone.
 AT = datetime(2026, 11, 25, 20, 0, tzinfo=UTC)

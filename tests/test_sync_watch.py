@@ -1,4 +1,4 @@
-"""Watching sync folders (agent/sync_watch.py): which files count, which folders are polled,
+"""Watching sync folders (agent/files/watch.py): which files count, which folders are polled,
 when a file is complete, and the watcher on real folders (inotify, and polling where inotify
 cannot start)."""
 
@@ -16,7 +16,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from agent.sync_watch import (
+from agent.files.watch import (
     FolderWatcher,
     Mount,
     Settler,

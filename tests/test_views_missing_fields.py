@@ -19,7 +19,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from agent.config import Settings
-from agent.recorder import FlushSink, Recorder, load_state, replay
+from agent.recording.recorder import FlushSink, Recorder, load_state, replay
 from agent.sensors import sim
 from agent.store import Store
 

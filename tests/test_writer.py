@@ -1,4 +1,4 @@
-"""The writer's backlog and held file (agent/writer.py): bounded, newest kept, in order, and a
+"""The writer's backlog and held file (agent/store/writer.py): bounded, newest kept, in order, and a
 held file written twice stores nothing twice."""
 
 from __future__ import annotations
@@ -10,9 +10,9 @@ from pathlib import Path
 from hypothesis import given
 from hypothesis import strategies as st
 
-from agent.recorder import Flush, FlushSink
+from agent.recording.recorder import Flush, FlushSink
 from agent.store import Store
-from agent.writer import Backlog, held_path, save_held, write_held_file
+from agent.store.writer import Backlog, held_path, save_held, write_held_file
 
 
 def flush(key: int, samples: list[tuple[float, ...]], *, closed: bool = False) -> Flush:

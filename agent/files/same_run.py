@@ -26,7 +26,7 @@ from datetime import datetime
 from pathlib import PurePosixPath
 from typing import Literal
 
-# The serial number stridewatch writes in its exported FIT files (agent.fitfile).
+# The serial number stridewatch writes in its exported FIT files (agent.files.fit).
 EXPORT_SERIAL = 0x53570001
 MIN_SHARED_S = 60.0
 MIN_SHARED = 0.5

@@ -14,7 +14,7 @@ from agent.rules import pain, progression
 
 if TYPE_CHECKING:
     from agent.config import Settings
-    from agent.load import History
+    from agent.rules.load import History
 
 RULES = (progression.evaluate, pain.evaluate)
 

@@ -28,7 +28,9 @@ from datetime import date, datetime, timedelta
 from itertools import pairwise
 from typing import TYPE_CHECKING, Any, Literal
 
-from agent.load import (
+from agent.models import Alert, DeclaredLevel, Run
+from agent.rules import pain
+from agent.rules.load import (
     EPS_KM,
     LONGEST_WINDOW,
     History,
@@ -39,8 +41,6 @@ from agent.load import (
     week_of,
     weekly_km,
 )
-from agent.models import Alert, DeclaredLevel, Run
-from agent.rules import pain
 from agent.rules.plan import PlanStatus, progress
 from agent.units import floor_to, format_budget, format_km, to_unit
 

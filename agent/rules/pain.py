@@ -27,8 +27,8 @@ import statistics
 from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from agent.load import History, local_date, week_of
 from agent.models import Alert, PainReport, Run, Severity
+from agent.rules.load import History, local_date, week_of
 
 if TYPE_CHECKING:
     from agent.config import Settings

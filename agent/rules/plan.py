@@ -13,9 +13,9 @@ from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Any, Literal
 
 from agent.errors import InputError
-from agent.load import History, day_start, over, week_of, weekly_km
 from agent.models import severity_rank
 from agent.rules import pain
+from agent.rules.load import History, day_start, over, week_of, weekly_km
 from agent.units import floor_to
 
 if TYPE_CHECKING:

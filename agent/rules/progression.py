@@ -11,18 +11,6 @@ from datetime import datetime, timedelta
 from itertools import pairwise
 from typing import TYPE_CHECKING, Any
 
-from agent.load import (
-    CHRONIC_DAYS,
-    History,
-    day_start,
-    ewma_loads,
-    local_date,
-    monotony_load,
-    monotony_strain,
-    over,
-    usual_run_km,
-    week_of,
-)
 from agent.models import Alert, Run, Severity
 from agent.rules.allowance import (
     PLAN_SOURCE,
@@ -33,6 +21,18 @@ from agent.rules.allowance import (
     Limit,
     allowance,
     smallest_run,
+)
+from agent.rules.load import (
+    CHRONIC_DAYS,
+    History,
+    day_start,
+    ewma_loads,
+    local_date,
+    monotony_load,
+    monotony_strain,
+    over,
+    usual_run_km,
+    week_of,
 )
 from agent.units import format_budget, format_km
 

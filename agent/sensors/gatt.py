@@ -252,7 +252,7 @@ def parse_rsc_measurement(data: ByteLike) -> RSCMeasurement:
     )
 
 
-# -- hot-loop forms for batched replay (agent/recorder.py ``replay``) ----------------------
+# -- hot-loop forms for batched replay (agent/recording/recorder.py ``replay``) --------------------
 
 # What every footpod we know sends: stride and total distance present (flags & 0x03 == 3).
 _RSC_FULL = _RSC_LAYOUTS[3]

@@ -10,17 +10,17 @@ One process, one event loop, a few long-lived tasks, each kept in :attr:`Daemon.
   simulation's stream ends, the daemon stops.
 - ``flush``: while a run is active, every ``recording.flush_interval_s`` (clock time), end
   an idle run and hand :meth:`Recorder.take_flushes` to the
-  :class:`~agent.writer.RecordingWriter`, whose own thread owns the SQLite connection; then
-  compare the run's distance with its :class:`~agent.live.LiveWatch` (thresholds computed
+  :class:`~agent.store.writer.RecordingWriter`, whose own thread owns the SQLite connection; then
+  compare the run's distance with its :class:`~agent.daemon.live.LiveWatch` (thresholds computed
   once, from the history, when the run starts) and queue any live alert.
-- ``announce``: stores each live alert and shows it at once (:mod:`agent.delivery`): the
+- ``announce``: stores each live alert and shows it at once (:mod:`agent.daemon.delivery`): the
   alerts of one check as one notification, replacing the run's previous one.
 - ``answers``: a button pressed on a pain check-in goes into the pain log
-  (:meth:`~agent.delivery.Dispatcher.answer`); ``speak``: says live alerts aloud with
-  ``notifications.speak`` (:mod:`agent.speech`).
+  (:meth:`~agent.daemon.delivery.Dispatcher.answer`); ``speak``: says live alerts aloud with
+  ``notifications.speak`` (:mod:`agent.daemon.speech`).
 - ``watchdog``: ``WATCHDOG=1`` to systemd at half its watchdog interval, from the event loop,
   so a hung loop stops pinging and systemd restarts the service.
-- the timetable (:mod:`agent.schedule`): nightly summary, pain check-ins, delivery retries;
+- the timetable (:mod:`agent.daemon.timetable`): nightly summary, pain check-ins, delivery retries;
   apscheduler in real time, the same jobs on the clock's wall time in a simulation.
 
 ``READY=1`` goes to systemd once the database is open and the driver's first start was
@@ -43,11 +43,10 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, TypeVar
 
-from agent.checks import load_history
+from agent.advice.checks import load_history
 from agent.clock import Clock, MonotonicClock, VirtualClock
 from agent.config import Settings
-from agent.daemon_lock import recording_lock
-from agent.delivery import (
+from agent.daemon.delivery import (
     DaemonJobs,
     DesktopSender,
     Dispatcher,
@@ -57,13 +56,16 @@ from agent.delivery import (
     Sender,
     low_battery_alert,
 )
+from agent.daemon.live import LiveWatch
+from agent.daemon.lock import recording_lock
+from agent.daemon.notify import Delivery, Notifier, probe_server
+from agent.daemon.service import sd_notify, watchdog_interval_s
+from agent.daemon.speech import Speaker
+from agent.daemon.timetable import AFTER_RUN_GRACE_S, RealTimetable, SimulatedTimetable, Timetable
 from agent.errors import InputError, StoreError, StridewatchError
-from agent.live import LiveWatch
 from agent.models import Alert, Source
-from agent.notify import Delivery, Notifier, probe_server
-from agent.recorder import Flush, Recorder, StoredState
+from agent.recording.recorder import Flush, Recorder, StoredState
 from agent.rules.allowance import Allowance, allowance
-from agent.schedule import AFTER_RUN_GRACE_S, RealTimetable, SimulatedTimetable, Timetable
 from agent.sensors import sim
 from agent.sensors.base import (
     BatteryLevel,
@@ -73,11 +75,9 @@ from agent.sensors.base import (
     SensorEvent,
     decoded_events,
 )
-from agent.service import sd_notify, watchdog_interval_s
-from agent.speech import Speaker
 from agent.store import Store
+from agent.store.writer import HELD_MAX_SAMPLES, RecordingWriter, Written, reason
 from agent.units import format_distance, format_km, from_utc_iso
-from agent.writer import HELD_MAX_SAMPLES, RecordingWriter, Written, reason
 
 T = TypeVar("T")
 log = logging.getLogger("stridewatch.daemon")
@@ -89,7 +89,7 @@ CLOCK_SLACK_S = 1.0
 # close) is bounded well below that so SIGKILL never interrupts it.
 SHUTDOWN_TIMEOUT_S = 7.0
 # Of which the last flush waits this long for another program's lock on the database, then
-# saves what it could not write beside it (agent/writer.py); a flush in flight waits at most
+# saves what it could not write beside it (agent/store/writer.py); a flush in flight waits at most
 # writer.FLUSH_WAIT_S before it.
 LAST_WRITE_WAIT_S = 3.0
 # The sync folders' files are checked for completeness this often (real seconds); a pass the
@@ -455,13 +455,13 @@ class Daemon:
         if self.driver is driver:
             self.driver = None
 
-    # -- sync folders (agent/sync.py) -------------------------------------------------------
+    # -- sync folders (agent/files/sync.py) -------------------------------------------------------
 
     async def _sync(self) -> None:
         """Watch the sync folders; import each file once it is complete, in a thread with a
         connection of its own (the recorder's writes go on meanwhile); then one notification
         for what was stored, and the after-run check-ins of recent runs."""
-        from agent.sync_watch import FolderWatcher, Settler
+        from agent.files.watch import FolderWatcher, Settler
 
         conf = self.settings.sync
         noted = asyncio.Event()
@@ -486,7 +486,7 @@ class Daemon:
                     await asyncio.sleep(SYNC_RETRY_S)
 
     async def _sync_files(self, due: list[Path], folders: list[Path]) -> bool:
-        from agent import sync
+        from agent.files import sync
 
         at = self.clock.wall()
         found = [(path, sync.folder_of(path, folders)) for path in due]

@@ -27,7 +27,7 @@ from pathlib import Path
 
 log = logging.getLogger("stridewatch.sync")
 
-# What the importer reads (agent/importer.py): activity files, gzipped or not, and zips.
+# What the importer reads (agent/files/importer.py): activity files, gzipped or not, and zips.
 ACTIVITY_SUFFIXES = (".fit", ".tcx", ".gpx", ".fit.gz", ".tcx.gz", ".gpx.gz", ".zip")
 # Filesystems whose changes inotify does not see (made on another machine, or by a FUSE
 # daemon): polled. ``fuse.*`` covers sshfs, rclone, s3fs and gvfsd-fuse (MTP); ``fuseblk``

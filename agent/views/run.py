@@ -15,7 +15,7 @@ from itertools import pairwise
 from typing import TYPE_CHECKING, Any
 
 from agent.config import Settings
-from agent.intensity import HeartProfile, session_rpe_load
+from agent.recording.intensity import HeartProfile, session_rpe_load
 from agent.store import SampleRow
 from agent.units import (
     METRES_PER,
@@ -27,7 +27,7 @@ from agent.units import (
     local_iso,
     stored_instant,
 )
-from agent.views import (
+from agent.views.text import (
     MISSING,
     Row,
     console,

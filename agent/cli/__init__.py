@@ -114,7 +114,7 @@ class StridewatchGroup(click.Group):
 
 
 # The library's loggers whose warnings a runner must see whatever the command: a stored
-# row skipped because its date is unusable (agent/store.py).
+# row skipped because its date is unusable (agent/store/).
 WARNING_LOGGERS = ("stridewatch.store",)
 
 
@@ -250,7 +250,8 @@ def log_run(
     """Log a run without a footpod (treadmill, phone, before stridewatch). Prints its id on
     stdout; what was stored and what the rules now say go to stderr (with --json, all of it
     as one object on stdout)."""
-    from agent import logging_ops, units
+    from agent import units
+    from agent.files import manual as logging_ops
 
     settings = app.settings
     distance_m = units.parse_distance(distance_text, settings.units)
@@ -281,7 +282,8 @@ def log_run(
             note=note,
         )
         if as_json:
-            from agent import checks, views
+            from agent.advice import checks
+            from agent.views import text as views
 
             run = views.run_json(store.get_run(run_id), settings.zone)
             _echo_json({"run": run, **checks.verdict_json(store, settings, ends, run_id=run_id)})
@@ -341,7 +343,8 @@ def pain(
     with app.open_store() as store:
         pain_id = store.add_pain(at=at, score=score, when=when, where=where, run_id=run, note=note)
         if as_json:
-            from agent import checks, views
+            from agent.advice import checks
+            from agent.views import text as views
 
             report = PainReport(pain_id, at, score, cast(Any, when), cast(Any, where), run, note)
             verdict = checks.verdict_json(store, settings, at, pain_id=pain_id)
@@ -367,7 +370,7 @@ def _say_verdict(
     run_id: int | None = None,
 ) -> None:
     """What the rules now say, on stderr (stdout stays the id for scripts)."""
-    from agent import checks
+    from agent.advice import checks
 
     for line in checks.verdict(store, settings, at, pain_id=pain_id, run_id=run_id):
         click.echo(line, err=True)
@@ -391,7 +394,7 @@ def _parse_int(text: str, name: str, low: int, high: int) -> int:
 @with_app
 def runs(app: App, as_json: bool) -> None:
     """List stored runs, oldest first."""
-    from agent import views
+    from agent.views import text as views
 
     with app.open_store() as store:
         stored = store.runs()
@@ -406,7 +409,7 @@ def runs(app: App, as_json: bool) -> None:
 @with_app
 def pain_log(app: App, as_json: bool) -> None:
     """List stored pain reports, oldest first."""
-    from agent import views
+    from agent.views import text as views
 
     with app.open_store() as store:
         reports = store.pain_reports()
@@ -597,7 +600,7 @@ def decode(kind: str, hex_parts: tuple[str, ...], as_json: bool) -> None:
         click.echo(f"{label + ':':<17} {text}")
 
 
-# -- recording: show, rpe, calibrate, export, import (agent/recorder.py) ----------------
+# -- recording: show, rpe, calibrate, export, import (agent/recording/recorder.py) ----------------
 
 
 @cli.command("show", epilog="Example: stridewatch show 12 --json")
@@ -606,7 +609,7 @@ def decode(kind: str, hex_parts: tuple[str, ...], as_json: bool) -> None:
 @with_app
 def show(app: App, run_text: str, as_json: bool) -> None:
     """One run's totals, splits per km (or mile), heart-rate zones and load."""
-    from agent import run_report
+    from agent.views import run as run_report
 
     run_id = _parse_int(run_text, "RUN", 1, 2**62)
     with app.open_store() as store:
@@ -625,7 +628,7 @@ def show(app: App, run_text: str, as_json: bool) -> None:
 @with_app
 def rpe_cmd(app: App, run_text: str, rpe_text: str, as_json: bool) -> None:
     """Set a run's effort (RPE 0-10); stores its session-RPE load (RPE x minutes)."""
-    from agent import recorder
+    from agent.recording import recorder
 
     run_id = _parse_int(run_text, "RUN", 1, 2**62)
     value = _parse_int(rpe_text, "N", 0, 10)
@@ -661,7 +664,8 @@ def calibrate(
     as_json: bool,
 ) -> None:
     """Set a footpod's distance calibration factor (dated; old runs keep their own)."""
-    from agent import recorder, units
+    from agent import units
+    from agent.recording import recorder
 
     if (factor_text is None) == (actual_text is None):
         raise InputError("give either --factor F, or --actual-distance D with --run ID")
@@ -759,7 +763,7 @@ def run_cmd(
     verbose: bool,
 ) -> None:
     """Record runs from the sensors until stopped (SIGTERM or Ctrl-C flush and close)."""
-    from agent import daemon
+    from agent.daemon import supervisor as daemon
 
     speedup = _parse_speedup(speedup_text, virtual=True) if speedup_text is not None else 1.0
     options = daemon.RunOptions(
@@ -797,7 +801,7 @@ def replay_cmd(
     """Record from a capture (`run --capture`) as the daemon would have: the same decoding,
     recorder and live alerts (printed unless --notify), into the database. Use --db for a
     scratch database: a replay of a run already recorded would store it again."""
-    from agent import daemon
+    from agent.daemon import supervisor as daemon
 
     speedup = _parse_speedup(speedup_text, virtual=False) if speedup_text is not None else 1.0
     options = daemon.RunOptions(
@@ -834,7 +838,8 @@ def export(
     app: App, run_text: str, fmt: str, output: Path | None, force: bool, as_json: bool
 ) -> None:
     """Export a stored run as a FIT activity file; prints where it was written."""
-    from agent import fitfile, units
+    from agent import units
+    from agent.files import fit as fitfile
 
     run_id = _parse_int(run_text, "RUN", 1, 2**62)
     with app.open_store() as store:
@@ -900,8 +905,9 @@ def import_(
     one line and the rest goes on. Exit status 0 when at least one run was imported or
     already stored, 2 when none was.
     """
-    from agent import importer, units
-    from agent.intensity import HeartProfile
+    from agent import units
+    from agent.files import importer
+    from agent.recording.intensity import HeartProfile
 
     window = app.settings.date_window()
     at = units.parse_datetime(at_text, app.settings.zone, window) if at_text else None
@@ -943,7 +949,7 @@ def _import_with_progress(
 ) -> list[Any]:
     """Import the batch, a line per outcome as each is known; a bar over the files for long
     batches on a terminal."""
-    from agent import importer
+    from agent.files import importer
 
     notes: list[importer.Outcome] = list(batch.notes)
     if quiet:
@@ -968,7 +974,7 @@ def _import_with_progress(
         )
 
 
-# -- load and rules: check, summary, alerts, what-if, plan (agent/load.py, rules/) -----
+# -- load and rules: check, summary, alerts, what-if, plan (agent/rules/load.py, rules/) -----
 
 
 AT_HELP = (
@@ -997,7 +1003,7 @@ def _instant(app: App, at_text: str | None) -> datetime:
 def check_cmd(app: App, at_text: str | None, as_json: bool) -> None:
     """This week's distance, cap and what is left, load context and alerts; stores the
     alerts that are new or escalated."""
-    from agent import checks
+    from agent.advice import checks
 
     at = _instant(app, at_text)
     with app.open_store() as store:
@@ -1005,7 +1011,7 @@ def check_cmd(app: App, at_text: str | None, as_json: bool) -> None:
     if as_json:
         _echo_json(checks.check_json(assessment, app.settings))
     else:
-        from agent import views_check
+        from agent.views import check as views_check
 
         views_check.print_check(assessment, app.settings)
 
@@ -1018,7 +1024,8 @@ def check_cmd(app: App, at_text: str | None, as_json: bool) -> None:
 def summary_cmd(app: App, at_text: str | None, week_text: str | None, as_json: bool) -> None:
     """The week's runs and distance against last week and the cap, load, pain, alerts, and
     what remains for the rest of the week. Stores nothing."""
-    from agent import checks, units
+    from agent import units
+    from agent.advice import checks
 
     week = units.parse_date(week_text, app.settings.date_window(), "--week") if week_text else None
     at = _instant(app, at_text)
@@ -1027,7 +1034,7 @@ def summary_cmd(app: App, at_text: str | None, week_text: str | None, as_json: b
     if as_json:
         _echo_json(checks.summary_json(result, app.settings))
     else:
-        from agent import views_check
+        from agent.views import check as views_check
 
         views_check.print_summary(result, app.settings)
 
@@ -1038,7 +1045,7 @@ def summary_cmd(app: App, at_text: str | None, week_text: str | None, as_json: b
 @with_app
 def alerts_cmd(app: App, since_text: str | None, as_json: bool) -> None:
     """Alerts raised so far: when, rule, severity, for which run, whether delivered."""
-    from agent import checks
+    from agent.advice import checks
 
     since = _instant(app, since_text) if since_text else None
     with app.open_store() as store:
@@ -1046,7 +1053,7 @@ def alerts_cmd(app: App, since_text: str | None, as_json: bool) -> None:
     if as_json:
         _echo_json([checks.stored_alert_json(alert, app.settings) for alert in stored])
     else:
-        from agent import views_check
+        from agent.views import check as views_check
 
         views_check.print_stored_alerts(stored, app.settings)
 
@@ -1071,7 +1078,8 @@ def what_if_cmd(
     app: App, distance_text: str | None, week_text: str | None, at_text: str | None, as_json: bool
 ) -> None:
     """The alerts planned runs would raise, by the same rules as check. Stores nothing."""
-    from agent import checks, units
+    from agent import units
+    from agent.advice import checks
 
     settings = app.settings
     at = _instant(app, at_text)
@@ -1085,7 +1093,7 @@ def what_if_cmd(
     if as_json:
         _echo_json(checks.what_if_json(result, settings))
     else:
-        from agent import views_check
+        from agent.views import check as views_check
 
         views_check.print_what_if(result, settings)
 
@@ -1119,7 +1127,8 @@ def plan_return(
 ) -> None:
     """Build and store a week-by-week return plan: start low at RPE 3-4, add 10-15% a
     week while pain stays quiet, up to your usual run. Replaces any earlier plan."""
-    from agent import checks, views_check
+    from agent.advice import checks
+    from agent.views import check as views_check
 
     settings = app.settings
     usual = checks.parse_range(usual_text, "--usual", settings.units)
@@ -1141,7 +1150,7 @@ def plan_return(
 @with_app
 def plan_show(app: App, at_text: str | None, as_json: bool) -> None:
     """The active plan, this week's target and whether it advances, holds or steps back."""
-    from agent import checks
+    from agent.advice import checks
 
     at = _instant(app, at_text)
     with app.open_store() as store:
@@ -1149,7 +1158,7 @@ def plan_show(app: App, at_text: str | None, as_json: bool) -> None:
     if as_json:
         _echo_json(checks.plan_json(status, app.settings))
     else:
-        from agent import views_check
+        from agent.views import check as views_check
 
         views_check.print_plan(status, app.settings)
 
@@ -1212,7 +1221,7 @@ def baseline_set(
         )
 
 
-# -- daemon: notify-test, service (agent/notify.py, agent/service.py) ---------------------
+# -- daemon: notify-test, service (agent/daemon/notify.py, agent/daemon/service.py) ----------------
 
 
 @cli.command("notify-test", epilog="Example: stridewatch notify-test")
@@ -1223,7 +1232,7 @@ def notify_test(app: App, as_json: bool) -> None:
     """Send one test desktop notification and report exactly what happened."""
     import asyncio
 
-    from agent.notify import Notifier
+    from agent.daemon.notify import Notifier
 
     notifier = Notifier(enabled=app.settings.notifications.enabled)
     delivery = asyncio.run(
@@ -1258,7 +1267,7 @@ def service_install(app: App, force: bool) -> None:
     """Write the user unit with this stridewatch's path (and the --db and --config given
     here), reload systemd and enable it. Needs a systemd user manager: a desktop session,
     or `loginctl enable-linger`."""
-    from agent import service
+    from agent.daemon import service
     from agent.store import database_file
 
     path = database_file(app.database())  # a link's target: the daemon writes beside it
@@ -1277,7 +1286,7 @@ def service_install(app: App, force: bool) -> None:
 @service_group.command("uninstall", epilog="Example: stridewatch service uninstall")
 def service_uninstall() -> None:
     """Disable and stop the service and remove its unit file (your data stays)."""
-    from agent import service
+    from agent.daemon import service
 
     _report_steps(service.uninstall())
 
@@ -1287,7 +1296,7 @@ def service_uninstall() -> None:
 def service_status(as_json: bool) -> None:
     """Show whether the unit is installed, enabled and running; exit status 0 when it is
     all three, 3 otherwise."""
-    from agent import service
+    from agent.daemon import service
 
     steps = service.status()
     if as_json:
@@ -1301,7 +1310,7 @@ def service_status(as_json: bool) -> None:
         raise SystemExit(3)  # as `systemctl is-active`: not running (or not installed)
 
 
-# -- reports: history, report (agent/report.py) --
+# -- reports: history, report (agent/views/report.py) --
 
 
 def weeks_option(func: F) -> F:
@@ -1314,7 +1323,7 @@ def weeks_option(func: F) -> F:
 
 
 def _overview(app: App, weeks_text: str | None, at_text: str | None) -> Any:
-    from agent import report
+    from agent.views import report
 
     settings = app.settings
     weeks = report.DEFAULT_WEEKS
@@ -1331,7 +1340,7 @@ def _overview(app: App, weeks_text: str | None, at_text: str | None) -> Any:
 def history_cmd(app: App, weeks_text: str | None, at_text: str | None, as_json: bool) -> None:
     """Weekly distance as a bar chart with each week's cap marked, the weeks over it
     highlighted, and the pain reported each day. Stores nothing."""
-    from agent import history_view
+    from agent.views import history as history_view
 
     view = _overview(app, weeks_text, at_text)
     if as_json:
@@ -1365,7 +1374,7 @@ def report_cmd(
     longest runs against the 30-day rule, load ratio as context, pain, alerts with their
     reasons, the return-to-run plan, and each threshold's source. Works offline, prints on
     A4. Stores nothing."""
-    from agent import report
+    from agent.views import report
 
     view = _overview(app, weeks_text, at_text)
     path = output or Path(report.default_file_name(view, app.settings))
@@ -1376,7 +1385,7 @@ def report_cmd(
     click.echo(f"wrote {written} ({len(view.weeks)} weeks)")
 
 
-# -- sync folders (agent/sync.py, agent/sync_watch.py) -----------------------------------
+# -- sync folders (agent/files/sync.py, agent/files/watch.py) -----------------------------------
 
 
 @cli.group(
@@ -1410,8 +1419,8 @@ def sync_group(ctx: click.Context, once: bool, as_json: bool) -> None:
 def _sync_once(app: App, as_json: bool) -> None:
     from datetime import UTC, datetime
 
-    from agent import sync
-    from agent.sync_watch import Settler, activity_files
+    from agent.files import sync
+    from agent.files.watch import Settler, activity_files
 
     settings = app.settings
     if not settings.sync.folders:
@@ -1523,7 +1532,7 @@ def sync_remove(folder_text: str) -> None:
 @with_app
 def sync_list(app: App, as_json: bool) -> None:
     """The sync folders, whether each is there, and how it is watched."""
-    from agent.sync_watch import mounts, polling_reason
+    from agent.files.watch import mounts, polling_reason
 
     conf = app.settings.sync
     known = mounts()
@@ -1538,7 +1547,7 @@ def sync_list(app: App, as_json: bool) -> None:
     if as_json:
         _echo_json({"folders": rows})
         return
-    from agent import views
+    from agent.views import text as views
 
     out = views.console()
     if not rows:
@@ -1561,7 +1570,7 @@ def sync_status(app: App, limit_text: str | None, as_json: bool) -> None:
     if as_json:
         _echo_json({"files": files})
         return
-    from agent import views
+    from agent.views import text as views
 
     views.print_synced(files, app.settings)
 
@@ -1592,7 +1601,7 @@ def _synced_json(row: dict[str, Any], zone: Any) -> dict[str, Any]:
 def sync_detect(app: App, where: tuple[Path, ...], yes: bool, as_json: bool) -> None:
     """Find a watch plugged in over USB (GARMIN/Activity, or an Activities folder) and
     offer to add its activity folder. Looks in mounted USB drives, or in each WHERE."""
-    from agent.sync_watch import find_activity_folders, mounts, removable_mounts
+    from agent.files.watch import find_activity_folders, mounts, removable_mounts
 
     roots = [p.expanduser() for p in where] or removable_mounts(mounts())
     for root in where:
@@ -1631,9 +1640,9 @@ def sync_detect(app: App, where: tuple[Path, ...], yes: bool, as_json: bool) -> 
 def demo(app: App, force: bool) -> None:
     """Show stridewatch at work on simulated data, in a temporary database (or --db, which
     must hold no runs or pain reports unless --force: the demo's runs are simulated)."""
-    from agent import demo as demo_mod
+    from agent.cli.demo import run_demo
 
-    demo_mod.run_demo(app, force=force)
+    run_demo(app, force=force)
 
 
 def _echo_json(data: Any) -> None:

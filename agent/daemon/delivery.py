@@ -2,7 +2,7 @@
 
 Every alert, nightly summary and pain check-in is written to the database before a
 notification is attempted, and marked delivered only when the notification call succeeded
-(:class:`~agent.notify.Notifier` reports an unreachable server and plyer's failures). What
+(:class:`~agent.daemon.notify.Notifier` reports an unreachable server and plyer's failures). What
 did not go out stays undelivered and is retried by the next job. Quiet hours hold everything
 but live alerts during a run; the next job after them sends what was held. Deduplication is
 by key: the store keeps one alert per key and only escalations are said again; a day has one
@@ -14,7 +14,7 @@ passed in the same check become one notification, the most severe first), one pe
 otherwise. A check-in offers buttons (0-10, "later") where the server has them, and a button
 pressed goes into the pain log for the run it asked about (:meth:`Dispatcher.answer`).
 
-:class:`DaemonJobs` is the :class:`~agent.schedule.Jobs` the timetable calls. The message
+:class:`DaemonJobs` is the :class:`~agent.daemon.timetable.Jobs` the timetable calls. The message
 builders are pure functions of allowances and runs.
 """
 
@@ -27,13 +27,13 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
-from agent.checks import check, load_history, verdict
+from agent.advice.checks import check, load_history, verdict
+from agent.daemon.live import HEADS_UP
+from agent.daemon.notify import DISPLAY_S, Actions, Delivery, Notifier, Urgency, in_quiet_hours
 from agent.errors import NotFoundError, StoreError, StridewatchError
-from agent.live import HEADS_UP
-from agent.load import day_start, local_date
 from agent.models import SEVERITIES, Alert, PainWhen, Run
-from agent.notify import DISPLAY_S, Actions, Delivery, Notifier, Urgency, in_quiet_hours
 from agent.rules.allowance import LIMIT_LABELS, Allowance, allowance
+from agent.rules.load import day_start, local_date
 from agent.rules.progression import SPIKE, WEEKLY
 from agent.sensors.base import BatteryLevel
 from agent.store import Outgoing, OutgoingKind
@@ -42,7 +42,7 @@ from agent.units import floor_to, format_budget, format_km
 if TYPE_CHECKING:
     from agent.clock import Clock
     from agent.config import Settings
-    from agent.speech import Speaker
+    from agent.daemon.speech import Speaker
     from agent.store import Store
 
 K = TypeVar("K")
@@ -451,7 +451,7 @@ def answer_checkin(
 ) -> tuple[int, list[str]]:
     """Store the pain ``score`` (0-10) a check-in's button gave, at ``at``, as ``stridewatch
     pain SCORE --when after --run ID`` (or ``--when morning``) would; return the report's id
-    and what the rules now say (:func:`agent.checks.verdict`). :class:`NotFoundError` if the
+    and what the rules now say (:func:`agent.advice.checks.verdict`). :class:`NotFoundError` if the
     run is gone."""
     when: PainWhen = "morning" if item.rule == "morning" else "after"
     pain_id = store.add_pain(at=at, score=score, when=when, run_id=checkin_run(item.ref))

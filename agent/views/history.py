@@ -3,7 +3,7 @@
 One row per calendar week, oldest first: a bar of the week's distance with the week's cap
 marked on it (``│``), the part over the cap in red and the row marked, and the pain reported
 on each day of that week on the same row, so pain and load share one time axis. Rendering
-only (rich); the numbers come from :mod:`agent.report`, the current week's from the same
+only (rich); the numbers come from :mod:`agent.views.report`, the current week's from the same
 assessment as ``check``.
 """
 
@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from agent.units import floor_to, format_budget, local_iso
-from agent.views import say
+from agent.views.text import say
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -20,7 +20,7 @@ if TYPE_CHECKING:
     from rich.text import Text
 
     from agent.config import Settings
-    from agent.report import Overview, WeekRow
+    from agent.views.report import Overview, WeekRow
 
 UNDER_STYLE = "cyan"
 OVER_STYLE = "bold red"
@@ -191,7 +191,7 @@ def _table(view: Overview, settings: Settings, width: int) -> Table:
 
 def print_history(view: Overview, settings: Settings, console: Console | None = None) -> None:
     """The chart, a legend, and this week's numbers (the same as ``check``)."""
-    from agent.views import console as make_console
+    from agent.views.text import console as make_console
 
     console = console or make_console()
     if view.empty_message:
@@ -223,7 +223,7 @@ def _print_now(view: Overview, settings: Settings, console: Console) -> None:
             "Caps start once a complete week of runs is logged: keep logging and the "
             "chart marks each week's cap.",
         )
-    from agent.views_check import next_run_text
+    from agent.views.check import next_run_text
 
     if week.cap_km is None:
         say(console, f"Next run: {next_run_text(week, settings)}.")

@@ -22,7 +22,7 @@ def log_run(
     """Store a manually logged run unless it is already there (the same run overlaps it in
     time, :mod:`agent.files.same_run`: logged twice, or imported from a watch); return its id.
     Refusing the second keeps the weekly totals honest."""
-    from agent.importer import stored_record
+    from agent.files.importer import stored_record
 
     logged = Record(started_at, duration_s, distance_m, duration_s, "manual")
     for run in store.runs_overlapping(started_at, started_at + timedelta(seconds=duration_s)):

@@ -56,7 +56,7 @@ from agent.files.archive import (
     printable,
 )
 from agent.files.sports import Sport, classify
-from agent.intensity import HeartProfile
+from agent.recording.intensity import HeartProfile
 from agent.units import (
     MAX_AVG_SPEED,
     MAX_RUN_M,
@@ -622,7 +622,7 @@ def _decode(data: bytes, name: str) -> list[Activity | ActivityFileError]:
     from agent.files import xmltools
 
     if len(data) >= 12 and data[8:12] == b".FIT":
-        from agent.fitfile import read_fit
+        from agent.files.fit import read_fit
 
         return read_fit(data)
     if xmltools.looks_like_xml(data):

@@ -1,14 +1,14 @@
 """Sync folders: each activity file that lands in one is imported once, and a synced run
 gets its verdict at once (issue 16).
 
-The daemon watches the folders (:mod:`agent.sync_watch`) and hands each complete file to
+The daemon watches the folders (:mod:`agent.files.watch`) and hands each complete file to
 :func:`sync_file`, which decides from the ``synced_files`` table:
 
 - a file seen before with the same size and time, or the same content, changes nothing (a
   file copied again, or touched; a file deleted from the watch changes nothing either);
 - a file whose content was seen under another path (renamed, or in two folders) is noted as
   ``same file`` and not imported again;
-- anything else is imported (:mod:`agent.importer`: the same reading, the same-run rule and
+- anything else is imported (:mod:`agent.files.importer`: the same reading, the same-run rule and
   the same outcomes as ``stridewatch import``); a file that fails is noted with its reason
   and tried again only when it changes.
 
@@ -30,15 +30,15 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from agent import importer
-from agent.checks import check
+from agent.advice.checks import check
 from agent.config import Settings
-from agent.intensity import HeartProfile
-from agent.load import local_date
+from agent.daemon.timetable import AFTER_RUN_GRACE_S
+from agent.files import importer
 from agent.models import SEVERITIES, Alert, Severity, severity_rank
+from agent.recording.intensity import HeartProfile
 from agent.rules.allowance import Allowance
+from agent.rules.load import local_date
 from agent.safe_write import kind_of
-from agent.schedule import AFTER_RUN_GRACE_S
 from agent.store import Store
 from agent.units import format_budget, format_distance, utc_iso
 

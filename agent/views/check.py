@@ -9,13 +9,13 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from agent.units import format_budget, format_km, format_local
-from agent.views import print_pairs, say
+from agent.views.text import print_pairs, say
 
 if TYPE_CHECKING:
     from rich.console import Console
     from rich.text import Text
 
-    from agent.checks import Assessment, Summary, WhatIf
+    from agent.advice.checks import Assessment, Summary, WhatIf
     from agent.config import Settings
     from agent.models import Alert
     from agent.rules.allowance import Allowance
@@ -46,7 +46,7 @@ NO_RECENT_RUNS = (
 
 
 def _console() -> Console:
-    from agent.views import console
+    from agent.views.text import console
 
     return console()
 
@@ -75,7 +75,7 @@ def _cap_line(week: Allowance, settings: Settings) -> Text:
     """``6.0 km  ████░░░│  of its 40.0 km cap``: the week against its cap, as a bar."""
     from rich.text import Text
 
-    from agent.history_view import OVER_STYLE, distance_bar
+    from agent.views.history import OVER_STYLE, distance_bar
 
     # Rounded down like the cap, so a week exactly at its cap shows equal to it.
     line = Text(format_budget(week.distance_km, settings.units) + "  ")
@@ -134,7 +134,7 @@ def _budget_pairs(week: Allowance, settings: Settings) -> Pairs:
 
 def print_alerts_table(alerts: Sequence[Alert], console: Console) -> None:
     """Active alerts, worst first, each in its severity's colour."""
-    from agent.views import Row, print_table
+    from agent.views.text import Row, print_table
 
     if not alerts:
         console.print("No alerts: nothing is rising faster than the rules allow.", style="green")
@@ -180,7 +180,7 @@ def _plan_line(status: PlanStatus, settings: Settings) -> str:
 
 
 def _print_runs(result: Summary, settings: Settings, console: Console) -> None:
-    from agent.views import Row, duration_text, pace_text, print_table
+    from agent.views.text import Row, duration_text, pace_text, print_table
 
     rows = [
         Row(
@@ -204,8 +204,8 @@ def _print_runs(result: Summary, settings: Settings, console: Console) -> None:
 def _print_pain(result: Summary, settings: Settings, console: Console) -> None:
     from rich.text import Text
 
-    from agent.history_view import pain_style
-    from agent.views import Row, print_table
+    from agent.views.history import pain_style
+    from agent.views.text import Row, print_table
 
     rows = [
         Row(
@@ -242,7 +242,7 @@ def print_stored_alerts(alerts: Sequence[StoredAlert], settings: Settings) -> No
     narrow terminal."""
     from rich.text import Text
 
-    from agent.views import Row, print_table
+    from agent.views.text import Row, print_table
 
     console = _console()
     if not alerts:
@@ -313,7 +313,7 @@ def print_what_if(result: WhatIf, settings: Settings) -> None:
 
 
 def print_plan(status: PlanStatus | None, settings: Settings) -> None:
-    from agent.views import Row, print_table
+    from agent.views.text import Row, print_table
 
     console = _console()
     if status is None:

@@ -2,7 +2,7 @@
 
 A :class:`~agent.clock.VirtualClock` starts three weeks before this week; a
 :class:`TrainingBlock` driver plays one simulated footpod-and-strap run per training day
-through the real :class:`~agent.daemon.Daemon` (recorder, live alerts, timetable, store).
+through the real :class:`~agent.daemon.supervisor.Daemon` (recorder, live alerts, timetable, store).
 Three weeks build sensibly (about 15 miles a week), then a week jumps to 30 miles with a
 long run past the 30-day longest; the next morning the runner answers the check-in with a
 pain report. Everything the daemon shows is printed as it would have appeared, and sent to
@@ -26,11 +26,11 @@ from typing import TYPE_CHECKING
 from rich.text import Text
 
 from agent.clock import Clock
-from agent.daemon import Daemon, RunOptions, SettledClock
-from agent.daemon_lock import recording_lock
-from agent.delivery import DesktopSender, Event, Note, RunRecorded, Shown
-from agent.load import day_start, local_date
-from agent.notify import Delivery, Notifier, probe_server
+from agent.daemon.delivery import DesktopSender, Event, Note, RunRecorded, Shown
+from agent.daemon.lock import recording_lock
+from agent.daemon.notify import Delivery, Notifier, probe_server
+from agent.daemon.supervisor import Daemon, RunOptions, SettledClock
+from agent.rules.load import day_start, local_date
 from agent.sensors import sim
 from agent.sensors.base import END_OF_STREAM, QueueItem
 from agent.store import Store
@@ -199,7 +199,7 @@ class Screen:
             self._print(*heapq.heappop(self.waiting))
 
     def _print(self, at: datetime, _order: int, text: Text) -> None:
-        from agent.views import emit, wrap
+        from agent.views.text import emit, wrap
 
         local = at.astimezone(self.settings.zone)
         week = local.date() - timedelta(days=(local.weekday() - self.settings.first_weekday) % 7)
@@ -293,7 +293,7 @@ async def play(settings: Settings, db_path: Path, console: Console) -> datetime:
 
 
 async def _desktop(console: Console, settings: Settings) -> Notifier | None:
-    from agent.views import say
+    from agent.views.text import say
 
     if not settings.notifications.enabled:
         say(console, "Desktop notifications are off in your config; everything is printed.")
@@ -325,8 +325,8 @@ async def _answer_checkin(daemon: Daemon, screen: Screen, at: datetime) -> None:
 def weekly_table(
     store: Store, settings: Settings, weeks: Sequence[date], at: datetime, console: Console
 ) -> None:
-    from agent.checks import summary
-    from agent.views import Row, print_table
+    from agent.advice.checks import summary
+    from agent.views.text import Row, print_table
 
     unit = settings.units
     rows = []
@@ -360,8 +360,8 @@ def run_demo(app: App, *, force: bool = False) -> None:
 
 
 def _play_demo(app: App) -> None:
-    from agent.views import console as make_console
-    from agent.views import say
+    from agent.views.text import console as make_console
+    from agent.views.text import say
 
     settings = app.settings
     recording = settings.recording.model_copy(update={"flush_interval_s": DEMO_FLUSH_S})
@@ -404,7 +404,7 @@ def _refuse_a_history(app: App) -> None:
 
 
 def _finish(app: App, settings: Settings, console: Console, ended: datetime) -> None:
-    from agent.views import say
+    from agent.views.text import say
 
     with app.open_store() as store:
         runs = store.runs()

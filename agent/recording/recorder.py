@@ -19,7 +19,7 @@ footpod counts one foot is decided, and undone, only from :data:`PER_FOOT_DECIDE
 
 :meth:`Recorder.take_flushes` hands out what changed since the last call as :class:`Flush`
 objects; :class:`FlushSink` writes them to the :class:`~agent.store.Store` (one transaction
-each); :class:`agent.writer.RecordingWriter` does that on a thread of its own for the daemon.
+each); :class:`agent.store.writer.RecordingWriter` does that on a thread of its own for the daemon.
 """
 
 from __future__ import annotations
@@ -35,8 +35,8 @@ from typing import Any, Literal
 
 from agent.config import Settings
 from agent.errors import InputError
-from agent.intensity import ZONES, HeartProfile, edwards_trimp, session_rpe_load
 from agent.models import Source
+from agent.recording.intensity import ZONES, HeartProfile, edwards_trimp, session_rpe_load
 from agent.sensors.base import (
     HEART_RATE_MEASUREMENT,
     RSC_MEASUREMENT,

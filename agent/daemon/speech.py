@@ -17,7 +17,7 @@ import shutil
 import subprocess
 import warnings
 
-from agent.notify import Delivery
+from agent.daemon.notify import Delivery
 
 log = logging.getLogger("stridewatch.speech")
 

@@ -17,10 +17,10 @@ from typing import TYPE_CHECKING, Any
 
 from agent import units
 from agent.errors import InputError
-from agent.load import History, acwr, day_start, monotony_strain, week_of
 from agent.models import Alert, PainReport, Run
 from agent.rules import evaluate, rank
 from agent.rules.allowance import Allowance, Limit, allowance
+from agent.rules.load import History, acwr, day_start, monotony_strain, week_of
 from agent.rules.plan import DEFAULT_START_KM, Plan, PlanStatus, build_plan, progress
 
 if TYPE_CHECKING:
@@ -281,7 +281,7 @@ def summary(store: Store, settings: Settings, at: datetime, week: date | None = 
 
 def summary_json(result: Summary, settings: Settings) -> dict[str, Any]:
     """``check --json`` for the week, with the week's runs and pain reports."""
-    from agent.views import pain_json, run_json
+    from agent.views.text import pain_json, run_json
 
     zone = settings.zone
     return {

@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from agent.errors import DatabaseLockedError, StoreError
-from agent.recorder import Flush, FlushSink, StoredState, load_state
+from agent.recording.recorder import Flush, FlushSink, StoredState, load_state
 from agent.safe_write import write_file
 from agent.store import Store, database_file
 

@@ -3,9 +3,9 @@
 :func:`overview` is pure: from a :class:`History` and an instant it builds, week by week, the
 distance against that week's cap, the longest run against its 30-day rule, the pain reports,
 the acute:chronic ratio as context, the alerts the rules raise and the return-to-run plan's
-adherence. The current week comes from the same :func:`agent.checks.assess` as
+adherence. The current week comes from the same :func:`agent.advice.checks.assess` as
 ``check --json``, so the numbers agree. :func:`render_html` turns it into one self-contained
-HTML file (jinja2 with autoescape; charts from :mod:`agent.charts`). jinja2 and matplotlib are
+HTML file (jinja2 with autoescape; charts from :mod:`agent.views.charts`). jinja2 and matplotlib are
 imported only there, so the other commands never load them.
 """
 
@@ -20,13 +20,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeAlias
 
 from agent import __version__, units
-from agent.checks import Assessment, assess, load_history
+from agent.advice.checks import Assessment, assess, load_history
 from agent.errors import InputError
-from agent.load import History, acwr, day_start, over, week_of
 from agent.models import Alert, PainReport, Run
 from agent.rules import evaluate, rank
 from agent.rules import pain as pain_rules
 from agent.rules.allowance import BEFORE_LINK, LIMIT_LABELS, allowance
+from agent.rules.load import History, acwr, day_start, over, week_of
 from agent.rules.plan import PlanStatus, PlanWeek, progress
 from agent.rules.progression import WEEKLY
 from agent.safe_write import check_target, write_file
@@ -702,10 +702,10 @@ def render_html(view: Overview, settings: Settings) -> str:
     """The report as one self-contained HTML (XHTML-compatible) document."""
     import jinja2
 
-    from agent import charts
+    from agent.views import charts
 
     env = jinja2.Environment(
-        loader=jinja2.PackageLoader("agent", "templates"),
+        loader=jinja2.PackageLoader("agent.views", "templates"),
         autoescape=True,
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,

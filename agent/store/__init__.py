@@ -161,7 +161,7 @@ def m002_alerts_and_indexes(db: Database) -> None:
     db.table("samples").create_index(["run_id", "t"])
 
 
-# -- recording (agent/recorder.py): migration ---------------------------------------------
+# -- recording (agent/recording/recorder.py): migration --------------------------------------------
 
 # Columns the recorder adds to ``runs``: totals a recorded run keeps beyond the manual ones,
 # and the running sums that let a crashed run be resumed (hr_s, cadence_s, last_active_t).
@@ -195,7 +195,7 @@ def m004_recording(db: Database) -> None:
     db.table("runs").create_index(["status"])
 
 
-# -- import and export (agent/importer.py, agent/fitfile.py): migration -------------------
+# -- import and export (agent/files/importer.py, agent/files/fit.py): migration -------------------
 
 
 @migrations()
@@ -204,7 +204,7 @@ def m005_import_source(db: Database) -> None:
     _add_missing_columns(db, "runs", {"import_file": str, "external_id": str})
 
 
-# -- load and rules (agent/load.py, agent/rules/, agent/checks.py): migration -------------
+# -- load and rules (agent/rules/load.py, agent/rules/, agent/advice/checks.py): migration ---------
 
 
 @migrations()
@@ -219,7 +219,7 @@ def m006_return_plans(db: Database) -> None:
     db.table("alerts").create_index(["raised_at"])
 
 
-# -- daemon (agent/daemon.py, agent/delivery.py): migration -------------------------------
+# -- daemon (agent/daemon/supervisor.py, agent/daemon/delivery.py): migration ----------------------
 
 
 @migrations()
@@ -258,7 +258,7 @@ def m008_declared_levels(db: Database) -> None:
     )
 
 
-# -- recording (agent/recorder.py): distance source ---------------------------------------
+# -- recording (agent/recording/recorder.py): distance source --------------------------------------
 
 # Where a recorded run's distance came from: ``counter`` (the footpod's total distance) or
 # ``speed`` (speed over time: no counter, or a frozen one); NULL for runs not recorded.
@@ -271,7 +271,7 @@ def m009_distance_source(db: Database) -> None:
     _add_missing_columns(db, "runs", DISTANCE_SOURCE_COLUMNS)
 
 
-# -- sync folders (agent/sync.py): the files seen, so that each is imported once ----------
+# -- sync folders (agent/files/sync.py): the files seen, so that each is imported once ----------
 
 SYNCED_COLUMNS = (
     "path", "folder", "size", "mtime_ns", "sha256", "status", "reason", "run_ids", "runs",
@@ -533,7 +533,7 @@ class Store:
             rows = self.db.table("pain").rows_where(where, args, order_by="at, id")
             return list(self._usable("pain", rows, _pain_from_row))
 
-    # -- recording (agent/recorder.py): runs recorded from sensors, samples, devices -----
+    # -- recording (agent/recording/recorder.py): runs recorded from sensors, samples, devices -----
 
     def save_recording(
         self, run_id: int | None, row: dict[str, Any], samples: Sequence[SampleRow]
@@ -584,7 +584,7 @@ class Store:
             ).fetchone()
         return None if last is None else float(last)
 
-    # -- sync folders (agent/sync.py) ----------------------------------------------------
+    # -- sync folders (agent/files/sync.py) ----------------------------------------------------
 
     def synced_file(self, path: str) -> dict[str, Any] | None:
         """The ``synced_files`` row of ``path``, or None if it was never seen."""
@@ -682,7 +682,7 @@ class Store:
         with self.guard("store the device"), self.db.conn:
             self.db.conn.execute("update devices set per_foot = 0 where address = ?", [address])
 
-    # -- import and export (agent/importer.py, agent/fitfile.py) ---------------------------
+    # -- import and export (agent/files/importer.py, agent/files/fit.py) ---------------------------
 
     def runs_overlapping(self, start: datetime, end: datetime) -> list[dict[str, Any]]:
         """Stored runs (any source, any status) whose time overlaps ``start``-``end``: the
@@ -782,7 +782,7 @@ class Store:
         conn.execute("delete from samples where run_id = ?", [run_id])
         conn.executemany(_INSERT_IMPORTED_SAMPLE, [(run_id, *sample) for sample in samples])
 
-    # -- load and rules (agent/checks.py): alerts with escalation, plans, read-only open ---
+    # -- load and rules (agent/advice/checks.py): alerts with escalation, plans, read-only open ---
 
     @classmethod
     def open_read_only(cls, path: Path, *, busy_timeout_s: float = 5.0) -> Store:
@@ -929,7 +929,7 @@ class Store:
             applied = migrations.applied(self.db)
         return applied[-1].name if applied else "none"
 
-    # -- daemon (agent/daemon.py, agent/delivery.py): live alerts, summaries, check-ins ----
+    # -- daemon (agent/daemon/supervisor.py, delivery.py): live alerts, summaries, check-ins
 
     def record_live_alert(
         self,
@@ -1035,7 +1035,7 @@ class Store:
             )
 
 
-# -- recording (agent/recorder.py): SQL of the flush -------------------------------------
+# -- recording (agent/recording/recorder.py): SQL of the flush -------------------------------------
 
 # One sample row as the recorder produces it: (t unix s, distance_m, speed m/s, cadence
 # steps/min, hr bpm); the store adds run_id.
@@ -1074,7 +1074,7 @@ _INSERT_SAMPLE = (
 )
 
 
-# -- import and export (agent/importer.py, agent/fitfile.py): SQL ------------------------
+# -- import and export (agent/files/importer.py, agent/files/fit.py): SQL ------------------------
 
 # What an import does with a run: add it, replace a stored record of it, or keep the stored.
 ImportAction = Literal["add", "replace", "keep"]
@@ -1374,7 +1374,7 @@ def dumps(data: Any) -> str:
     return json.dumps(data, sort_keys=True, separators=(",", ":"))
 
 
-# -- load and rules (agent/checks.py): alerts and plans SQL ---------------------------------
+# -- load and rules (agent/advice/checks.py): alerts and plans SQL ---------------------------------
 
 
 @dataclass(frozen=True, slots=True)
@@ -1453,7 +1453,7 @@ def _alert_row(alert: Alert, raised_at: datetime) -> dict[str, Any]:
     }
 
 
-# -- daemon (agent/daemon.py, agent/delivery.py): SQL ------------------------------------
+# -- daemon (agent/daemon/supervisor.py, agent/daemon/delivery.py): SQL ----------------------------
 
 OutgoingKind = Literal["alert", "summary", "checkin"]
 

@@ -1,0 +1,1 @@
+"""Recording: the run state machine over decoded sensor readings, and intensity."""

@@ -1,0 +1,1 @@
+"""Views: terminal tables and the HTML report with its charts."""
