@@ -216,6 +216,11 @@ class PainSettings(_Section):
     )
 
 
+# How late an after-run check-in may still be asked (seconds after it came due): the daemon's
+# timetable and a run synced from a watch hours later both use it.
+AFTER_RUN_GRACE_S = 8 * 3600
+
+
 class ScheduleSettings(_Section):
     summary: time = time(21, 0)
     morning_checkin: time = time(8, 0)

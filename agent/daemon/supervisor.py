@@ -45,7 +45,7 @@ from typing import Any, TypeVar
 
 from agent.advice.checks import load_history
 from agent.clock import Clock, MonotonicClock, VirtualClock
-from agent.config import Settings
+from agent.config import AFTER_RUN_GRACE_S, Settings
 from agent.daemon.delivery import (
     DaemonJobs,
     DesktopSender,
@@ -61,7 +61,7 @@ from agent.daemon.lock import recording_lock
 from agent.daemon.notify import Delivery, Notifier, probe_server
 from agent.daemon.service import sd_notify, watchdog_interval_s
 from agent.daemon.speech import Speaker
-from agent.daemon.timetable import AFTER_RUN_GRACE_S, RealTimetable, SimulatedTimetable, Timetable
+from agent.daemon.timetable import RealTimetable, SimulatedTimetable, Timetable
 from agent.errors import InputError, StoreError, StridewatchError
 from agent.models import Alert, Source
 from agent.recording.recorder import Flush, Recorder, StoredState

@@ -39,12 +39,13 @@ if TYPE_CHECKING:
 
     from agent.clock import Clock
 
+from agent.config import AFTER_RUN_GRACE_S
+
 log = logging.getLogger("stridewatch.schedule")
 
 # Missed-run grace times, in seconds (see the module docstring).
 SUMMARY_GRACE_S = 12 * 3600
 MORNING_GRACE_S = 4 * 3600
-AFTER_RUN_GRACE_S = 8 * 3600
 # Undelivered alerts (no notification server, quiet hours) are retried every
 # ``notifications.retry_interval_s`` (default 15 min).
 # The clocks are compared this often; a wall clock set by more than CLOCK_JUMP_S (NTP slews

@@ -31,8 +31,7 @@ from pathlib import Path
 from typing import Any
 
 from agent.advice.checks import check
-from agent.config import Settings
-from agent.daemon.timetable import AFTER_RUN_GRACE_S
+from agent.config import AFTER_RUN_GRACE_S, Settings
 from agent.files import importer
 from agent.models import SEVERITIES, Alert, Severity, severity_rank
 from agent.recording.intensity import HeartProfile

@@ -30,7 +30,7 @@ if TYPE_CHECKING:
     from matplotlib.typing import RcKeyType
 
     from agent.config import Settings
-    from agent.views.report import Overview, WeekRow
+    from agent.views.overview import Overview, WeekRow
 
 # Colours readable in print and by colour-blind readers (blue / vermilion / black, after
 # Okabe & Ito's palette), matching the terminal view's "over cap" red.

@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from agent.units import floor_to, format_budget, local_iso
-from agent.views.text import say
+from agent.views.text import next_run_text, say
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -20,7 +20,7 @@ if TYPE_CHECKING:
     from rich.text import Text
 
     from agent.config import Settings
-    from agent.views.report import Overview, WeekRow
+    from agent.views.overview import Overview, WeekRow
 
 UNDER_STYLE = "cyan"
 OVER_STYLE = "bold red"
@@ -223,8 +223,6 @@ def _print_now(view: Overview, settings: Settings, console: Console) -> None:
             "Caps start once a complete week of runs is logged: keep logging and the "
             "chart marks each week's cap.",
         )
-    from agent.views.check import next_run_text
-
     if week.cap_km is None:
         say(console, f"Next run: {next_run_text(week, settings)}.")
         return

@@ -18,11 +18,21 @@ from typing import IO, TYPE_CHECKING, Any, cast
 
 from agent.config import Settings
 from agent.models import PainReport, Run
-from agent.units import Unit, format_distance, format_duration, format_pace, local_iso
+from agent.units import (
+    Unit,
+    format_budget,
+    format_distance,
+    format_duration,
+    format_pace,
+    local_iso,
+)
 
 if TYPE_CHECKING:
     from rich.console import Console
     from rich.text import Text
+
+    from agent.config import Settings
+    from agent.rules.allowance import Allowance
 
 MISSING = "-"
 # A message or note beside its row needs this many cells to read as text rather than a
@@ -338,3 +348,15 @@ def print_synced(files: list[dict[str, Any]], settings: Settings) -> None:
         rows.append(Row((item["status"], when, runs), f"{item['path']}{reason}"))
     columns = ("status", "seen", "runs")
     print_table(out, "Synced files", columns, rows, detail="file")
+
+
+def next_run_text(week: Allowance, settings: Settings) -> str:
+    """``8.8 km at most (single-run: 1.1 x your longest run ...)``, or rest, with the
+    limit that binds it."""
+    binding = week.binding
+    if binding is None:
+        return "no limit known"
+    if binding.km <= 0:
+        return f"{binding.reason} ({binding.rule})"
+    budget = format_budget(binding.km, settings.units)
+    return f"{budget} at most ({binding.rule}: {binding.reason})"
