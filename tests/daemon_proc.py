@@ -22,6 +22,9 @@ from typing import Any
 
 import pytest
 
+# How many times its idle-machine figure a wait may take before the test fails.
+DEADLINE_SCALE = 4.0
+
 
 @dataclass
 class DaemonProcess:
@@ -39,7 +42,13 @@ class DaemonProcess:
         return "\n".join(self.lines)
 
     def wait_for(self, predicate: Callable[[], Any], timeout: float, what: str) -> Any:
-        """Poll ``predicate`` until it returns something truthy; fail if the daemon dies."""
+        """Poll ``predicate`` until it returns something truthy; fail if the daemon dies.
+
+        ``timeout`` is what the wait takes on an idle machine; the deadline is
+        :data:`DEADLINE_SCALE` times that, so a CI machine running four test workers on two
+        cores waits longer rather than fails. Nothing here measures time: a wait that ends
+        early passes at once, and only a wait that never ends fails."""
+        timeout *= DEADLINE_SCALE
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             found = predicate()
