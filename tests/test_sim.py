@@ -29,7 +29,7 @@ from agent.sensors.base import (
     decoded_events,
 )
 from agent.sensors.gatt import HeartRateMeasurement, RSCMeasurement
-from agent.sensors.sim import (
+from agent.sensors.scenario import (
     CounterReset,
     Disconnect,
     Dropout,
@@ -39,14 +39,11 @@ from agent.sensors.sim import (
     RunModel,
     Scenario,
     Segment,
-    SimulatedDriver,
-    Simulation,
     easy_run,
     intervals,
-    iter_items,
-    iter_notifications,
     steady,
 )
+from agent.sensors.sim import SimulatedDriver, Simulation, iter_items, iter_notifications
 
 STEADY_30MIN = easy_run(duration_s=1800, speed_mps=3.0)
 
