@@ -14,6 +14,9 @@ Notification callbacks only enqueue raw :class:`~agent.sensors.base.Notification
 ``decoded_events`` in ``base.py`` decodes them, so downstream cannot tell this driver from
 the simulator. bleak's errors are converted here, once, into :class:`BluetoothError`
 subclasses with advice a runner can act on.
+
+Over 400 lines: the driver's connection life (scan, take over, connect, subscribe, hold,
+reconnect, stop) is one state machine under one lock, and reads best as one class.
 """
 
 from __future__ import annotations

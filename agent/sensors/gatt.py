@@ -26,6 +26,9 @@ byte, which holds every defined bit). An optional field cut short is dropped, as
 everything after it, and the count of bytes not decoded (a cut field, half an RR interval,
 trailing bytes) is the value's ``leftover``, for the caller to count and log. Encoders
 never write ``leftover``.
+
+Over 400 lines: one section per characteristic, each decoder beside its encoder, its
+dataclass and its specification notes, so a reader checks one field layout in one place.
 """
 
 from __future__ import annotations
