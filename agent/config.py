@@ -1,23 +1,18 @@
-"""Settings: pydantic models, and the loader that layers their sources.
+"""Settings: pydantic models, one per section of ``config/default.toml``, with their bounds.
 
-Sources, later ones winning: the defaults in this module (documented, with evidence, in
-``config/default.toml``), the user file (``$XDG_CONFIG_HOME/stridewatch/config.toml``), the
-file given with ``--config``, then ``STRIDEWATCH_*`` environment variables
-(``STRIDEWATCH_UNITS=mi``, ``STRIDEWATCH_PROGRESSION__WEEKLY_WARN=0.1``: a double underscore
-separates levels). Every problem becomes one line naming its source and key path.
+The defaults here are documented, with their evidence, in ``config/default.toml``;
+:mod:`agent.config_load` layers the sources (that file, the user's, ``--config``,
+``STRIDEWATCH_*`` variables) into one validated :class:`Settings`.
 """
 
 from __future__ import annotations
 
-import difflib
 import os
-import tomllib
-from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, time, tzinfo
 from functools import cached_property
 from pathlib import Path
-from typing import Annotated, Any, ClassVar, Literal, Self
+from typing import Annotated, ClassVar, Literal, Self
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import platformdirs
@@ -26,11 +21,9 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
-    ValidationError,
     model_validator,
 )
 
-from agent.errors import ConfigError
 from agent.units import DateWindow, years_later
 
 ENV_PREFIX = "STRIDEWATCH_"
@@ -321,188 +314,3 @@ def system_zone() -> tzinfo:
 def user_config_path() -> Path:
     """The user's config file: ``$XDG_CONFIG_HOME/stridewatch/config.toml``."""
     return Path(platformdirs.user_config_dir("stridewatch")) / "config.toml"
-
-
-class _Layers:
-    """The merged raw settings, remembering which source set each key."""
-
-    def __init__(self) -> None:
-        self.data: dict[str, Any] = {}
-        self.origin: dict[tuple[str, ...], str] = {}
-
-    def add(self, values: Mapping[str, Any], source: str, prefix: tuple[str, ...] = ()) -> None:
-        target = self.data
-        for part in prefix:
-            target = target.setdefault(part, {})
-        for key, value in values.items():
-            path = (*prefix, key)
-            if isinstance(value, Mapping) and isinstance(target.get(key, {}), dict):
-                target.setdefault(key, {})
-                self.add(value, source, path)
-            else:
-                target[key] = value
-                self.origin[path] = source
-
-    def source_of(self, path: tuple[str, ...]) -> str:
-        for end in range(len(path), 0, -1):
-            if path[:end] in self.origin:
-                return self.origin[path[:end]]
-        for key, source in self.origin.items():  # a whole unknown table: any key inside it
-            if key[: len(path)] == path:
-                return source
-        return "config"
-
-
-def load_settings(
-    config_path: Path | None = None, environ: Mapping[str, str] | None = None
-) -> Settings:
-    """Layer defaults, the user file, ``config_path`` and the environment; validate."""
-    environ = os.environ if environ is None else environ
-    layers = _Layers()
-    problems: list[str] = []
-    user_file = user_config_path()
-    if user_file.is_file():
-        _add_file(layers, user_file, problems)
-    if config_path is not None:
-        if not config_path.is_file():
-            problems.append(f"{config_path}: no such config file")
-        else:
-            _add_file(layers, config_path, problems)
-    _add_environment(layers, environ, problems)
-    if problems:
-        raise ConfigError(problems)
-    try:
-        return Settings.model_validate(layers.data)
-    except ValidationError as exc:
-        lines = [line for error in exc.errors() for line in _lines(error, layers)]
-        raise ConfigError(lines) from None
-
-
-def _add_file(layers: _Layers, path: Path, problems: list[str]) -> None:
-    try:
-        values = tomllib.loads(path.read_text(encoding="utf-8"))
-    except tomllib.TOMLDecodeError as exc:
-        problems.append(f"{path}: not valid TOML: {exc}")
-        return
-    except (OSError, UnicodeDecodeError) as exc:
-        problems.append(f"{path}: cannot be read: {exc}")
-        return
-    layers.add(values, str(path))
-
-
-def _add_environment(layers: _Layers, environ: Mapping[str, str], problems: list[str]) -> None:
-    for name, text in sorted(environ.items()):
-        if not name.startswith(ENV_PREFIX) or not name[len(ENV_PREFIX) :]:
-            continue
-        if name in NOT_SETTINGS:
-            continue
-        path = tuple(name[len(ENV_PREFIX) :].lower().split("__"))
-        value: Any = _parse_env_value(text)
-        for key in reversed(path[1:]):
-            value = {key: value}
-        layers.add({path[0]: value}, name)
-
-
-def _parse_env_value(text: str) -> Any:
-    """Environment values are TOML values where they parse (``10``, ``true``, ``["a"]``)."""
-    try:
-        return tomllib.loads(f"v = {text}")["v"]
-    except tomllib.TOMLDecodeError:
-        return text
-
-
-def _lines(error: Any, layers: _Layers) -> list[str]:
-    """One line per problem: a broken order of a section is one line per pair."""
-    found = error.get("ctx", {}).get("error")
-    if isinstance(found, OrderError):
-        section = tuple(str(part) for part in error["loc"])
-        return [_describe_order(section, *broken, layers) for broken in found.broken]
-    return [_describe(error, layers)]
-
-
-def _describe_order(
-    section: tuple[str, ...], order: Order, low: float, high: float, layers: _Layers
-) -> str:
-    """``SOURCE: pain.during_stop: must be above pain.during_caution (3 by default), got 2``:
-    the line is about the key that was set (the higher one when both were), and names the
-    other key with its value and where that came from."""
-    low_path, high_path = (*section, order.low), (*section, order.high)
-    if high_path in layers.origin or low_path not in layers.origin:
-        key, value, other, other_value = high_path, high, low_path, low
-        relation = "above" if order.strict else "at least"
-    else:
-        key, value, other, other_value = low_path, low, high_path, high
-        relation = "below" if order.strict else "at most"
-    source = layers.origin.get(key, "default")
-    other_source = f"from {layers.origin[other]}" if other in layers.origin else "by default"
-    return (
-        f"{source}: {'.'.join(key)}: must be {relation} {'.'.join(other)} "
-        f"({other_value!r} {other_source}), got {value!r}"
-    )
-
-
-def _describe(error: Any, layers: _Layers) -> str:
-    loc = tuple(str(part) for part in error["loc"])
-    source = layers.source_of(loc)
-    key = ".".join(loc)
-    kind = error["type"]
-    value = error.get("input")
-    if kind == "extra_forbidden":
-        return f"{source}: {key}: unknown setting{_suggest(loc)}"
-    if kind == "value_error":
-        message = str(error["ctx"]["error"])
-    elif kind == "literal_error":
-        message = f"must be one of {error['ctx']['expected']}"
-    elif kind in ("int_parsing", "int_type", "int_from_float"):
-        message = "must be a whole number"
-    elif kind in ("float_parsing", "float_type"):
-        message = "must be a number"
-    elif kind in ("bool_parsing", "bool_type"):
-        message = "must be true or false"
-    elif kind.startswith("time"):
-        message = "must be a time of day such as 21:00"
-    elif kind in ("tuple_type", "list_type"):
-        message = 'must be a list, e.g. ["C0:FF:EE:00:00:01"]'
-    elif kind in ("model_type", "dict_type"):
-        message = "must be a table of settings"
-    else:
-        message = str(error["msg"])
-    return f"{source}: {key}: {message}, got {value!r}"
-
-
-def _suggest(loc: tuple[str, ...]) -> str:
-    model: Any = Settings
-    for part in loc[:-1]:
-        field = model.model_fields.get(part)
-        if field is None or not isinstance(field.annotation, type):
-            return ""
-        model = field.annotation
-    if not (isinstance(model, type) and issubclass(model, BaseModel)):
-        return ""
-    close = difflib.get_close_matches(loc[-1], list(model.model_fields), n=1)
-    return f" (did you mean {close[0]!r}?)" if close else ""
-
-
-def settings_as_toml(settings: Settings) -> str:
-    """The effective settings as TOML text, for ``stridewatch config show``."""
-    lines: list[str] = []
-    data = settings.model_dump(mode="json")
-    for key, value in data.items():
-        if not isinstance(value, dict):
-            lines.append(f"{key} = {_toml_value(value)}")
-    for key, value in data.items():
-        if isinstance(value, dict):
-            lines.append(f"\n[{key}]")
-            lines.extend(f"{name} = {_toml_value(item)}" for name, item in value.items())
-    return "\n".join(lines) + "\n"
-
-
-def _toml_value(value: Any) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, str):
-        text = value[:5] if len(value) == 8 and value[2] == ":" and value[5] == ":" else value
-        return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
-    if isinstance(value, list):
-        return "[" + ", ".join(_toml_value(item) for item in value) + "]"
-    return repr(value)

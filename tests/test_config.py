@@ -10,7 +10,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from agent.config import Settings, load_settings, user_config_path
+from agent.config import Settings, user_config_path
+from agent.config_load import load_settings
 from agent.errors import ConfigError
 
 ROOT = Path(__file__).resolve().parent.parent

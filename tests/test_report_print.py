@@ -20,7 +20,7 @@ from click.testing import CliRunner
 from pypdf import PdfReader
 
 from agent.cli import cli
-from agent.config import load_settings
+from agent.config_load import load_settings
 from agent.units import format_budget, format_km, parse_datetime
 from agent.views import report
 

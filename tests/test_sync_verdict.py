@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from agent.config import Settings, load_settings
+from agent.config import Settings
+from agent.config_load import load_settings
 from agent.files.sync import Synced, verdict
 from agent.store import Store
 

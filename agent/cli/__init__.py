@@ -43,7 +43,7 @@ class App:
 
     @property
     def settings(self) -> Any:
-        from agent.config import load_settings
+        from agent.config_load import load_settings
 
         if self._settings is None:
             self._settings = load_settings(self.config_path)
@@ -449,7 +449,7 @@ def config_check(app: App) -> None:
 @pass_app
 def config_show(app: App, as_json: bool) -> None:
     """Print the effective settings as TOML (or JSON: the same sections and keys)."""
-    from agent.config import settings_as_toml
+    from agent.config_load import settings_as_toml
 
     if as_json:
         _echo_json(app.settings.model_dump(mode="json"))
