@@ -37,7 +37,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from agent.daemon.supervisor import SCENARIOS
+from agent.daemon.virtual import SCENARIOS
 from agent.sensors import sim
 from agent.sensors.base import RSC_MEASUREMENT
 from agent.sensors.gatt import rsc_essentials

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from agent.daemon.supervisor import SCENARIOS
+from agent.daemon.virtual import SCENARIOS
 from agent.sensors import sim
 from agent.sensors.base import Measurement, Notification, decode_notification
 from agent.sensors.gatt import RSCMeasurement

@@ -17,7 +17,8 @@ from agent.clock import Clock
 from agent.config import Settings
 from agent.daemon.delivery import Note
 from agent.daemon.notify import Delivery
-from agent.daemon.supervisor import Daemon, RunOptions, SettledClock
+from agent.daemon.supervisor import Daemon, RunOptions
+from agent.daemon.virtual import SettledClock
 from agent.sensors import sim
 from agent.sensors.base import END_OF_STREAM, QueueItem
 

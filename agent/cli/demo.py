@@ -29,7 +29,8 @@ from agent.clock import Clock
 from agent.daemon.delivery import DesktopSender, Event, Note, RunRecorded, Shown
 from agent.daemon.lock import recording_lock
 from agent.daemon.notify import Delivery, Notifier, probe_server
-from agent.daemon.supervisor import Daemon, RunOptions, SettledClock
+from agent.daemon.supervisor import Daemon, RunOptions
+from agent.daemon.virtual import SettledClock
 from agent.rules.load import day_start, local_date
 from agent.sensors import sim
 from agent.sensors.base import END_OF_STREAM, QueueItem

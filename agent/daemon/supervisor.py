@@ -27,6 +27,10 @@ One process, one event loop, a few long-lived tasks, each kept in :attr:`Daemon.
 tried; SIGTERM, SIGINT and SIGHUP set :attr:`Daemon.stopping`, and shutdown (``STOPPING=1``) ends
 the active run, writes the last flush, closes the database and stops the driver, well
 within systemd's stop timeout.
+
+Over 400 lines: :class:`Daemon` is one supervisor whose tasks share the recorder, the
+writer, the timetable and the stop; split, each part would reach into the others' state.
+Simulated time and runs are in :mod:`agent.daemon.virtual`.
 """
 
 from __future__ import annotations
@@ -37,14 +41,14 @@ import logging
 import math
 import signal
 import sys
-from collections.abc import Callable, Coroutine, Iterator
-from dataclasses import dataclass, replace
+from collections.abc import Callable, Coroutine
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, TypeVar
 
 from agent.advice.checks import load_history
-from agent.clock import Clock, MonotonicClock, VirtualClock
+from agent.clock import Clock, MonotonicClock
 from agent.config import AFTER_RUN_GRACE_S, Settings
 from agent.daemon.delivery import (
     DaemonJobs,
@@ -62,11 +66,11 @@ from agent.daemon.notify import Delivery, Notifier, probe_server
 from agent.daemon.service import sd_notify, watchdog_interval_s
 from agent.daemon.speech import Speaker
 from agent.daemon.timetable import RealTimetable, SimulatedTimetable, Timetable
+from agent.daemon.virtual import SCENARIOS, SettledClock, make_writer, simulated_driver
 from agent.errors import InputError, StoreError, StridewatchError
 from agent.models import Alert, Source
 from agent.recording.recorder import Flush, Recorder, StoredState
 from agent.rules.allowance import Allowance, allowance
-from agent.sensors import sim
 from agent.sensors.base import (
     BatteryLevel,
     LowBatteryPolicy,
@@ -267,7 +271,7 @@ class Daemon:
         self.settings = settings
         self.options = options
         self.clock = clock if clock is not None else make_clock(options.speedup)
-        self.writer = writer or _writer(db_path, settings, self.clock)
+        self.writer = writer or make_writer(db_path, settings, self.clock)
         # A pressed button (notification id, action key), from the notifier's connection.
         self._answers: asyncio.Queue[tuple[int, str]] = asyncio.Queue()
         self.notifier: Notifier | None = None
@@ -734,115 +738,8 @@ class Daemon:
 
     def _driver(self) -> SensorDriver:
         if self.options.simulate:
-            return _simulated_driver(self.options, self.clock)
+            return simulated_driver(self.options.scenario, self.options.seed, self.clock)
         from agent.sensors.ble import BleDriver
 
         allow = self.options.devices or self.settings.sensors.allow
         return BleDriver(allow, clock=self.clock.now)
-
-
-def _writer(db_path: Path, settings: Settings, clock: Clock) -> RecordingWriter:
-    timeout = settings.database.busy_timeout_s
-    if isinstance(clock, SettledClock):
-        return SettledWriter(db_path, timeout, clock)
-    return RecordingWriter(db_path, timeout)
-
-
-# -- virtual time ----------------------------------------------------------------------------
-
-# Loop iterations a SettledClock waits after database work before it jumps: enough for the
-# task that waited to run on to its next sleep (a flush, then a live check, then a queue).
-SETTLE_STEPS = 8
-
-
-class SettledClock(VirtualClock):
-    """A virtual clock that jumps only when the daemon has nothing else to do.
-
-    :class:`VirtualClock` jumps to the next sleeper on every loop iteration, even while a
-    task waits for the database thread, and the daemon's database work would then happen
-    at a later simulated time than it belongs to. This clock holds still while work marked
-    with :meth:`working` is in flight, and for :data:`SETTLE_STEPS` loop iterations after
-    it, so what follows the work (the next sleep of the task that waited) is registered
-    before time moves on. It overrides the base class's stepping hook for that.
-    """
-
-    def __init__(self, *, wall_start: datetime) -> None:
-        super().__init__(wall_start=wall_start)
-        self.busy = 0
-        self.settle = 0
-        self.parked = False
-
-    @contextlib.contextmanager
-    def working(self) -> Iterator[None]:
-        self.busy += 1
-        try:
-            yield
-        finally:
-            self.busy -= 1
-            self.settle = SETTLE_STEPS
-            if self.busy == 0 and self.parked:
-                self.parked = False
-                asyncio.get_running_loop().call_soon(self._auto_step)
-
-    def _auto_step(self) -> None:
-        if self.busy:
-            self.parked = True  # working() steps again when the work is done
-            return
-        if self.settle > 0:
-            self.settle -= 1
-            asyncio.get_running_loop().call_soon(self._auto_step)
-            return
-        super()._auto_step()
-
-
-class SettledWriter(RecordingWriter):
-    """The daemon's database writer, marking its thread work on a :class:`SettledClock`."""
-
-    def __init__(self, path: Path, busy_timeout_s: float, clock: SettledClock) -> None:
-        super().__init__(path, busy_timeout_s)
-        self.clock = clock
-
-    async def open(self) -> StoredState:
-        with self.clock.working():
-            return await super().open()
-
-    async def write(self, flushes: list[Flush]) -> Written:
-        with self.clock.working():
-            return await super().write(flushes)
-
-    async def last_write(self, flushes: list[Flush], wait_s: float) -> Written:
-        with self.clock.working():
-            return await super().last_write(flushes, wait_s)
-
-    async def call(self, func: Callable[[Store], T]) -> T:
-        with self.clock.working():
-            return await super().call(func)
-
-    async def close(self) -> None:
-        with self.clock.working():
-            await super().close()
-
-
-def _simulated_driver(options: RunOptions, clock: Clock) -> SensorDriver:
-    return sim.SimulatedDriver(
-        replace(SCENARIOS[options.scenario](), seed=options.seed), clock=clock
-    )
-
-
-# Simulated runs for ``run --simulate --scenario NAME`` (demos and the crash tests).
-SCENARIOS: dict[str, Callable[[], sim.Scenario]] = {
-    "easy": lambda: sim.Scenario(sim.easy_run(duration_s=1800.0)),
-    "short": lambda: sim.Scenario(sim.easy_run(duration_s=300.0, warm_up_s=60.0)),
-    "long": lambda: sim.Scenario(sim.easy_run(duration_s=5400.0)),
-    "intervals": lambda: sim.Scenario(sim.intervals()),
-    "pauses": lambda: sim.Scenario(
-        sim.easy_run(duration_s=1800.0).with_pause(600.0, 60.0).with_pause(1200.0, 120.0)
-    ),
-    "hr-only": lambda: sim.Scenario(sim.easy_run(duration_s=1800.0), footpod=None),
-    "low-battery": lambda: sim.Scenario(
-        sim.easy_run(duration_s=300.0, warm_up_s=60.0),
-        footpod=sim.FootpodSpec(battery_percent=12, battery_interval_s=60.0),
-    ),
-    "standing": lambda: sim.Scenario(sim.RunModel((sim.pause(900.0),))),
-    "strides": lambda: sim.Scenario(sim.RunModel((sim.steady(15.0, 3.0), sim.pause(900.0)))),
-}
