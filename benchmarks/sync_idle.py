@@ -293,7 +293,7 @@ def _write(path: Path, data: bytes, start: datetime) -> None:
 
 
 def activity_files(folder: Path) -> Iterator[Path]:
-    from agent.files.watch import activity_files as found
+    from agent.files.folders import activity_files as found
 
     return found(folder)
 

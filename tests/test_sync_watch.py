@@ -16,15 +16,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from agent.files.watch import (
-    FolderWatcher,
-    Mount,
-    Settler,
-    is_activity_file,
-    parse_mountinfo,
-    polling_reason,
-    taken,
-)
+from agent.files.folders import Mount, is_activity_file, parse_mountinfo, polling_reason, taken
+from agent.files.watch import FolderWatcher, Settler
 
 
 @pytest.mark.parametrize(

@@ -1420,7 +1420,8 @@ def _sync_once(app: App, as_json: bool) -> None:
     from datetime import UTC, datetime
 
     from agent.files import sync
-    from agent.files.watch import Settler, activity_files
+    from agent.files.folders import activity_files
+    from agent.files.watch import Settler
 
     settings = app.settings
     if not settings.sync.folders:
@@ -1532,7 +1533,7 @@ def sync_remove(folder_text: str) -> None:
 @with_app
 def sync_list(app: App, as_json: bool) -> None:
     """The sync folders, whether each is there, and how it is watched."""
-    from agent.files.watch import mounts, polling_reason
+    from agent.files.folders import mounts, polling_reason
 
     conf = app.settings.sync
     known = mounts()
@@ -1601,7 +1602,7 @@ def _synced_json(row: dict[str, Any], zone: Any) -> dict[str, Any]:
 def sync_detect(app: App, where: tuple[Path, ...], yes: bool, as_json: bool) -> None:
     """Find a watch plugged in over USB (GARMIN/Activity, or an Activities folder) and
     offer to add its activity folder. Looks in mounted USB drives, or in each WHERE."""
-    from agent.files.watch import find_activity_folders, mounts, removable_mounts
+    from agent.files.folders import find_activity_folders, mounts, removable_mounts
 
     roots = [p.expanduser() for p in where] or removable_mounts(mounts())
     for root in where:
