@@ -66,29 +66,55 @@ class UsageLine(click.UsageError):
 
     def show(self, file: Any = None) -> None:
         message = " ".join(self.format_message().split())
+        if not message.endswith((".", "?", "!")):
+            message += "."  # click ends some without ("... Choose from: a, b")
         path = self.ctx.command_path if self.ctx is not None else "stridewatch"
         command = path.partition(" ")[2]
         where = f"{command}: " if command else ""
         click.echo(f"stridewatch: {where}{message} See '{path} -h'.", err=True)
 
 
-# A group called without a command shows its help (click raises this usage error for it).
-_HELP_ERRORS = (UsageLine, getattr(click.exceptions, "NoArgsIsHelpError", UsageLine))
-
-
 @contextmanager
-def _usage_in_one_line() -> Iterator[None]:
+def _usage_in_one_line(ctx: click.Context | None = None) -> Iterator[None]:
+    """click's usage errors as :class:`UsageLine`; ``ctx`` names the command for the ones
+    click raises without a context (an option missing its value)."""
     try:
         yield
-    except _HELP_ERRORS:
+    except UsageLine:
         raise
     except click.UsageError as exc:
-        raise UsageLine(exc.format_message(), exc.ctx) from None
+        raise UsageLine(exc.format_message(), exc.ctx or ctx) from None
+
+
+# The top level has too many commands to name them all on one line: these are the ones a
+# runner starts with (`stridewatch -h` lists every one).
+FIRST_COMMANDS = ("log-run", "pain", "check", "summary")
+
+
+def _missing_command(ctx: click.Context, also: str = "") -> str:
+    """``Missing command: check, path or show.``: a group called without a command."""
+    group = cast(click.Group, ctx.command)
+    names = list(FIRST_COMMANDS) if ctx.parent is None else group.list_commands(ctx)
+    listed = ", ".join(names[:-1]) + f" or {names[-1]}" if len(names) > 1 else "".join(names)
+    lead = "Missing command, such as" if ctx.parent is None else "Missing command:"
+    return f"{lead} {listed}{also}."
+
+
+class StridewatchCommand(click.Command):
+    """A command whose usage errors are one line naming it (:class:`UsageLine`)."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        with _usage_in_one_line(ctx):
+            return super().parse_args(ctx, args)
 
 
 class StridewatchGroup(click.Group):
     """A group that turns our errors into one line each and the right exit status, click's
-    usage errors too, and the library's warnings into one line each on stderr."""
+    usage errors too (a group called without a command among them: one line naming its
+    commands, not its help), and the library's warnings into one line each on stderr."""
+
+    command_class = StridewatchCommand
+    group_class = type  # subgroups are StridewatchGroups too
 
     def make_context(
         self,
@@ -100,9 +126,18 @@ class StridewatchGroup(click.Group):
         with _usage_in_one_line():
             return super().make_context(info_name, args, parent, **extra)
 
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        if not args and self.no_args_is_help and not ctx.resilient_parsing:
+            raise UsageLine(_missing_command(ctx), ctx)
+        with _usage_in_one_line(ctx):
+            rest = super().parse_args(ctx, args)
+        if not ctx._protected_args and not self.invoke_without_command:
+            raise UsageLine(_missing_command(ctx), ctx)  # options only: `config --db x.db`
+        return rest
+
     def invoke(self, ctx: click.Context) -> Any:
         try:
-            with _usage_in_one_line():
+            with _usage_in_one_line(ctx):
                 if ctx.parent is not None:
                     return super().invoke(ctx)
                 with _warnings_on_stderr():
@@ -1083,7 +1118,9 @@ def what_if_cmd(
 
     settings = app.settings
     at = _instant(app, at_text)
-    if (distance_text is None) == (week_text is None):
+    if distance_text is None and week_text is None:
+        raise InputError('give a DISTANCE (what-if 18km) or --week "tue 8km, sun 18km"')
+    if distance_text is not None and week_text is not None:
         raise InputError('give a DISTANCE (what-if 18km) or --week "tue 8km, sun 18km", not both')
     if week_text is not None:
         plan = checks.parse_week(week_text, settings, at)
@@ -1411,8 +1448,7 @@ def sync_group(ctx: click.Context, once: bool, as_json: bool) -> None:
             raise InputError("--once is a pass of its own: give it without a subcommand")
         return
     if not once:
-        click.echo(ctx.get_help())
-        return
+        raise UsageLine(_missing_command(ctx, " (or --once for one pass now)"), ctx)
     _sync_once(ctx.ensure_object(App), as_json)
 
 
