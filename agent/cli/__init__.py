@@ -6,6 +6,7 @@ so ``stridewatch --version`` and ``stridewatch check`` start fast.
 
 from __future__ import annotations
 
+import io
 import json
 import logging
 import math
@@ -100,12 +101,49 @@ def _missing_command(ctx: click.Context, also: str = "") -> str:
     return f"{lead} {listed}{also}."
 
 
+def _not_utf8(text: str) -> str | None:
+    """``byte 0xe9`` for text holding what is not UTF-8 (argv's bytes that are not are
+    decoded to lone surrogates), else None."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        code = ord(text[exc.start])
+        return f"byte 0x{code - 0xDC00:02x}" if 0xDC80 <= code <= 0xDCFF else f"U+{code:04X}"
+    return None
+
+
+def _refuse_undecodable(ctx: click.Context) -> None:
+    """Every text option and argument is stored, printed or matched as UTF-8: one that is
+    not (``--note $'caf\\xe9'`` from a Latin-1 terminal) is refused in one line naming it,
+    before anything is done. Paths are not text: a file name need not be UTF-8."""
+    for param in ctx.command.params:
+        value = ctx.params.get(param.name) if param.name else None
+        for text in value if isinstance(value, tuple) else (value,):
+            bad = _not_utf8(text) if isinstance(text, str) else None
+            if bad is not None:
+                command = ctx.command_path.partition(" ")[2]
+                where, name = f"{command}: " if command else "", _param_name(param)
+                raise InputError(f"{where}{name} is not valid UTF-8 text ({bad})", option=name)
+
+
+def _param_name(param: click.Parameter) -> str:
+    """``--note`` for an option, ``SCORE`` for an argument: as its help names it."""
+    if isinstance(param, click.Option):
+        return max(param.opts, key=len)
+    return (param.metavar or (param.name or "").upper()).strip("[].")
+
+
 class StridewatchCommand(click.Command):
-    """A command whose usage errors are one line naming it (:class:`UsageLine`)."""
+    """A command whose usage errors are one line naming it (:class:`UsageLine`) and whose
+    text options are refused in one line when they are not UTF-8."""
 
     def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
         with _usage_in_one_line(ctx):
             return super().parse_args(ctx, args)
+
+    def invoke(self, ctx: click.Context) -> Any:
+        _refuse_undecodable(ctx)
+        return super().invoke(ctx)
 
 
 class StridewatchGroup(click.Group):
@@ -137,6 +175,7 @@ class StridewatchGroup(click.Group):
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
+            _refuse_undecodable(ctx)
             with _usage_in_one_line(ctx):
                 if ctx.parent is not None:
                     return super().invoke(ctx)
@@ -1687,6 +1726,11 @@ def _echo_json(data: Any) -> None:
 
 def main(argv: Sequence[str] | None = None) -> None:
     """Console-script entry point."""
+    # A path is passed on as given, UTF-8 or not (text is refused when not: see
+    # _refuse_undecodable). Printed, it goes out as the bytes it came in as, as `ls` prints
+    # it, where a UTF-8 locale's strict stdout would stop with a UnicodeEncodeError.
+    if isinstance(sys.stdout, io.TextIOWrapper) and sys.stdout.errors == "strict":
+        sys.stdout.reconfigure(errors="surrogateescape")
     try:
         cli.main(args=argv, prog_name="stridewatch")
     except ConfigError as exc:  # raised outside a group's invoke, e.g. while parsing
