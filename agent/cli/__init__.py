@@ -330,7 +330,13 @@ def log_run(
     settings = app.settings
     distance_m = units.parse_distance(distance_text, settings.units)
     duration_s = units.parse_duration(duration_text)
-    units.check_pace(distance_m, duration_s)
+    logging_ops.check_run(
+        distance_m,
+        duration_s,
+        distance_text=distance_text,
+        duration_text=duration_text,
+        unit=settings.units,
+    )
     started = (
         units.parse_datetime(at_text, settings.zone, settings.date_window())
         if at_text is not None
