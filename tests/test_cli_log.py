@@ -422,3 +422,48 @@ def test_check_run_takes_exactly_the_runs(
     assert "\n" not in said
     assert said.startswith(f"--distance {distance_text.strip()}")
     assert "km/h)" in said or "shorter than any run" in said
+
+
+def test_pain_refuses_the_future_unless_asked(sw, db: Path) -> None:
+    ahead = (datetime.now(UTC) + timedelta(days=24)).strftime("%Y-%m-%dT%H:%M")
+    refused = sw("pain", "4", "--when", "during", "--at", ahead)
+    assert (refused.exit_code, refused.stdout) == (2, "")
+    assert refused.stderr.splitlines() == [
+        f"stridewatch: --at {ahead}: that is in the future; log pain once it is felt (or add "
+        "--future to log it anyway)"
+    ]
+    assert not db.exists() or sw("pain-log", "--json").json() == []
+    soon = (datetime.now(UTC) + timedelta(minutes=5)).strftime("%Y-%m-%dT%H:%M")
+    assert sw("pain", "2", "--when", "morning", "--at", soon).exit_code == 0  # a fast clock
+    planned = sw("pain", "4", "--when", "during", "--at", ahead, "--future")
+    assert planned.exit_code == 0, planned.stderr
+    assert len(sw("pain-log", "--json").json()) == 2
+
+
+@pytest.mark.parametrize(
+    ("when", "about"),
+    [("after", "after a run"), ("during", "during a run"), ("morning", "the morning after a run")],
+)
+def test_pain_about_a_run_is_not_dated_before_it(sw, when: str, about: str) -> None:
+    env = {"STRIDEWATCH_TIMEZONE": "UTC"}
+    assert sw("log-run", "--at", "2026-03-29T07:00", "--distance", "6km", "--duration", "36:00",
+              env=env).exit_code == 0  # fmt: skip
+    refused = sw("pain", "3", "--when", when, "--run", "1", "--at", "2026-01-01T00:00", env=env)
+    assert (refused.exit_code, refused.stdout) == (2, "")
+    assert refused.stderr.splitlines() == [
+        "stridewatch: pain at Thu 2026-01-01 00:00 is before run 1 started (Sun 2026-03-29 "
+        f"07:00); pain {about} is dated after its start: give when it was felt with --at"
+    ]
+    assert sw("pain-log", "--json").json() == []
+    at = "2026-03-29T07:20" if when == "during" else "2026-03-30T07:00"
+    taken = sw("pain", "3", "--when", when, "--run", "1", "--at", at, env=env)
+    assert taken.exit_code == 0, taken.stderr
+    assert [p["run_id"] for p in sw("pain-log", "--json").json()] == [1]
+
+
+def test_pain_before_a_run_may_be_logged_with_the_run_named(sw) -> None:
+    """Pain before a run is dated before it (or logged after it, naming it)."""
+    assert log(sw, "6km").exit_code == 0  # 2026-11-20T07:30
+    for at in ("2026-11-20T07:00", "2026-11-20T09:00"):
+        result = sw("pain", "2", "--when", "before", "--run", "1", "--at", at)
+        assert result.exit_code == 0, result.stderr

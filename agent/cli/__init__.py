@@ -399,6 +399,7 @@ def log_run(
 @click.option("--where", "where", type=click.Choice(PAIN_WHERE), help="Where it hurts.")
 @click.option("--run", "run_id", type=str, metavar="ID", help="The run it relates to.")
 @click.option("--note", help="Free text.")
+@click.option("--future", is_flag=True, help="Log a report dated in the future.")
 @json_option
 @with_app
 def pain(
@@ -409,24 +410,41 @@ def pain(
     where: str | None,
     run_id: str | None,
     note: str | None,
+    future: bool,
     as_json: bool,
 ) -> None:
     """Log a pain score from 0 (none) to 10 (worst). Prints its id on stdout; what was stored
     and what the rules now say go to stderr (with --json, all of it as one object on
     stdout)."""
     from agent import units
+    from agent.files import manual as logging_ops
 
     settings = app.settings
     score = _parse_int(score_text, "SCORE", 0, 10)
     at = _instant(app, at_text)
+    if not future and at > datetime.now(UTC) + FUTURE_SLACK:
+        raise InputError(
+            f"--at {at_text}: that is in the future; log pain once it is felt (or add "
+            "--future to log it anyway)",
+            option="--at",
+        )
     run = _parse_int(run_id, "--run", 1, 2**62) if run_id is not None else None
     with app.open_store() as store:
-        pain_id = store.add_pain(at=at, score=score, when=when, where=where, run_id=run, note=note)
+        report = logging_ops.log_pain(
+            store,
+            at=at,
+            score=score,
+            when=cast(Any, when),
+            where=cast(Any, where),
+            run_id=run,
+            note=note,
+            zone=settings.zone,
+        )
+        pain_id = report.id
         if as_json:
             from agent.advice import checks
             from agent.views import text as views
 
-            report = PainReport(pain_id, at, score, cast(Any, when), cast(Any, where), run, note)
             verdict = checks.verdict_json(store, settings, at, pain_id=pain_id)
             _echo_json({"pain": views.pain_json(report, settings.zone), **verdict})
             return

@@ -1,16 +1,17 @@
-"""Manual logging: the library side of ``stridewatch log-run``."""
+"""Manual logging: the library side of ``stridewatch log-run`` and ``stridewatch pain``."""
 
 from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, tzinfo
 
 from agent.errors import InputError
 from agent.files.importer import RUN_MAX_AVG_KMH, SLOW_MAX_KMH
 from agent.files.same_run import Record, same_run
+from agent.models import PainReport, PainWhen, PainWhere
 from agent.store import Store
-from agent.units import METRES_PER, Unit, format_pace
+from agent.units import METRES_PER, Unit, format_local, format_pace
 
 # A run typed by hand is held to the importer's bounds on average speed (agent/files/
 # importer.py): above RUN_MAX_AVG_KMH (24 km/h, past the 5 km world record) nobody runs; below
@@ -131,3 +132,35 @@ def log_run(
         avg_hr=avg_hr,
         note=note,
     )
+
+
+# How each timing says the run it is about, in the line refusing a report dated before it.
+_ABOUT = {"during": "during a run", "after": "after a run", "morning": "the morning after a run"}
+
+
+def log_pain(
+    store: Store,
+    *,
+    at: datetime,
+    score: int,
+    when: PainWhen,
+    where: PainWhere | None = None,
+    run_id: int | None = None,
+    note: str | None = None,
+    zone: tzinfo,
+) -> PainReport:
+    """Store a pain report; return it. A report about a run (``run_id``) felt during it,
+    after it or the morning after cannot be dated before the run started: refused in one
+    line (:class:`InputError`), as is a ``run_id`` that names no run (``NotFoundError``).
+    (Pain ``before`` a run is dated before it, or logged later with the run named.)"""
+    if run_id is not None:
+        run = store.get_run(run_id)
+        if when != "before" and at < run.started_at:
+            raise InputError(
+                f"pain at {format_local(at, zone)} is before run {run_id} started "
+                f"({format_local(run.started_at, zone)}); pain {_ABOUT[when]} is dated after "
+                "its start: give when it was felt with --at",
+                option="--at",
+            )
+    pain_id = store.add_pain(at=at, score=score, when=when, where=where, run_id=run_id, note=note)
+    return PainReport(pain_id, at, score, when, where, run_id, note)
