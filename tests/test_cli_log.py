@@ -263,7 +263,10 @@ def test_version_and_help_everywhere(sw) -> None:
         assert "Example: stridewatch" in result.stdout, command
 
 
-def test_demo_prints_a_recorded_run(sw, tmp_path: Path) -> None:
+def test_demo_prints_a_recorded_run_into_a_new_empty_file(sw, tmp_path: Path) -> None:
+    """A zero-byte file (`touch demo.db`) is a new database, for the demo as for the rest
+    (a missing one is played into in test_demo.py)."""
+    (tmp_path / "demo.db").touch()
     result = sw("demo", "--db", str(tmp_path / "demo.db"), use_db=False)
     assert result.exit_code == 0, result.stderr
     assert "recorded run 5" in result.stdout  # runs 1-4: the week logged by hand before
