@@ -1346,14 +1346,32 @@ def notify_test(app: App, as_json: bool) -> None:
         raise SystemExit(1)
 
 
+# Where a step's text starts, after its mark: "FAIL  wrote ...".
+STEP_INDENT = 6
+
+
 @cli.group("service", cls=StridewatchGroup, epilog="Example: stridewatch service install")
 def service_group() -> None:
     """Install, remove or inspect the systemd user service that runs the daemon at login."""
 
 
-def _report_steps(steps: list[Any]) -> None:
+def _say_steps(steps: list[Any], marks: tuple[str, str]) -> None:
+    """A mark (``ok``/``FAIL``, ``yes``/``no``) per step, then its text wrapped to the
+    terminal beneath itself (systemctl's errors run long), commands kept whole."""
+    from rich.text import Text
+
+    from agent.views import text as views
+
+    out = views.console()
+    room = max(views.DETAIL_MIN, out.width - STEP_INDENT)
     for step in steps:
-        click.echo(("ok    " if step.ok else "FAIL  ") + step.text)
+        mark = marks[0] if step.ok else marks[1]
+        for n, line in enumerate(views.wrap(step.text, room)):
+            views.emit(out, Text.assemble((mark if n == 0 else "").ljust(STEP_INDENT), line))
+
+
+def _report_steps(steps: list[Any]) -> None:
+    _say_steps(steps, ("ok", "FAIL"))
     if not all(step.ok for step in steps):
         raise SystemExit(1)
 
@@ -1378,9 +1396,30 @@ def service_install(app: App, force: bool) -> None:
         config = app.config_path.expanduser().absolute()
         command += ["--config", service.unit_word(str(config))]
     steps = service.install(" ".join([*command, "run"]), [str(path.parent)], force=force)
+    if steps[0].ok:  # the unit is written: whether it can see the files it names
+        _warn_private_tmp(
+            path,
+            "the daemon would record into another database there, lost "
+            "when it stops: give a --db outside it",
+        )
+        if app.config_path is not None:
+            _warn_private_tmp(app.config_path, "the daemon would not find this config there")
     if all(step.ok for step in steps):
         click.echo("stridewatch will start with your desktop session and watch for your sensors.")
     _report_steps(steps)
+
+
+def _warn_private_tmp(path: Path, then: str) -> None:
+    """One warning line when the service would not see ``path`` (its PrivateTmp=yes)."""
+    from agent.daemon import service
+
+    tmp = service.in_private_tmp(path)
+    if tmp is not None:
+        click.echo(
+            f"stridewatch: warning: {path.expanduser().absolute()}: in {tmp}, which the "
+            f"service sees private and empty (PrivateTmp=yes); {then}",
+            err=True,
+        )
 
 
 @service_group.command("uninstall", epilog="Example: stridewatch service uninstall")
@@ -1404,8 +1443,7 @@ def service_status(as_json: bool) -> None:
         unit = str(service.unit_path())
         _echo_json({"unit": unit, "installed": installed, "enabled": enabled, "running": running})
     else:
-        for step in steps:
-            click.echo(("yes   " if step.ok else "no    ") + step.text)
+        _say_steps(steps, ("yes", "no"))
     if not all(step.ok for step in steps):
         raise SystemExit(3)  # as `systemctl is-active`: not running (or not installed)
 
