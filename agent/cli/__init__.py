@@ -596,7 +596,7 @@ def scan(app: App, timeout_text: str | None, as_json: bool) -> None:
     if as_json:
         _echo_json([_candidate_json(c, c.address in allowed) for c in found])
     elif not found:
-        click.echo(
+        _say(
             f"No footpod or heart-rate strap heard in {timeout:g} s. Wake it (walk a few "
             "steps with the footpod, wet the strap's contacts) and scan again."
         )
@@ -1341,7 +1341,7 @@ def notify_test(app: App, as_json: bool) -> None:
     if as_json:
         _echo_json({"delivered": delivery.delivered, "detail": delivery.detail})
     else:
-        click.echo(("delivered: " if delivery.delivered else "not delivered: ") + delivery.detail)
+        _say(("delivered: " if delivery.delivered else "not delivered: ") + delivery.detail)
     if not delivery.delivered:
         raise SystemExit(1)
 
@@ -1634,7 +1634,7 @@ def _edit_sync_folders(add: Path | None, remove: Path | None) -> tuple[bool, Pat
     return edit_list(path, "sync", "folders", change, again=again), path
 
 
-RESTART_HINT = "restart the daemon to watch it (systemctl --user restart stridewatch)"
+RESTART_HINT = "restart the daemon to watch it (`systemctl --user restart stridewatch`)"
 
 
 @sync_group.command("add", epilog="Example: stridewatch sync add /media/ann/GARMIN/GARMIN/Activity")
@@ -1650,7 +1650,7 @@ def sync_add(folder_text: str) -> None:
         click.echo(f"{folder} is already a sync folder (in {path})")
         return
     there = "" if real.is_dir() else " (not there now: it is watched once it appears)"
-    click.echo(f"{folder} added to [sync] folders in {path}{there}; {RESTART_HINT}")
+    _say(f"{folder} added to [sync] folders in {path}{there}; {RESTART_HINT}")
 
 
 @sync_group.command("remove", epilog="Example: stridewatch sync remove ~/Sync/Gadgetbridge")
@@ -1661,7 +1661,7 @@ def sync_remove(folder_text: str) -> None:
     removed, path = _edit_sync_folders(None, folder)
     if not removed:
         raise InputError(f"{folder}: not a sync folder (see `stridewatch sync list`)")
-    click.echo(f"{folder} removed from [sync] folders in {path}; the runs from it stay")
+    _say(f"{folder} removed from [sync] folders in {path}; the runs from it stay")
 
 
 @sync_group.command("list", epilog="Example: stridewatch sync list --json")
@@ -1750,7 +1750,7 @@ def sync_detect(app: App, where: tuple[Path, ...], yes: bool, as_json: bool) -> 
         _echo_json({"found": [{**f.as_json(), "synced": f.path in known} for f in found]})
         return
     if not found:
-        click.echo(
+        _say(
             "no watch found: plug it in (it shows up as a USB drive), or give its folder: "
             "stridewatch sync detect /media/YOU/GARMIN"
         )
@@ -1780,6 +1780,14 @@ def demo(app: App, force: bool) -> None:
     from agent.cli.demo import run_demo
 
     run_demo(app, force=force)
+
+
+def _say(text: str) -> None:
+    """A message of a sentence or more on stdout, wrapped to the terminal (80 columns through
+    a pipe), a command in it never cut."""
+    from agent.views import text as views
+
+    views.say(views.console(), text)
 
 
 def _echo_json(data: Any) -> None:
