@@ -1332,11 +1332,16 @@ def notify_test(app: App, as_json: bool) -> None:
     """Send one test desktop notification and report exactly what happened."""
     import asyncio
 
+    from agent.daemon.delivery import ICONS
     from agent.daemon.notify import Notifier
 
     notifier = Notifier(enabled=app.settings.notifications.enabled)
     delivery = asyncio.run(
-        notifier.send("stridewatch test notification", "If you can read this, alerts reach you.")
+        notifier.send(
+            "stridewatch test notification",
+            "If you can read this, alerts reach you.",
+            icon=ICONS["info"],  # as an alert has one: the test looks like what it tests
+        )
     )
     if as_json:
         _echo_json({"delivered": delivery.delivered, "detail": delivery.detail})
