@@ -1525,7 +1525,8 @@ def report_cmd(
     if as_json:
         _echo_json({"path": str(written), "week_count": len(view.weeks)})
         return
-    click.echo(f"wrote {written} ({len(view.weeks)} weeks)")
+    weeks = len(view.weeks)
+    click.echo(f"wrote {written} ({weeks} week{'s' * (weeks != 1)})")
 
 
 # -- sync folders (agent/files/sync.py, agent/files/watch.py) -----------------------------------
