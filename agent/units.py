@@ -177,15 +177,6 @@ def parse_clock_time(text: str) -> time:
         raise InputError(f"time {text!r}: expected HH:MM, e.g. 21:00") from None
 
 
-def check_pace(distance_m: float, duration_s: float) -> None:
-    """Reject a distance and duration whose average speed no human can hold."""
-    if distance_m / duration_s > MAX_AVG_SPEED:
-        raise InputError(
-            f"{distance_m / 1000:.2f} km in {format_duration(duration_s)} is faster than any "
-            "human runs; check the distance and the duration"
-        )
-
-
 def to_unit(metres: float, unit: Unit) -> float:
     """Metres in the runner's unit (km or mi)."""
     return metres / METRES_PER[unit]

@@ -166,3 +166,13 @@ def test_help_has_an_example(sw: Any) -> None:
     result = sw("history", "-h")
     assert result.exit_code == 0
     assert "Example: stridewatch history --weeks 16" in result.stdout
+
+
+@pytest.mark.parametrize(("weeks", "said"), [("1", "(1 week)"), ("2", "(2 weeks)")])
+def test_report_counts_its_weeks_in_words(sw: Any, tmp_path: Path, weeks: str, said: str) -> None:
+    log(sw, "2026-11-03T07:00", 6.0)  # a run in each of the last two weeks
+    log(sw, "2026-11-10T07:00", 6.0)
+    path = tmp_path / "r.html"
+    result = sw("report", "--at", AT, "--weeks", weeks, "-o", str(path))
+    assert result.exit_code == 0, result.stderr
+    assert result.stdout == f"wrote {path} {said}\n"

@@ -11,7 +11,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from agent import __version__
-from agent.units import format_duration, parse_duration
+from agent.units import Unit, format_duration, parse_duration
 
 
 def log(sw, distance: str, duration: str = "36:00", *extra: str, env=None):
@@ -43,7 +43,7 @@ def log(sw, distance: str, duration: str = "36:00", *extra: str, env=None):
 )
 def test_log_run_distance_forms(sw, distance: str, unit_env: str | None, km: float) -> None:
     env = {"STRIDEWATCH_UNITS": unit_env} if unit_env else None
-    result = log(sw, distance, "36:00", env=env)
+    result = log(sw, distance, f"{km * 6:.0f}m", env=env)  # about 6:00/km: a run
     assert result.exit_code == 0, result.stderr
     assert result.stdout.strip() == "1"
     assert sw("runs", "--json").json()[0]["distance_km"] == pytest.approx(km, abs=0.001)
@@ -263,7 +263,10 @@ def test_version_and_help_everywhere(sw) -> None:
         assert "Example: stridewatch" in result.stdout, command
 
 
-def test_demo_prints_a_recorded_run(sw, tmp_path: Path) -> None:
+def test_demo_prints_a_recorded_run_into_a_new_empty_file(sw, tmp_path: Path) -> None:
+    """A zero-byte file (`touch demo.db`) is a new database, for the demo as for the rest
+    (a missing one is played into in test_demo.py)."""
+    (tmp_path / "demo.db").touch()
     result = sw("demo", "--db", str(tmp_path / "demo.db"), use_db=False)
     assert result.exit_code == 0, result.stderr
     assert "recorded run 5" in result.stdout  # runs 1-4: the week logged by hand before
@@ -306,3 +309,164 @@ def test_pain_says_what_it_stored(sw: Any) -> None:
     assert result.stderr.splitlines()[0] == (
         "stored pain report 1: 3/10 after, knee, Fri 2026-11-20 09:00"
     )
+
+
+@pytest.mark.parametrize(
+    ("distance", "duration", "said"),
+    [
+        (
+            "1m",
+            "30:00",
+            "--distance 1m in --duration 30:00 is 500:00:00/km (under 0.01 km/h), slower than "
+            "a walk, not a run; 1m is one metre; a mile is 1mi",
+        ),
+        (
+            "5m",
+            "45:00",
+            "--distance 5m in --duration 45:00 is 150:00:00/km (under 0.01 km/h), slower than "
+            "a walk, not a run; 5m is 5 metres; 5 miles is 5mi",
+        ),
+        (
+            "5km",
+            "61:00:00",
+            "--distance 5km in --duration 61:00:00 is 12:12:00/km (0.08 km/h), slower than a "
+            "walk, not a run; 61:00:00 is 61 hours; 61 minutes is 61:00",
+        ),
+        (
+            "10km",
+            "3:25:00",  # a hike: 3:25 (minutes) would be 175 km/h
+            "--distance 10km in --duration 3:25:00 is 20:30/km (2.9 km/h), slower than a walk, "
+            "not a run; check the distance's unit (km, m or mi) and the duration (36:00 is 36 "
+            "minutes)",
+        ),
+        (
+            "6km",
+            "1:00",
+            "--distance 6km in --duration 1:00 is 0:10/km (360.0 km/h), faster than any human "
+            "runs (the 5 km world record is 23.8 km/h); 1:00 is 1 minute; 1 hour is 1:00:00",
+        ),
+        (
+            "10km",
+            "24:30",
+            "--distance 10km in --duration 24:30 is 2:27/km (24.5 km/h), faster than any human "
+            "runs (the 5 km world record is 23.8 km/h); check the distance's unit (km, m or "
+            "mi) and the duration (36:00 is 36 minutes)",
+        ),
+        (
+            "1m",
+            "0:01",
+            "--distance 1m: shorter than any run (100 m at least); 1m is one metre; a mile is 1mi",
+        ),
+        (
+            "99m",
+            "0:30",
+            "--distance 99m: shorter than any run (100 m at least); 99m is 99 metres; 99 miles "
+            "is 99mi",
+        ),
+    ],
+)
+def test_log_run_refuses_what_is_no_run_saying_the_pace_and_the_unit(
+    sw, db: Path, distance: str, duration: str, said: str
+) -> None:
+    result = log(sw, distance, duration)
+    assert (result.exit_code, result.stdout) == (2, "")
+    assert result.stderr.splitlines() == [f"stridewatch: {said}"]
+    assert not db.exists() or sw("runs", "--json").json() == []
+
+
+def test_a_bare_number_in_the_other_unit_is_hinted(sw) -> None:
+    """3 in miles is 4.8 km; in 12 minutes a run of 3 km, not of 3 miles (24.1 km/h)."""
+    result = log(sw, "3", "12:00", env={"STRIDEWATCH_UNITS": "mi"})
+    assert result.exit_code == 2
+    assert result.stderr.rstrip().endswith("a bare 3 is in mi (the configured unit); 3km is in km")
+
+
+@pytest.mark.parametrize(
+    ("distance", "duration"),
+    [
+        ("100m", "0:15"),
+        ("100m", "2:00"),
+        ("5km", "1:40:00"),
+        ("10km", "25:00"),
+        ("42.2km", "2:01:09"),
+    ],
+)
+def test_log_run_takes_runs_at_the_edges(sw, distance: str, duration: str) -> None:
+    """From 100 m, from 3 km/h (a 20:00/km shuffle) to 24 km/h (the 5 km record, 23.8)."""
+    result = log(sw, distance, duration)
+    assert result.exit_code == 0, result.stderr
+
+
+@given(
+    st.floats(min_value=0.01, max_value=300, allow_nan=False),  # 300 mi: under 500 km
+    st.sampled_from(["m", "km", "mi", "", " km"]),
+    st.integers(min_value=1, max_value=6 * 24 * 3600),
+    st.sampled_from(["km", "mi"]),
+)
+def test_check_run_takes_exactly_the_runs(
+    number: float, suffix: str, seconds: int, unit: Unit
+) -> None:
+    """Whatever is typed: taken when from 100 m and 3 to 24 km/h, else refused in one line
+    that names the speed or the shortest run (never another error)."""
+    from agent.errors import InputError
+    from agent.files.manual import check_run
+    from agent.units import parse_distance
+
+    distance_text, duration_text = f"{number:g}{suffix}", format_duration(seconds)
+    metres, duration_s = parse_distance(distance_text, unit), parse_duration(duration_text)
+    kmh = metres / duration_s * 3.6
+    texts = {"distance_text": distance_text, "duration_text": duration_text, "unit": unit}
+    if metres >= 100 and 3 <= kmh <= 24:
+        check_run(metres, duration_s, **texts)  # type: ignore[arg-type]
+        return
+    with pytest.raises(InputError) as refused:
+        check_run(metres, duration_s, **texts)  # type: ignore[arg-type]
+    said = str(refused.value)
+    assert "\n" not in said
+    assert said.startswith(f"--distance {distance_text.strip()}")
+    assert "km/h)" in said or "shorter than any run" in said
+
+
+def test_pain_refuses_the_future_unless_asked(sw, db: Path) -> None:
+    ahead = (datetime.now(UTC) + timedelta(days=24)).strftime("%Y-%m-%dT%H:%M")
+    refused = sw("pain", "4", "--when", "during", "--at", ahead)
+    assert (refused.exit_code, refused.stdout) == (2, "")
+    assert refused.stderr.splitlines() == [
+        f"stridewatch: --at {ahead}: that is in the future; log pain once it is felt (or add "
+        "--future to log it anyway)"
+    ]
+    assert not db.exists() or sw("pain-log", "--json").json() == []
+    soon = (datetime.now(UTC) + timedelta(minutes=5)).strftime("%Y-%m-%dT%H:%M")
+    assert sw("pain", "2", "--when", "morning", "--at", soon).exit_code == 0  # a fast clock
+    planned = sw("pain", "4", "--when", "during", "--at", ahead, "--future")
+    assert planned.exit_code == 0, planned.stderr
+    assert len(sw("pain-log", "--json").json()) == 2
+
+
+@pytest.mark.parametrize(
+    ("when", "about"),
+    [("after", "after a run"), ("during", "during a run"), ("morning", "the morning after a run")],
+)
+def test_pain_about_a_run_is_not_dated_before_it(sw, when: str, about: str) -> None:
+    env = {"STRIDEWATCH_TIMEZONE": "UTC"}
+    assert sw("log-run", "--at", "2026-03-29T07:00", "--distance", "6km", "--duration", "36:00",
+              env=env).exit_code == 0  # fmt: skip
+    refused = sw("pain", "3", "--when", when, "--run", "1", "--at", "2026-01-01T00:00", env=env)
+    assert (refused.exit_code, refused.stdout) == (2, "")
+    assert refused.stderr.splitlines() == [
+        "stridewatch: pain at Thu 2026-01-01 00:00 is before run 1 started (Sun 2026-03-29 "
+        f"07:00); pain {about} is dated after its start: give when it was felt with --at"
+    ]
+    assert sw("pain-log", "--json").json() == []
+    at = "2026-03-29T07:20" if when == "during" else "2026-03-30T07:00"
+    taken = sw("pain", "3", "--when", when, "--run", "1", "--at", at, env=env)
+    assert taken.exit_code == 0, taken.stderr
+    assert [p["run_id"] for p in sw("pain-log", "--json").json()] == [1]
+
+
+def test_pain_before_a_run_may_be_logged_with_the_run_named(sw) -> None:
+    """Pain before a run is dated before it (or logged after it, naming it)."""
+    assert log(sw, "6km").exit_code == 0  # 2026-11-20T07:30
+    for at in ("2026-11-20T07:00", "2026-11-20T09:00"):
+        result = sw("pain", "2", "--when", "before", "--run", "1", "--at", at)
+        assert result.exit_code == 0, result.stderr

@@ -63,9 +63,10 @@ def test_scan_table_marks_the_allow_listed(bluez: BluezMock, sw: Any) -> None:
 
 def test_scan_says_what_to_do_when_nothing_is_heard(bluez: BluezMock, sw: Any) -> None:
     bluez.add_sensor(POD, "Stryd", "footpod", advertising=False)
-    result = sw("scan", "--timeout", "0.2")
+    result = sw("scan", "--timeout", "0.2", env={"COLUMNS": "80"})
     assert result.exit_code == 0
     assert result.stdout.startswith("No footpod or heart-rate strap heard in 0.2 s. Wake it")
+    assert max(len(line) for line in result.stdout.splitlines()) <= 80  # wrapped, not one line
 
 
 def test_scan_without_bluetoothd_fails_with_one_line(system_bus: str, sw: Any) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -244,3 +245,55 @@ def test_replay_has_no_infinite_speedup(sw: Any) -> None:
     assert result.stderr == (
         "stridewatch: --speedup 'inf': expected a number above 0 and at most 1000\n"
     )
+
+
+def steady_run(db: Path, metres: float, speed_mps: float = 3.0) -> int:
+    """A run stored with a sample every 10 s at an even pace up to ``metres``."""
+    seconds = metres / speed_mps
+    samples = [(t, min(t * speed_mps, metres), speed_mps, None, 150) for t in range(0, 10_000, 10)]
+    samples = [s for s in samples if s[0] <= seconds] + [(seconds, metres, speed_mps, None, 150)]
+    run = {
+        "started_at": datetime(2026, 11, 20, 7, 0, tzinfo=UTC),
+        "distance_m": metres,
+        "moving_s": seconds,
+        "elapsed_s": seconds,
+    }
+    with Store.open(db) as store:
+        return store.add_imported_run(run, samples)
+
+
+def split_labels(stdout: str) -> list[str]:
+    lines = stdout.splitlines()
+    start = next(n for n, line in enumerate(lines) if line.startswith("Splits per")) + 2
+    return [line.split()[0] for line in lines[start:] if line.strip()]
+
+
+@pytest.mark.parametrize(
+    ("metres", "unit", "last"),
+    [
+        (12_870.0, "mi", "0.99"),  # "8.00 mi": 7 miles and 0.997 of one, not a full mile
+        (4_998.0, "km", "0.99"),
+        (4_990.0, "km", "0.99"),
+        (4_400.0, "km", "0.40"),
+        (5_000.0, "km", "5"),  # whole: the last km is one
+        (5_000.5, "km", "5"),  # half a metre over: no split of its own
+    ],
+)
+def test_a_partial_split_is_never_labelled_as_a_whole_unit(
+    sw: Any, db: Path, metres: float, unit: str, last: str
+) -> None:
+    run_id = steady_run(db, metres)
+    result = sw("show", str(run_id), env={"STRIDEWATCH_UNITS": unit, "COLUMNS": "80"})
+    assert result.exit_code == 0, result.stderr
+    labels = split_labels(result.stdout.split("Heart-rate zones")[0])
+    assert labels[-1] == last
+    assert labels[:-1] == [str(n) for n in range(1, len(labels))]
+
+
+def test_a_whole_split_has_the_pace_of_its_time(sw: Any, db: Path) -> None:
+    """A mile in 8:56 is 8:56/mi (a mile rounded to 1.609 km made it 8:57/mi)."""
+    run_id = steady_run(db, 12_870.0)
+    out = sw("show", str(run_id), env={"STRIDEWATCH_UNITS": "mi"}).stdout
+    rows = [line.split() for line in out.splitlines() if re.match(r" +[1-7] ", line)]
+    assert len(rows) == 7
+    assert all(f"{row[1]}/mi" == row[2] for row in rows), rows

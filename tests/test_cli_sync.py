@@ -161,9 +161,26 @@ def test_detect_finds_a_watch_folder_and_adds_it(
 
 
 def test_detect_says_what_to_do_when_nothing_is_plugged_in(sw: Any, tmp_path: Path) -> None:
-    result = sw("sync", "detect", str(tmp_path))
+    result = sw("sync", "detect", str(tmp_path), env={"COLUMNS": "80"})
     assert result.exit_code == 0
     assert result.stdout.startswith("no watch found")
+    lines = result.stdout.splitlines()
+    assert max(len(line) for line in lines) <= 80  # wrapped, not one line of 118
+    assert any("stridewatch sync detect /media/YOU/GARMIN" in line for line in lines)
+
+
+def test_add_and_remove_say_so_in_lines_that_fit(sw: Any, tmp_path: Path) -> None:
+    folder = tmp_path / "Gadgetbridge"
+    folder.mkdir()
+    for args in (("add",), ("remove",)):
+        result = sw("sync", *args, str(folder), env={"COLUMNS": "80"})
+        assert result.exit_code == 0, result.stderr
+        lines = result.stdout.splitlines()
+        assert all(len(line) <= 80 or len(line.split()) == 1 for line in lines), lines
+    said = sw("sync", "add", str(folder), env={"COLUMNS": "80"})
+    assert any(
+        "`systemctl --user restart stridewatch`" in line for line in said.stdout.splitlines()
+    )
 
 
 def once(sw: Any, folder: Path, *args: str) -> Any:

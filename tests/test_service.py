@@ -93,7 +93,7 @@ def test_install_writes_a_verified_unit_reloads_and_enables(
         "--user daemon-reload",
         "--user enable --now stridewatch.service",
     ]
-    assert f"ok    wrote {unit}" in result.stdout
+    assert f"ok wrote {unit}" in " ".join(result.stdout.split())  # wrapped at 80 columns
     done = verify(unit, tmp_path / "runtime")
     assert (done.returncode, done.stderr) == (0, "")
 
@@ -107,12 +107,13 @@ def test_install_without_a_user_manager_says_so(
     script.write_text("#!/bin/sh\necho 'Failed to connect to bus: No medium found' >&2\nexit 1\n")
     script.chmod(0o755)
     monkeypatch.setenv("PATH", f"{bin_dir}:{os.environ['PATH']}")
-    result = sw("service", "install")
+    result = sw("service", "install", env={"COLUMNS": "80"})
     assert result.exit_code == 1
     assert result.stdout.splitlines() == [
-        "FAIL  no systemd user manager here (`systemctl --user show-environment`: Failed to "
-        "connect to bus: No medium found): run `stridewatch service install` in your desktop "
-        "session, or let your services run without a login first: loginctl enable-linger $USER"
+        "FAIL  no systemd user manager here (`systemctl --user show-environment`: Failed",
+        "      to connect to bus: No medium found): run `stridewatch service install` in",
+        "      your desktop session, or let your services run without a login first:",
+        "      `loginctl enable-linger $USER`",
     ]
     assert not unit_path().exists()  # nothing written that would not start
 
@@ -121,7 +122,7 @@ def test_status_and_uninstall(sw, fake_systemctl: Path) -> None:
     assert sw("service", "install").exit_code == 0
     status = sw("service", "status")
     assert status.exit_code == 3  # installed, not running
-    assert f"yes   unit file {unit_path()}" in status.stdout
+    assert f"yes unit file {unit_path()}" in " ".join(status.stdout.split())
     assert "no    `systemctl --user is-active stridewatch.service`: inactive" in status.stdout
     result = sw("service", "uninstall")
     assert result.exit_code == 0
@@ -204,7 +205,7 @@ def test_a_linked_unit_is_replaced_with_force_never_written_through(
 def test_status_of_nothing_installed_is_not_success(sw, fake_systemctl: Path) -> None:
     status = sw("service", "status")
     assert status.exit_code == 3
-    assert f"no    unit file {unit_path()} missing" in status.stdout
+    assert f"no unit file {unit_path()} missing" in " ".join(status.stdout.split())
 
 
 def test_install_keeps_the_database_and_config_given(
@@ -224,3 +225,93 @@ def test_install_keeps_the_database_and_config_given(
     assert str(folder) in text  # the daemon may write there
     done = verify(unit_path(), tmp_path / "runtime")
     assert (done.returncode, done.stderr) == (0, "")
+
+
+# What systemctl says where no user bus can be reached (a console login, an ssh session).
+NO_BUS = (
+    "Failed to connect to bus: $DBUS_SESSION_BUS_ADDRESS and $XDG_RUNTIME_DIR not defined "
+    "(consider using --machine=<user>@.host --user to connect to bus of other user)"
+)
+
+
+@pytest.fixture
+def no_bus_systemctl(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    script = bin_dir / "systemctl"
+    script.write_text(f"#!/bin/sh\necho '{NO_BUS}' >&2\nexit 1\n")
+    script.chmod(0o755)
+    monkeypatch.setenv("PATH", f"{bin_dir}:{os.environ['PATH']}")
+
+
+@pytest.mark.parametrize("args", [("install",), ("status",), ("uninstall",)])
+@pytest.mark.parametrize("columns", ["80", "60"])
+def test_long_advice_wraps_to_the_terminal_keeping_commands_whole(
+    sw, no_bus_systemctl: None, args: tuple[str, ...], columns: str
+) -> None:
+    result = sw("service", *args, env={"COLUMNS": columns})
+    assert result.exit_code in (1, 3)
+    lines = result.stdout.splitlines()
+    long = [line for line in lines if len(line) > int(columns)]
+    assert all(len(line[6:].split()) == 1 for line in long), long  # a path is never cut
+    assert NO_BUS.split("(")[0].strip() in " ".join(" ".join(lines).split())
+    for command in ("`loginctl enable-linger $USER`", "`systemctl --user "):
+        said = " ".join(result.stdout.split())
+        if command in said:
+            assert any(command in line for line in lines), lines
+    for line in lines:  # each step's mark, then its text beneath itself
+        assert line[:6].rstrip() in ("ok", "FAIL", "yes", "no", "")
+        assert line[6] != " "
+
+
+def test_a_relative_database_gives_absolute_paths_in_the_unit(
+    sw, fake_systemctl: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "sub").mkdir()
+    result = sw("--db", "sub/x.db", "--config", "my.toml", "service", "install", use_db=False)
+    assert result.exit_code == 0, result.stdout + result.stderr
+    text = unit_path().read_text()
+    [writable] = [line for line in text.splitlines() if line.startswith("ReadWritePaths=")]
+    paths = [path.lstrip("-") for path in writable.removeprefix("ReadWritePaths=").split()]
+    assert paths[-1] == str((tmp_path / "sub").resolve())
+    assert all(path.startswith(("/", "%h/")) for path in paths), paths
+    exec_line = next(line for line in text.splitlines() if line.startswith("ExecStart="))
+    assert f" --db {tmp_path / 'sub' / 'x.db'} " in exec_line
+    assert f" --config {tmp_path / 'my.toml'} " in exec_line
+    done = verify(unit_path(), tmp_path / "runtime")
+    assert (done.returncode, done.stderr) == (0, "")
+
+
+def test_a_database_in_tmp_is_warned_of_the_private_tmp(
+    sw, fake_systemctl: Path, tmp_path: Path
+) -> None:
+    """The unit's PrivateTmp=yes gives the daemon a /tmp of its own: a database there would
+    be another, lost when the daemon stops. Installed anyway (a test machine's choice), with
+    one warning line for each such file."""
+    db = tmp_path / "x.db"
+    config = tmp_path / "c.toml"
+    config.write_text("")
+    assert db.is_relative_to("/tmp")  # pytest's folders are there
+    result = sw("--db", str(db), "--config", str(config), "service", "install", use_db=False)
+    assert result.exit_code == 0, result.stdout + result.stderr
+    assert result.stderr.splitlines() == [
+        f"stridewatch: warning: {db}: in /tmp, which the service sees private and empty "
+        "(PrivateTmp=yes); the daemon would record into another database there, lost when "
+        "it stops: give a --db outside it",
+        f"stridewatch: warning: {config}: in /tmp, which the service sees private and empty "
+        "(PrivateTmp=yes); the daemon would not find this config there",
+    ]
+    assert "PrivateTmp=yes" in unit_path().read_text().splitlines()
+
+
+def test_which_paths_the_private_tmp_hides(tmp_path: Path) -> None:
+    from agent.daemon.service import in_private_tmp
+
+    assert in_private_tmp(Path("/tmp/x.db")) == Path("/tmp")
+    assert in_private_tmp(Path("/var/tmp/a/x.db")) == Path("/var/tmp")
+    assert in_private_tmp(Path("/srv/runs/x.db")) is None
+    assert in_private_tmp(Path("/tmpfiles/x.db")) is None
+    link = tmp_path / "link"
+    link.symlink_to("/var/tmp")
+    assert in_private_tmp(link / "x.db") is not None

@@ -6,6 +6,7 @@ so ``stridewatch --version`` and ``stridewatch check`` start fast.
 
 from __future__ import annotations
 
+import io
 import json
 import logging
 import math
@@ -66,29 +67,92 @@ class UsageLine(click.UsageError):
 
     def show(self, file: Any = None) -> None:
         message = " ".join(self.format_message().split())
+        if not message.endswith((".", "?", "!")):
+            message += "."  # click ends some without ("... Choose from: a, b")
         path = self.ctx.command_path if self.ctx is not None else "stridewatch"
         command = path.partition(" ")[2]
         where = f"{command}: " if command else ""
         click.echo(f"stridewatch: {where}{message} See '{path} -h'.", err=True)
 
 
-# A group called without a command shows its help (click raises this usage error for it).
-_HELP_ERRORS = (UsageLine, getattr(click.exceptions, "NoArgsIsHelpError", UsageLine))
-
-
 @contextmanager
-def _usage_in_one_line() -> Iterator[None]:
+def _usage_in_one_line(ctx: click.Context | None = None) -> Iterator[None]:
+    """click's usage errors as :class:`UsageLine`; ``ctx`` names the command for the ones
+    click raises without a context (an option missing its value)."""
     try:
         yield
-    except _HELP_ERRORS:
+    except UsageLine:
         raise
     except click.UsageError as exc:
-        raise UsageLine(exc.format_message(), exc.ctx) from None
+        raise UsageLine(exc.format_message(), exc.ctx or ctx) from None
+
+
+# The top level has too many commands to name them all on one line: these are the ones a
+# runner starts with (`stridewatch -h` lists every one).
+FIRST_COMMANDS = ("log-run", "pain", "check", "summary")
+
+
+def _missing_command(ctx: click.Context, also: str = "") -> str:
+    """``Missing command: check, path or show.``: a group called without a command."""
+    group = cast(click.Group, ctx.command)
+    names = list(FIRST_COMMANDS) if ctx.parent is None else group.list_commands(ctx)
+    listed = ", ".join(names[:-1]) + f" or {names[-1]}" if len(names) > 1 else "".join(names)
+    lead = "Missing command, such as" if ctx.parent is None else "Missing command:"
+    return f"{lead} {listed}{also}."
+
+
+def _not_utf8(text: str) -> str | None:
+    """``byte 0xe9`` for text holding what is not UTF-8 (argv's bytes that are not are
+    decoded to lone surrogates), else None."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        code = ord(text[exc.start])
+        return f"byte 0x{code - 0xDC00:02x}" if 0xDC80 <= code <= 0xDCFF else f"U+{code:04X}"
+    return None
+
+
+def _refuse_undecodable(ctx: click.Context) -> None:
+    """Every text option and argument is stored, printed or matched as UTF-8: one that is
+    not (``--note $'caf\\xe9'`` from a Latin-1 terminal) is refused in one line naming it,
+    before anything is done. Paths are not text: a file name need not be UTF-8."""
+    for param in ctx.command.params:
+        value = ctx.params.get(param.name) if param.name else None
+        for text in value if isinstance(value, tuple) else (value,):
+            bad = _not_utf8(text) if isinstance(text, str) else None
+            if bad is not None:
+                command = ctx.command_path.partition(" ")[2]
+                where, name = f"{command}: " if command else "", _param_name(param)
+                raise InputError(f"{where}{name} is not valid UTF-8 text ({bad})", option=name)
+
+
+def _param_name(param: click.Parameter) -> str:
+    """``--note`` for an option, ``SCORE`` for an argument: as its help names it."""
+    if isinstance(param, click.Option):
+        return max(param.opts, key=len)
+    return (param.metavar or (param.name or "").upper()).strip("[].")
+
+
+class StridewatchCommand(click.Command):
+    """A command whose usage errors are one line naming it (:class:`UsageLine`) and whose
+    text options are refused in one line when they are not UTF-8."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        with _usage_in_one_line(ctx):
+            return super().parse_args(ctx, args)
+
+    def invoke(self, ctx: click.Context) -> Any:
+        _refuse_undecodable(ctx)
+        return super().invoke(ctx)
 
 
 class StridewatchGroup(click.Group):
     """A group that turns our errors into one line each and the right exit status, click's
-    usage errors too, and the library's warnings into one line each on stderr."""
+    usage errors too (a group called without a command among them: one line naming its
+    commands, not its help), and the library's warnings into one line each on stderr."""
+
+    command_class = StridewatchCommand
+    group_class = type  # subgroups are StridewatchGroups too
 
     def make_context(
         self,
@@ -100,9 +164,19 @@ class StridewatchGroup(click.Group):
         with _usage_in_one_line():
             return super().make_context(info_name, args, parent, **extra)
 
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        if not args and self.no_args_is_help and not ctx.resilient_parsing:
+            raise UsageLine(_missing_command(ctx), ctx)
+        with _usage_in_one_line(ctx):
+            rest = super().parse_args(ctx, args)
+        if not ctx._protected_args and not self.invoke_without_command:
+            raise UsageLine(_missing_command(ctx), ctx)  # options only: `config --db x.db`
+        return rest
+
     def invoke(self, ctx: click.Context) -> Any:
         try:
-            with _usage_in_one_line():
+            _refuse_undecodable(ctx)
+            with _usage_in_one_line(ctx):
                 if ctx.parent is not None:
                     return super().invoke(ctx)
                 with _warnings_on_stderr():
@@ -256,7 +330,13 @@ def log_run(
     settings = app.settings
     distance_m = units.parse_distance(distance_text, settings.units)
     duration_s = units.parse_duration(duration_text)
-    units.check_pace(distance_m, duration_s)
+    logging_ops.check_run(
+        distance_m,
+        duration_s,
+        distance_text=distance_text,
+        duration_text=duration_text,
+        unit=settings.units,
+    )
     started = (
         units.parse_datetime(at_text, settings.zone, settings.date_window())
         if at_text is not None
@@ -319,6 +399,7 @@ def log_run(
 @click.option("--where", "where", type=click.Choice(PAIN_WHERE), help="Where it hurts.")
 @click.option("--run", "run_id", type=str, metavar="ID", help="The run it relates to.")
 @click.option("--note", help="Free text.")
+@click.option("--future", is_flag=True, help="Log a report dated in the future.")
 @json_option
 @with_app
 def pain(
@@ -329,24 +410,41 @@ def pain(
     where: str | None,
     run_id: str | None,
     note: str | None,
+    future: bool,
     as_json: bool,
 ) -> None:
     """Log a pain score from 0 (none) to 10 (worst). Prints its id on stdout; what was stored
     and what the rules now say go to stderr (with --json, all of it as one object on
     stdout)."""
     from agent import units
+    from agent.files import manual as logging_ops
 
     settings = app.settings
     score = _parse_int(score_text, "SCORE", 0, 10)
     at = _instant(app, at_text)
+    if not future and at > datetime.now(UTC) + FUTURE_SLACK:
+        raise InputError(
+            f"--at {at_text}: that is in the future; log pain once it is felt (or add "
+            "--future to log it anyway)",
+            option="--at",
+        )
     run = _parse_int(run_id, "--run", 1, 2**62) if run_id is not None else None
     with app.open_store() as store:
-        pain_id = store.add_pain(at=at, score=score, when=when, where=where, run_id=run, note=note)
+        report = logging_ops.log_pain(
+            store,
+            at=at,
+            score=score,
+            when=cast(Any, when),
+            where=cast(Any, where),
+            run_id=run,
+            note=note,
+            zone=settings.zone,
+        )
+        pain_id = report.id
         if as_json:
             from agent.advice import checks
             from agent.views import text as views
 
-            report = PainReport(pain_id, at, score, cast(Any, when), cast(Any, where), run, note)
             verdict = checks.verdict_json(store, settings, at, pain_id=pain_id)
             _echo_json({"pain": views.pain_json(report, settings.zone), **verdict})
             return
@@ -498,7 +596,7 @@ def scan(app: App, timeout_text: str | None, as_json: bool) -> None:
     if as_json:
         _echo_json([_candidate_json(c, c.address in allowed) for c in found])
     elif not found:
-        click.echo(
+        _say(
             f"No footpod or heart-rate strap heard in {timeout:g} s. Wake it (walk a few "
             "steps with the footpod, wet the strap's contacts) and scan again."
         )
@@ -1083,7 +1181,9 @@ def what_if_cmd(
 
     settings = app.settings
     at = _instant(app, at_text)
-    if (distance_text is None) == (week_text is None):
+    if distance_text is None and week_text is None:
+        raise InputError('give a DISTANCE (what-if 18km) or --week "tue 8km, sun 18km"')
+    if distance_text is not None and week_text is not None:
         raise InputError('give a DISTANCE (what-if 18km) or --week "tue 8km, sun 18km", not both')
     if week_text is not None:
         plan = checks.parse_week(week_text, settings, at)
@@ -1232,18 +1332,27 @@ def notify_test(app: App, as_json: bool) -> None:
     """Send one test desktop notification and report exactly what happened."""
     import asyncio
 
+    from agent.daemon.delivery import ICONS
     from agent.daemon.notify import Notifier
 
     notifier = Notifier(enabled=app.settings.notifications.enabled)
     delivery = asyncio.run(
-        notifier.send("stridewatch test notification", "If you can read this, alerts reach you.")
+        notifier.send(
+            "stridewatch test notification",
+            "If you can read this, alerts reach you.",
+            icon=ICONS["info"],  # as an alert has one: the test looks like what it tests
+        )
     )
     if as_json:
         _echo_json({"delivered": delivery.delivered, "detail": delivery.detail})
     else:
-        click.echo(("delivered: " if delivery.delivered else "not delivered: ") + delivery.detail)
+        _say(("delivered: " if delivery.delivered else "not delivered: ") + delivery.detail)
     if not delivery.delivered:
         raise SystemExit(1)
+
+
+# Where a step's text starts, after its mark: "FAIL  wrote ...".
+STEP_INDENT = 6
 
 
 @cli.group("service", cls=StridewatchGroup, epilog="Example: stridewatch service install")
@@ -1251,9 +1360,23 @@ def service_group() -> None:
     """Install, remove or inspect the systemd user service that runs the daemon at login."""
 
 
-def _report_steps(steps: list[Any]) -> None:
+def _say_steps(steps: list[Any], marks: tuple[str, str]) -> None:
+    """A mark (``ok``/``FAIL``, ``yes``/``no``) per step, then its text wrapped to the
+    terminal beneath itself (systemctl's errors run long), commands kept whole."""
+    from rich.text import Text
+
+    from agent.views import text as views
+
+    out = views.console()
+    room = max(views.DETAIL_MIN, out.width - STEP_INDENT)
     for step in steps:
-        click.echo(("ok    " if step.ok else "FAIL  ") + step.text)
+        mark = marks[0] if step.ok else marks[1]
+        for n, line in enumerate(views.wrap(step.text, room)):
+            views.emit(out, Text.assemble((mark if n == 0 else "").ljust(STEP_INDENT), line))
+
+
+def _report_steps(steps: list[Any]) -> None:
+    _say_steps(steps, ("ok", "FAIL"))
     if not all(step.ok for step in steps):
         raise SystemExit(1)
 
@@ -1278,9 +1401,30 @@ def service_install(app: App, force: bool) -> None:
         config = app.config_path.expanduser().absolute()
         command += ["--config", service.unit_word(str(config))]
     steps = service.install(" ".join([*command, "run"]), [str(path.parent)], force=force)
+    if steps[0].ok:  # the unit is written: whether it can see the files it names
+        _warn_private_tmp(
+            path,
+            "the daemon would record into another database there, lost "
+            "when it stops: give a --db outside it",
+        )
+        if app.config_path is not None:
+            _warn_private_tmp(app.config_path, "the daemon would not find this config there")
     if all(step.ok for step in steps):
         click.echo("stridewatch will start with your desktop session and watch for your sensors.")
     _report_steps(steps)
+
+
+def _warn_private_tmp(path: Path, then: str) -> None:
+    """One warning line when the service would not see ``path`` (its PrivateTmp=yes)."""
+    from agent.daemon import service
+
+    tmp = service.in_private_tmp(path)
+    if tmp is not None:
+        click.echo(
+            f"stridewatch: warning: {path.expanduser().absolute()}: in {tmp}, which the "
+            f"service sees private and empty (PrivateTmp=yes); {then}",
+            err=True,
+        )
 
 
 @service_group.command("uninstall", epilog="Example: stridewatch service uninstall")
@@ -1304,8 +1448,7 @@ def service_status(as_json: bool) -> None:
         unit = str(service.unit_path())
         _echo_json({"unit": unit, "installed": installed, "enabled": enabled, "running": running})
     else:
-        for step in steps:
-            click.echo(("yes   " if step.ok else "no    ") + step.text)
+        _say_steps(steps, ("yes", "no"))
     if not all(step.ok for step in steps):
         raise SystemExit(3)  # as `systemctl is-active`: not running (or not installed)
 
@@ -1382,7 +1525,8 @@ def report_cmd(
     if as_json:
         _echo_json({"path": str(written), "week_count": len(view.weeks)})
         return
-    click.echo(f"wrote {written} ({len(view.weeks)} weeks)")
+    weeks = len(view.weeks)
+    click.echo(f"wrote {written} ({weeks} week{'s' * (weeks != 1)})")
 
 
 # -- sync folders (agent/files/sync.py, agent/files/watch.py) -----------------------------------
@@ -1411,8 +1555,7 @@ def sync_group(ctx: click.Context, once: bool, as_json: bool) -> None:
             raise InputError("--once is a pass of its own: give it without a subcommand")
         return
     if not once:
-        click.echo(ctx.get_help())
-        return
+        raise UsageLine(_missing_command(ctx, " (or --once for one pass now)"), ctx)
     _sync_once(ctx.ensure_object(App), as_json)
 
 
@@ -1498,7 +1641,7 @@ def _edit_sync_folders(add: Path | None, remove: Path | None) -> tuple[bool, Pat
     return edit_list(path, "sync", "folders", change, again=again), path
 
 
-RESTART_HINT = "restart the daemon to watch it (systemctl --user restart stridewatch)"
+RESTART_HINT = "restart the daemon to watch it (`systemctl --user restart stridewatch`)"
 
 
 @sync_group.command("add", epilog="Example: stridewatch sync add /media/ann/GARMIN/GARMIN/Activity")
@@ -1514,7 +1657,7 @@ def sync_add(folder_text: str) -> None:
         click.echo(f"{folder} is already a sync folder (in {path})")
         return
     there = "" if real.is_dir() else " (not there now: it is watched once it appears)"
-    click.echo(f"{folder} added to [sync] folders in {path}{there}; {RESTART_HINT}")
+    _say(f"{folder} added to [sync] folders in {path}{there}; {RESTART_HINT}")
 
 
 @sync_group.command("remove", epilog="Example: stridewatch sync remove ~/Sync/Gadgetbridge")
@@ -1525,7 +1668,7 @@ def sync_remove(folder_text: str) -> None:
     removed, path = _edit_sync_folders(None, folder)
     if not removed:
         raise InputError(f"{folder}: not a sync folder (see `stridewatch sync list`)")
-    click.echo(f"{folder} removed from [sync] folders in {path}; the runs from it stay")
+    _say(f"{folder} removed from [sync] folders in {path}; the runs from it stay")
 
 
 @sync_group.command("list", epilog="Example: stridewatch sync list --json")
@@ -1614,7 +1757,7 @@ def sync_detect(app: App, where: tuple[Path, ...], yes: bool, as_json: bool) -> 
         _echo_json({"found": [{**f.as_json(), "synced": f.path in known} for f in found]})
         return
     if not found:
-        click.echo(
+        _say(
             "no watch found: plug it in (it shows up as a USB drive), or give its folder: "
             "stridewatch sync detect /media/YOU/GARMIN"
         )
@@ -1646,12 +1789,25 @@ def demo(app: App, force: bool) -> None:
     run_demo(app, force=force)
 
 
+def _say(text: str) -> None:
+    """A message of a sentence or more on stdout, wrapped to the terminal (80 columns through
+    a pipe), a command in it never cut."""
+    from agent.views import text as views
+
+    views.say(views.console(), text)
+
+
 def _echo_json(data: Any) -> None:
     click.echo(json.dumps(data, indent=2, ensure_ascii=False))
 
 
 def main(argv: Sequence[str] | None = None) -> None:
     """Console-script entry point."""
+    # A path is passed on as given, UTF-8 or not (text is refused when not: see
+    # _refuse_undecodable). Printed, it goes out as the bytes it came in as, as `ls` prints
+    # it, where a UTF-8 locale's strict stdout would stop with a UnicodeEncodeError.
+    if isinstance(sys.stdout, io.TextIOWrapper) and sys.stdout.errors == "strict":
+        sys.stdout.reconfigure(errors="surrogateescape")
     try:
         cli.main(args=argv, prog_name="stridewatch")
     except ConfigError as exc:  # raised outside a group's invoke, e.g. while parsing

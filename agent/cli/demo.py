@@ -391,6 +391,8 @@ def _refuse_a_history(app: App) -> None:
 
     try:
         with Store.open_read_only(app.database()) as store:
+            if store.schema_version() == "none":
+                return  # a new file (zero bytes, as `touch` leaves it): the demo may fill it
             counts = store.counts()
     except NotFoundError:
         return  # no database yet, or an empty one: the demo may fill it

@@ -82,6 +82,22 @@ def render_unit(exec_start: str = PORTABLE_EXEC, writable: Sequence[str] = ()) -
     )
 
 
+# The unit's PrivateTmp=yes gives the daemon /tmp and /var/tmp of its own, empty and removed
+# when it stops (systemd.exec(5)): a database or config file there is not the one it sees.
+PRIVATE_TMP = (Path("/tmp"), Path("/var/tmp"))
+
+
+def in_private_tmp(path: Path) -> Path | None:
+    """The folder of :data:`PRIVATE_TMP` that ``path`` is in (as given, or once links are
+    resolved), else None."""
+    given = Path(os.path.abspath(path.expanduser()))
+    for where in (given, given.resolve()):
+        for tmp in PRIVATE_TMP:
+            if tmp in where.parents:
+                return tmp
+    return None
+
+
 def unit_path() -> Path:
     """``$XDG_CONFIG_HOME/systemd/user/stridewatch.service``."""
     return Path(platformdirs.user_config_dir("systemd")) / "user" / UNIT_NAME
@@ -138,13 +154,14 @@ def user_manager() -> Step:
         False,
         f"no systemd user manager here ({step.text}): run `stridewatch service install` in "
         "your desktop session, or let your services run without a login first: "
-        "loginctl enable-linger $USER",
+        "`loginctl enable-linger $USER`",
     )
 
 
 def install(exec_start: str, writable: Sequence[str] = (), *, force: bool = False) -> list[Step]:
     """Write the unit (0600, atomically: :func:`agent.safe_write.write_file`), reload the
-    user manager and enable the service; one :class:`Step` per thing done. A unit file an
+    user manager and enable the service; one :class:`Step` per thing done. ``writable``
+    folders are written resolved: absolute, as systemd needs them. A unit file an
     earlier ``install`` wrote is replaced; any other file or link at its path only with
     ``force`` (:class:`agent.safe_write.OutputError`, exit 2, otherwise)."""
     path = unit_path()
@@ -154,7 +171,8 @@ def install(exec_start: str, writable: Sequence[str] = (), *, force: bool = Fals
     if not manager.ok:
         return [manager]
     path.parent.mkdir(parents=True, exist_ok=True)
-    text = render_unit(exec_start, writable)
+    # systemd ignores a relative path (and ProtectHome would leave the folder read-only)
+    text = render_unit(exec_start, [str(Path(p).expanduser().resolve()) for p in writable])
     write_file(path, text.encode("utf-8"), force=replace, advice=FORCE_ADVICE)
     steps = [Step(True, f"wrote {path} (ExecStart={exec_start})")]
     steps.append(systemctl("daemon-reload"))

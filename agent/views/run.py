@@ -20,6 +20,7 @@ from agent.store import SampleRow
 from agent.units import (
     METRES_PER,
     Unit,
+    floor_to,
     format_distance,
     format_duration,
     format_local,
@@ -255,7 +256,7 @@ def _print_splits(out: Console, rows: list[dict[str, Any]], unit: Unit) -> None:
             (
                 _split_label(split, unit),
                 format_duration(split["moving_s"]),
-                format_pace(split["distance_km"] * 1000, split["moving_s"], unit),
+                format_pace(_split_metres(split, unit), split["moving_s"], unit),
                 _whole(split["avg_hr"]),
             )
         )
@@ -266,11 +267,20 @@ def _print_splits(out: Console, rows: list[dict[str, Any]], unit: Unit) -> None:
     print_table(out, f"Splits per {unit}", columns, table, right=columns)
 
 
+def _split_metres(split: dict[str, Any], unit: Unit) -> float:
+    """A split's distance: a whole km (or mile) exactly, not as rounded for JSON (a mile is
+    1.609 km there, which made a 8:56 mile's pace 8:57/mi)."""
+    metres: float = split["distance_km"] * 1000
+    # within a metre of the unit it is whole: the samples' distances are no finer
+    return METRES_PER[unit] if metres >= METRES_PER[unit] - 1 else metres
+
+
 def _split_label(split: dict[str, Any], unit: Unit) -> str:
-    """``3`` for a whole km (or mile); the distance, ``0.84``, for a last, shorter one."""
-    metres = split["distance_km"] * 1000
-    whole = metres >= METRES_PER[unit] - 1
-    return str(split["index"]) if whole else f"{metres / METRES_PER[unit]:.2f}"
+    """``3`` for a whole km (or mile); the distance, ``0.84``, for a last, shorter one,
+    rounded down: 0.997 mi is ``0.99``, never ``1.00`` (which would read as a whole mile)."""
+    metres = _split_metres(split, unit)
+    whole = metres == METRES_PER[unit]
+    return str(split["index"]) if whole else f"{floor_to(metres / METRES_PER[unit], 2):.2f}"
 
 
 def _print_zones(out: Console, data: dict[str, Any]) -> None:
