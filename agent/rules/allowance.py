@@ -5,7 +5,8 @@ named :class:`Limit` s, each with its number, a sentence saying why and its sour
 
 - ``week-cap``: what is left of the week's cap (baseline week x (1 + ``weekly_warn``); the
   baseline itself while pain holds it; the return level after a break; the plan's weekly
-  volume during a plan). Less than ``min_run_km`` left is no sensible run: it is 0, rest.
+  volume during a plan; before a complete week, the warm-up's guess of ``runs_per_week``
+  runs of the longest so far). Less than ``min_run_km`` left is no sensible run: 0, rest.
 - ``single-run``: ``spike_warn`` x the credited longest run of the past 30 days, counting
   only runs since the last break (Frandsen et al. 2025).
 - ``return``: after ``break_days`` or more without a run, the level before the break scaled
@@ -35,8 +36,10 @@ from agent.rules.load import (
     LONGEST_WINDOW,
     History,
     baseline_km,
+    complete_weeks,
     credited_weeks,
     local_date,
+    partial_week,
     usual_run_km,
     week_of,
     weekly_km,
@@ -113,9 +116,12 @@ class Break:
 class Allowance:
     """The week's numbers and the next run's limits at one instant (km).
 
-    ``baseline_km``, ``cap_km`` and ``remaining_km`` are None when unknown (no complete week
-    yet); ``longest_30d_km`` is the credited longest run of the past 30 days since the last
-    break. ``next_run_max_km`` is the smallest limit and ``binding`` the limit that sets it.
+    ``baseline_km`` is None when unknown (no complete week yet: the week the history begins
+    in is one only if it begins on the week's first day); ``cap_km`` and ``remaining_km``
+    then come from the warm-up's guess (``warm_up_cap``: going over it only informs), or are
+    None without any run. ``longest_30d_km`` is the credited longest run of the past 30 days
+    since the last break. ``next_run_max_km`` is the smallest limit and ``binding`` the limit
+    that sets it.
     """
 
     at: datetime
@@ -130,6 +136,7 @@ class Allowance:
     usual_run_km: float | None
     limits: tuple[Limit, ...]
     cap_basis: str = ""
+    warm_up_cap: bool = False
     break_: Break | None = None
     plan: PlanStatus | None = None
 
@@ -309,9 +316,12 @@ def _return_level(
     window = [c.km for c in before if last_run.started_at - LONGEST_WINDOW <= c.run.started_at]
     longest = max(window)
     weeks = weekly_km((c.run for c in before), settings)
-    credited_w = credited_weeks(weeks, p.weekly_warn, restarts)
+    partial = partial_week([c.run for c in before], settings)
+    credited_w = credited_weeks(complete_weeks(weeks, partial), p.weekly_warn, restarts)
     week_km = baseline_km(credited_w, week_of(last_run.started_at, settings) + timedelta(weeks=1))
-    week_km = week_km or credited_w[max(credited_w)]
+    # Before the first complete week, the part of a week known is the only level there is
+    # (too low, if anything: the return starts lower, never higher).
+    week_km = week_km or (credited_w[max(credited_w)] if credited_w else weeks[max(weeks)])
     usual = statistics.median(window)
     return Break(
         last=last_run,
@@ -343,6 +353,7 @@ class _Week:
     baseline_km: float | None
     cap_km: float | None
     basis: str
+    warm_up: bool = False
 
 
 def allowance(history: History, settings: Settings, now: datetime) -> Allowance:
@@ -359,6 +370,8 @@ def allowance(history: History, settings: Settings, now: datetime) -> Allowance:
     if declared and phase == "warm-up":
         phase = "building"
     week = _week(history, settings, now, restarts, held, brk, declared)
+    if week.warm_up and phase == "building":
+        phase = "warm-up"  # the cap is still the warm-up's guess: no complete week yet
     if plan_on:
         assert status is not None
         week = _plan_week(week, status, settings)
@@ -389,6 +402,7 @@ def allowance(history: History, settings: Settings, now: datetime) -> Allowance:
         usual_run_km=usual,
         limits=tuple(limits),
         cap_basis=week.basis,
+        warm_up_cap=week.warm_up and not plan_on,
         break_=brk,
         plan=status,
     )
@@ -449,7 +463,8 @@ def _week(
     p = settings.progression
     weeks = weekly_km(history.runs, settings)
     start = week_of(now, settings)
-    earlier = {week: km for week, km in weeks.items() if week < start}
+    complete = complete_weeks(weeks, partial_week(history.runs, settings))
+    earlier = {week: km for week, km in complete.items() if week < start}
     flares = pain.flare_weeks(history, settings, now)
     credited = credited_weeks(earlier, p.weekly_warn, restarts, flares)
     # After a restart, only the weeks since it count: the weeks before the break are not
@@ -472,14 +487,18 @@ def _week(
         base = history.declared.week_km
     growth = 0.0 if held else p.weekly_warn
     cap = None if base is None else base * (1 + growth)
-    if base is None and history.runs and _in_warm_up(history, settings, now):
-        # No complete week yet: the first week holds a plan's number of runs of the
-        # longest run so far, so following the single-run limit daily cannot run away.
+    if base is None and history.runs:
+        # No complete week to compare with yet (the first week, or a week the history
+        # begins in the middle of): a plan's number of runs of the longest run so far, so
+        # following the single-run limit daily cannot run away. A rough guess: going over
+        # it only informs, and the first complete week becomes the baseline.
         longest = max(run.distance_km for run in history.runs)
         runs = settings.plan.runs_per_week
         cap = runs * longest
         basis = f"warm-up: {runs} runs of your longest run so far ({dist(longest)})"
-        return _Week(start, weeks.get(start, 0.0), _last(weeks, start), None, cap, basis)
+        return _Week(
+            start, weeks.get(start, 0.0), _last(weeks, start), None, cap, basis, warm_up=True
+        )
     if base is None:
         basis = ""
     elif held:

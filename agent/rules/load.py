@@ -142,6 +142,28 @@ def weekly_km(runs: Iterable[Run], settings: Settings) -> dict[date, float]:
     return totals
 
 
+def partial_week(runs: Sequence[Run], settings: Settings) -> date | None:
+    """The week the history begins in, when it begins after that week's first day.
+
+    The runs before the first one are unknown (the runner's stridewatch history starts
+    there), so that week's total is only part of a week: a runner who starts logging on a
+    Thursday did not rest Monday to Wednesday. Such a week is never a baseline week: taken
+    as one, it capped the next weeks at +10 % of a part of a week and flagged steady training
+    as a jump for weeks (the credit chain carried it on). None when the history begins on a
+    week's first day (or has no runs).
+    """
+    if not runs:
+        return None
+    first = local_date(min(run.started_at for run in runs), settings.zone)
+    week = week_start_of(first, settings.first_weekday)
+    return week if first > week else None
+
+
+def complete_weeks(weeks: Mapping[date, float], partial: date | None) -> dict[date, float]:
+    """``weeks`` without the partial week the history begins in (see :func:`partial_week`)."""
+    return {week: km for week, km in weeks.items() if week != partial}
+
+
 def baseline_km(
     weeks: dict[date, float], start: date, flares: frozenset[date] = frozenset()
 ) -> float | None:
@@ -207,9 +229,11 @@ def credited_weeks(
 
 def week_load(history: History, settings: Settings, at: datetime) -> WeekLoad:
     """The calendar week holding ``at``, seen at ``at``."""
-    weeks = weekly_km(history.upto(at).runs, settings)
+    runs = history.upto(at).runs
+    weeks = weekly_km(runs, settings)
     start = week_of(at, settings)
-    earlier = {week: km for week, km in weeks.items() if week < start}
+    complete = complete_weeks(weeks, partial_week(runs, settings))
+    earlier = {week: km for week, km in complete.items() if week < start}
     return WeekLoad(
         start=start,
         distance_km=weeks.get(start, 0.0),

@@ -85,7 +85,10 @@ def weekly_progression(history: History, settings: Settings, now: datetime) -> l
     alerts = []
     current = allowance(history, settings, now)
     last_end = day_start(current.week_start, settings.zone) - timedelta(microseconds=1)
-    last = _over_cap(allowance(history, settings, last_end), settings)
+    last_week = allowance(history, settings, last_end)
+    # A week over the warm-up's guessed cap said so while it ran (information only); once
+    # it is over it is the first complete week, the baseline, not a jump to repeat.
+    last = None if last_week.warm_up_cap else _over_cap(last_week, settings)
     if last is not None:
         alerts.append(last)
     alert = _over_cap(current, settings) or _before_the_jump(history, current, settings, now)
@@ -116,6 +119,13 @@ def _over_cap(week: Allowance, settings: Settings) -> Alert | None:
     change = week.distance_km / base - 1
     level = 3 if change > limits.weekly_danger else 2 if change > limits.weekly_alert else 1
     severity: Severity = "danger" if level == 3 else "warning"
+    note = ""
+    if week.warm_up_cap:
+        severity = "info"
+        note = (
+            " With no complete week of history yet this cap is a rough guess, so this is for "
+            "information only."
+        )
     on_base = (
         f"{100 * change:+.0f}% on its {format_budget(week.baseline_km, settings.units)} "
         "baseline week and "
@@ -125,7 +135,7 @@ def _over_cap(week: Allowance, settings: Settings) -> Alert | None:
     message = (
         f"The week of {week.week_start:%d %b} is at {_dist(week.distance_km, settings)}, "
         f"{on_base}over its {format_budget(week.cap_km, settings.units)} cap ({week.cap_basis}) "
-        f"({WEEKLY_SOURCE})."
+        f"({WEEKLY_SOURCE}).{note}"
     )
     return Alert(
         rule=WEEKLY,

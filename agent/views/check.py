@@ -31,7 +31,10 @@ SEVERITY_STYLE = {
 }
 PHASE_TEXT = {
     "no-history": "no history yet: nothing to compare against",
-    "warm-up": "warm-up: under two weeks of history, the spike rule only informs",
+    "warm-up": (
+        "warm-up: under two weeks of history or no complete week yet; the spike rule, and a "
+        "cap guessed before a complete week, only inform"
+    ),
     "building": "building",
     "return": "return after a break",
     "plan": "following a return-to-run plan",
