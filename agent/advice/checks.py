@@ -120,16 +120,22 @@ def check(store: Store, settings: Settings, at: datetime) -> tuple[Assessment, l
 
 
 def _km(value: float) -> float:
-    return round(value, 3)
+    """A distance done: km to the metre, to the nearest (:func:`agent.units.km_json`)."""
+    return round(value, units.KM_DIGITS)
 
 
 def _maybe(value: float | None) -> float | None:
-    return None if value is None else round(value, 3)
+    return units.km_json(value)
 
 
 def _budget(value: float | None) -> float | None:
     """A budget the runner reads: rounded down to the metre, None when unknown."""
-    return None if value is None else units.floor_to(value, 3)
+    return units.budget_json(value)
+
+
+def _ratio(value: float | None) -> float | None:
+    """ACWR, monotony or strain: :func:`agent.units.ratio`, as ``check`` shows it."""
+    return None if value is None else units.ratio(value)
 
 
 def week_json(week: Allowance) -> dict[str, Any]:
@@ -143,7 +149,7 @@ def week_json(week: Allowance) -> dict[str, Any]:
         "baseline_km": _maybe(week.baseline_km),
         "cap_km": _budget(week.cap_km),
         "remaining_km": _budget(week.remaining_km),
-        "change_pct": None if week.change is None else round(100 * week.change, 1),
+        "change_pct": None if week.change is None else units.pct(week.change),
         "held": week.held,
         "last_week_km": _km(week.last_week_km),
     }
@@ -191,9 +197,9 @@ def check_json(assessment: Assessment, settings: Settings) -> dict[str, Any]:
         "at": units.local_iso(assessment.at, settings.zone),
         **allowance_json(assessment.allowance),
         "load_kind": settings.progression.load,
-        "acwr": _maybe(assessment.acwr),
-        "monotony": _maybe(assessment.monotony),
-        "strain": _maybe(assessment.strain),
+        "acwr": _ratio(assessment.acwr),
+        "monotony": _ratio(assessment.monotony),
+        "strain": _ratio(assessment.strain),
         "plan": plan_status_json(assessment.plan),
         "alerts": [alert_json(alert) for alert in assessment.alerts],
     }

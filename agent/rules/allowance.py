@@ -45,7 +45,7 @@ from agent.rules.load import (
     weekly_km,
 )
 from agent.rules.plan import PlanStatus, progress
-from agent.units import floor_to, format_budget, format_km, to_unit
+from agent.units import floor_to, format_against, format_budget, format_km, to_unit
 
 if TYPE_CHECKING:
     from agent.config import Settings
@@ -502,7 +502,8 @@ def _week(
     if base is None:
         basis = ""
     elif held:
-        basis = f"held at your {dist(base)} baseline week while pain settles"
+        # The cap is the baseline itself: one number, shown once, as the cap (rounded down).
+        basis = "held at your baseline week while pain settles"
     else:
         basis = f"your {dist(base)} baseline week + {100 * growth:.0f} %"
     return _Week(start, weeks.get(start, 0.0), _last(weeks, start), base, cap, basis)
@@ -515,17 +516,18 @@ def _last(weeks: dict[date, float], start: date) -> float:
 def _plan_week(week: _Week, status: PlanStatus, settings: Settings) -> _Week:
     """During a plan the week's cap is the plan's volume: its runs a week at its top range."""
     runs, high = settings.plan.runs_per_week, status.target.high_km
-    dist = _dist_fn(settings)
-    basis = f"week {status.target.number} of the plan: {runs} runs of up to {dist(high)}"
+    top = format_budget(high, settings.units)
+    basis = f"week {status.target.number} of the plan: {runs} runs of up to {top}"
     return _Week(week.start, week.distance_km, week.last_week_km, None, runs * high, basis)
 
 
 def _dist_fn(settings: Settings) -> Callable[[float], str]:
-    """Levels in reasons, rounded down as every budget is (a cap beside its baseline must
-    not read as more than it is)."""
+    """Levels in reasons (a baseline week, the longest run, the weeks before a break): what
+    was run, rounded to the nearest as every distance done (caps and limits beside them are
+    rounded down: :mod:`agent.units`)."""
 
     def dist(km: float) -> str:
-        return format_budget(km, settings.units)
+        return format_km(km, settings.units)
 
     return dist
 
@@ -557,10 +559,8 @@ def _week_limit(week: _Week, settings: Settings, usual: float | None) -> list[Li
     left = max(0.0, week.cap_km - week.distance_km)
     cap = format_budget(week.cap_km, settings.units)
     if left < smallest_run(usual, settings):
-        reason = (
-            f"rest: the week's cap is reached ({format_budget(week.distance_km, settings.units)} "
-            f"of its {cap} cap, {week.basis})"
-        )
+        done, cap = format_against(week.distance_km, week.cap_km, settings.units)
+        reason = f"rest: the week's cap is reached ({done} of its {cap} cap, {week.basis})"
         return [Limit("week-cap", 0.0, reason, WEEK_SOURCE)]
     reason = (
         f"{format_budget(left, settings.units)} is left of this week's {cap} cap ({week.basis})"
@@ -580,7 +580,7 @@ def _run_limits(
         credited = ", a run over its limit counted up to it" if longest < actual - EPS_KM else ""
         reason = (
             f"{factor:g} x your longest run of the past 30 days{since} "
-            f"({format_budget(longest, settings.units)}{credited})"
+            f"({format_km(longest, settings.units)}{credited})"
         )
         found.append(Limit("single-run", longest * factor, reason, SPIKE_SOURCE))
     return found
@@ -599,7 +599,7 @@ def _return_reason(brk: Break, settings: Settings) -> str:
     low = floor_to(to_unit(brk.usual_km * 1000, unit), 1)
     high = floor_to(to_unit(brk.longest_km * 1000, unit), 1)
     usual = f"{low:g}-{high:g}{unit}" if low < high else f"{high:g}{unit}"
-    longest = format_budget(brk.longest_km, unit)
+    longest = format_km(brk.longest_km, unit)
     scaled = brk.factor * brk.longest_km
     if brk.run_km > scaled + EPS_KM:
         why = (

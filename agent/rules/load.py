@@ -14,6 +14,7 @@ from dataclasses import dataclass, replace
 from datetime import date, datetime, time, timedelta, tzinfo
 from typing import TYPE_CHECKING, Literal
 
+from agent import units
 from agent.models import DeclaredLevel, PainReport, Run
 from agent.units import week_start_of
 
@@ -36,8 +37,8 @@ LONGEST_WINDOW = timedelta(days=30)
 # The runner's usual run: the median run of the past 4 weeks (issue 5).
 USUAL_WINDOW = timedelta(days=28)
 # A distance within a millimetre of a limit is at it, not over it: a run of exactly the
-# shown allowance or plan top never warns.
-EPS_KM = 1e-6
+# shown allowance or plan top never warns (the same tolerance the units' texts use).
+EPS_KM = units.EPS_KM
 # EWMA acute and chronic windows in days, with decay 2 / (N + 1) (Williams et al., BJSM 2017).
 ACUTE_DAYS = 7
 CHRONIC_DAYS = 28
