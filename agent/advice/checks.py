@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import re
 import statistics
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, timedelta, tzinfo
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -179,15 +179,33 @@ def allowance_json(found: Allowance) -> dict[str, Any]:
     }
 
 
-def alert_json(alert: Alert) -> dict[str, Any]:
-    """An alert as the rules raise it; ``data`` holds the numbers behind it, per rule."""
+def alert_json(alert: Alert, settings: Settings) -> dict[str, Any]:
+    """An alert as the rules raise it; ``data`` holds the numbers behind it, per rule, its
+    instants with the runner's offset (:func:`data_json`)."""
     return {
         "rule": alert.rule,
         "severity": alert.severity,
         "message": alert.message,
         "key": alert.key,
-        "data": alert.data,
+        "data": data_json(alert.data, settings.zone),
     }
+
+
+def data_json(data: Mapping[str, Any], zone: tzinfo) -> dict[str, Any]:
+    """An alert's ``data`` for ``--json``: its instants (``at``, ``*_at``), kept in UTC by
+    the rules and the store, with the runner's UTC offset as every other instant in
+    ``--json``; everything else as it is."""
+    return {key: _instant(key, value, zone) for key, value in data.items()}
+
+
+def _instant(key: str, value: Any, zone: tzinfo) -> Any:
+    if not (key == "at" or key.endswith("_at")) or not isinstance(value, str):
+        return value
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        return value
+    return value if moment.tzinfo is None else units.local_iso(moment, zone)
 
 
 def check_json(assessment: Assessment, settings: Settings) -> dict[str, Any]:
@@ -201,7 +219,7 @@ def check_json(assessment: Assessment, settings: Settings) -> dict[str, Any]:
         "monotony": _ratio(assessment.monotony),
         "strain": _ratio(assessment.strain),
         "plan": plan_status_json(assessment.plan),
-        "alerts": [alert_json(alert) for alert in assessment.alerts],
+        "alerts": [alert_json(alert, settings) for alert in assessment.alerts],
     }
 
 
@@ -255,7 +273,8 @@ def verdict_json(
     the alerts about what was stored."""
     assessment = assess(load_history(store, settings, at), settings, at)
     about = _about(assessment, pain_id, run_id)
-    return {**allowance_json(assessment.allowance), "alerts": [alert_json(a) for a in about]}
+    alerts = [alert_json(alert, settings) for alert in about]
+    return {**allowance_json(assessment.allowance), "alerts": alerts}
 
 
 # -- summary -------------------------------------------------------------------------------
@@ -313,7 +332,7 @@ def stored_alert_json(alert: StoredAlert, settings: Settings) -> dict[str, Any]:
         "run_id": alert.run_id,
         "delivered": alert.delivered_at is not None,
         "delivered_at": units.local_iso(alert.delivered_at, zone) if alert.delivered_at else None,
-        "data": alert.data,
+        "data": data_json(alert.data, zone),
     }
 
 
@@ -409,8 +428,8 @@ def what_if_json(result: WhatIf, settings: Settings) -> dict[str, Any]:
             for run in result.planned
         ],
         **found,
-        "active_alerts": [alert_json(alert) for alert in result.active],
-        "alerts": [alert_json(alert) for alert in result.alerts],
+        "active_alerts": [alert_json(alert, settings) for alert in result.active],
+        "alerts": [alert_json(alert, settings) for alert in result.alerts],
     }
 
 
