@@ -176,6 +176,34 @@ def test_every_json_command_speaks_the_readme_table(
                 wrong.append(f"{command} → {path or '(top)'}: extra {extra}, missing {missing}")
     assert wrong == []
     assert sorted(set(table) - seen) == []  # every row met: none describes what no longer is
+    # config show gives the settings as they are set (3.218688 km is 2 miles).
+    assert unrounded({k: v for k, v in outputs.items() if k != "config show"}) == []
+
+
+# The README's rounding: km to the metre, percentages to one decimal.
+DECIMALS = {"_km": 3, "_pct": 1}
+
+
+def unrounded(value: Any, path: str = "") -> list[str]:
+    """Every ``*_km`` or ``*_pct`` number (alone or in a list) with more decimals than the
+    README gives it, as ``command → path: value``."""
+    found = []
+    if isinstance(value, dict):
+        for key, item in value.items():
+            where = f"{path}.{key}" if path else f"{key} →"
+            digits = next((n for end, n in DECIMALS.items() if key.endswith(end)), None)
+            numbers = item if isinstance(item, list) else [item]
+            if digits is not None:
+                found += [
+                    f"{where}: {number}"
+                    for number in numbers
+                    if isinstance(number, float) and round(number, digits) != number
+                ]
+            found += unrounded(item, where)
+    elif isinstance(value, list):
+        for item in value:
+            found += unrounded(item, path + "[]")
+    return found
 
 
 def test_times_carry_the_runners_offset(sw: Any, monkeypatch: pytest.MonkeyPatch) -> None:

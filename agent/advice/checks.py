@@ -546,7 +546,8 @@ def plan_status(store: Store, settings: Settings, at: datetime) -> PlanStatus | 
 
 def plan_status_json(status: PlanStatus | None) -> dict[str, Any] | None:
     """Where the runner is in the plan (``plan`` in ``check --json``, ``status`` in ``plan
-    show --json``): this week's target range and what the plan does about it."""
+    show --json``): this week's target range (a limit: km rounded down) and what the plan
+    does about it."""
     if status is None:
         return None
     target = status.target
@@ -555,17 +556,19 @@ def plan_status_json(status: PlanStatus | None) -> dict[str, Any] | None:
         "week": target.number,
         "week_count": len(status.plan.weeks),
         "week_start": status.week_start.isoformat(),
-        "target_low_km": target.low_km,
-        "target_high_km": target.high_km,
+        "target_low_km": _budget(target.low_km),
+        "target_high_km": _budget(target.high_km),
         "rpe": target.rpe,
-        "distance_km": round(status.week_km, 3),
+        "distance_km": _km(status.week_km),
         "status": status.status,
         "reason": status.reason,
     }
 
 
 def plan_json(status: PlanStatus | None, settings: Settings) -> dict[str, Any] | None:
-    """``plan show --json``: the plan week by week, and where the runner is in it."""
+    """``plan show --json``: the plan week by week, and where the runner is in it. The
+    ranges are limits, km rounded down to the metre (the plan keeps them to the micrometre:
+    ``3mi`` typed is 4.828032 km); ``usual_km``, the runner's usual runs, to the nearest."""
     if status is None:
         return None
     plan = status.plan
@@ -573,11 +576,16 @@ def plan_json(status: PlanStatus | None, settings: Settings) -> dict[str, Any] |
         "id": plan.id,
         "created_at": units.local_iso(plan.created_at, settings.zone),
         "start_week": plan.start_week.isoformat(),
-        "usual_km": list(plan.usual_km),
-        "start_km": list(plan.start_km),
-        "increase_pct": round(100 * plan.increase, 1),
+        "usual_km": [_km(km) for km in plan.usual_km],
+        "start_km": [_budget(km) for km in plan.start_km],
+        "increase_pct": units.pct(plan.increase),
         "weeks": [
-            {"week": w.number, "low_km": w.low_km, "high_km": w.high_km, "rpe": w.rpe}
+            {
+                "week": w.number,
+                "low_km": _budget(w.low_km),
+                "high_km": _budget(w.high_km),
+                "rpe": w.rpe,
+            }
             for w in plan.weeks
         ],
         "status": plan_status_json(status),
