@@ -140,8 +140,10 @@ def _ratio(value: float | None) -> float | None:
 
 def week_json(week: Allowance) -> dict[str, Any]:
     """The ``week`` object of ``check``, ``summary`` and ``what-if --json`` (and each week of
-    ``history --json``). Without a baseline, baseline, cap, remaining and change are null
-    (unknown); cap and remaining are budgets: never negative and rounded down."""
+    ``history --json``). Without a baseline, baseline and change are null (unknown), as is
+    the change of a week with nothing run in it yet and last week's distance when the
+    history begins after it; cap and remaining (null without any run) are budgets: never
+    negative and rounded down."""
     return {
         "start": week.week_start.isoformat(),
         "end": (week.week_start + timedelta(days=6)).isoformat(),
@@ -151,7 +153,7 @@ def week_json(week: Allowance) -> dict[str, Any]:
         "remaining_km": _budget(week.remaining_km),
         "change_pct": None if week.change is None else units.pct(week.change),
         "held": week.held,
-        "last_week_km": _km(week.last_week_km),
+        "last_week_km": _maybe(week.last_week_km),
     }
 
 

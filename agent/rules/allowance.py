@@ -38,9 +38,11 @@ from agent.rules.load import (
     baseline_km,
     complete_weeks,
     credited_weeks,
+    last_week_km,
     local_date,
     partial_week,
     usual_run_km,
+    week_change,
     week_of,
     weekly_km,
 )
@@ -128,7 +130,7 @@ class Allowance:
     phase: Phase
     week_start: date
     distance_km: float
-    last_week_km: float
+    last_week_km: float | None
     baseline_km: float | None
     cap_km: float | None
     held: bool
@@ -149,10 +151,9 @@ class Allowance:
 
     @property
     def change(self) -> float | None:
-        """The week's distance against the baseline, as a fraction (0.08 = +8 %)."""
-        if not self.baseline_km:
-            return None
-        return self.distance_km / self.baseline_km - 1
+        """The week's distance against the baseline, as a fraction (0.08 = +8 %); None
+        without a baseline, or with nothing run yet this week (:func:`week_change`)."""
+        return week_change(self.distance_km, self.baseline_km, finished=False)
 
     @property
     def binding(self) -> Limit | None:
@@ -349,7 +350,7 @@ def _scaled(factor: float, level: float, restart: float) -> float:
 class _Week:
     start: date
     distance_km: float
-    last_week_km: float
+    last_week_km: float | None
     baseline_km: float | None
     cap_km: float | None
     basis: str
@@ -509,8 +510,8 @@ def _week(
     return _Week(start, weeks.get(start, 0.0), _last(weeks, start), base, cap, basis)
 
 
-def _last(weeks: dict[date, float], start: date) -> float:
-    return weeks.get(start - timedelta(weeks=1), 0.0)
+def _last(weeks: dict[date, float], start: date) -> float | None:
+    return last_week_km(weeks, start)
 
 
 def _plan_week(week: _Week, status: PlanStatus, settings: Settings) -> _Week:

@@ -88,8 +88,26 @@ class WeekLoad:
 
     start: date
     distance_km: float
-    last_week_km: float
+    last_week_km: float | None
     baseline_km: float | None
+
+
+def last_week_km(weeks: Mapping[date, float], start: date) -> float | None:
+    """The distance of the week before the one starting ``start`` (0 for a week without a
+    run); None, unknown, when the history begins after it."""
+    last = start - timedelta(weeks=1)
+    return weeks.get(last, 0.0) if weeks and min(weeks) <= last else None
+
+
+def week_change(distance_km: float, baseline_km: float | None, *, finished: bool) -> float | None:
+    """A week's distance against its baseline week, as a fraction (0.08 = +8 %).
+
+    None when there is nothing to say: no baseline, or a week not over yet with nothing run
+    in it (on Monday morning -100 % is no change, only a week begun). A finished week of
+    no runs is -100 %."""
+    if not baseline_km or (not finished and distance_km <= 0):
+        return None
+    return distance_km / baseline_km - 1
 
 
 def over(distance_km: float, limit_km: float) -> bool:
@@ -238,7 +256,7 @@ def week_load(history: History, settings: Settings, at: datetime) -> WeekLoad:
     return WeekLoad(
         start=start,
         distance_km=weeks.get(start, 0.0),
-        last_week_km=weeks.get(start - timedelta(weeks=1), 0.0),
+        last_week_km=last_week_km(weeks, start),
         baseline_km=baseline_km(credited_weeks(earlier, settings.progression.weekly_warn), start),
     )
 

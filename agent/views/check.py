@@ -140,7 +140,7 @@ def _budget_pairs(week: Allowance, settings: Settings) -> Pairs:
             other = f"{limit.rule}: {format_budget(limit.km, settings.units)} ({limit.reason})"
             pairs.append(("", Text(other, "dim")))
     baseline = format_km(week.baseline_km, settings.units) if week.baseline_km else "none yet"
-    last = format_km(week.last_week_km, settings.units)
+    last = format_km(week.last_week_km, settings.units) if week.last_week_km is not None else "-"
     pairs.append(("last week", f"{last}; baseline week {baseline}"))
     return pairs
 

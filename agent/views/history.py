@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from agent.rules.load import week_change
 from agent.units import (
     budget_json,
     format_against,
@@ -61,7 +62,7 @@ def week_json(row: WeekRow) -> dict[str, Any]:
         "baseline_km": km_json(row.baseline_km),
         "cap_km": budget_json(row.cap_km),
         "remaining_km": budget_json(row.remaining_km),
-        "change_pct": None if row.change is None else pct(row.change),
+        "change_pct": _change_pct(row),
         "over_cap": row.over_cap,
         "held": row.held,
         "longest_run_km": km_json(row.longest.distance_km if row.longest else None),
@@ -70,6 +71,13 @@ def week_json(row: WeekRow) -> dict[str, Any]:
         "pain_max": row.pain_max,
         "pain_by_day": list(row.pain_by_day),
     }
+
+
+def _change_pct(row: WeekRow) -> float | None:
+    """The week against its baseline week; null for this week with nothing run yet (a
+    finished week of no runs keeps its -100 %)."""
+    change = week_change(row.distance_km, row.baseline_km, finished=not row.current)
+    return None if change is None else pct(change)
 
 
 def history_json(view: Overview, settings: Settings) -> dict[str, Any]:
