@@ -20,7 +20,8 @@ from rich.console import Console
 
 from agent.advice.checks import assess, check_json, what_if
 from agent.config import Settings
-from agent.rules import evaluate, progression
+from agent.rules import progression
+from agent.rules.evaluate import evaluate
 from agent.rules.load import History
 from agent.units import (
     format_against,

@@ -17,8 +17,8 @@ from hypothesis import strategies as st
 
 from agent.config import Settings
 from agent.models import Alert, Run
-from agent.rules import evaluate
 from agent.rules.allowance import allowance
+from agent.rules.evaluate import evaluate
 from agent.rules.load import History, partial_week
 from agent.units import week_start_of
 from tests import builders

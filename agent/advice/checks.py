@@ -18,8 +18,8 @@ from typing import TYPE_CHECKING, Any
 from agent import units
 from agent.errors import InputError
 from agent.models import Alert, PainReport, Run
-from agent.rules import evaluate, rank
 from agent.rules.allowance import Allowance, Limit, allowance
+from agent.rules.evaluate import evaluate, rank
 from agent.rules.load import History, acwr, day_start, monotony_strain, week_of
 from agent.rules.plan import DEFAULT_START_KM, Plan, PlanStatus, build_plan, progress
 

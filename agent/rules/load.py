@@ -15,12 +15,11 @@ from datetime import date, datetime, time, timedelta, tzinfo
 from typing import TYPE_CHECKING, Literal
 
 from agent import units
-from agent.models import DeclaredLevel, PainReport, Run
+from agent.models import DeclaredLevel, PainReport, Plan, Run
 from agent.units import week_start_of
 
 if TYPE_CHECKING:
     from agent.config import Settings
-    from agent.rules.plan import Plan
 
 LoadKind = Literal["distance", "trimp", "srpe"]
 
