@@ -17,7 +17,7 @@ from agent.units import (
     format_pct,
     format_ratio,
 )
-from agent.views.text import print_pairs, say
+from agent.views.text import next_run_text, print_pairs, say
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -112,18 +112,6 @@ def _left_line(week: Allowance, settings: Settings) -> Text:
     style = "green" if week.remaining_km > 0 else "bold red"
     left = format_budget(week.remaining_km, settings.units)
     return Text.assemble((left, style), " left this week")
-
-
-def next_run_text(week: Allowance, settings: Settings) -> str:
-    """``8.8 km at most (single-run: 1.1 x your longest run ...)``, or rest, with the
-    limit that binds it."""
-    binding = week.binding
-    if binding is None:
-        return "no limit known"
-    if binding.km <= 0:
-        return f"{binding.reason} ({binding.rule})"
-    budget = format_budget(binding.km, settings.units)
-    return f"{budget} at most ({binding.rule}: {binding.reason})"
 
 
 def _budget_pairs(week: Allowance, settings: Settings) -> Pairs:

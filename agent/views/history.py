@@ -22,7 +22,7 @@ from agent.units import (
     local_iso,
     pct,
 )
-from agent.views.text import say
+from agent.views.text import next_run_text, say
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -246,8 +246,6 @@ def _print_now(view: Overview, settings: Settings, console: Console) -> None:
             "Caps start once a complete week of runs is logged: keep logging and the "
             "chart marks each week's cap.",
         )
-    from agent.views.check import next_run_text
-
     if week.cap_km is None:
         say(console, f"Next run: {next_run_text(week, settings)}.")
         return

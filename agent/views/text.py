@@ -18,11 +18,20 @@ from typing import IO, TYPE_CHECKING, Any, cast
 
 from agent.config import Settings
 from agent.models import PainReport, Run
-from agent.units import Unit, format_distance, format_duration, format_pace, local_iso
+from agent.units import (
+    Unit,
+    format_budget,
+    format_distance,
+    format_duration,
+    format_pace,
+    local_iso,
+)
 
 if TYPE_CHECKING:
     from rich.console import Console
     from rich.text import Text
+
+    from agent.rules.allowance import Allowance
 
 MISSING = "-"
 # A message or note beside its row needs this many cells to read as text rather than a
@@ -213,6 +222,18 @@ def _line(
             line.append_text(cell)
             line.append(pad)
     return line
+
+
+def next_run_text(week: Allowance, settings: Settings) -> str:
+    """``8.8 km at most (single-run: 1.1 x your longest run ...)``, or rest, with the
+    limit that binds it."""
+    binding = week.binding
+    if binding is None:
+        return "no limit known"
+    if binding.km <= 0:
+        return f"{binding.reason} ({binding.rule})"
+    budget = format_budget(binding.km, settings.units)
+    return f"{budget} at most ({binding.rule}: {binding.reason})"
 
 
 def duration_text(seconds: float | None) -> str:
