@@ -7,7 +7,7 @@ rules) can take them from the store, from a test, or from a what-if plan alike.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any, Literal
 
 Source = Literal["manual", "ble", "simulated", "import"]
@@ -16,6 +16,8 @@ PainWhere = Literal["knee", "hip", "thigh", "other"]
 Severity = Literal["info", "caution", "warning", "danger"]
 
 SEVERITIES: tuple[Severity, ...] = ("info", "caution", "warning", "danger")
+# Conversational effort throughout a return-to-run plan (RPE 3-4/10; DESIGN.md).
+RETURN_RPE = "3-4"
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,3 +88,55 @@ class Alert:
 def severity_rank(severity: Severity) -> int:
     """``info < caution < warning < danger`` as 0..3."""
     return SEVERITIES.index(severity)
+
+
+@dataclass(frozen=True, slots=True)
+class PlanWeek:
+    """One plan week: the range each run should stay within, and the effort."""
+
+    number: int
+    low_km: float
+    high_km: float
+    rpe: str = RETURN_RPE
+
+
+@dataclass(frozen=True, slots=True)
+class Plan:
+    """A graded return-to-run plan as stored: the run range of each week (km), built by
+    :func:`agent.rules.plan.build_plan`, tracked by :func:`agent.rules.plan.progress`."""
+
+    id: int
+    created_at: datetime
+    start_week: date
+    usual_km: tuple[float, float]
+    start_km: tuple[float, float]
+    increase: float
+    weeks: tuple[PlanWeek, ...]
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "created_at": self.created_at.isoformat(),
+            "start_week": self.start_week.isoformat(),
+            "usual_km": list(self.usual_km),
+            "start_km": list(self.start_km),
+            "increase": self.increase,
+            "weeks": [
+                {"week": w.number, "low_km": w.low_km, "high_km": w.high_km, "rpe": w.rpe}
+                for w in self.weeks
+            ],
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Plan:
+        return cls(
+            id=data["id"],
+            created_at=datetime.fromisoformat(data["created_at"]),
+            start_week=date.fromisoformat(data["start_week"]),
+            usual_km=(data["usual_km"][0], data["usual_km"][1]),
+            start_km=(data["start_km"][0], data["start_km"][1]),
+            increase=data["increase"],
+            weeks=tuple(
+                PlanWeek(w["week"], w["low_km"], w["high_km"], w["rpe"]) for w in data["weeks"]
+            ),
+        )

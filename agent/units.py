@@ -208,6 +208,76 @@ def format_budget(km: float | None, unit: Unit, digits: int = 1) -> str:
     return f"{floor_to(to_unit(km * 1000, unit), digits):.{digits}f} {unit}"
 
 
+# One rule for every distance a runner reads, in a message, a table or JSON (README, "JSON
+# output"): a distance done (a run, a week's total, a baseline week, the longest run) is
+# rounded to the nearest shown digit; a cap, a limit, what is left and any maximum are rounded
+# *down*, so a run of exactly the shown number stays within it. Percentages (``*_pct``) have
+# one decimal and ratios two, the same in a message as in the data beside it.
+# A distance within a millimetre of a limit is at it, not over it (the rules' ``EPS_KM``).
+EPS_KM = 1e-6
+KM_DIGITS = 3  # JSON: km to the metre
+PCT_DIGITS = 1
+RATIO_DIGITS = 2
+# A distance beside its limit takes up to this many decimals to read as it compares (a
+# metre in km, under two in miles): see :func:`format_against`.
+MAX_DIGITS = 3
+
+
+def format_against(done_km: float, limit_km: float, unit: Unit, digits: int = 1) -> tuple[str, str]:
+    """A distance done and the cap or limit it is measured against, as two texts that
+    compare as the numbers do: ``("6.83 mi", "6.82 mi")`` for a week over its cap, never
+    ``6.8 mi, over its 6.8 mi cap``; and never a week within its cap reading over it.
+
+    The limit is rounded down and the distance to the nearest, as everywhere; where that
+    would make them read the wrong way round, both take as many more decimals as it takes
+    (up to :data:`MAX_DIGITS`). Closer than that: over the limit (by more than a
+    millimetre) the distance is rounded up at the last decimal; within it, it reads equal."""
+    done, limit = to_unit(done_km * 1000, unit), to_unit(limit_km * 1000, unit)
+    over = done_km > limit_km + EPS_KM
+    places = digits
+    for places in range(digits, max(digits, MAX_DIGITS) + 1):
+        shown, cap = round(done, places), floor_to(limit, places)
+        if shown > cap if over else shown <= cap:
+            return f"{shown:.{places}f} {unit}", f"{cap:.{places}f} {unit}"
+    scale = 10.0**places
+    cap = floor_to(limit, places)
+    shown = max(math.ceil(done * scale - 1e-6) / scale, cap + 1 / scale) if over else cap
+    return f"{shown:.{places}f} {unit}", f"{cap:.{places}f} {unit}"
+
+
+def km_json(km: float | None) -> float | None:
+    """A distance done in ``--json``: km to the metre, rounded to the nearest; None stays
+    None (unknown)."""
+    return None if km is None else round(km, KM_DIGITS)
+
+
+def budget_json(km: float | None) -> float | None:
+    """A cap, limit, what is left or a maximum in ``--json``: km to the metre, rounded down
+    (never negative); None stays None."""
+    return None if km is None else max(0.0, floor_to(km, KM_DIGITS))
+
+
+def pct(fraction: float) -> float:
+    """A fraction as the percentage every message and ``*_pct`` give: 0.4964 -> 49.6."""
+    return round(100 * fraction, PCT_DIGITS) + 0.0  # + 0.0: never -0.0
+
+
+def format_pct(fraction: float, *, signed: bool = True) -> str:
+    """``+49.6%`` (``+50%`` when whole): :func:`pct`, as a message shows it."""
+    text = f"{pct(fraction):{'+' if signed else ''}.{PCT_DIGITS}f}".removesuffix(".0")
+    return f"{text}%"
+
+
+def ratio(value: float) -> float:
+    """A ratio (ACWR, monotony, strain) as every message, view and ``--json`` give it."""
+    return round(value, RATIO_DIGITS) + 0.0
+
+
+def format_ratio(value: float) -> str:
+    """``1.53``: :func:`ratio`, as a message shows it."""
+    return f"{ratio(value):.{RATIO_DIGITS}f}"
+
+
 def format_duration(seconds: float) -> str:
     """``36:00`` or ``1:05:00``."""
     total = round(seconds)

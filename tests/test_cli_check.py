@@ -67,7 +67,7 @@ def test_json_shape_without_history(sw: Any) -> None:
             "remaining_km": None,
             "change_pct": None,
             "held": False,
-            "last_week_km": 0.0,
+            "last_week_km": None,  # before the history began: unknown, not 0
         },
         "longest_run_30d_km": None,
         "next_run_max_km": 4.828,

@@ -203,7 +203,8 @@ async def test_without_a_server_kept_then_delivered_on_retry(
 def test_nightly_summary_numbers_once_a_day(tmp_path: Path) -> None:
     with Store.open(tmp_path / "h.db") as store:
         last_week = MONDAY - timedelta(days=7)
-        for day, km in ((1, 5.0), (3, 5.0), (4, 2.0), (6, 8.0)):  # 20 km: cap 22 km
+        # From a Monday: a week the history began in the middle of would be no baseline.
+        for day, km in ((0, 5.0), (3, 5.0), (4, 2.0), (6, 8.0)):  # 20 km: cap 22 km
             add_run(store, last_week + timedelta(days=day, hours=7), km)
         for day, km in ((1, 6.0), (2, 5.0), (3, 4.0)):  # 15 km so far: 7 km left
             add_run(store, MONDAY + timedelta(days=day, hours=7), km)
@@ -415,10 +416,10 @@ async def test_a_checkin_answered_with_a_button_goes_into_the_pain_log(
     # The answer replaces the check-in on screen, with what the rules now say.
     [_, logged] = action_server.received()
     assert (logged.summary, logged.replaces_id, logged.actions) == ("Pain logged", 1, [])
+    # One Sunday run before it is part of a week, no baseline: the warm-up's guessed cap.
     assert logged.body == (
-        "3/10 after your run, in your pain log. Next run: rest: the week's cap is reached "
-        "(6.0 km of its 5.5 km cap, your 5.0 km baseline week + 10 %); this week's cap at "
-        "5.5 km."
+        "3/10 after your run, in your pain log. Next run at most 6.6 km (1.1 x your longest "
+        "run of the past 30 days (6.0 km)); this week's cap at 18.0 km."
     )
 
 

@@ -176,6 +176,34 @@ def test_every_json_command_speaks_the_readme_table(
                 wrong.append(f"{command} → {path or '(top)'}: extra {extra}, missing {missing}")
     assert wrong == []
     assert sorted(set(table) - seen) == []  # every row met: none describes what no longer is
+    # config show gives the settings as they are set (3.218688 km is 2 miles).
+    assert unrounded({k: v for k, v in outputs.items() if k != "config show"}) == []
+
+
+# The README's rounding: km to the metre, percentages to one decimal.
+DECIMALS = {"_km": 3, "_pct": 1}
+
+
+def unrounded(value: Any, path: str = "") -> list[str]:
+    """Every ``*_km`` or ``*_pct`` number (alone or in a list) with more decimals than the
+    README gives it, as ``command → path: value``."""
+    found = []
+    if isinstance(value, dict):
+        for key, item in value.items():
+            where = f"{path}.{key}" if path else f"{key} →"
+            digits = next((n for end, n in DECIMALS.items() if key.endswith(end)), None)
+            numbers = item if isinstance(item, list) else [item]
+            if digits is not None:
+                found += [
+                    f"{where}: {number}"
+                    for number in numbers
+                    if isinstance(number, float) and round(number, digits) != number
+                ]
+            found += unrounded(item, where)
+    elif isinstance(value, list):
+        for item in value:
+            found += unrounded(item, path + "[]")
+    return found
 
 
 def test_times_carry_the_runners_offset(sw: Any, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -191,6 +219,52 @@ def test_times_carry_the_runners_offset(sw: Any, monkeypatch: pytest.MonkeyPatch
     assert check["at"] == "2026-11-10T20:00:00+01:00"
     summary = sw("summary", "--at", "2026-11-10T20:00", "--json", env=env).json()
     assert summary["runs"][0]["started_at"] == "2026-11-10T07:30:00+01:00"
+
+
+def instants(value: Any) -> Iterator[str]:
+    """Every string in ``value`` that is an ISO 8601 instant with an offset."""
+    if isinstance(value, dict):
+        for item in value.values():
+            yield from instants(item)
+    elif isinstance(value, list):
+        for item in value:
+            yield from instants(item)
+    elif isinstance(value, str) and re.fullmatch(r"\d{4}-\d\d-\d\dT[\d:.]+[+-]\d\d:\d\d", value):
+        yield value
+
+
+def test_instants_in_alert_data_carry_the_runners_offset(sw: Any) -> None:
+    """In America/New_York (-05:00 in November) a pain alert's ``at`` and ``settled_at``
+    are -05:00 in check, summary, what-if, pain and alerts, as every other instant: the
+    rules and the store keep them in UTC, which --json never shows."""
+    env = {"STRIDEWATCH_TIMEZONE": "America/New_York"}
+    for day in ("09", "11", "13"):
+        logged = sw(
+            *("log-run", "--at", f"2026-11-{day}T07:00", "--distance", "6km"),
+            *("--duration", "36:00"),
+            env=env,
+        )
+        assert logged.exit_code == 0, logged.stderr
+    said = {
+        "pain": sw("pain", "6", "--when", "during", "--at", "2026-11-13T07:20", "--json", env=env),
+        "morning": sw("pain", "0", "--when", "morning", "--at", "2026-11-14T07:00", env=env),
+        "check": sw("check", "--at", "2026-11-14T10:30", "--json", env=env),
+        "summary": sw("summary", "--at", "2026-11-14T10:30", "--json", env=env),
+        "what-if": sw("what-if", "5km", "--at", "2026-11-14T10:30", "--json", env=env),
+        "alerts": sw("alerts", "--json", env=env),
+    }
+    assert all(result.exit_code == 0 for result in said.values()), said
+    outputs = {name: result.json() for name, result in said.items() if name != "morning"}
+    data = [alert["data"] for alert in outputs["check"]["alerts"] if "at" in alert["data"]]
+    assert data
+    assert data[0]["at"] == "2026-11-13T07:20:00-05:00"
+    assert data[0]["settled_at"] == "2026-11-14T07:00:00-05:00"
+    stored = [alert["data"] for alert in outputs["alerts"] if "at" in alert["data"]]
+    assert stored[0]["at"] == "2026-11-13T07:20:00-05:00"
+    for name, output in outputs.items():
+        found = list(instants(output))
+        assert found, name
+        assert all(text.endswith("-05:00") for text in found), (name, found)
 
 
 def test_heart_rate_is_a_whole_number(sw: Any, db: Path) -> None:

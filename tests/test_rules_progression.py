@@ -13,7 +13,8 @@ from hypothesis import strategies as st
 from agent.advice.checks import assess, check_json, planned_runs
 from agent.config import Settings
 from agent.models import Run
-from agent.rules import evaluate, load, progression
+from agent.rules import load, progression
+from agent.rules.evaluate import evaluate
 from agent.rules.load import History
 from tests import builders
 

@@ -9,17 +9,17 @@ from __future__ import annotations
 
 import re
 import statistics
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, timedelta, tzinfo
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from agent import units
 from agent.errors import InputError
 from agent.models import Alert, PainReport, Run
-from agent.rules import evaluate, rank
 from agent.rules.allowance import Allowance, Limit, allowance
+from agent.rules.evaluate import evaluate, rank
 from agent.rules.load import History, acwr, day_start, monotony_strain, week_of
 from agent.rules.plan import DEFAULT_START_KM, Plan, PlanStatus, build_plan, progress
 
@@ -120,22 +120,30 @@ def check(store: Store, settings: Settings, at: datetime) -> tuple[Assessment, l
 
 
 def _km(value: float) -> float:
-    return round(value, 3)
+    """A distance done: km to the metre, to the nearest (:func:`agent.units.km_json`)."""
+    return round(value, units.KM_DIGITS)
 
 
 def _maybe(value: float | None) -> float | None:
-    return None if value is None else round(value, 3)
+    return units.km_json(value)
 
 
 def _budget(value: float | None) -> float | None:
     """A budget the runner reads: rounded down to the metre, None when unknown."""
-    return None if value is None else units.floor_to(value, 3)
+    return units.budget_json(value)
+
+
+def _ratio(value: float | None) -> float | None:
+    """ACWR, monotony or strain: :func:`agent.units.ratio`, as ``check`` shows it."""
+    return None if value is None else units.ratio(value)
 
 
 def week_json(week: Allowance) -> dict[str, Any]:
     """The ``week`` object of ``check``, ``summary`` and ``what-if --json`` (and each week of
-    ``history --json``). Without a baseline, baseline, cap, remaining and change are null
-    (unknown); cap and remaining are budgets: never negative and rounded down."""
+    ``history --json``). Without a baseline, baseline and change are null (unknown), as is
+    the change of a week with nothing run in it yet and last week's distance when the
+    history begins after it; cap and remaining (null without any run) are budgets: never
+    negative and rounded down."""
     return {
         "start": week.week_start.isoformat(),
         "end": (week.week_start + timedelta(days=6)).isoformat(),
@@ -143,9 +151,9 @@ def week_json(week: Allowance) -> dict[str, Any]:
         "baseline_km": _maybe(week.baseline_km),
         "cap_km": _budget(week.cap_km),
         "remaining_km": _budget(week.remaining_km),
-        "change_pct": None if week.change is None else round(100 * week.change, 1),
+        "change_pct": None if week.change is None else units.pct(week.change),
         "held": week.held,
-        "last_week_km": _km(week.last_week_km),
+        "last_week_km": _maybe(week.last_week_km),
     }
 
 
@@ -173,15 +181,33 @@ def allowance_json(found: Allowance) -> dict[str, Any]:
     }
 
 
-def alert_json(alert: Alert) -> dict[str, Any]:
-    """An alert as the rules raise it; ``data`` holds the numbers behind it, per rule."""
+def alert_json(alert: Alert, settings: Settings) -> dict[str, Any]:
+    """An alert as the rules raise it; ``data`` holds the numbers behind it, per rule, its
+    instants with the runner's offset (:func:`data_json`)."""
     return {
         "rule": alert.rule,
         "severity": alert.severity,
         "message": alert.message,
         "key": alert.key,
-        "data": alert.data,
+        "data": data_json(alert.data, settings.zone),
     }
+
+
+def data_json(data: Mapping[str, Any], zone: tzinfo) -> dict[str, Any]:
+    """An alert's ``data`` for ``--json``: its instants (``at``, ``*_at``), kept in UTC by
+    the rules and the store, with the runner's UTC offset as every other instant in
+    ``--json``; everything else as it is."""
+    return {key: _instant(key, value, zone) for key, value in data.items()}
+
+
+def _instant(key: str, value: Any, zone: tzinfo) -> Any:
+    if not (key == "at" or key.endswith("_at")) or not isinstance(value, str):
+        return value
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        return value
+    return value if moment.tzinfo is None else units.local_iso(moment, zone)
 
 
 def check_json(assessment: Assessment, settings: Settings) -> dict[str, Any]:
@@ -191,11 +217,11 @@ def check_json(assessment: Assessment, settings: Settings) -> dict[str, Any]:
         "at": units.local_iso(assessment.at, settings.zone),
         **allowance_json(assessment.allowance),
         "load_kind": settings.progression.load,
-        "acwr": _maybe(assessment.acwr),
-        "monotony": _maybe(assessment.monotony),
-        "strain": _maybe(assessment.strain),
+        "acwr": _ratio(assessment.acwr),
+        "monotony": _ratio(assessment.monotony),
+        "strain": _ratio(assessment.strain),
         "plan": plan_status_json(assessment.plan),
-        "alerts": [alert_json(alert) for alert in assessment.alerts],
+        "alerts": [alert_json(alert, settings) for alert in assessment.alerts],
     }
 
 
@@ -249,7 +275,8 @@ def verdict_json(
     the alerts about what was stored."""
     assessment = assess(load_history(store, settings, at), settings, at)
     about = _about(assessment, pain_id, run_id)
-    return {**allowance_json(assessment.allowance), "alerts": [alert_json(a) for a in about]}
+    alerts = [alert_json(alert, settings) for alert in about]
+    return {**allowance_json(assessment.allowance), "alerts": alerts}
 
 
 # -- summary -------------------------------------------------------------------------------
@@ -307,7 +334,7 @@ def stored_alert_json(alert: StoredAlert, settings: Settings) -> dict[str, Any]:
         "run_id": alert.run_id,
         "delivered": alert.delivered_at is not None,
         "delivered_at": units.local_iso(alert.delivered_at, zone) if alert.delivered_at else None,
-        "data": alert.data,
+        "data": data_json(alert.data, zone),
     }
 
 
@@ -403,8 +430,8 @@ def what_if_json(result: WhatIf, settings: Settings) -> dict[str, Any]:
             for run in result.planned
         ],
         **found,
-        "active_alerts": [alert_json(alert) for alert in result.active],
-        "alerts": [alert_json(alert) for alert in result.alerts],
+        "active_alerts": [alert_json(alert, settings) for alert in result.active],
+        "alerts": [alert_json(alert, settings) for alert in result.alerts],
     }
 
 
@@ -521,7 +548,8 @@ def plan_status(store: Store, settings: Settings, at: datetime) -> PlanStatus | 
 
 def plan_status_json(status: PlanStatus | None) -> dict[str, Any] | None:
     """Where the runner is in the plan (``plan`` in ``check --json``, ``status`` in ``plan
-    show --json``): this week's target range and what the plan does about it."""
+    show --json``): this week's target range (a limit: km rounded down) and what the plan
+    does about it."""
     if status is None:
         return None
     target = status.target
@@ -530,17 +558,19 @@ def plan_status_json(status: PlanStatus | None) -> dict[str, Any] | None:
         "week": target.number,
         "week_count": len(status.plan.weeks),
         "week_start": status.week_start.isoformat(),
-        "target_low_km": target.low_km,
-        "target_high_km": target.high_km,
+        "target_low_km": _budget(target.low_km),
+        "target_high_km": _budget(target.high_km),
         "rpe": target.rpe,
-        "distance_km": round(status.week_km, 3),
+        "distance_km": _km(status.week_km),
         "status": status.status,
         "reason": status.reason,
     }
 
 
 def plan_json(status: PlanStatus | None, settings: Settings) -> dict[str, Any] | None:
-    """``plan show --json``: the plan week by week, and where the runner is in it."""
+    """``plan show --json``: the plan week by week, and where the runner is in it. The
+    ranges are limits, km rounded down to the metre (the plan keeps them to the micrometre:
+    ``3mi`` typed is 4.828032 km); ``usual_km``, the runner's usual runs, to the nearest."""
     if status is None:
         return None
     plan = status.plan
@@ -548,11 +578,16 @@ def plan_json(status: PlanStatus | None, settings: Settings) -> dict[str, Any] |
         "id": plan.id,
         "created_at": units.local_iso(plan.created_at, settings.zone),
         "start_week": plan.start_week.isoformat(),
-        "usual_km": list(plan.usual_km),
-        "start_km": list(plan.start_km),
-        "increase_pct": round(100 * plan.increase, 1),
+        "usual_km": [_km(km) for km in plan.usual_km],
+        "start_km": [_budget(km) for km in plan.start_km],
+        "increase_pct": units.pct(plan.increase),
         "weeks": [
-            {"week": w.number, "low_km": w.low_km, "high_km": w.high_km, "rpe": w.rpe}
+            {
+                "week": w.number,
+                "low_km": _budget(w.low_km),
+                "high_km": _budget(w.high_km),
+                "rpe": w.rpe,
+            }
             for w in plan.weeks
         ],
         "status": plan_status_json(status),

@@ -1,31 +1,9 @@
 """Pure rules: (history, settings, now) -> list[Alert].
 
 No database, no clock, no I/O: the history and ``now`` are passed in, so a check, a what-if
-plan and a test all go through the same code.
+plan and a test all go through the same code. One module per concern, each importing only
+the ones before it (no cycles): ``load`` (the load model), ``pain``, ``plan`` (the return
+plan), ``allowance`` (how far the next run and the week may go), ``progression``, and
+``evaluate`` (every rule at once, worst first). This file imports nothing, so importing one
+rule never loads the others.
 """
-
-from __future__ import annotations
-
-from datetime import datetime
-from typing import TYPE_CHECKING
-
-from agent.models import Alert, severity_rank
-from agent.rules import pain, progression
-
-if TYPE_CHECKING:
-    from agent.config import Settings
-    from agent.rules.load import History
-
-RULES = (progression.evaluate, pain.evaluate)
-
-
-def evaluate(history: History, settings: Settings, now: datetime) -> list[Alert]:
-    """Every alert the rules raise at ``now`` from the history up to ``now``, worst first."""
-    history = history.upto(now)
-    alerts = [alert for rule in RULES for alert in rule(history, settings, now)]
-    return sorted(alerts, key=lambda alert: (-severity_rank(alert.severity), alert.rule, alert.key))
-
-
-def rank(alert: Alert) -> tuple[int, int]:
-    """The order in which one key's alert escalates: severity, then level within it."""
-    return severity_rank(alert.severity), int(alert.data.get("level", 0))

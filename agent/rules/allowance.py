@@ -5,7 +5,8 @@ named :class:`Limit` s, each with its number, a sentence saying why and its sour
 
 - ``week-cap``: what is left of the week's cap (baseline week x (1 + ``weekly_warn``); the
   baseline itself while pain holds it; the return level after a break; the plan's weekly
-  volume during a plan). Less than ``min_run_km`` left is no sensible run: it is 0, rest.
+  volume during a plan; before a complete week, the warm-up's guess of ``runs_per_week``
+  runs of the longest so far). Less than ``min_run_km`` left is no sensible run: 0, rest.
 - ``single-run``: ``spike_warn`` x the credited longest run of the past 30 days, counting
   only runs since the last break (Frandsen et al. 2025).
 - ``return``: after ``break_days`` or more without a run, the level before the break scaled
@@ -35,14 +36,18 @@ from agent.rules.load import (
     LONGEST_WINDOW,
     History,
     baseline_km,
+    complete_weeks,
     credited_weeks,
+    last_week_km,
     local_date,
+    partial_week,
     usual_run_km,
+    week_change,
     week_of,
     weekly_km,
 )
 from agent.rules.plan import PlanStatus, progress
-from agent.units import floor_to, format_budget, format_km, to_unit
+from agent.units import floor_to, format_against, format_budget, format_km, to_unit
 
 if TYPE_CHECKING:
     from agent.config import Settings
@@ -113,16 +118,19 @@ class Break:
 class Allowance:
     """The week's numbers and the next run's limits at one instant (km).
 
-    ``baseline_km``, ``cap_km`` and ``remaining_km`` are None when unknown (no complete week
-    yet); ``longest_30d_km`` is the credited longest run of the past 30 days since the last
-    break. ``next_run_max_km`` is the smallest limit and ``binding`` the limit that sets it.
+    ``baseline_km`` is None when unknown (no complete week yet: the week the history begins
+    in is one only if it begins on the week's first day); ``cap_km`` and ``remaining_km``
+    then come from the warm-up's guess (``warm_up_cap``: going over it only informs), or are
+    None without any run. ``longest_30d_km`` is the credited longest run of the past 30 days
+    since the last break. ``next_run_max_km`` is the smallest limit and ``binding`` the limit
+    that sets it.
     """
 
     at: datetime
     phase: Phase
     week_start: date
     distance_km: float
-    last_week_km: float
+    last_week_km: float | None
     baseline_km: float | None
     cap_km: float | None
     held: bool
@@ -130,6 +138,7 @@ class Allowance:
     usual_run_km: float | None
     limits: tuple[Limit, ...]
     cap_basis: str = ""
+    warm_up_cap: bool = False
     break_: Break | None = None
     plan: PlanStatus | None = None
 
@@ -142,10 +151,9 @@ class Allowance:
 
     @property
     def change(self) -> float | None:
-        """The week's distance against the baseline, as a fraction (0.08 = +8 %)."""
-        if not self.baseline_km:
-            return None
-        return self.distance_km / self.baseline_km - 1
+        """The week's distance against the baseline, as a fraction (0.08 = +8 %); None
+        without a baseline, or with nothing run yet this week (:func:`week_change`)."""
+        return week_change(self.distance_km, self.baseline_km, finished=False)
 
     @property
     def binding(self) -> Limit | None:
@@ -309,9 +317,12 @@ def _return_level(
     window = [c.km for c in before if last_run.started_at - LONGEST_WINDOW <= c.run.started_at]
     longest = max(window)
     weeks = weekly_km((c.run for c in before), settings)
-    credited_w = credited_weeks(weeks, p.weekly_warn, restarts)
+    partial = partial_week([c.run for c in before], settings)
+    credited_w = credited_weeks(complete_weeks(weeks, partial), p.weekly_warn, restarts)
     week_km = baseline_km(credited_w, week_of(last_run.started_at, settings) + timedelta(weeks=1))
-    week_km = week_km or credited_w[max(credited_w)]
+    # Before the first complete week, the part of a week known is the only level there is
+    # (too low, if anything: the return starts lower, never higher).
+    week_km = week_km or (credited_w[max(credited_w)] if credited_w else weeks[max(weeks)])
     usual = statistics.median(window)
     return Break(
         last=last_run,
@@ -339,10 +350,11 @@ def _scaled(factor: float, level: float, restart: float) -> float:
 class _Week:
     start: date
     distance_km: float
-    last_week_km: float
+    last_week_km: float | None
     baseline_km: float | None
     cap_km: float | None
     basis: str
+    warm_up: bool = False
 
 
 def allowance(history: History, settings: Settings, now: datetime) -> Allowance:
@@ -359,6 +371,8 @@ def allowance(history: History, settings: Settings, now: datetime) -> Allowance:
     if declared and phase == "warm-up":
         phase = "building"
     week = _week(history, settings, now, restarts, held, brk, declared)
+    if week.warm_up and phase == "building":
+        phase = "warm-up"  # the cap is still the warm-up's guess: no complete week yet
     if plan_on:
         assert status is not None
         week = _plan_week(week, status, settings)
@@ -389,6 +403,7 @@ def allowance(history: History, settings: Settings, now: datetime) -> Allowance:
         usual_run_km=usual,
         limits=tuple(limits),
         cap_basis=week.basis,
+        warm_up_cap=week.warm_up and not plan_on,
         break_=brk,
         plan=status,
     )
@@ -449,7 +464,8 @@ def _week(
     p = settings.progression
     weeks = weekly_km(history.runs, settings)
     start = week_of(now, settings)
-    earlier = {week: km for week, km in weeks.items() if week < start}
+    complete = complete_weeks(weeks, partial_week(history.runs, settings))
+    earlier = {week: km for week, km in complete.items() if week < start}
     flares = pain.flare_weeks(history, settings, now)
     credited = credited_weeks(earlier, p.weekly_warn, restarts, flares)
     # After a restart, only the weeks since it count: the weeks before the break are not
@@ -472,41 +488,47 @@ def _week(
         base = history.declared.week_km
     growth = 0.0 if held else p.weekly_warn
     cap = None if base is None else base * (1 + growth)
-    if base is None and history.runs and _in_warm_up(history, settings, now):
-        # No complete week yet: the first week holds a plan's number of runs of the
-        # longest run so far, so following the single-run limit daily cannot run away.
+    if base is None and history.runs:
+        # No complete week to compare with yet (the first week, or a week the history
+        # begins in the middle of): a plan's number of runs of the longest run so far, so
+        # following the single-run limit daily cannot run away. A rough guess: going over
+        # it only informs, and the first complete week becomes the baseline.
         longest = max(run.distance_km for run in history.runs)
         runs = settings.plan.runs_per_week
         cap = runs * longest
         basis = f"warm-up: {runs} runs of your longest run so far ({dist(longest)})"
-        return _Week(start, weeks.get(start, 0.0), _last(weeks, start), None, cap, basis)
+        return _Week(
+            start, weeks.get(start, 0.0), _last(weeks, start), None, cap, basis, warm_up=True
+        )
     if base is None:
         basis = ""
     elif held:
-        basis = f"held at your {dist(base)} baseline week while pain settles"
+        # The cap is the baseline itself: one number, shown once, as the cap (rounded down).
+        basis = "held at your baseline week while pain settles"
     else:
         basis = f"your {dist(base)} baseline week + {100 * growth:.0f} %"
     return _Week(start, weeks.get(start, 0.0), _last(weeks, start), base, cap, basis)
 
 
-def _last(weeks: dict[date, float], start: date) -> float:
-    return weeks.get(start - timedelta(weeks=1), 0.0)
+def _last(weeks: dict[date, float], start: date) -> float | None:
+    return last_week_km(weeks, start)
 
 
 def _plan_week(week: _Week, status: PlanStatus, settings: Settings) -> _Week:
     """During a plan the week's cap is the plan's volume: its runs a week at its top range."""
     runs, high = settings.plan.runs_per_week, status.target.high_km
-    dist = _dist_fn(settings)
-    basis = f"week {status.target.number} of the plan: {runs} runs of up to {dist(high)}"
+    top = format_budget(high, settings.units)
+    basis = f"week {status.target.number} of the plan: {runs} runs of up to {top}"
     return _Week(week.start, week.distance_km, week.last_week_km, None, runs * high, basis)
 
 
 def _dist_fn(settings: Settings) -> Callable[[float], str]:
-    """Levels in reasons, rounded down as every budget is (a cap beside its baseline must
-    not read as more than it is)."""
+    """Levels in reasons (a baseline week, the longest run, the weeks before a break): what
+    was run, rounded to the nearest as every distance done (caps and limits beside them are
+    rounded down: :mod:`agent.units`)."""
 
     def dist(km: float) -> str:
-        return format_budget(km, settings.units)
+        return format_km(km, settings.units)
 
     return dist
 
@@ -538,10 +560,8 @@ def _week_limit(week: _Week, settings: Settings, usual: float | None) -> list[Li
     left = max(0.0, week.cap_km - week.distance_km)
     cap = format_budget(week.cap_km, settings.units)
     if left < smallest_run(usual, settings):
-        reason = (
-            f"rest: the week's cap is reached ({format_budget(week.distance_km, settings.units)} "
-            f"of its {cap} cap, {week.basis})"
-        )
+        done, cap = format_against(week.distance_km, week.cap_km, settings.units)
+        reason = f"rest: the week's cap is reached ({done} of its {cap} cap, {week.basis})"
         return [Limit("week-cap", 0.0, reason, WEEK_SOURCE)]
     reason = (
         f"{format_budget(left, settings.units)} is left of this week's {cap} cap ({week.basis})"
@@ -561,7 +581,7 @@ def _run_limits(
         credited = ", a run over its limit counted up to it" if longest < actual - EPS_KM else ""
         reason = (
             f"{factor:g} x your longest run of the past 30 days{since} "
-            f"({format_budget(longest, settings.units)}{credited})"
+            f"({format_km(longest, settings.units)}{credited})"
         )
         found.append(Limit("single-run", longest * factor, reason, SPIKE_SOURCE))
     return found
@@ -580,7 +600,7 @@ def _return_reason(brk: Break, settings: Settings) -> str:
     low = floor_to(to_unit(brk.usual_km * 1000, unit), 1)
     high = floor_to(to_unit(brk.longest_km * 1000, unit), 1)
     usual = f"{low:g}-{high:g}{unit}" if low < high else f"{high:g}{unit}"
-    longest = format_budget(brk.longest_km, unit)
+    longest = format_km(brk.longest_km, unit)
     scaled = brk.factor * brk.longest_km
     if brk.run_km > scaled + EPS_KM:
         why = (

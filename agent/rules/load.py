@@ -14,12 +14,12 @@ from dataclasses import dataclass, replace
 from datetime import date, datetime, time, timedelta, tzinfo
 from typing import TYPE_CHECKING, Literal
 
-from agent.models import DeclaredLevel, PainReport, Run
+from agent import units
+from agent.models import DeclaredLevel, PainReport, Plan, Run
 from agent.units import week_start_of
 
 if TYPE_CHECKING:
     from agent.config import Settings
-    from agent.rules.plan import Plan
 
 LoadKind = Literal["distance", "trimp", "srpe"]
 
@@ -36,8 +36,8 @@ LONGEST_WINDOW = timedelta(days=30)
 # The runner's usual run: the median run of the past 4 weeks (issue 5).
 USUAL_WINDOW = timedelta(days=28)
 # A distance within a millimetre of a limit is at it, not over it: a run of exactly the
-# shown allowance or plan top never warns.
-EPS_KM = 1e-6
+# shown allowance or plan top never warns (the same tolerance the units' texts use).
+EPS_KM = units.EPS_KM
 # EWMA acute and chronic windows in days, with decay 2 / (N + 1) (Williams et al., BJSM 2017).
 ACUTE_DAYS = 7
 CHRONIC_DAYS = 28
@@ -87,8 +87,26 @@ class WeekLoad:
 
     start: date
     distance_km: float
-    last_week_km: float
+    last_week_km: float | None
     baseline_km: float | None
+
+
+def last_week_km(weeks: Mapping[date, float], start: date) -> float | None:
+    """The distance of the week before the one starting ``start`` (0 for a week without a
+    run); None, unknown, when the history begins after it."""
+    last = start - timedelta(weeks=1)
+    return weeks.get(last, 0.0) if weeks and min(weeks) <= last else None
+
+
+def week_change(distance_km: float, baseline_km: float | None, *, finished: bool) -> float | None:
+    """A week's distance against its baseline week, as a fraction (0.08 = +8 %).
+
+    None when there is nothing to say: no baseline, or a week not over yet with nothing run
+    in it (on Monday morning -100 % is no change, only a week begun). A finished week of
+    no runs is -100 %."""
+    if not baseline_km or (not finished and distance_km <= 0):
+        return None
+    return distance_km / baseline_km - 1
 
 
 def over(distance_km: float, limit_km: float) -> bool:
@@ -140,6 +158,28 @@ def weekly_km(runs: Iterable[Run], settings: Settings) -> dict[date, float]:
         week = week_start_of(local_date(run.started_at, zone), first_weekday)
         totals[week] = totals.get(week, 0.0) + run.distance_km
     return totals
+
+
+def partial_week(runs: Sequence[Run], settings: Settings) -> date | None:
+    """The week the history begins in, when it begins after that week's first day.
+
+    The runs before the first one are unknown (the runner's stridewatch history starts
+    there), so that week's total is only part of a week: a runner who starts logging on a
+    Thursday did not rest Monday to Wednesday. Such a week is never a baseline week: taken
+    as one, it capped the next weeks at +10 % of a part of a week and flagged steady training
+    as a jump for weeks (the credit chain carried it on). None when the history begins on a
+    week's first day (or has no runs).
+    """
+    if not runs:
+        return None
+    first = local_date(min(run.started_at for run in runs), settings.zone)
+    week = week_start_of(first, settings.first_weekday)
+    return week if first > week else None
+
+
+def complete_weeks(weeks: Mapping[date, float], partial: date | None) -> dict[date, float]:
+    """``weeks`` without the partial week the history begins in (see :func:`partial_week`)."""
+    return {week: km for week, km in weeks.items() if week != partial}
 
 
 def baseline_km(
@@ -207,13 +247,15 @@ def credited_weeks(
 
 def week_load(history: History, settings: Settings, at: datetime) -> WeekLoad:
     """The calendar week holding ``at``, seen at ``at``."""
-    weeks = weekly_km(history.upto(at).runs, settings)
+    runs = history.upto(at).runs
+    weeks = weekly_km(runs, settings)
     start = week_of(at, settings)
-    earlier = {week: km for week, km in weeks.items() if week < start}
+    complete = complete_weeks(weeks, partial_week(runs, settings))
+    earlier = {week: km for week, km in complete.items() if week < start}
     return WeekLoad(
         start=start,
         distance_km=weeks.get(start, 0.0),
-        last_week_km=weeks.get(start - timedelta(weeks=1), 0.0),
+        last_week_km=last_week_km(weeks, start),
         baseline_km=baseline_km(credited_weeks(earlier, settings.progression.weekly_warn), start),
     )
 

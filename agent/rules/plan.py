@@ -13,6 +13,13 @@ from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Any, Literal
 
 from agent.errors import InputError
+
+# Plan and PlanWeek are re-exported (``from agent.rules.plan import Plan`` still works): they
+# live in agent.models, since the load model's History holds a Plan and took it from here
+# while this module imports the load model (an import cycle).
+from agent.models import RETURN_RPE as RETURN_RPE
+from agent.models import Plan as Plan
+from agent.models import PlanWeek as PlanWeek
 from agent.models import severity_rank
 from agent.rules import pain
 from agent.rules.load import History, day_start, over, week_of, weekly_km
@@ -31,59 +38,8 @@ MAX_INCREASE = 0.15
 # Run ranges are kept to the micrometre and rounded down, never up: "3mi" typed by the
 # runner is 4.828032 km, and must be within a week whose top is 3 miles.
 PLAN_DIGITS = 6
-# Conversational effort throughout the return (RPE 3-4/10).
-RETURN_RPE = "3-4"
 
 Status = Literal["not started", "on track", "holding", "stepped back", "complete"]
-
-
-@dataclass(frozen=True, slots=True)
-class PlanWeek:
-    """One plan week: the range each run should stay within, and the effort."""
-
-    number: int
-    low_km: float
-    high_km: float
-    rpe: str = RETURN_RPE
-
-
-@dataclass(frozen=True, slots=True)
-class Plan:
-    id: int
-    created_at: datetime
-    start_week: date
-    usual_km: tuple[float, float]
-    start_km: tuple[float, float]
-    increase: float
-    weeks: tuple[PlanWeek, ...]
-
-    def as_json(self) -> dict[str, Any]:
-        return {
-            "id": self.id,
-            "created_at": self.created_at.isoformat(),
-            "start_week": self.start_week.isoformat(),
-            "usual_km": list(self.usual_km),
-            "start_km": list(self.start_km),
-            "increase": self.increase,
-            "weeks": [
-                {"week": w.number, "low_km": w.low_km, "high_km": w.high_km, "rpe": w.rpe}
-                for w in self.weeks
-            ],
-        }
-
-    @classmethod
-    def from_json(cls, data: dict[str, Any]) -> Plan:
-        return cls(
-            id=data["id"],
-            created_at=datetime.fromisoformat(data["created_at"]),
-            start_week=date.fromisoformat(data["start_week"]),
-            usual_km=(data["usual_km"][0], data["usual_km"][1]),
-            start_km=(data["start_km"][0], data["start_km"][1]),
-            increase=data["increase"],
-            weeks=tuple(
-                PlanWeek(w["week"], w["low_km"], w["high_km"], w["rpe"]) for w in data["weeks"]
-            ),
-        )
 
 
 @dataclass(frozen=True, slots=True)

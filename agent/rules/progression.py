@@ -11,6 +11,7 @@ from datetime import datetime, timedelta
 from itertools import pairwise
 from typing import TYPE_CHECKING, Any
 
+from agent import units
 from agent.models import Alert, Run, Severity
 from agent.rules.allowance import (
     PLAN_SOURCE,
@@ -34,7 +35,16 @@ from agent.rules.load import (
     usual_run_km,
     week_of,
 )
-from agent.units import format_budget, format_km
+from agent.units import (
+    budget_json,
+    format_against,
+    format_budget,
+    format_km,
+    format_pct,
+    format_ratio,
+    km_json,
+    pct,
+)
 
 if TYPE_CHECKING:
     from agent.config import Settings
@@ -65,7 +75,13 @@ def evaluate(history: History, settings: Settings, now: datetime) -> list[Alert]
 
 
 def _km(value: float) -> float:
+    """A distance done in ``data``: km to the metre (limits go through ``budget_json``)."""
     return round(value, 3)
+
+
+def _budget(value: float) -> float:
+    """A cap, limit or what is left in ``data``: km to the metre, rounded down."""
+    return budget_json(value) or 0.0
 
 
 def _dist(km: float, settings: Settings) -> str:
@@ -85,7 +101,10 @@ def weekly_progression(history: History, settings: Settings, now: datetime) -> l
     alerts = []
     current = allowance(history, settings, now)
     last_end = day_start(current.week_start, settings.zone) - timedelta(microseconds=1)
-    last = _over_cap(allowance(history, settings, last_end), settings)
+    last_week = allowance(history, settings, last_end)
+    # A week over the warm-up's guessed cap said so while it ran (information only); once
+    # it is over it is the first complete week, the baseline, not a jump to repeat.
+    last = None if last_week.warm_up_cap else _over_cap(last_week, settings)
     if last is not None:
         alerts.append(last)
     alert = _over_cap(current, settings) or _before_the_jump(history, current, settings, now)
@@ -98,10 +117,10 @@ def _week_data(week: Allowance) -> dict[str, Any]:
     return {
         "week_start": week.week_start.isoformat(),
         "distance_km": _km(week.distance_km),
-        "baseline_km": None if week.baseline_km is None else _km(week.baseline_km),
-        "cap_km": None if week.cap_km is None else _km(week.cap_km),
-        "remaining_km": None if week.remaining_km is None else _km(week.remaining_km),
-        "change_pct": None if week.change is None else round(100 * week.change, 1),
+        "baseline_km": km_json(week.baseline_km),
+        "cap_km": budget_json(week.cap_km),
+        "remaining_km": budget_json(week.remaining_km),
+        "change_pct": None if week.change is None else pct(week.change),
         "held": week.held,
     }
 
@@ -116,16 +135,22 @@ def _over_cap(week: Allowance, settings: Settings) -> Alert | None:
     change = week.distance_km / base - 1
     level = 3 if change > limits.weekly_danger else 2 if change > limits.weekly_alert else 1
     severity: Severity = "danger" if level == 3 else "warning"
+    note = ""
+    if week.warm_up_cap:
+        severity = "info"
+        note = (
+            " With no complete week of history yet this cap is a rough guess, so this is for "
+            "information only."
+        )
     on_base = (
-        f"{100 * change:+.0f}% on its {format_budget(week.baseline_km, settings.units)} "
-        "baseline week and "
+        f"{format_pct(change)} on its {_dist(week.baseline_km, settings)} baseline week and "
         if week.baseline_km
         else ""
     )
+    done, cap = format_against(week.distance_km, week.cap_km, settings.units)
     message = (
-        f"The week of {week.week_start:%d %b} is at {_dist(week.distance_km, settings)}, "
-        f"{on_base}over its {format_budget(week.cap_km, settings.units)} cap ({week.cap_basis}) "
-        f"({WEEKLY_SOURCE})."
+        f"The week of {week.week_start:%d %b} is at {done}, "
+        f"{on_base}over its {cap} cap ({week.cap_basis}) ({WEEKLY_SOURCE}).{note}"
     )
     return Alert(
         rule=WEEKLY,
@@ -160,7 +185,7 @@ def _before_the_jump(
         f"Only {budget_text} of this week's {format_budget(week.cap_km, settings.units)} cap is "
         f"left, less than your usual {_dist(usual, settings)} run: {advice} ({WEEKLY_SOURCE})."
     )
-    data = {**_week_data(week), "usual_run_km": _km(usual), "largest_run_km": _km(left)}
+    data = {**_week_data(week), "usual_run_km": _km(usual), "largest_run_km": _budget(left)}
     return Alert(
         rule=WEEKLY,
         severity="caution",
@@ -225,11 +250,12 @@ def _run_fields(run: Run) -> dict[str, Any]:
     return {"run_id": run.id if run.id > 0 else None, "distance_km": _km(run.distance_km)}
 
 
-def _the_run(run: Run, settings: Settings) -> str:
-    """``The run of Wed 28 Oct, 10.0 km`` (``The planned run`` for a what-if run)."""
+def _the_run(run: Run, settings: Settings, distance: str | None = None) -> str:
+    """``The run of Wed 28 Oct, 10.0 km`` (``The planned run`` for a what-if run);
+    ``distance`` is the run's distance as shown beside a limit (:func:`format_against`)."""
     when = run.started_at.astimezone(settings.zone).strftime("%a %d %b")
     what = "The planned run" if run.id <= 0 else "The run"
-    return f"{what} of {when}, {_dist(run.distance_km, settings)}"
+    return f"{what} of {when}, {distance or _dist(run.distance_km, settings)}"
 
 
 def _level(ratio: float, settings: Settings) -> int:
@@ -251,11 +277,13 @@ def _spike_alert(run: Run, before: Allowance, settings: Settings) -> Alert:
     if before.phase == "warm-up":
         severity = "info"
         note = " With under two weeks of history this is for information only."
+    # The percentage is the data's ratio, as shown: "36.4% longer" beside "ratio": 1.364.
+    shown_ratio = round(ratio, 3)
+    done, limit = format_against(run.distance_km, longest * limits.spike_warn, settings.units)
     message = (
-        f"{_the_run(run, settings)}, is {100 * (ratio - 1):.0f}% "
+        f"{_the_run(run, settings, done)}, is {format_pct(shown_ratio - 1, signed=False)} "
         f"longer than your longest run of the 30 days before it "
-        f"({_dist(longest, settings)}; limit {_dist(longest * limits.spike_warn, settings)}) "
-        f"(Frandsen et al. 2025).{note}"
+        f"({_dist(longest, settings)}; limit {limit}) (Frandsen et al. 2025).{note}"
     )
     return Alert(
         rule=SPIKE,
@@ -265,8 +293,8 @@ def _spike_alert(run: Run, before: Allowance, settings: Settings) -> Alert:
         data={
             **_run_fields(run),
             "longest_30d_km": _km(longest),
-            "limit_km": _km(longest * limits.spike_warn),
-            "ratio": round(ratio, 3),
+            "limit_km": _budget(longest * limits.spike_warn),
+            "ratio": shown_ratio,
             "level": level,
         },
     )
@@ -282,9 +310,9 @@ def _over_limit(
 ) -> Alert:
     ratio = run.distance_km / limit.km if limit.km > 0 else float("inf")
     level = _level(ratio, settings)
+    done, shown = format_against(run.distance_km, limit.km, settings.units)
     message = (
-        f"{_the_run(run, settings)}, is over its "
-        f"{format_budget(limit.km, settings.units)} limit: {limit.reason} ({source})."
+        f"{_the_run(run, settings, done)}, is over its {shown} limit: {limit.reason} ({source})."
     )
     return Alert(
         rule=rule,
@@ -294,7 +322,7 @@ def _over_limit(
         data={
             **_run_fields(run),
             "limit": limit.rule,
-            "limit_km": _km(limit.km),
+            "limit_km": _budget(limit.km),
             "level": level,
         },
     )
@@ -309,13 +337,11 @@ def _plan_alert(run: Run, limit: Limit, before: Allowance, settings: Settings) -
     target = status.target
     high, max_rpe = target.high_km, int(target.rpe.split("-")[-1])
     problems = []
+    done, top = format_against(run.distance_km, high, settings.units)
     if limit.km <= 0:
         problems.append(limit.reason)
     if over(run.distance_km, high):
-        problems.append(
-            f"above this week's range of {_dist(target.low_km, settings)}-"
-            f"{format_budget(high, settings.units)}"
-        )
+        problems.append(f"above this week's range of {_dist(target.low_km, settings)}-{top}")
     if run.rpe is not None and run.rpe > max_rpe:
         problems.append(f"RPE {run.rpe}, above the plan's {target.rpe}")
     if not problems:
@@ -323,7 +349,7 @@ def _plan_alert(run: Run, limit: Limit, before: Allowance, settings: Settings) -
     level = _level(run.distance_km / high, settings) if over(run.distance_km, high) else 0
     severity: Severity = "caution" if level <= 1 else "danger" if level == 3 else "warning"
     message = (
-        f"{_the_run(run, settings)}, does not follow week "
+        f"{_the_run(run, settings, done)}, does not follow week "
         f"{target.number} of your return plan: {'; '.join(problems)}. The plan holds this "
         f"week ({PLAN_SOURCE})."
     )
@@ -337,8 +363,8 @@ def _plan_alert(run: Run, limit: Limit, before: Allowance, settings: Settings) -
                 **_run_fields(run),
                 "rpe": run.rpe,
                 "plan_week": target.number,
-                "target_high_km": _km(high),
-                "limit_km": _km(limit.km),
+                "target_high_km": _budget(high),
+                "limit_km": _budget(limit.km),
                 "level": max(level, 1),
             },
         )
@@ -365,7 +391,7 @@ def acwr(history: History, settings: Settings, now: datetime) -> list[Alert]:
     if ratio <= limit:
         return []
     message = (
-        f"Your acute:chronic load ratio is {ratio:.2f}, above {limit:g}: context only, "
+        f"Your acute:chronic load ratio is {format_ratio(ratio)}, above {limit:g}: context only, "
         "so ease the next few days rather than stop (Williams et al. 2017; Gabbett 2016)."
     )
     return [
@@ -375,7 +401,7 @@ def acwr(history: History, settings: Settings, now: datetime) -> list[Alert]:
             message=message,
             key=f"{ACWR}:{week_of(now, settings).isoformat()}",
             data={
-                "acwr": round(ratio, 3),
+                "acwr": units.ratio(ratio),
                 "acute": round(acute, 3),
                 "chronic": round(chronic, 3),
                 "limit": limit,
@@ -404,7 +430,8 @@ def monotony(history: History, settings: Settings, now: datetime) -> list[Alert]
     if value is None or strain is None or value <= limit:
         return []
     message = (
-        f"Your training monotony over the past 7 days is {value:.2f} (mean daily load / SD), "
+        f"Your training monotony over the past 7 days is {format_ratio(value)} (mean daily load / "
+        "SD), "
         f"above {limit:g}: vary the days with easier and rest days (Foster 1998)."
     )
     return [
@@ -414,8 +441,8 @@ def monotony(history: History, settings: Settings, now: datetime) -> list[Alert]
             message=message,
             key=f"{MONOTONY}:{week_of(now, settings).isoformat()}",
             data={
-                "monotony": round(value, 3),
-                "strain": round(strain, 3),
+                "monotony": units.ratio(value),
+                "strain": units.ratio(strain),
                 "limit": limit,
                 "load": monotony_load(settings),
             },

@@ -8,7 +8,15 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from agent.units import format_budget, format_km, format_local
+from agent.units import (
+    EPS_KM,
+    format_against,
+    format_budget,
+    format_km,
+    format_local,
+    format_pct,
+    format_ratio,
+)
 from agent.views.text import next_run_text, print_pairs, say
 
 if TYPE_CHECKING:
@@ -31,7 +39,10 @@ SEVERITY_STYLE = {
 }
 PHASE_TEXT = {
     "no-history": "no history yet: nothing to compare against",
-    "warm-up": "warm-up: under two weeks of history, the spike rule only informs",
+    "warm-up": (
+        "warm-up: under two weeks of history or no complete week yet; the spike rule, and a "
+        "cap guessed before a complete week, only inform"
+    ),
     "building": "building",
     "return": "return after a break",
     "plan": "following a return-to-run plan",
@@ -63,7 +74,7 @@ def _local(moment: datetime, settings: Settings) -> str:
 
 
 def _ratio(value: float | None, missing: str = "-") -> str:
-    return missing if value is None else f"{value:.2f}"
+    return missing if value is None else format_ratio(value)
 
 
 def _nothing_recent(week: Allowance) -> bool:
@@ -77,17 +88,19 @@ def _cap_line(week: Allowance, settings: Settings) -> Text:
 
     from agent.views.history import OVER_STYLE, distance_bar
 
-    # Rounded down like the cap, so a week exactly at its cap shows equal to it.
-    line = Text(format_budget(week.distance_km, settings.units) + "  ")
     if week.cap_km is None:
+        line = Text(format_km(week.distance_km, settings.units) + "  ")
         return line.append("no cap yet: it starts after your first complete week", "dim")
+    # The week and its cap as they compare: at the cap reads equal, over it reads more.
+    done, cap = format_against(week.distance_km, week.cap_km, settings.units)
+    line = Text(done + "  ")
     top = max(week.distance_km, week.cap_km)
     line.append_text(distance_bar(week.distance_km, week.cap_km, top, CAP_BAR_WIDTH))
-    line.append(f"  of its {format_budget(week.cap_km, settings.units)} cap")
+    line.append(f"  of its {cap} cap")
     if week.held:
         line.append(" (held at the baseline while pain settles)", "yellow")
-    if week.change is not None and week.distance_km > week.cap_km:
-        line.append(f"  over the cap, {100 * week.change:+.0f}% on the baseline", OVER_STYLE)
+    if week.change is not None and week.distance_km > week.cap_km + EPS_KM:
+        line.append(f"  over the cap, {format_pct(week.change)} on the baseline", OVER_STYLE)
     return line
 
 
@@ -114,8 +127,8 @@ def _budget_pairs(week: Allowance, settings: Settings) -> Pairs:
         if limit is not week.binding:
             other = f"{limit.rule}: {format_budget(limit.km, settings.units)} ({limit.reason})"
             pairs.append(("", Text(other, "dim")))
-    baseline = format_budget(week.baseline_km, settings.units) if week.baseline_km else "none yet"
-    last = format_budget(week.last_week_km, settings.units)
+    baseline = format_km(week.baseline_km, settings.units) if week.baseline_km else "none yet"
+    last = format_km(week.last_week_km, settings.units) if week.last_week_km is not None else "-"
     pairs.append(("last week", f"{last}; baseline week {baseline}"))
     return pairs
 
@@ -268,11 +281,8 @@ def print_what_if(result: WhatIf, settings: Settings) -> None:
         print_alerts_table(result.active, console)
     week = result.after.allowance
     if week.cap_km:
-        say(
-            console,
-            f"the week would be at {format_budget(week.distance_km, settings.units)} of its "
-            f"{format_budget(week.cap_km, settings.units)} cap",
-        )
+        done, cap = format_against(week.distance_km, week.cap_km, settings.units)
+        say(console, f"the week would be at {done} of its {cap} cap")
     if result.alerts:
         console.print("The planned runs would add:")
         print_alerts_table(result.alerts, console)

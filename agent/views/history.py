@@ -11,7 +11,17 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from agent.units import floor_to, format_budget, local_iso
+from agent.rules.load import week_change
+from agent.units import (
+    budget_json,
+    format_against,
+    format_budget,
+    format_km,
+    format_pct,
+    km_json,
+    local_iso,
+    pct,
+)
 from agent.views.text import next_run_text, say
 
 if TYPE_CHECKING:
@@ -48,19 +58,26 @@ def week_json(row: WeekRow) -> dict[str, Any]:
         "end": row.end.isoformat(),
         "current": row.current,
         "run_count": len(row.runs),
-        "distance_km": round(row.distance_km, 3),
-        "baseline_km": _km(row.baseline_km),
-        "cap_km": None if row.cap_km is None else floor_to(row.cap_km, 3),
-        "remaining_km": None if row.remaining_km is None else floor_to(row.remaining_km, 3),
-        "change_pct": None if row.change is None else round(100 * row.change, 1),
+        "distance_km": km_json(row.distance_km),
+        "baseline_km": km_json(row.baseline_km),
+        "cap_km": budget_json(row.cap_km),
+        "remaining_km": budget_json(row.remaining_km),
+        "change_pct": _change_pct(row),
         "over_cap": row.over_cap,
         "held": row.held,
-        "longest_run_km": _km(row.longest.distance_km if row.longest else None),
-        "longest_limit_km": _km(row.limit_km),
+        "longest_run_km": km_json(row.longest.distance_km if row.longest else None),
+        "longest_limit_km": budget_json(row.limit_km),
         "longest_over_limit": row.longest_over,
         "pain_max": row.pain_max,
         "pain_by_day": list(row.pain_by_day),
     }
+
+
+def _change_pct(row: WeekRow) -> float | None:
+    """The week against its baseline week; null for this week with nothing run yet (a
+    finished week of no runs keeps its -100 %)."""
+    change = week_change(row.distance_km, row.baseline_km, finished=not row.current)
+    return None if change is None else pct(change)
 
 
 def history_json(view: Overview, settings: Settings) -> dict[str, Any]:
@@ -70,10 +87,6 @@ def history_json(view: Overview, settings: Settings) -> dict[str, Any]:
         "weeks": [week_json(row) for row in view.weeks],
         "message": view.empty_message,
     }
-
-
-def _km(value: float | None) -> float | None:
-    return None if value is None else round(value, 3)
 
 
 def distance_bar(distance_km: float, cap_km: float | None, top_km: float, width: int) -> Text:
@@ -123,7 +136,7 @@ def _status(row: WeekRow, settings: Settings) -> Text:
 
     held = Text(" (held)", "yellow") if row.held else ""
     if row.over_cap and row.change is not None:
-        return Text.assemble((f"▲ over cap {100 * row.change:+.0f}%", OVER_STYLE), held)
+        return Text.assemble((f"▲ over cap {format_pct(row.change)}", OVER_STYLE), held)
     if row.current and row.remaining_km is not None:
         left = format_budget(row.remaining_km, settings.units)
         return Text.assemble((f"{left} left", "green"), held)
@@ -133,10 +146,19 @@ def _status(row: WeekRow, settings: Settings) -> Text:
 
 
 def _number(km: float | None, settings: Settings) -> str:
-    """``34.0``: a week's distance or cap without its unit (the heading names it), rounded
-    down as budgets are; ``-`` when unknown."""
+    """``34.0``: a cap without its unit (the heading names it), rounded down as budgets
+    are; ``-`` when unknown."""
     text = format_budget(km, settings.units)
     return text.rsplit(" ", 1)[0] if km is not None else text
+
+
+def _week_numbers(row: WeekRow, settings: Settings) -> tuple[str, str]:
+    """A week's distance (to the nearest) and its cap (rounded down), without the unit, as
+    they compare: a week over its cap reads more than it (:func:`format_against`)."""
+    if row.cap_km is None:
+        return format_km(row.distance_km, settings.units).rsplit(" ", 1)[0], _number(None, settings)
+    done, cap = format_against(row.distance_km, row.cap_km, settings.units)
+    return done.rsplit(" ", 1)[0], cap.rsplit(" ", 1)[0]
 
 
 def _cells(view: Overview, settings: Settings) -> list[list[Text]]:
@@ -146,11 +168,12 @@ def _cells(view: Overview, settings: Settings) -> list[list[Text]]:
     rows = []
     for row in view.weeks:
         style = OVER_STYLE if row.over_cap else ""
+        distance, cap = _week_numbers(row, settings)
         rows.append(
             [
                 Text(f"{row.start:%a %d %b}" + (" *" if row.current else "  "), style),
-                Text(_number(row.distance_km, settings), style),
-                Text(_number(row.cap_km, settings)),
+                Text(distance, style),
+                Text(cap),
                 pain_days(row, settings),
                 _status(row, settings),
             ]
@@ -226,10 +249,10 @@ def _print_now(view: Overview, settings: Settings, console: Console) -> None:
     if week.cap_km is None:
         say(console, f"Next run: {next_run_text(week, settings)}.")
         return
+    done, cap = format_against(week.distance_km, week.cap_km, settings.units)
     say(
         console,
-        f"This week: {format_budget(week.distance_km, settings.units)} of its "
-        f"{format_budget(week.cap_km, settings.units)} "
-        f"cap, {format_budget(week.remaining_km, settings.units)} left; next run "
+        f"This week: {done} of its {cap} cap, "
+        f"{format_budget(week.remaining_km, settings.units)} left; next run "
         f"{next_run_text(week, settings)}.",
     )

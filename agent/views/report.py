@@ -23,9 +23,9 @@ from agent import __version__, units
 from agent.advice.checks import Assessment, assess, load_history
 from agent.errors import InputError
 from agent.models import Alert, PainReport, Run
-from agent.rules import evaluate, rank
 from agent.rules import pain as pain_rules
 from agent.rules.allowance import BEFORE_LINK, LIMIT_LABELS, allowance
+from agent.rules.evaluate import evaluate, rank
 from agent.rules.load import History, acwr, day_start, over, week_of
 from agent.rules.plan import progress
 from agent.rules.progression import WEEKLY

@@ -31,7 +31,6 @@ if TYPE_CHECKING:
     from rich.console import Console
     from rich.text import Text
 
-    from agent.config import Settings
     from agent.rules.allowance import Allowance
 
 MISSING = "-"
@@ -225,6 +224,18 @@ def _line(
     return line
 
 
+def next_run_text(week: Allowance, settings: Settings) -> str:
+    """``8.8 km at most (single-run: 1.1 x your longest run ...)``, or rest, with the
+    limit that binds it."""
+    binding = week.binding
+    if binding is None:
+        return "no limit known"
+    if binding.km <= 0:
+        return f"{binding.reason} ({binding.rule})"
+    budget = format_budget(binding.km, settings.units)
+    return f"{budget} at most ({binding.rule}: {binding.reason})"
+
+
 def duration_text(seconds: float | None) -> str:
     """``36:00``; ``-`` for a time not known (the store reads a missing one as 0: no run with
     a distance takes no time)."""
@@ -348,15 +359,3 @@ def print_synced(files: list[dict[str, Any]], settings: Settings) -> None:
         rows.append(Row((item["status"], when, runs), f"{item['path']}{reason}"))
     columns = ("status", "seen", "runs")
     print_table(out, "Synced files", columns, rows, detail="file")
-
-
-def next_run_text(week: Allowance, settings: Settings) -> str:
-    """``8.8 km at most (single-run: 1.1 x your longest run ...)``, or rest, with the
-    limit that binds it."""
-    binding = week.binding
-    if binding is None:
-        return "no limit known"
-    if binding.km <= 0:
-        return f"{binding.reason} ({binding.rule})"
-    budget = format_budget(binding.km, settings.units)
-    return f"{budget} at most ({binding.rule}: {binding.reason})"
