@@ -13,9 +13,11 @@ import re
 import sys
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
-from datetime import tzinfo
 from typing import IO, TYPE_CHECKING, Any, cast
 
+from agent.advice.json_out import pain_json as pain_json
+from agent.advice.json_out import run_json as run_json
+from agent.advice.json_out import whole as whole
 from agent.config import Settings
 from agent.models import PainReport, Run
 from agent.units import (
@@ -24,7 +26,6 @@ from agent.units import (
     format_distance,
     format_duration,
     format_pace,
-    local_iso,
 )
 
 if TYPE_CHECKING:
@@ -245,40 +246,6 @@ def duration_text(seconds: float | None) -> str:
 def pace_text(distance_m: float, seconds: float | None, unit: Unit) -> str:
     """``5:30/km``; ``-`` without a distance or a time."""
     return MISSING if seconds is None or seconds <= 0 else format_pace(distance_m, seconds, unit)
-
-
-def whole(value: float | None) -> int | None:
-    """A heart rate or cadence as ``--json`` gives it: a whole number, or null."""
-    return None if value is None else round(value)
-
-
-def run_json(run: Run, zone: tzinfo) -> dict[str, Any]:
-    """The ``runs --json`` object (a contract: id, started_at, distance_km, moving_s,
-    elapsed_s and source are always present)."""
-    return {
-        "id": run.id,
-        "started_at": local_iso(run.started_at, zone),
-        "ended_at": local_iso(run.ended_at, zone) if run.ended_at else None,
-        "distance_km": round(run.distance_km, 3),
-        "moving_s": round(run.moving_s, 1),
-        "elapsed_s": round(run.elapsed_s, 1),
-        "source": run.source,
-        "rpe": run.rpe,
-        "avg_hr": whole(run.avg_hr),
-        "note": run.note,
-    }
-
-
-def pain_json(report: PainReport, zone: tzinfo) -> dict[str, Any]:
-    return {
-        "id": report.id,
-        "at": local_iso(report.at, zone),
-        "score": report.score,
-        "when": report.when,
-        "where": report.where,
-        "run_id": report.run_id,
-        "note": report.note,
-    }
 
 
 def local_time(run_or_report: Run | PainReport, settings: Settings) -> str:
