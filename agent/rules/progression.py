@@ -13,14 +13,13 @@ from typing import TYPE_CHECKING, Any
 
 from agent import units
 from agent.models import Alert, Run, Severity
-from agent.rules.allowance import (
+from agent.rules.allowance import Allowance, allowance
+from agent.rules.limits import (
     PLAN_SOURCE,
     RETURN_SOURCE,
     START_SOURCE,
     WEEK_SOURCE,
-    Allowance,
     Limit,
-    allowance,
     smallest_run,
 )
 from agent.rules.load import (
