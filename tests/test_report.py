@@ -5,13 +5,17 @@ from __future__ import annotations
 
 import re
 import xml.etree.ElementTree as ET
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from agent.config import Settings
+from agent.models import Alert
 from agent.units import format_budget, format_distance
-from tests.report_history import AT, build, check_json, log, pain
+from agent.views.report import alert_facts
+from tests.report_history import AT, DAYS, OVER_WEEK, STEADY_WEEKS, build, check_json, log, pain
 
 SVG = "{http://www.w3.org/2000/svg}"
 CHARTS = ("chart-story",)
@@ -356,3 +360,117 @@ def test_help_has_an_example(sw: Any) -> None:
     result = sw("report", "-h")
     assert result.exit_code == 0
     assert "Example: stridewatch report --weeks 16 -o report.html" in result.stdout
+
+
+# -- the numbers of an alert's detail read as its message writes them ---------------------
+
+# A number with what it counts: "18.2 mi", "+77%", "1.53", "1.80x", "5/10".
+QUANTITY = re.compile(r"(?<![\d.:])([+-]?\d+(?:\.\d+)?)(\s?(?:km|mi|%|x\b|/10))?(?![\d]|[.:]\d)")
+
+
+def near_misses(detail: str, message: str) -> list[tuple[str, str]]:
+    """Pairs of a number in ``detail`` and one in ``message`` of the same kind (unit and
+    decimals) one rounding step apart: the same number, rounded two ways (+76% and +77%)."""
+
+    def quantities(text: str) -> list[tuple[float, str, int, str]]:
+        found = []
+        for match in QUANTITY.finditer(text):
+            number, unit = match.group(1), (match.group(2) or "").strip()
+            decimals = len(number.partition(".")[2])
+            if unit or decimals:  # not a bare count, a date or an id
+                found.append((float(number), unit, decimals, match.group(0).strip()))
+        return found
+
+    return [
+        (shown, said)
+        for value, unit, decimals, shown in quantities(detail)
+        for other, unit2, decimals2, said in quantities(message)
+        if (unit, decimals) == (unit2, decimals2)
+        and 0 < abs(value - other) <= 1.01 * 10.0**-decimals
+    ]
+
+
+def test_near_misses_finds_one_number_rounded_two_ways() -> None:
+    message = "at 26.3 mi, +45% on its 18.2 mi baseline week; ratio 1.53 (limit 6.8 mi)"
+    assert near_misses("+44% on the baseline week; baseline week 18.1 mi", message) == [
+        ("+44%", "+45%"),
+        ("18.1 mi", "18.2 mi"),
+    ]
+    assert near_misses("ratio 1.52; run 14", message) == [("1.52", "1.53")]
+    assert near_misses("left 0.0 mi; 1.29x that longest run; run 15", message) == []
+
+
+def log_mi(sw: Any, when: str, miles: float) -> None:
+    result = sw("log-run", "--at", when, "--distance", f"{miles}mi", "--duration", "54m")
+    assert result.exit_code == 0, result.stderr
+
+
+def test_each_number_of_an_alerts_detail_reads_as_its_message_writes_it(
+    sw: Any, tmp_path: Path
+) -> None:
+    """A runner logging in miles: weeks of 6 + 6 + 6.2 mi (18.2 mi, held in km to 3
+    decimals: 18.19996 mi), then a jump. The detail said "+44%" and "baseline week 18.1 mi"
+    where the message says "+45%" and "18.2 mi"."""
+    for monday in STEADY_WEEKS:
+        for day, miles in zip(DAYS, (6.0, 6.0, 6.2), strict=True):
+            log_mi(sw, f"{monday + timedelta(days=day)}T07:00", miles)
+    for day, miles in zip(DAYS, (6.0, 8.0, 12.3), strict=True):
+        log_mi(sw, f"{OVER_WEEK + timedelta(days=day)}T07:00", miles)
+    env = {"STRIDEWATCH_UNITS": "mi"}
+    html = render(sw, tmp_path / "mi.html", env=env)
+    section = by_id(parse(html), "alerts")
+    details = alert_details(section)
+    assert len(details) >= 3
+    for message, detail in details:
+        assert near_misses(detail, message) == [], message
+    [(message, detail)] = [pair for pair in details if pair[0].startswith("The week of 02 Nov")]
+    assert "+45% on its 18.2 mi baseline week" in message
+    # What the message gives is not said again; what it does not is in the same rounding.
+    assert detail == "left 0.0 mi"
+
+
+def alert_details(section: ET.Element) -> list[tuple[str, str]]:
+    """Each alert of the report's alerts section: its message and its detail (the numbers
+    behind it, less the rule's name)."""
+    found = []
+    for row in rows(section):
+        cell = row_cells(row)[-1]
+        [facts] = [span for span in row.iter("span") if span.get("class") == "facts"]
+        detail = text(facts)
+        message = cell[: -len(detail)].strip()
+        found.append((message, detail.partition(": ")[2]))
+    return found
+
+
+SETTINGS_MI = Settings(units="mi", timezone="UTC")
+SETTINGS_KM = Settings(timezone="UTC")
+
+
+@pytest.mark.parametrize(
+    ("settings", "message", "data", "fact"),
+    [
+        # The message was written from 76.54 %, the data holds 76.5.
+        (SETTINGS_KM, "35.3 km, +77% on its 20.0 km baseline", {"change_pct": 76.5}, "+77%"),
+        (SETTINGS_KM, "nothing about it", {"change_pct": 76.5}, "+76%"),
+        # From a ratio of 1.52549, held as 1.525.
+        (SETTINGS_KM, "Your ratio is 1.53, above 1.5", {"acwr": 1.525}, "ratio 1.53"),
+        (SETTINGS_KM, "Monotony is 2.13 (mean daily load / SD)", {"monotony": 2.125}, "2.13"),
+        (SETTINGS_KM, "a mean of 3.3/10 this week", {"week_mean": 3.25}, "mean 3.3/10"),
+        # 18.2 mi logged (29.29006 km), held as 29.290 km: 18.19996 mi.
+        (SETTINGS_MI, "+45% on its 18.2 mi baseline week", {"baseline_km": 29.29}, "18.2 mi"),
+        (SETTINGS_MI, "no baseline in it", {"baseline_km": 29.29}, "18.1 mi"),
+        # A limit is rounded down; a message giving it to the nearest 0.1 is followed.
+        (SETTINGS_KM, "(8.0 km; limit 8.8 km)", {"limit_km": 8.79}, "limit 8.8 km"),
+        (SETTINGS_KM, "a run over its limit", {"limit_km": 8.79}, "limit 8.7 km"),
+        # A distance run to the nearest 0.1; a message rounding it down is followed.
+        (SETTINGS_MI, "no distance in it", {"distance_km": 21.97}, "13.7 mi"),
+        (SETTINGS_MI, "13.6 mi of its 15.0 mi cap", {"distance_km": 21.97}, "13.6 mi"),
+    ],
+)
+def test_a_detail_writes_a_number_as_the_message_does(
+    settings: Settings, message: str, data: dict[str, Any], fact: str
+) -> None:
+    alert = Alert("weekly-progression", "warning", message, "weekly-progression:x", data)
+    [phrase] = alert_facts(alert, settings)
+    assert fact in phrase
+    assert near_misses(phrase, message) == []
