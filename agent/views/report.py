@@ -569,6 +569,128 @@ def context_now(view: Overview) -> dict[str, str]:
     }
 
 
+# -- what the two pages hold (twelve weeks print on two pages, however much was logged) ---
+
+# Page one names the few most serious active alerts, one per rule and per pain report; the
+# details list every one. Three leave page one room for its chart.
+GLANCE_ALERTS = 3
+# The pain notes the details quote, the latest first, and how much of each (about a line):
+# `stridewatch pain-log` holds them all, whole.
+PAIN_NOTES = 5
+NOTE_CHARS = 72
+WEEKDAY_LETTERS = "MTWTFSS"
+
+
+def _latest(alert: Alert) -> str:
+    """When an alert's condition arose, as its data says, for ordering (ISO text)."""
+    return str(alert.data.get("at") or alert.data.get("week_start") or "")
+
+
+def glance_alerts(alerts: Sequence[Alert]) -> list[Alert]:
+    """The active alerts page one says in words: the most serious (the latest of equals),
+    one per rule and one per pain report (a pain report above the runner's usual and above
+    the caution level is one story), at most :data:`GLANCE_ALERTS`."""
+    chosen: list[Alert] = []
+    rules: set[str] = set()
+    reports: set[object] = set()
+    for alert in sorted(alerts, key=lambda alert: (rank(alert), _latest(alert)), reverse=True):
+        report = alert.data.get("pain_id")
+        if alert.rule in rules or (report is not None and report in reports):
+            continue
+        chosen.append(alert)
+        rules.add(alert.rule)
+        reports.add(report)
+        if len(chosen) == GLANCE_ALERTS:
+            break
+    return chosen
+
+
+@dataclass(frozen=True, slots=True)
+class AlertGroup:
+    """One rule's alerts in the weeks shown: the most serious (``head``, the latest of
+    equals) said in full, the others counted by the week they were raised in."""
+
+    head: PeriodAlert
+    others: tuple[PeriodAlert, ...]
+
+    @property
+    def active(self) -> int:
+        return sum(item.active for item in (self.head, *self.others))
+
+    @property
+    def weeks(self) -> list[tuple[date, int]]:
+        """(week, how many of the others were raised in it), oldest first."""
+        counts: dict[date, int] = {}
+        for item in sorted(self.others, key=lambda item: item.week):
+            counts[item.week] = counts.get(item.week, 0) + 1
+        return list(counts.items())
+
+
+def alert_groups(alerts: Sequence[PeriodAlert]) -> list[AlertGroup]:
+    """The period's alerts, one group per rule, the most serious group first."""
+    by_rule: dict[str, list[PeriodAlert]] = {}
+    for item in alerts:
+        by_rule.setdefault(item.alert.rule, []).append(item)
+
+    def weight(item: PeriodAlert) -> tuple[tuple[int, int], bool, date, str]:
+        return rank(item.alert), item.active, item.week, _latest(item.alert)
+
+    groups = []
+    for items in by_rule.values():
+        items.sort(key=weight, reverse=True)
+        groups.append(AlertGroup(items[0], tuple(items[1:])))
+    return sorted(groups, key=lambda group: weight(group.head), reverse=True)
+
+
+def pain_notes(view: Overview) -> list[PainReport]:
+    """The pain reports with a note, the latest first, at most :data:`PAIN_NOTES`."""
+    noted = [report for report in view.pain if report.note]
+    return noted[::-1][:PAIN_NOTES]
+
+
+def clip(text: str, chars: int = NOTE_CHARS) -> str:
+    """``text`` cut at a word before ``chars``, with an ellipsis (about a printed line)."""
+    text = " ".join(text.split())
+    if len(text) <= chars:
+        return text
+    return text[: chars - 1].rsplit(" ", 1)[0].rstrip(",;:.") + "…"
+
+
+def rest_words(reason: str) -> tuple[str, str]:
+    """A reason to rest as its head word(s) and the rest: ``rest day: the plan asks ...``
+    is ``("rest day", "the plan asks ...")``, so "rest" is not said twice; a reason that
+    does not start with it (``the plan's 3 runs this week are done: ...``) is the rest."""
+    head, colon, tail = reason.partition(": ")
+    if colon and head.startswith("rest"):
+        return head, tail
+    return "rest", reason
+
+
+def weekday_letters(settings: Settings) -> list[str]:
+    """The initials of the week's days from its first (``M T W T F S S``)."""
+    return [WEEKDAY_LETTERS[(settings.first_weekday + n) % 7] for n in range(7)]
+
+
+def week_effort(rows: Sequence[RunRow], unit: units.Unit) -> str:
+    """A week's runs in effort: pace over all of them, the mean heart rate and cadence of
+    those that have them, and the RPE logged (``5:50/km, HR 148, 172 spm, RPE 3-5``)."""
+    runs = [row.run for row in rows]
+    if not runs:
+        return "-"
+    metres, seconds = sum(r.distance_m for r in runs), sum(r.moving_s for r in runs)
+    parts = [units.format_pace(metres, seconds, unit)]
+    for label, values, suffix in (
+        ("HR ", [r.avg_hr for r in runs if r.avg_hr is not None], ""),
+        ("", [r.avg_cadence for r in runs if r.avg_cadence is not None], " spm"),
+    ):
+        if values:
+            parts.append(f"{label}{sum(values) / len(values):.0f}{suffix}")
+    rpe = sorted(r.rpe for r in runs if r.rpe is not None)
+    if rpe:
+        parts.append(f"RPE {rpe[0]}" if rpe[0] == rpe[-1] else f"RPE {rpe[0]}-{rpe[-1]}")
+    return ", ".join(parts)
+
+
 # -- alert data in words -------------------------------------------------------------------
 
 # The keys of an alert's ``data`` a reader needs no words for: ids, and the level that orders
@@ -785,6 +907,7 @@ def render_html(view: Overview, settings: Settings) -> str:
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,
+        finalize=_unbroken,
     )
     env.filters.update(_filters(settings))
     context = {
@@ -798,7 +921,8 @@ def render_html(view: Overview, settings: Settings) -> str:
         "zone": settings.timezone if settings.timezone != "local" else str(settings.zone),
         "runs_by_week": _runs_by_week(view, settings),
         "now": context_now(view),
-        "other_pain": _other_pain(view),
+        "notes": pain_notes(view),
+        "letters": weekday_letters(settings),
     }
     return env.get_template("report.html.j2").render(context)
 
@@ -811,33 +935,36 @@ def _runs_by_week(view: Overview, settings: Settings) -> dict[date, list[RunRow]
     return found
 
 
+# A number and its unit, which a line must never part ("0.0" at a line's end, "mi" on the
+# next): the space between them is a no-break space.
+UNIT_SPACE = re.compile(r"(\d) (?=(?:km|mi|h|min|bpm|spm|x)\b|%)")
+NO_BREAK = "\u00a0"
+
+
+def keep_units(text: str) -> str:
+    """``text`` with each number tied to its unit (``0.0 mi``, ``4 h``, ``1.1 x``)."""
+    return UNIT_SPACE.sub(rf"\1{NO_BREAK}", text)
+
+
+def _unbroken(value: Any) -> Any:
+    """Every text the template prints, its units tied to their numbers (markup, such as
+    the charts' SVG, is left as it is)."""
+    from markupsafe import Markup
+
+    if isinstance(value, str) and not isinstance(value, Markup):
+        return keep_units(value)
+    return value
+
+
 def code(text: str) -> Markup:
-    """``text`` escaped, with each `command` in backticks set as ``<code>``."""
+    """``text`` escaped, with each `command` in backticks set as ``<code>`` (which the page
+    never breaks across lines), and its units tied to their numbers."""
     from markupsafe import Markup, escape
 
-    parts = str(escape(text)).split("`")
+    parts = str(escape(keep_units(text))).split("`")
     return Markup(
         "".join(f"<code>{part}</code>" if n % 2 else part for n, part in enumerate(parts))
     )
-
-
-def _other_pain(view: Overview) -> list[PainReport]:
-    """The pain reports the runs table does not show: about no run shown, or with a note."""
-    shown = {report.id for row in view.run_rows for report in row.pain}
-    return [report for report in view.pain if report.id not in shown or report.note]
-
-
-def pain_words(reports: Sequence[PainReport]) -> str:
-    """``5 during, 4 after (knee)``: scores with when they were given, and where (once, when
-    all say the same place); ``-`` for none."""
-    if not reports:
-        return "-"
-    places = {report.where for report in reports}
-    if len(places) == 1:
-        [where] = places
-        scores = ", ".join(f"{report.score} {report.when}" for report in reports)
-        return f"{scores} ({where})" if where else scores
-    return ", ".join(f"{r.score} {r.when}" + (f" ({r.where})" if r.where else "") for r in reports)
 
 
 def _filters(settings: Settings) -> dict[str, Callable[[Any], Any]]:
@@ -867,6 +994,14 @@ def _filters(settings: Settings) -> dict[str, Callable[[Any], Any]]:
     def whole(value: float | None) -> str:
         return "-" if value is None else f"{value:.0f}"
 
+    def num(km: float) -> str:
+        """A distance done in the runner's unit, without the unit (the column says it)."""
+        return f"{units.to_unit(km * 1000, unit):.1f}"
+
+    def budget_num(km: float) -> str:
+        """A cap in the runner's unit, rounded down, without the unit."""
+        return f"{units.floor_to(units.to_unit(km * 1000, unit), 1):.1f}"
+
     return {
         "dist": dist,
         "budget": budget,
@@ -881,8 +1016,15 @@ def _filters(settings: Settings) -> dict[str, Callable[[Any], Any]]:
         "whole": whole,
         "pain_when": lambda when: PAIN_WHEN.get(when, f"in the {when}"),
         "facts": lambda alert: new_facts(alert, settings),
-        "pain_words": pain_words,
         "code": code,
+        "num": num,
+        "budget_num": budget_num,
+        "weekday": lambda moment: moment.astimezone(zone).strftime("%a"),
+        "effort": lambda rows: week_effort(rows, unit),
+        "rest_words": rest_words,
+        "glance_alerts": glance_alerts,
+        "alert_groups": alert_groups,
+        "clip": clip,
     }
 
 
