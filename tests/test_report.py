@@ -535,3 +535,13 @@ def test_a_number_and_its_unit_are_never_parted(sw: Any, tmp_path: Path, unit: s
     assert re.findall(r"\d[ \t\n]+(?:km|mi|h|%)\b", seen) == []
     assert f"\u00a0{unit}" in seen
     assert re.search(r"\d\u00a0%", seen)  # "+10-15 % a week" in a message
+
+
+def test_pain_without_runs_is_the_pain_log(sw: Any, tmp_path: Path) -> None:
+    """No run to chart: the pain reports are listed, the latest first, notes or not."""
+    pain(sw, 3, "morning", "2026-11-09T07:00")
+    pain(sw, 2, "morning", "2026-11-10T07:00")
+    section = by_id(parse(render(sw, tmp_path / "pain.html")), "pain")
+    assert text(section) == (
+        "Pain log Tue 10 Nov 07:00: 2/10 morning, knee Mon 09 Nov 07:00: 3/10 morning, knee"
+    )

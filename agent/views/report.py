@@ -572,7 +572,7 @@ def context_now(view: Overview) -> dict[str, str]:
 # -- what the two pages hold (twelve weeks print on two pages, however much was logged) ---
 
 # Page one names the few most serious active alerts, one per rule and per pain report; the
-# details list every one. Three leave page one room for its chart.
+# details count the rest, by rule. Three leave page one room for its chart.
 GLANCE_ALERTS = 3
 # The pain notes the details quote, the latest first, and how much of each (about a line):
 # `stridewatch pain-log` holds them all, whole.
@@ -642,10 +642,12 @@ def alert_groups(alerts: Sequence[PeriodAlert]) -> list[AlertGroup]:
     return sorted(groups, key=lambda group: weight(group.head), reverse=True)
 
 
-def pain_notes(view: Overview) -> list[PainReport]:
-    """The pain reports with a note, the latest first, at most :data:`PAIN_NOTES`."""
-    noted = [report for report in view.pain if report.note]
-    return noted[::-1][:PAIN_NOTES]
+def pain_notes(view: Overview) -> tuple[list[PainReport], int]:
+    """The pain reports the report quotes, the latest first, at most :data:`PAIN_NOTES`, and
+    how many there are: those with a note, or with no runs to chart (``empty_message``)
+    every report."""
+    quoted = [report for report in view.pain if report.note or view.empty_message]
+    return quoted[::-1][:PAIN_NOTES], len(quoted)
 
 
 def clip(text: str, chars: int = NOTE_CHARS) -> str:
