@@ -343,12 +343,84 @@ async def test_urgency_and_icon_by_severity(
     for severity in ("danger", "warning", "caution", "info"):
         alert = Alert("acwr", severity, f"Load {severity}.", f"acwr:{severity}", {})
         assert await post.notice(alert) is not None
-    assert [(n.body, n.urgency, n.icon) for n in notification_server.received()] == [
-        ("Load danger.", 2, "dialog-error"),  # critical
-        ("Load warning.", 1, "dialog-warning"),  # normal
-        ("Load caution.", 0, "dialog-information"),  # low
-        ("Load info.", 0, "dialog-information"),
+    received = notification_server.received()
+    assert [(n.body, n.urgency, n.icon, n.timeout_ms) for n in received] == [
+        ("Load danger.", 2, "dialog-error", 0),  # critical: on screen until dismissed
+        ("Load warning.", 1, "dialog-warning", 15000),  # normal
+        ("Load caution.", 0, "dialog-information", 15000),  # low
+        ("Load info.", 0, "dialog-information", 15000),
     ]
+
+
+def pain_level(severity: str, score: int) -> Alert:
+    return Alert(
+        rule="pain-during",
+        severity=severity,
+        message=f"Pain {score}/10 during the run.",
+        key=f"pain-during:pain:{score}",
+        data={"score": score},
+    )
+
+
+async def test_a_less_serious_alert_joins_a_danger_on_screen_never_hides_it(
+    writer: RecordingWriter, notification_server: NotificationServer
+) -> None:
+    """The tester's run: 1.1x, 1.3x, then a danger (walk back), then the week's cap (a
+    warning). The warning took the danger's place on screen; now it joins it, under it."""
+    shown: list[Event] = []
+    post = dispatcher(writer, MONDAY + timedelta(hours=7), shown)
+    await post.live(spike(1, 8.8), run_id=1, distance_m=8800)
+    await post.live(spike(2, 10.4), run_id=1, distance_m=10400)
+    await post.live(spike(3, 16.1), run_id=1, distance_m=16100)
+    await post.live(weekly(16.5), run_id=1, distance_m=16500)
+    await post.live(pain_level("caution", 3), run_id=1, distance_m=16800)
+    await post.live(pain_level("danger", 7), run_id=1, distance_m=17000)
+    danger, caution = spike(3, 16.1).message, pain_level("caution", 3).message
+    received = notification_server.received()
+    assert [(n.replaces_id, n.summary, n.urgency, n.timeout_ms) for n in received] == [
+        (0, "Longer than your longest run", 1, 15000),
+        (1, "Longer than your longest run", 1, 15000),  # 1.3x: the escalation replaces it
+        (1, "Longer than your longest run", 2, 0),  # danger: critical, until dismissed
+        (1, "Longer than your longest run", 2, 0),  # the warning joins it: still critical
+        (1, "Longer than your longest run", 2, 0),  # and so does a caution
+        (1, "Pain during the run", 2, 0),  # as serious: takes its place
+    ]
+    assert [n.icon for n in received[2:]] == ["dialog-error"] * 4
+    assert received[3].body == f"{danger}\n{weekly(16.5).message}"
+    assert received[4].body == f"{danger}\n{weekly(16.5).message}\n{caution}"
+    assert received[5].body == pain_level("danger", 7).message
+    # Each alert was said once, under its own title, and is stored as delivered.
+    assert [s.title for s in shown if isinstance(s, Shown)][3:] == [
+        "Over this week's cap",
+        "Pain during the run",
+        "Pain during the run",
+    ]
+    rows = await stored(writer, "select count(*) from alerts where delivered_at is null")
+    assert rows == [(0,)]
+
+
+async def test_a_less_serious_alert_held_for_a_retry_joins_the_danger_shown(
+    writer: RecordingWriter, notification_server: NotificationServer
+) -> None:
+    post = dispatcher(writer, MONDAY + timedelta(hours=7), [])
+    await post.live(spike(3, 16.1), run_id=1, distance_m=16100)
+    sender = post.sender
+    assert isinstance(sender, DesktopSender)
+    sender.notifier.enabled = False  # not delivered: the warning waits for the next retry
+    [held] = await post.live_all([weekly(16.5)], run_id=1, distance_m=16500)
+    assert not held.delivery.delivered
+    sender.notifier.enabled = True
+    notification_server.clear()
+    [retried] = await post.pending()
+    assert retried.delivery.delivered
+    [note] = notification_server.received()
+    assert (note.replaces_id, note.summary, note.urgency, note.timeout_ms) == (
+        1,
+        "Longer than your longest run",
+        2,
+        0,
+    )
+    assert note.body == f"{spike(3, 16.1).message}\n{weekly(16.5).message}"
 
 
 async def test_alerts_passed_in_one_check_are_one_notification_most_severe_first(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, date, datetime
 
 import pytest
@@ -115,7 +116,7 @@ def test_weekly_cap_is_the_allowance_when_smaller() -> None:
     assert over.key == "weekly-progression:2026-11-16"
     assert over.data["level"] == 1
     assert over.message.startswith(
-        "5.6 km: this run takes the week to 27.6 km, over its 27.5 km cap: +10% on its "
+        "5.6 km: this run takes the week to 27.6 km, over its 27.5 km cap: +10.4% on its "
         "25.0 km baseline week"
     )
     # +15 % of the baseline is 28.75 km (6.75 km in), +30 % is 32.5 km (10.5 km in).
@@ -128,6 +129,34 @@ def test_weekly_cap_is_the_allowance_when_smaller() -> None:
         ("single-run-spike", 2, "warning"),
         ("weekly-progression", 3, "danger"),
     ]
+
+
+def test_a_week_just_over_its_cap_reads_over_it() -> None:
+    """27.53 km against a 27.5 km cap is over it: never "27.5 km, over its 27.5 km cap"."""
+    watch = LiveWatch(week(distance_km=22.0, baseline_km=25.0), Settings(), run_id=7)
+    watch.check(2800)
+    [over] = watch.check(5530)
+    assert "takes the week to 27.53 km, over its 27.50 km cap" in over.message
+    assert over.data["cap_km"] == 27.5
+    assert over.data["change_pct"] == 10.1
+
+
+def test_over_the_warm_up_guess_only_informs() -> None:
+    """Before a complete week the cap is the warm-up's guess, no baseline week: passing it
+    informs (the weekly rule says info too), with no steps on a baseline that is not there."""
+    guess = replace(
+        week(distance_km=10.0, baseline_km=None),
+        phase="warm-up",
+        cap_km=18.0,
+        warm_up_cap=True,
+        cap_basis="warm-up: 3 runs of your longest run so far (6.0 km)",
+    )
+    watch = LiveWatch(guess, Settings(), run_id=7)
+    found = [alert for alert in watch.check(20_000) if alert.rule == "weekly-progression"]
+    assert [(a.severity, a.data["level"]) for a in found] == [("info", 1)]
+    assert "not yet a baseline week" in found[0].message
+    assert found[0].data["baseline_km"] is None
+    assert found[0].data["change_pct"] is None
 
 
 def test_held_cap_and_runner_units() -> None:

@@ -4,11 +4,13 @@ urgency, icon, replacement and buttons, and through plyer when the server refuse
 from __future__ import annotations
 
 import asyncio
+import shutil
 from datetime import time
 from typing import TYPE_CHECKING
 
 import pytest
 
+from agent.daemon import notify
 from agent.daemon.notify import Notifier, Urgency, in_quiet_hours, probe_server
 
 # One plugin registration, so one session bus for the whole run: dbus-python (plyer's
@@ -99,6 +101,8 @@ def test_notify_test_command_reports_what_happened(sw, notification_server) -> N
     assert "delivered: shown by the notification server mock-notify" in result.stdout
     [note] = notification_server.received()
     assert note.summary == "stridewatch test notification"
+    # Like every notification, it carries an icon: information.
+    assert (note.icon, note.urgency, note.timeout_ms) == ("dialog-information", 1, 15000)
 
 
 def test_notify_test_without_server_fails_with_the_reason(sw, session_bus) -> None:
@@ -126,6 +130,23 @@ async def test_urgency_icon_and_display_time_reach_the_server_which_gives_an_id(
         0,
         0,
     )
+
+
+async def test_a_critical_notification_stays_until_dismissed_whatever_its_display_time(
+    notification_server: NotificationServer,
+) -> None:
+    notifier = Notifier()
+    await notifier.send("Danger", "walk back.", urgency=Urgency.CRITICAL)
+    await notifier.send("Danger", "walk back.", urgency=Urgency.CRITICAL, display_s=15)
+    await notifier.send("Warning", "consider turning back.")
+    await notifier.send("Caution", "nearly at the cap.", urgency=Urgency.LOW, display_s=5)
+    # expire_timeout 0: never expires (Desktop Notifications Specification).
+    assert [(n.urgency, n.timeout_ms) for n in notification_server.received()] == [
+        (2, 0),
+        (2, 0),
+        (1, 15000),
+        (0, 5000),
+    ]
 
 
 async def test_a_notification_replaces_the_one_whose_id_it_is_given(
@@ -188,12 +209,59 @@ async def test_refused_by_the_server_then_shown_plainly_through_plyer(
         REFUSE_UNKNOWN_IDS,
         dbus_interface="org.freedesktop.DBus.Mock",
     )
-    delivery = await Notifier().send("Spike", "10.4 km: turn back now.", replaces_id=7)
+    delivery = await Notifier().send(
+        "Spike", "20.4 km: walk back.", replaces_id=7, urgency=Urgency.CRITICAL, icon="dialog-error"
+    )
     assert delivery.delivered, delivery.detail
     assert delivery.id is None  # plyer does not say which id the server gave
     assert "via plyer's D-Bus backend" in delivery.detail
     assert "InvalidId: no such notification" in delivery.detail
-    assert [(n.replaces_id, n.body) for n in notification_server.received()] == [
-        (7, "10.4 km: turn back now."),  # refused
-        (0, "10.4 km: turn back now."),  # shown
-    ]
+    # Shown plainly, it is as urgent as it was, with its icon, and stays until dismissed.
+    plain = (2, "dialog-error", 0, "stridewatch")
+    assert [
+        (n.replaces_id, n.body, n.urgency, n.icon, n.timeout_ms, n.app_name)
+        for n in notification_server.received()
+    ] == [(7, "20.4 km: walk back.", *plain), (0, "20.4 km: walk back.", *plain)]
+
+
+@pytest.mark.parametrize(
+    ("urgency", "display_s", "expected"),
+    [
+        (Urgency.CRITICAL, None, (2, 0)),
+        (Urgency.NORMAL, None, (1, 15000)),
+        (Urgency.LOW, 5, (0, 5000)),
+    ],
+)
+async def test_refused_then_shown_plainly_through_notify_send(
+    notification_server: NotificationServer,
+    monkeypatch: pytest.MonkeyPatch,
+    urgency: Urgency,
+    display_s: int | None,
+    expected: tuple[int, int],
+) -> None:
+    """Without dbus-python, the fallback is notify-send (libnotify-bin, which plyer would
+    run without urgency, icon or display time): run with them."""
+    assert shutil.which("notify-send"), "needs notify-send (Debian: libnotify-bin)"
+    monkeypatch.setattr(notify, "PLAINLY", ("notify-send",))
+    notification_server.mock.obj.AddMethod(
+        "org.freedesktop.Notifications",
+        "Notify",
+        "susssasa{sv}i",
+        "u",
+        REFUSE_UNKNOWN_IDS,
+        dbus_interface="org.freedesktop.DBus.Mock",
+    )
+    delivery = await Notifier().send(
+        "Spike", "20.4 km: walk back.", replaces_id=7, urgency=urgency, display_s=display_s
+    )
+    assert delivery.delivered, delivery.detail
+    assert "via notify-send (D-Bus: " in delivery.detail
+    [_, shown] = notification_server.received()
+    assert (shown.app_name, shown.summary, shown.body, shown.replaces_id) == (
+        "stridewatch",
+        "Spike",
+        "20.4 km: walk back.",
+        0,
+    )
+    assert (shown.urgency, shown.timeout_ms) == expected
+    assert shown.icon == "dialog-information"

@@ -5,13 +5,17 @@ from __future__ import annotations
 
 import re
 import xml.etree.ElementTree as ET
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from agent.config import Settings
+from agent.models import Alert
 from agent.units import format_budget, format_distance
-from tests.report_history import AT, build, check_json, log, pain
+from agent.views.report import alert_facts
+from tests.report_history import AT, DAYS, OVER_WEEK, STEADY_WEEKS, build, check_json, log, pain
 
 SVG = "{http://www.w3.org/2000/svg}"
 CHARTS = ("chart-story",)
@@ -97,23 +101,24 @@ def test_each_chart_is_an_inline_svg_with_a_caption(report: str) -> None:
 
 
 def week_of(root: ET.Element, monday: str) -> ET.Element:
-    """The runs table's group of rows for the week starting ``monday`` (ISO date)."""
+    """The weeks table's row for the week starting ``monday`` (ISO date)."""
     return by_id(root, f"week-{monday}")
 
 
-def run_row(root: ET.Element, label: str) -> ET.Element:
-    return row_for(by_id(root, "runs"), label)
+def num(value: float) -> str:
+    """A distance in the weeks table, whose heading names the unit: ``32.0``."""
+    return km(value).removesuffix(" km")
 
 
 def test_the_over_cap_week_is_marked(report: str) -> None:
     root = parse(report)
     over = week_of(root, "2026-11-02")
-    assert over.get("class") == "week over"
+    assert over.get("class") == "over"
     # 32 km, held at its 20 km baseline week (pain), +60 % on it.
-    assert f"Mon 02 Nov: {km(32.0)} cap {km(20.0)}, +60% over (held)" in text(over)
-    others = [group for group in root.iter("tbody") if group.get("class", "").startswith("week")]
-    assert len(others) == 6
-    assert [g.get("id") for g in others if g.get("class") == "week over"] == ["week-2026-11-02"]
+    assert text(over).startswith("Mon 02 Nov 32.0 of 20.0, +60% over (held)")
+    weeks = [row for row in root.iter("tr") if row.get("id", "").startswith("week-")]
+    assert len(weeks) == 6
+    assert [row.get("id") for row in weeks if row.get("class") == "over"] == ["week-2026-11-02"]
     assert "over: Mon 02 Nov." in text(by_id(root, "glance-week"))
     # The chart labels each week's bar with its distance.
     labels = [text(t) for t in by_id(root, "chart-story").iter(f"{SVG}text")]
@@ -129,7 +134,8 @@ def test_the_numbers_match_check(sw: Any, report: str) -> None:
     for value in (week["cap_km"], week["remaining_km"], state["next_run_max_km"]):
         assert format_budget(value, "km") in glance
     current = text(week_of(root, "2026-11-09"))
-    assert f"Mon 09 Nov (now): {km(week['distance_km'])} cap {km(week['cap_km'])}" in current
+    cap = format_budget(week["cap_km"], "km").removesuffix(" km")
+    assert current.startswith(f"Mon 09 Nov (now) {num(week['distance_km'])} of {cap}")
     assert f"now {state['acwr']:.2f}" in text(by_id(root, "sources"))
 
 
@@ -141,7 +147,7 @@ def test_page_one_tells_the_story(sw: Any, report: str) -> None:
     assert f"at most {format_budget(state['next_run_max_km'], 'km')}" in nxt
     assert f"(binding limit: {binding})" in nxt
     assert text(by_id(root, "glance-week-jump")).startswith(
-        f"Biggest week week of Mon 02 Nov: {km(32.0)}, +60% on its {km(20.0)} baseline week "
+        f"Biggest week Mon 02 Nov: {km(32.0)}, +60% on its {km(20.0)} baseline week "
         f"(over its {km(20.0)} cap)"
     )
     # Sunday's 14 km after the credited 8.8 km longest (Thursday's 10 km counts only up to
@@ -157,17 +163,28 @@ def test_page_one_tells_the_story(sw: Any, report: str) -> None:
     assert "none active (make one with stridewatch plan return" in text(by_id(root, "glance-plan"))
 
 
+def runs_of(row: ET.Element) -> list[tuple[str, str | None]]:
+    """A week row's runs as written, with their class (``run mark``: over its limit)."""
+    return [
+        (text(span), span.get("class"))
+        for span in row.iter("span")
+        if "run" in span.get("class", "")
+    ]
+
+
 def test_longest_run_against_the_30_day_rule(report: str) -> None:
     root = parse(report)
-    over = run_row(root, "Sun 08 Nov 07:00")
-    assert over.get("class") == "over"
-    assert f"{km(14.0)} 1:24:00 6:00/km - - - 1.59x 5 during (knee)" in text(over)
-    steady = run_row(root, "Sun 25 Oct 07:00")
-    assert f"{km(8.0)} 48:00 6:00/km - - - 1.00x -" in text(steady)
-    assert steady.get("class") == ""
+    # Each week's longest run with its ratio to the 30-day longest; vermilion if over its
+    # limit.
+    assert runs_of(week_of(root, "2026-11-02")) == [
+        (f"Tue {num(8.0)}", "run"),
+        (f"Thu {num(10.0)} (1.25x)", "run mark"),  # over its 8.8 km limit too
+        (f"Sun {num(14.0)} (1.59x)", "run mark"),
+    ]
+    assert runs_of(week_of(root, "2026-10-26"))[-1] == (f"Sun {num(8.0)} (1.00x)", "run")
 
 
-def test_each_run_with_its_numbers(sw: Any, tmp_path: Path) -> None:
+def test_each_week_with_its_effort_and_pain_by_day(sw: Any, tmp_path: Path) -> None:
     log(sw, "2026-11-03T07:00", 5.0)
     result = sw(
         "log-run",
@@ -185,23 +202,20 @@ def test_each_run_with_its_numbers(sw: Any, tmp_path: Path) -> None:
     assert result.exit_code == 0, result.stderr
     pain(sw, 2, "after", "2026-11-05T10:00")
     pain(sw, 1, "morning", "2026-11-06T07:00")
+    pain(sw, 3, "before", "2026-11-08T12:00")  # about no run
     root = parse(render(sw, tmp_path / "runs.html"))
-    row = row_cells(run_row(root, "Thu 05 Nov 07:00"))
-    # run, distance, time, pace, HR, cadence, RPE, x 30-day longest, pain
+    row = row_cells(week_of(root, "2026-11-02"))
+    # week, distance, runs, effort (pace over both runs: 74 min for 13 km), pain by day
     assert row == [
-        "Thu 05 Nov 07:00",
-        km(8.0),
-        "44:00",
-        "5:30/km",
-        "151",
-        "-",
-        "6",
-        "1.60x",
-        "2 after, 1 morning (knee)",
+        "Mon 02 Nov",
+        "13.0 of 24.0",  # the warm-up cap: 3 runs of the longest so far
+        f"Tue {num(5.0)}, Thu {num(8.0)} (1.60x)",
+        "5:42/km, HR 151, RPE 6",
+        "···21·3",
     ]
-    assert "Elevation gain is not shown: stridewatch does not store it yet." in text(
-        by_id(root, "runs")
-    )
+    heading = text(by_id(root, "weeks").find("table/thead"))  # type: ignore[arg-type]
+    assert heading.endswith("effort pain MTWTFSS")
+    assert "Each run: stridewatch runs." in text(by_id(root, "weeks"))
 
 
 def test_acwr_is_context_with_its_caveat(report: str) -> None:
@@ -211,12 +225,32 @@ def test_acwr_is_context_with_its_caveat(report: str) -> None:
     assert "never alerts on it alone" in row
 
 
-def test_pain_about_no_run_is_listed(report: str, sw: Any, tmp_path: Path) -> None:
-    # Every report of the history is about a run, so the runs table shows them all.
-    assert 'id="pain"' not in report
-    pain(sw, 3, "before", "2026-11-11T12:00")  # no run follows within 12 hours
-    section = by_id(parse(render(sw, tmp_path / "before.html")), "pain")
-    assert text(section) == "Other pain reports, and notes Wed 11 Nov 12:00: 3/10 before, knee"
+def test_pain_notes_the_latest_few_each_about_a_line(sw: Any, tmp_path: Path) -> None:
+    """Notes are quoted, the latest first, cut to about a line; `stridewatch pain-log` has
+    them all. Reports without a note are in the chart and the weeks table only."""
+    build(sw)
+    assert 'id="pain"' not in render(sw, tmp_path / "plain.html")
+    long = "sore on the stairs, worse going down; iced it and it eased by the evening " * 3
+    for day in range(1, 8):
+        note = long if day == 7 else f"note {day}"
+        result = sw(
+            "pain", "2", "--when", "morning", "--at", f"2026-11-0{day}T07:00", "--note", note
+        )
+        assert result.exit_code == 0, result.stderr
+    section = by_id(parse(render(sw, tmp_path / "notes.html")), "pain")
+    items = [text(item) for item in section.iter("li")]
+    assert len(items) == 5
+    assert items[0].startswith("Sat 07 Nov 07:00: 2/10 morning: sore on the stairs")
+    assert items[0].endswith("…")
+    assert len(items[0]) < 120
+    assert items[1:] == [
+        "Fri 06 Nov 07:00: 2/10 morning: note 6",
+        "Thu 05 Nov 07:00: 2/10 morning: note 5",
+        "Wed 04 Nov 07:00: 2/10 morning: note 4",
+        "Tue 03 Nov 07:00: 2/10 morning: note 3",
+    ]
+    heading = text(section.find("h2"))  # type: ignore[arg-type]
+    assert heading == "Pain notes (the latest 5 of 7; all, whole: stridewatch pain-log)"
 
 
 def test_alerts_with_their_reasons(report: str) -> None:
@@ -307,7 +341,9 @@ def test_the_output_is_deterministic(sw: Any, tmp_path: Path, report: str) -> No
 def test_weeks_limits_the_report(sw: Any, tmp_path: Path) -> None:
     build(sw)
     html = render(sw, tmp_path / "short.html", "--weeks", "3")
-    weeks = [group.get("id") for group in parse(html).iter("tbody") if group.get("id")]
+    weeks = [
+        row.get("id") for row in parse(html).iter("tr") if row.get("id", "").startswith("week")
+    ]
     assert weeks == ["week-2026-10-26", "week-2026-11-02", "week-2026-11-09"]
     assert "3 weeks, Mon 26 Oct 2026 to Sun 15 Nov 2026" in text(parse(html))
 
@@ -333,7 +369,7 @@ def test_one_run_gets_messages_not_broken_charts(sw: Any, tmp_path: Path) -> Non
     assert len(list(story.iter(f"{SVG}svg"))) == 1
     assert "No 30-day limit yet: the rule needs an earlier run" in text(story)
     assert "No pain reported in these weeks" in text(story)
-    assert f"Mon 09 Nov (now): {km(5.0)} cap {km(15.0)}" in text(week_of(root, "2026-11-09"))
+    assert text(week_of(root, "2026-11-09")).startswith("Mon 09 Nov (now) 5.0 of 15.0 Tue 5.0")
     assert "no run has an earlier run to compare with yet" in text(by_id(root, "glance-run-jump"))
     assert "no week has a baseline" in text(by_id(root, "glance-week-jump"))
 
@@ -356,3 +392,158 @@ def test_help_has_an_example(sw: Any) -> None:
     result = sw("report", "-h")
     assert result.exit_code == 0
     assert "Example: stridewatch report --weeks 16 -o report.html" in result.stdout
+
+
+# -- the numbers of an alert's detail read as its message writes them ---------------------
+
+# A number with what it counts: "18.2 mi", "+77%", "1.53", "1.80x", "5/10".
+QUANTITY = re.compile(r"(?<![\d.:])([+-]?\d+(?:\.\d+)?)(\s?(?:km|mi|%|x\b|/10))?(?![\d]|[.:]\d)")
+
+
+def near_misses(detail: str, message: str) -> list[tuple[str, str]]:
+    """Pairs of a number in ``detail`` and one in ``message`` of the same kind (unit and
+    decimals) one rounding step apart: the same number, rounded two ways (+76% and +77%)."""
+
+    def quantities(text: str) -> list[tuple[float, str, int, str]]:
+        found = []
+        for match in QUANTITY.finditer(text):
+            number, unit = match.group(1), (match.group(2) or "").strip()
+            decimals = len(number.partition(".")[2])
+            if unit or decimals:  # not a bare count, a date or an id
+                found.append((float(number), unit, decimals, match.group(0).strip()))
+        return found
+
+    return [
+        (shown, said)
+        for value, unit, decimals, shown in quantities(detail)
+        for other, unit2, decimals2, said in quantities(message)
+        if (unit, decimals) == (unit2, decimals2)
+        and 0 < abs(value - other) <= 1.01 * 10.0**-decimals
+    ]
+
+
+def test_near_misses_finds_one_number_rounded_two_ways() -> None:
+    message = "at 26.3 mi, +45% on its 18.2 mi baseline week; ratio 1.53 (limit 6.8 mi)"
+    assert near_misses("+44% on the baseline week; baseline week 18.1 mi", message) == [
+        ("+44%", "+45%"),
+        ("18.1 mi", "18.2 mi"),
+    ]
+    assert near_misses("ratio 1.52; run 14", message) == [("1.52", "1.53")]
+    assert near_misses("left 0.0 mi; 1.29x that longest run; run 15", message) == []
+
+
+def log_mi(sw: Any, when: str, miles: float) -> None:
+    result = sw("log-run", "--at", when, "--distance", f"{miles}mi", "--duration", "54m")
+    assert result.exit_code == 0, result.stderr
+
+
+def test_each_number_of_an_alerts_detail_reads_as_its_message_writes_it(
+    sw: Any, tmp_path: Path
+) -> None:
+    """A runner logging in miles: weeks of 6 + 6 + 6.2 mi (18.2 mi, held in km to 3
+    decimals: 18.19996 mi), then a jump. The detail said "+44%" and "baseline week 18.1 mi"
+    where the message says "+44.5%" and "18.2 mi"."""
+    for monday in STEADY_WEEKS:
+        for day, miles in zip(DAYS, (6.0, 6.0, 6.2), strict=True):
+            log_mi(sw, f"{monday + timedelta(days=day)}T07:00", miles)
+    for day, miles in zip(DAYS, (6.0, 8.0, 12.3), strict=True):
+        log_mi(sw, f"{OVER_WEEK + timedelta(days=day)}T07:00", miles)
+    env = {"STRIDEWATCH_UNITS": "mi"}
+    html = render(sw, tmp_path / "mi.html", env=env)
+    section = by_id(parse(html), "alerts")
+    details = alert_details(section)
+    assert len(details) >= 3
+    for message, detail in details:
+        assert near_misses(detail, message) == [], message
+    [(message, detail)] = [pair for pair in details if pair[0].startswith("The week of 02 Nov")]
+    assert "+44.5% on its 18.2 mi baseline week" in message
+    # What the message gives is not said again; what it does not is in the same rounding.
+    assert detail == "left 0.0 mi"
+
+
+def alert_details(section: ET.Element) -> list[tuple[str, str]]:
+    """Each alert of the report's alerts section: its message and its detail (the numbers
+    behind it, less the rule's name)."""
+    found = []
+    for row in rows(section):
+        cell = row_cells(row)[-1]
+        [facts] = [span for span in row.iter("span") if span.get("class") == "facts"]
+        detail = text(facts)
+        message = cell[: -len(detail)].strip()
+        found.append((message, detail.partition(": ")[2]))
+    return found
+
+
+SETTINGS_MI = Settings(units="mi", timezone="UTC")
+SETTINGS_KM = Settings(timezone="UTC")
+
+
+@pytest.mark.parametrize(
+    ("settings", "message", "data", "fact"),
+    [
+        # The message was written from 76.54 %, the data holds 76.5.
+        (SETTINGS_KM, "35.3 km, +77% on its 20.0 km baseline", {"change_pct": 76.5}, "+77%"),
+        (SETTINGS_KM, "nothing about it", {"change_pct": 76.5}, "+76.5%"),
+        (SETTINGS_KM, "35.3 km, +76.5% on its 20.0 km baseline", {"change_pct": 76.5}, "+76.5%"),
+        # From a ratio of 1.52549, held as 1.525.
+        (SETTINGS_KM, "Your ratio is 1.53, above 1.5", {"acwr": 1.525}, "ratio 1.53"),
+        (SETTINGS_KM, "Monotony is 2.13 (mean daily load / SD)", {"monotony": 2.125}, "2.13"),
+        (SETTINGS_KM, "a mean of 3.3/10 this week", {"week_mean": 3.25}, "mean 3.3/10"),
+        # 18.2 mi logged (29.29006 km), held as 29.290 km: 18.19996 mi.
+        (SETTINGS_MI, "+45% on its 18.2 mi baseline week", {"baseline_km": 29.29}, "18.2 mi"),
+        # A baseline is a distance run (to the nearest 0.1), not a budget.
+        (SETTINGS_MI, "no baseline in it", {"baseline_km": 29.29}, "18.2 mi"),
+        # A limit is rounded down; a message giving it to the nearest 0.1 is followed.
+        (SETTINGS_KM, "(8.0 km; limit 8.8 km)", {"limit_km": 8.79}, "limit 8.8 km"),
+        (SETTINGS_KM, "a run over its limit", {"limit_km": 8.79}, "limit 8.7 km"),
+        # A distance run to the nearest 0.1; a message rounding it down is followed.
+        (SETTINGS_MI, "no distance in it", {"distance_km": 21.97}, "13.7 mi"),
+        (SETTINGS_MI, "13.6 mi of its 15.0 mi cap", {"distance_km": 21.97}, "13.6 mi"),
+    ],
+)
+def test_a_detail_writes_a_number_as_the_message_does(
+    settings: Settings, message: str, data: dict[str, Any], fact: str
+) -> None:
+    alert = Alert("weekly-progression", "warning", message, "weekly-progression:x", data)
+    [phrase] = alert_facts(alert, settings)
+    assert fact in phrase
+    assert near_misses(phrase, message) == []
+
+
+def page_text(root: ET.Element) -> str:
+    """The text a reader sees, as written (no-break spaces kept), without the charts'."""
+    found: list[str] = []
+
+    def walk(element: ET.Element) -> None:
+        if element.tag.startswith(SVG) or element.tag == "style":
+            return
+        found.append(element.text or "")
+        for child in element:
+            walk(child)
+            found.append(child.tail or "")
+
+    walk(root)
+    return "".join(found)
+
+
+@pytest.mark.parametrize("unit", ["km", "mi"])
+def test_a_number_and_its_unit_are_never_parted(sw: Any, tmp_path: Path, unit: str) -> None:
+    """The current week's cell printed "Sun 29 Nov (now): 0.0" and "mi" on the next line:
+    every space between a number and its unit is a no-break space, in the report's own
+    words and in the messages it quotes."""
+    build(sw)
+    html = render(sw, tmp_path / "units.html", env={"STRIDEWATCH_UNITS": unit})
+    seen = page_text(parse(html))
+    assert re.findall(r"\d[ \t\n]+(?:km|mi|h|%)\b", seen) == []
+    assert f"\u00a0{unit}" in seen
+    assert re.search(r"\d\u00a0%", seen)  # "+10-15 % a week" in a message
+
+
+def test_pain_without_runs_is_the_pain_log(sw: Any, tmp_path: Path) -> None:
+    """No run to chart: the pain reports are listed, the latest first, notes or not."""
+    pain(sw, 3, "morning", "2026-11-09T07:00")
+    pain(sw, 2, "morning", "2026-11-10T07:00")
+    section = by_id(parse(render(sw, tmp_path / "pain.html")), "pain")
+    assert text(section) == (
+        "Pain log Tue 10 Nov 07:00: 2/10 morning, knee Mon 09 Nov 07:00: 3/10 morning, knee"
+    )

@@ -1,17 +1,21 @@
 """The report as a physiotherapist prints it: twelve weeks of the demo history that
-``docs/make_assets.py`` builds, rendered by ``stridewatch report`` and printed by headless
-Chromium (Debian's ``chromium``) on A4 and on Letter, then read back with pypdf: the pages,
-page one's text, the size of every piece of text, and the page breaks."""
+``docs/make_assets.py`` builds, and of runners who log much more (five runs a week with pain
+after them and in the mornings; pain every day with long notes and alerts by the dozen),
+rendered by ``stridewatch report`` and printed by headless Chromium (Debian's ``chromium``)
+on A4 and on Letter, then read back with pypdf: the pages, page one's text, the size of
+every piece of text, and the page breaks."""
 
 from __future__ import annotations
 
 import importlib.util
 import math
 import os
+import re
 import unicodedata
 import xml.etree.ElementTree as ET
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +25,8 @@ from pypdf import PdfReader
 
 from agent.cli import cli
 from agent.config_load import load_settings
+from agent.rules.evaluate import rank
+from agent.store import Store
 from agent.units import format_budget, format_km, parse_datetime
 from agent.views import report
 
@@ -122,7 +128,7 @@ def test_page_one_holds_the_allowance_the_biggest_jump_and_the_latest_pain(
     assert f"Next run at most {format_budget(allowance.next_run_max_km, 'km')}" in one
     assert f"(binding limit: {allowance.binding.rule})" in one
     assert "Next run at most 6.0 km" in one  # the plan's week 3: 4.8-6.0 km
-    assert f"Biggest week week of Mon 26 Oct: {format_km(week.distance_km, 'km')}, +39%" in one
+    assert f"Biggest week Mon 26 Oct: {format_km(week.distance_km, 'km')}, +39%" in one
     assert f"Biggest run Sun 01 Nov 07:00: {format_km(run.run.distance_km, 'km')}, 1.62x" in one
     assert pain.score == 0
     assert "Latest pain 0/10 in the morning, Mon 16 Nov 07:30" in one
@@ -133,20 +139,26 @@ def test_page_one_holds_the_allowance_the_biggest_jump_and_the_latest_pain(
 def test_every_printed_text_is_at_least_8_pt(printed: Printed, paper: str) -> None:
     """Every run of text on every page, the charts' labels and legends included (they are
     SVG text, printed as text), at its size on the paper."""
-    sizes: list[tuple[float, str]] = []
-
-    def visit(text: str, cm: Any, tm: Any, font: Any, size: float) -> None:
-        if text.strip():
-            sizes.append((size * _scale(tm, cm), text.strip()))
-
-    for page in PdfReader(printed.pdfs[paper]).pages:
-        page.extract_text(visitor_text=visit)
+    sizes = text_sizes(printed.pdfs[paper])
     assert len(sizes) > 200
     small = [(round(size, 2), text) for size, text in sizes if size < MIN_PT]
     assert small == []
     chart_labels = [size for size, text in sizes if text in ("cap", "over the cap", "during")]
     assert chart_labels
     assert min(chart_labels) >= MIN_PT
+
+
+def text_sizes(pdf: Path) -> list[tuple[float, str]]:
+    """Each run of text of ``pdf`` with its size on the paper (pt)."""
+    sizes: list[tuple[float, str]] = []
+
+    def visit(text: str, cm: Any, tm: Any, font: Any, size: float) -> None:
+        if text.strip():
+            sizes.append((size * _scale(tm, cm), text.strip()))
+
+    for page in PdfReader(pdf).pages:
+        page.extract_text(visitor_text=visit)
+    return sizes
 
 
 def _scale(tm: Any, cm: Any) -> float:
@@ -163,7 +175,7 @@ def _scale(tm: Any, cm: Any) -> float:
 def test_no_page_ends_with_a_heading(printed: Printed, paper: str) -> None:
     root = ET.fromstring(printed.html.read_text(encoding="utf-8"))
     headings = {" ".join("".join(h.itertext()).split()) for h in root.iter("h2")}
-    assert "Runs, week by week" in headings
+    assert "Week by week" in headings
     texts = page_texts(printed.pdfs[paper])
     for text in texts[:-1]:
         last = [line.strip() for line in text.splitlines() if line.strip()][-1]
@@ -183,15 +195,16 @@ def test_the_docs_report_is_current(printed: Printed) -> None:
     assert (DOCS / "report.png").read_bytes().startswith(b"\x89PNG\r\n\x1a\n")
 
 
-def test_an_empty_history_prints_one_helpful_page(home: Path) -> None:
-    html = home / "empty.html"
+@pytest.mark.parametrize("paper", PAPERS)
+def test_an_empty_history_prints_one_helpful_page(home: Path, paper: str) -> None:
+    html = home / f"empty-{paper}.html"
     result = CliRunner().invoke(
         cli,
         ["--db", str(home / "none.db"), "report", "--at", "2026-11-21T06:00", "-o", str(html)],
     )
     assert result.exit_code == 0, result.output
-    pdf = home / "empty.pdf"
-    make_assets().print_pdf(html, pdf, "a4")
+    pdf = home / f"empty-{paper}.pdf"
+    make_assets().print_pdf(html, pdf, paper)
     [page] = page_texts(pdf)
     text = words(page)
     assert text.count("No runs yet") == 1
@@ -199,3 +212,172 @@ def test_an_empty_history_prints_one_helpful_page(home: Path) -> None:
     assert "the next run at most 4.8 km" in text
     assert "Weeks of" not in text
     assert not (home / "none.db").exists()
+    # A command is never broken across lines (on Letter it was: "--" / "when morning").
+    lines = [words(line) for line in page.splitlines()]
+    for command in (
+        "stridewatch log-run --distance 6km --duration 36:00",
+        "stridewatch import ~/Downloads/activities/",
+        "stridewatch pain 2 --when morning",
+    ):
+        assert any(command in line for line in lines), command
+
+
+# -- runners who log much more: still two pages (the tester's five pages) -----------------
+
+CROWDED_AT = "2026-11-29T12:00"  # a Sunday noon, after twelve weeks from Mon 7 Sep
+CROWDED_FIRST = date(2026, 9, 7)
+RUN_DAYS = (0, 1, 3, 4, 6)
+LONG_NOTE = (
+    "sore on the stairs, worse going down; iced it for twenty minutes and it eased by the "
+    "evening, but it was stiff again at work the next morning and again on the walk home"
+)
+
+
+def at(day: date, hours: float) -> datetime:
+    return datetime(day.year, day.month, day.day, tzinfo=UTC) + timedelta(hours=hours)
+
+
+def build_crowded(path: Path, *, worst: bool) -> None:
+    """Twelve weeks of five runs a week, rising, with a jump in week 9. Pain after each run
+    and the next morning in the last five weeks; ``worst``: in all twelve, during each run
+    as well, an evening report every day with a long note, and long notes after runs."""
+    with Store.open(path) as store:
+        for week in range(12):
+            monday = CROWDED_FIRST + timedelta(weeks=week)
+            base = 5.0 + 0.4 * week + (3.0 if week == 8 else 0.0)
+            for n, day in enumerate(RUN_DAYS):
+                km = base * (1.6 if day == 6 else 1.0)
+                start = at(monday + timedelta(days=day), 7)
+                run = store.add_run(
+                    started_at=start,
+                    distance_m=km * 1000,
+                    moving_s=km * 350,
+                    elapsed_s=km * 350,
+                    source="manual",
+                )
+                if not worst and week < 7:
+                    continue
+                score = 3 + week % 3 + n % 2
+                note = LONG_NOTE if worst else None
+                after = start + timedelta(hours=3)
+                store.add_pain(at=after, score=score, when="after", where="knee", note=note)
+                morning = start + timedelta(hours=24)
+                store.add_pain(at=morning, score=2 + week % 4, when="morning", where="knee")
+                if worst:
+                    during = start + timedelta(minutes=30)
+                    store.add_pain(at=during, score=5 + n % 3, when="during", run_id=run)
+        for day in range(84 if worst else 0):
+            evening = at(CROWDED_FIRST + timedelta(days=day), 20)
+            store.add_pain(
+                at=evening, score=4 + day % 4, when="morning", where="hip", note=LONG_NOTE
+            )
+
+
+@dataclass(frozen=True)
+class Crowded:
+    html: Path
+    pdfs: dict[str, Path]
+
+
+@pytest.fixture(scope="module", params=["pain", "worst"])
+def crowded(home: Path, request: pytest.FixtureRequest) -> Crowded:
+    name = request.param
+    db = home / f"{name}.db"
+    build_crowded(db, worst=name == "worst")
+    html = home / f"{name}.html"
+    args = ["--db", str(db), "report", "--at", CROWDED_AT, "-o", str(html), "--force"]
+    result = CliRunner().invoke(cli, args)
+    assert result.exit_code == 0, result.output
+    pdfs = {paper: home / f"{name}-{paper}.pdf" for paper in PAPERS}
+    for paper, pdf in pdfs.items():
+        make_assets().print_pdf(html, pdf, paper)
+    return Crowded(html, pdfs)
+
+
+@pytest.mark.parametrize("paper", PAPERS)
+def test_a_crowded_history_prints_on_two_pages_with_the_story_on_page_one(
+    crowded: Crowded, paper: str
+) -> None:
+    texts = page_texts(crowded.pdfs[paper])
+    assert len(texts) == 2
+    one = words(texts[0])
+    # Page one: the glance, then the chart (it was pushed to page two by 15 alerts).
+    for label in (
+        "Next run rest",
+        "This week 52.6 km of its",
+        "Phase: held",
+        "Biggest week Mon 02 Nov: 62.7 km",
+        "Biggest run",
+        "Latest pain",
+        "Return plan",
+        "Active alerts",
+        "Weekly distance (km) against the cap",
+        "Longest run of the week (km)",
+        "Pain (0-10)",
+        "The weeks, their longest runs and the pain log.",
+    ):
+        assert label in one, label
+    # The few most serious active alerts, one per rule; the rest counted, below.
+    alerts = one[one.index("Active alerts") : one.index("Weekly distance")]
+    assert len(re.findall(r"\b(?:DANGER|WARNING|CAUTION|INFO)\b", alerts)) == 3
+    assert re.search(r"and \d+ more active, by rule under Alerts in these weeks\.", alerts)
+    # Every section made it into the print, and the numbers are readable.
+    root = ET.fromstring(crowded.html.read_text(encoding="utf-8"))
+    headings = {" ".join("".join(h.itertext()).split()) for h in root.iter("h2")}
+    assert {"Week by week", "Alerts in these weeks", "Thresholds in force and their sources"} <= (
+        headings
+    )
+    assert headings <= {line.strip() for text in texts for line in text.splitlines()}
+    assert [size for size, _ in text_sizes(crowded.pdfs[paper]) if size < MIN_PT] == []
+
+
+def test_page_one_names_each_rule_once_and_each_pain_report_once(crowded: Crowded) -> None:
+    """The tester's page one: six pain-level warnings, four pain-baseline warnings about
+    the same mornings, and more."""
+    root = ET.fromstring(crowded.html.read_text(encoding="utf-8"))
+    [row] = [element for element in root.iter("tr") if element.get("id") == "glance-alerts"]
+    said = [" ".join("".join(p.itertext()).split()) for p in row.iter("p")]
+    assert len(said) == 4  # three alerts and how many more
+    view = report.load_overview(
+        crowded.html.with_suffix(".db"),
+        load_settings(None),
+        parse_datetime(CROWDED_AT, load_settings(None).zone),
+        report.DEFAULT_WEEKS,
+    )
+    shown = report.glance_alerts(view.assessment.alerts)
+    assert [alert.message for alert in shown] == [line.split(" ", 1)[1] for line in said[:3]]
+    assert len({alert.rule for alert in shown}) == 3
+    reports = [alert.data["pain_id"] for alert in shown if "pain_id" in alert.data]
+    assert len(reports) == len(set(reports))
+    worst = max(rank(alert) for alert in view.assessment.alerts)
+    assert rank(shown[0]) == worst
+    more = len(view.assessment.alerts) - 3
+    assert said[3] == f"and {more} more active, by rule under Alerts in these weeks."
+
+
+def test_page_one_says_each_label_once(crowded: Crowded, home: Path) -> None:
+    """ "rest: rest day: the plan asks ...", "Biggest week week of ...": a label is not said
+    again by the words after it."""
+    root = ET.fromstring(crowded.html.read_text(encoding="utf-8"))
+    [glance] = [element for element in root.iter("section") if element.get("id") == "glance"]
+    for row in glance.iter("tr"):
+        line = " ".join("".join(row.itertext()).split())
+        assert not re.search(r"\b([a-z]+)\W+\1\b", line, re.I), line
+    nxt = " ".join("".join(glance.find("table/tbody/tr").itertext()).split())  # type: ignore[union-attr]
+    reason = {"pain.html": "the week's cap is reached", "worst.html": "pain 7/10 is severe"}
+    assert nxt.startswith(f"Next run rest: {reason[crowded.html.name]}")
+
+
+def test_a_rest_day_is_said_once(printed: Printed, home: Path) -> None:
+    """The demo on Thursday evening, the day after a run in the plan's first weeks: it read
+    "Next run rest: rest day: the plan asks ..."."""
+    html = home / "thursday.html"
+    args = ["--db", str(home / "demo.db"), "report", "--at", make_assets().AT, "-o", str(html)]
+    result = CliRunner().invoke(cli, args)
+    assert result.exit_code == 0, result.output
+    root = ET.fromstring(html.read_text(encoding="utf-8"))
+    [row] = [element for element in root.iter("tr") if element.get("id") == "glance-next"]
+    assert " ".join("".join(row.itertext()).split()).startswith(
+        "Next run rest day: the plan asks for a day off between runs in its first 4 weeks; "
+        "next run Sat 21 Nov (binding limit: plan)"
+    )

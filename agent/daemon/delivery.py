@@ -8,11 +8,14 @@ but live alerts during a run; the next job after them sends what was held. Dedup
 by key: the store keeps one alert per key and only escalations are said again; a day has one
 summary and a check-in one key.
 
-Each notification carries an urgency and an icon by severity, and *replaces* the earlier
-one of its slot on screen instead of stacking: one slot per run for its live alerts (alerts
-passed in the same check become one notification, the most severe first), one per alert key
-otherwise. A check-in offers buttons (0-10, "later") where the server has them, and a button
-pressed goes into the pain log for the run it asked about (:meth:`Dispatcher.answer`).
+Each notification carries an urgency and an icon by severity (a danger is critical and stays
+on screen until dismissed), and *replaces* the earlier one of its slot on screen instead of
+stacking: one slot per run for its live alerts (alerts passed in the same check become one
+notification, the most severe first), one per alert key otherwise. Only something as serious
+takes the place of what a slot shows: a later, less serious alert joins it, under the more
+serious ones it would otherwise hide. A check-in offers buttons (0-10, "later") where the
+server has them, and a button pressed goes into the pain log for the run it asked about
+(:meth:`Dispatcher.answer`).
 
 :class:`DaemonJobs` is the :class:`~agent.daemon.timetable.Jobs` the timetable calls. The message
 builders are pure functions of allowances and runs.
@@ -37,7 +40,7 @@ from agent.rules.load import day_start, local_date
 from agent.rules.progression import SPIKE, WEEKLY
 from agent.sensors.base import BatteryLevel
 from agent.store import Outgoing, OutgoingKind
-from agent.units import floor_to, format_budget, format_km
+from agent.units import budget_json, format_against, format_budget, format_km, km_json
 
 if TYPE_CHECKING:
     from agent.clock import Clock
@@ -77,6 +80,9 @@ ICONS = {
     "checkin": "dialog-question",
     "summary": "x-office-calendar",
 }
+# What stays on screen until dismissed (display 0) rather than DISPLAY_S seconds: a danger,
+# until the runner has seen it, and a check-in, until it is answered.
+UNTIL_DISMISSED = frozenset({"danger", "checkin"})
 # A check-in's buttons where the server shows them: a score from 0 ("no pain") to 10, or
 # "later". The keys come back in ActionInvoked.
 LATER = "later"
@@ -110,9 +116,9 @@ class StoreAccess(Protocol):
 
 @dataclass(frozen=True, slots=True)
 class Note:
-    """One notification as the desktop shows it: about ``item`` (the first of the stored
-    items it says), replacing the notification ``replaces`` (0: none), with ``actions`` as
-    buttons where the server has them, on screen ``display_s`` seconds (0: until
+    """One notification as the desktop shows it: about ``item`` (the first, most severe, of
+    the items it says), replacing the notification ``replaces`` (0: none), with ``actions``
+    as buttons where the server has them, on screen ``display_s`` seconds (0: until
     dismissed)."""
 
     item: Outgoing
@@ -194,6 +200,30 @@ def _rank(item: Outgoing) -> int:
     return SEVERITIES.index(item.severity) if item.severity in SEVERITIES else 0
 
 
+@dataclass(frozen=True, slots=True)
+class OnScreen:
+    """What one slot's last notification shows: the server's id for it and the items it
+    says, most severe first."""
+
+    id: int
+    items: tuple[Outgoing, ...]
+
+
+def on_screen_with(shown: OnScreen | None, items: Sequence[Outgoing]) -> list[Outgoing]:
+    """What a slot's next notification says when it shows ``items`` (most severe first):
+    those, under the earlier items of the slot more severe than all of them. Something as
+    serious as what is shown takes its place (an escalation, the next alert of a run); a
+    less serious alert never hides a more serious one, it joins it."""
+    new = {(item.kind, item.ref) for item in items}
+    top = max(_rank(item) for item in items)
+    kept = [
+        item
+        for item in (shown.items if shown else ())
+        if _rank(item) > top and (item.kind, item.ref) not in new
+    ]
+    return sorted([*kept, *items], key=_rank, reverse=True)
+
+
 def _remember(found: dict[K, T], key: K, value: T) -> None:
     """``found[key] = value``, forgetting the oldest beyond :data:`REMEMBERED`."""
     found.pop(key, None)
@@ -229,7 +259,7 @@ class Dispatcher:
         self._failure: str | None = None
         # One notification at a time: a retry must not resend what a live alert is sending.
         self._lock = asyncio.Lock()
-        self._ids: dict[str, int] = {}  # slot -> the server's id of its last notification
+        self._screen: dict[str, OnScreen] = {}  # slot -> its last notification
         self._slots: dict[tuple[str, str], str] = {}  # (kind, ref) -> slot, for retries
         self._asked: dict[int, Outgoing] = {}  # the server's id -> the check-in it shows
         self._later: dict[str, tuple[Outgoing, datetime]] = {}  # check-in key -> ask again at
@@ -306,16 +336,19 @@ class Dispatcher:
             return shown
 
     async def _send(self, items: list[Outgoing], *, live: bool = False) -> list[Shown]:
-        """Show stored items as one notification in the first one's slot; mark them
-        delivered if that worked."""
-        note = self._note(items)
+        """Show stored items (most severe first) as one notification in the first one's
+        slot, with what the slot shows that is more severe; mark them delivered if that
+        worked."""
+        slot = self._slot(items[0])
+        screen = self._screen.get(slot)
+        lines = on_screen_with(screen, items)
+        note = self._note(lines, screen.id if screen else 0)
         delivery = await self.sender.deliver(note)
-        slot = self._slot(note.item)
         if delivery.delivered:
             at = self.clock.wall()
             refs = [(item.kind, item.ref) for item in items]
             await self.store.call(lambda s: _mark_delivered(s, refs, at))
-            self._shown_as(slot, note, delivery.id)
+            self._shown_as(slot, note, delivery.id, lines)
             for item in items:
                 log.info("notified: %s: %s", title_of(item), item.message)
             self._failure = None
@@ -336,33 +369,35 @@ class Dispatcher:
                 self.listener(event)
         return shown
 
-    def _note(self, items: list[Outgoing]) -> Note:
-        head = items[0]
-        checkin = head.kind == "checkin"
+    def _note(self, lines: list[Outgoing], replaces: int) -> Note:
+        """The notification saying ``lines`` (most severe first), in the first's urgency."""
+        head = lines[0]
+        level = _level(head)
         return Note(
             head,
             title_of(head),
-            "\n".join(item.message for item in items),
-            URGENCY[_level(head)],
-            ICONS[_level(head)],
-            replaces=self._ids.get(self._slot(head), 0),
-            actions=CHECKIN_ACTIONS if checkin else (),
-            # A check-in waits on screen for its answer.
-            display_s=0 if checkin else DISPLAY_S,
+            "\n".join(item.message for item in lines),
+            URGENCY[level],
+            ICONS[level],
+            replaces=replaces,
+            actions=CHECKIN_ACTIONS if head.kind == "checkin" else (),
+            display_s=0 if level in UNTIL_DISMISSED else DISPLAY_S,
         )
 
     def _slot(self, item: Outgoing) -> str:
         return self._slots.get((item.kind, item.ref), f"{item.kind}:{item.ref}")
 
-    def _shown_as(self, slot: str, note: Note, shown_id: int | None) -> None:
-        """Remember the server's id for ``note`` (None: shown without one, so the next one
-        of the slot is a new notification)."""
+    def _shown_as(
+        self, slot: str, note: Note, shown_id: int | None, lines: Sequence[Outgoing]
+    ) -> None:
+        """Remember the server's id for ``note`` and what it says (None: shown without an
+        id, so the next one of the slot is a new notification, and this one stays)."""
         if shown_id is None:
-            self._ids.pop(slot, None)
+            self._screen.pop(slot, None)
             return
         if shown_id != note.replaces:
             log.debug("%s: notification %d", slot, shown_id)
-        _remember(self._ids, slot, shown_id)
+        _remember(self._screen, slot, OnScreen(shown_id, tuple(lines)))
         if note.actions:
             _remember(self._asked, shown_id, note.item)
 
@@ -494,9 +529,9 @@ def summary_message(
         head += "complete week of history)."
     else:
         held = ", held at the baseline while pain settles" if week.held else ""
+        done, cap = format_against(week.distance_km, week.cap_km, settings.units)
         head = (
-            f"This week: {format_budget(week.distance_km, settings.units)} of its "
-            f"{format_budget(week.cap_km, settings.units)} cap{held}; "
+            f"This week: {done} of its {cap} cap{held}; "
             f"{format_budget(week.remaining_km, settings.units)} left."
         )
     binding = ahead.binding
@@ -512,12 +547,12 @@ def summary_message(
         )
     data = {
         "week_start": week.week_start.isoformat(),
-        "distance_km": round(week.distance_km, 3),
-        "cap_km": None if week.cap_km is None else round(week.cap_km, 3),
-        "remaining_km": None if week.remaining_km is None else floor_to(week.remaining_km, 3),
+        "distance_km": km_json(week.distance_km),
+        "cap_km": budget_json(week.cap_km),
+        "remaining_km": budget_json(week.remaining_km),
         "held": week.held,
         "phase": ahead.phase,
-        "tomorrow_max_km": None if binding is None else floor_to(binding.km, 3),
+        "tomorrow_max_km": None if binding is None else budget_json(binding.km),
         "tomorrow_limit": None if binding is None else binding.rule,
     }
     return f"{head} {tail}", data

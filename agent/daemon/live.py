@@ -30,7 +30,15 @@ from agent.rules.progression import (
     WEEKLY,
     WEEKLY_SOURCE,
 )
-from agent.units import format_budget, format_km
+from agent.units import (
+    budget_json,
+    format_against,
+    format_budget,
+    format_km,
+    format_pct,
+    km_json,
+    pct,
+)
 
 if TYPE_CHECKING:
     from agent.config import Settings
@@ -122,16 +130,27 @@ def _weekly(week: Allowance, settings: Settings) -> list[Threshold]:
         return []
     p = settings.progression
     base = week.baseline_km or week.cap_km / (1 + p.weekly_warn)
-    totals = ((week.cap_km, 1), (base * (1 + p.weekly_alert), 2), (base * (1 + p.weekly_danger), 3))
+    totals: tuple[tuple[float, int], ...] = (
+        (week.cap_km, 1),
+        (base * (1 + p.weekly_alert), 2),
+        (base * (1 + p.weekly_danger), 3),
+    )
+    if week.warm_up_cap:  # no baseline week yet: only the warm-up's guess, for information
+        totals = totals[:1]
     key = f"{WEEKLY}:{week.week_start.isoformat()}"
     return [
-        Threshold(max(0.0, total - week.distance_km), WEEKLY, key, level, _weekly_severity(level))
+        Threshold(
+            max(0.0, total - week.distance_km), WEEKLY, key, level, _weekly_severity(week, level)
+        )
         for total, level in totals
         if total >= week.cap_km
     ]
 
 
-def _weekly_severity(level: int) -> Severity:
+def _weekly_severity(week: Allowance, level: int) -> Severity:
+    """As the weekly rule grades it: over the warm-up's guess only informs."""
+    if week.warm_up_cap:
+        return "info"
     return "danger" if level == 3 else "warning"
 
 
@@ -194,28 +213,32 @@ class LiveWatch:
         )
         extra = {
             "longest_30d_km": round(longest, 3),
-            "limit_km": round(longest * p.spike_warn, 3),
+            "limit_km": budget_json(longest * p.spike_warn),
             "ratio": round(km / longest, 3) if longest else None,
         }
         return message, extra
 
     def _weekly_message(self, threshold: Threshold, km: float) -> tuple[str, dict[str, Any]]:
-        week, base = self.week, self.week.baseline_km or 0.0
+        week, base = self.week, self.week.baseline_km
         total = week.distance_km + km
-        change = 100 * (total / base - 1) if base else 0.0
+        change = total / base - 1 if base else None
         held = " (held at the baseline while pain settles)" if week.held else ""
         advice = {1: "Consider turning back.", 2: "Turn back now.", 3: "Walk back."}
+        done, cap = format_against(total, week.cap_km or 0.0, self.settings.units)
+        if change is not None and base:
+            against = f"{format_pct(change)} on its {self._dist(base)} baseline week"
+        else:
+            against = f"the {week.cap_basis or 'warm-up guess'}, not yet a baseline week"
         message = (
-            f"{self._dist(km)}: this run takes the week to {self._dist(total)}, over its "
-            f"{format_budget(week.cap_km, self.settings.units)} cap{held}: {change:+.0f}% on its "
-            f"{self._dist(base)} baseline week ({WEEKLY_SOURCE}). {advice[threshold.level]}"
+            f"{self._dist(km)}: this run takes the week to {done}, over its {cap} cap{held}: "
+            f"{against} ({WEEKLY_SOURCE}). {advice[threshold.level]}"
         )
         extra = {
             "week_start": week.week_start.isoformat(),
-            "week_km": round(total, 3),
-            "baseline_km": round(base, 3),
-            "cap_km": round(week.cap_km or 0.0, 3),
-            "change_pct": round(change, 1),
+            "week_km": km_json(total),
+            "baseline_km": km_json(base),
+            "cap_km": budget_json(week.cap_km),
+            "change_pct": None if change is None else pct(change),
         }
         return message, extra
 
@@ -227,7 +250,7 @@ class LiveWatch:
             f"{self._dist(km)}: past today's {format_budget(limit.km, self.settings.units)} "
             f"limit ({limit.reason}; {limit.source}). {advice[threshold.level]}"
         )
-        return message, {"limit": limit.rule, "limit_km": round(limit.km, 3)}
+        return message, {"limit": limit.rule, "limit_km": budget_json(limit.km)}
 
     def _heads_up_message(self, threshold: Threshold) -> tuple[str, dict[str, Any]]:
         week = self.week
@@ -239,6 +262,6 @@ class LiveWatch:
             f"{format_budget(allowance, self.settings.units)} today ({why})."
         )
         return message, {
-            "allowance_km": round(allowance, 3),
+            "allowance_km": budget_json(allowance),
             "limit": None if binding is None else binding.rule,
         }

@@ -4,16 +4,20 @@ Each notification goes to the server of ``org.freedesktop.Notifications`` on the
 bus through dbus-fast (already a dependency of bleak on Linux): first we ask the bus whether
 anything serves that name (running or activatable), then call ``Notify`` with an urgency, an
 icon, the id of a notification to replace and, where the server offers them, buttons. If
-the server answers with an error, plyer shows it plainly as before. Anything that fails is
-"not delivered", with one line saying why; the caller keeps the alert as undelivered and
-retries later.
+the server answers with an error, it is shown plainly (no replacing, no buttons, but the same
+urgency, icon and display time): through plyer's dbus-python backend, or ``notify-send``.
+Anything that fails is "not delivered", with one line saying why; the caller keeps the alert
+as undelivered and retries later.
 """
 
 from __future__ import annotations
 
 import asyncio
+import importlib
 import logging
 import os
+import shutil
+import subprocess
 import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -38,8 +42,17 @@ PROBE_TIMEOUT_S = 3.0
 # How long one notification may take, probe included: a server started on demand (D-Bus
 # activation) needs a moment before its first answer.
 SEND_TIMEOUT_S = 10.0
-# Seconds a notification stays on screen (the server may ignore it).
+# Seconds a notification stays on screen (the server may ignore it); a critical one stays
+# until dismissed (0).
 DISPLAY_S = 15
+# The icon of a notification that names none: information (freedesktop Icon Naming Spec).
+INFO_ICON = "dialog-information"
+# How a notification the server refused over dbus-fast is shown plainly, in order of
+# preference: plyer's backend over dbus-python (the `desktop` extra), then notify-send (Debian:
+# libnotify-bin); plyer's other backends (a desktop portal in a Flatpak) after those.
+PLAINLY: tuple[str, ...] = ("dbus-python", "notify-send")
+# How long notify-send may take (it returns once the server has the notification).
+NOTIFY_SEND_TIMEOUT_S = 10.0
 NO_SESSION_BUS = "no desktop session bus (DBUS_SESSION_BUS_ADDRESS is not set)"
 
 
@@ -149,6 +162,18 @@ class Urgency(IntEnum):
     CRITICAL = 2
 
 
+# notify-send's names for the urgencies (its --urgency).
+URGENCY_NAMES = {Urgency.LOW: "low", Urgency.NORMAL: "normal", Urgency.CRITICAL: "critical"}
+
+
+def display_time(urgency: Urgency, display_s: int | None) -> int:
+    """Seconds on screen: ``display_s`` (default :data:`DISPLAY_S`), and 0 (until dismissed)
+    for a critical notification whatever it says, as the specification expects of one."""
+    if urgency == Urgency.CRITICAL:
+        return 0
+    return DISPLAY_S if display_s is None else display_s
+
+
 # A check-in's buttons: ``(action key, label)``. ActionInvoked reports the key.
 Actions = Sequence[tuple[str, str]]
 # (notification id, action key) of an ActionInvoked signal from the notification server.
@@ -162,8 +187,9 @@ class Notifier:
     for a notification, so it cannot replace one (``replaces_id``), and it keeps no
     connection on which to hear which button was pressed (``ActionInvoked``). The
     notification carries an urgency, an icon (a freedesktop icon name), a display time and,
-    where the server's capabilities include ``actions``, buttons. When that call fails,
-    plyer shows it plainly (no replacement, no buttons), as all notifications went before.
+    where the server's capabilities include ``actions``, buttons. When that call fails, it
+    is shown plainly (no replacement, no buttons): by plyer over dbus-python, or else by
+    ``notify-send``, with the same urgency, icon and display time.
 
     Used as ``async with``, it keeps one connection to the session bus open and calls
     ``on_action`` for each button pressed on one of its notifications; otherwise each
@@ -198,19 +224,21 @@ class Notifier:
         message: str,
         *,
         urgency: Urgency = Urgency.NORMAL,
-        icon: str = "",
+        icon: str = INFO_ICON,
         replaces_id: int = 0,
         actions: Actions = (),
-        display_s: int = DISPLAY_S,
+        display_s: int | None = None,
     ) -> Delivery:
         """Show ``title`` and ``message``; ``replaces_id`` is an id an earlier
-        :class:`Delivery` gave (0: a new notification); ``display_s`` 0 stays until
-        dismissed. The delivery's ``id`` is the server's id for it (None via plyer)."""
+        :class:`Delivery` gave (0: a new notification); ``display_s`` seconds on screen
+        (:func:`display_time`: 0 stays until dismissed, as a critical one always does). The
+        delivery's ``id`` is the server's id for it (None when shown plainly)."""
         if not self.enabled:
             return Delivery(False, "notifications are off (notifications.enabled = false)")
         if not _session_bus_configured():
             return Delivery(False, NO_SESSION_BUS)
-        note = _Note(title, message, urgency, icon, replaces_id, tuple(actions), display_s)
+        shown_s = display_time(urgency, display_s)
+        note = _Note(title, message, urgency, icon, replaces_id, tuple(actions), shown_s)
         try:
             async with asyncio.timeout(SEND_TIMEOUT_S):
                 bus = await self._connect()
@@ -285,9 +313,10 @@ class Notifier:
         return int(reply.body[0])
 
     async def _plainly(self, note: _Note, server: str, refused: str) -> Delivery:
-        """The fallback: plyer, as before (no id back, so no replacing, and no buttons)."""
+        """The fallback: plyer or notify-send (no id back, so no replacing, and no
+        buttons; the same urgency, icon and display time)."""
         try:
-            backend = await asyncio.to_thread(self._plyer, note)
+            how = await asyncio.to_thread(self._show_plainly, note)
         except NotImplementedError:
             return Delivery(
                 False,
@@ -298,15 +327,30 @@ class Notifier:
         except Exception as exc:
             return Delivery(
                 False,
-                f"the notification server refused it ({refused}; via plyer: {_one_line(exc)})",
+                f"the notification server refused it ({refused}; plainly: {_one_line(exc)})",
             )
-        return Delivery(
-            True, f"shown by the {server} via plyer's {backend} backend (D-Bus: {refused})"
-        )
+        return Delivery(True, f"shown by the {server} via {how} (D-Bus: {refused})")
 
-    def _plyer(self, note: _Note) -> str:
+    def _show_plainly(self, note: _Note) -> str:
+        """Show ``note`` without dbus-fast, the first of :data:`PLAINLY` that is here; say
+        how. plyer's own notify-send backend passes neither urgency nor icon nor display
+        time (and shows everything until dismissed), so notify-send is run here."""
+        backend = _backend_name()
+        for way in PLAINLY:
+            if way == "dbus-python" and backend == "D-Bus":
+                break
+            if way == "notify-send" and shutil.which("notify-send"):
+                self._notify_send(note)
+                return "notify-send"
+        self._plyer(note, backend)  # NotImplementedError if plyer has no backend here
+        return f"plyer's {backend} backend"
+
+    def _plyer(self, note: _Note, backend: str) -> None:
         from plyer import notification
 
+        hints: dict[str, object] = {}
+        if backend == "D-Bus":  # dbus-python, which needs the hint's type spelt out (a byte)
+            hints["urgency"] = importlib.import_module("dbus").Byte(int(note.urgency))
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # plyer warns while choosing a backend
             notification.notify(
@@ -315,8 +359,28 @@ class Notifier:
                 app_name=self.app_name,
                 app_icon=note.icon,
                 timeout=note.display_s,
+                hints=hints,
             )
-        return _backend_name()
+
+    def _notify_send(self, note: _Note) -> None:
+        """``notify-send`` (libnotify-bin) with the note's urgency, icon and display time
+        (``-t 0``: until dismissed); raises if it fails."""
+        program = shutil.which("notify-send")
+        if program is None:
+            raise NotImplementedError("notify-send is not installed")
+        command = [
+            program,
+            f"--app-name={self.app_name}",
+            f"--urgency={URGENCY_NAMES[note.urgency]}",
+            f"--expire-time={note.display_s * 1000}",
+            f"--icon={note.icon}",
+            "--",
+            note.title,
+            note.message,
+        ]
+        subprocess.run(
+            command, check=True, capture_output=True, text=True, timeout=NOTIFY_SEND_TIMEOUT_S
+        )
 
     def _on_message(self, message: Message) -> None:
         """ActionInvoked from the server our notifications went to: ``on_action``."""

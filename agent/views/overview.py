@@ -8,7 +8,7 @@ from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING
 
 from agent.models import Alert, PainReport, Run
-from agent.rules.load import over
+from agent.rules.load import over, week_change
 from agent.rules.plan import PlanStatus, PlanWeek
 
 if TYPE_CHECKING:
@@ -51,7 +51,9 @@ class WeekRow:
 
     @property
     def change(self) -> float | None:
-        return None if not self.baseline_km else self.distance_km / self.baseline_km - 1
+        """Against the baseline week (0.08 = +8 %); None with no baseline, or for the week
+        under way with nothing run in it yet (a week begun is no change)."""
+        return week_change(self.distance_km, self.baseline_km, finished=not self.current)
 
     @property
     def longest_over(self) -> bool:

@@ -14,7 +14,7 @@ from __future__ import annotations
 import calendar
 import re
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeAlias
@@ -305,40 +305,6 @@ def _plan_rows(history: History, settings: Settings, at: datetime) -> tuple[Plan
 # -- JSON (``history --json``) -------------------------------------------------------------
 
 
-def _km(value: float | None) -> float | None:
-    return None if value is None else round(value, 3)
-
-
-def week_json(row: WeekRow) -> dict[str, Any]:
-    """One week of ``history --json`` (km whatever the display unit)."""
-    return {
-        "start": row.start.isoformat(),
-        "end": row.end.isoformat(),
-        "current": row.current,
-        "runs": len(row.runs),
-        "distance_km": round(row.distance_km, 3),
-        "baseline_km": _km(row.baseline_km),
-        "cap_km": None if row.cap_km is None else units.floor_to(row.cap_km, 3),
-        "remaining_km": _km(row.remaining_km),
-        "change_pct": None if row.change is None else round(100 * row.change, 1),
-        "over_cap": row.over_cap,
-        "held": row.held,
-        "longest_run_km": _km(row.longest.distance_km if row.longest else None),
-        "longest_limit_km": _km(row.limit_km),
-        "longest_over_limit": row.longest_over,
-        "pain_max": row.pain_max,
-        "pain_by_day": list(row.pain_by_day),
-    }
-
-
-def overview_json(view: Overview) -> dict[str, Any]:
-    return {
-        "at": units.utc_iso(view.at),
-        "weeks": [week_json(row) for row in view.weeks],
-        "message": view.empty_message,
-    }
-
-
 # -- HTML ----------------------------------------------------------------------------------
 
 # The rule table of DESIGN.md: what each threshold is and where it comes from. The values
@@ -409,27 +375,159 @@ def context_now(view: Overview) -> dict[str, str]:
     }
 
 
+# -- what the two pages hold (twelve weeks print on two pages, however much was logged) ---
+
+# Page one names the few most serious active alerts, one per rule and per pain report; the
+# details count the rest, by rule. Three leave page one room for its chart.
+GLANCE_ALERTS = 3
+# The pain notes the details quote, the latest first, and how much of each (about a line):
+# `stridewatch pain-log` holds them all, whole.
+PAIN_NOTES = 5
+NOTE_CHARS = 72
+WEEKDAY_LETTERS = "MTWTFSS"
+
+
+def _latest(alert: Alert) -> str:
+    """When an alert's condition arose, as its data says, for ordering (ISO text)."""
+    return str(alert.data.get("at") or alert.data.get("week_start") or "")
+
+
+def glance_alerts(alerts: Sequence[Alert]) -> list[Alert]:
+    """The active alerts page one says in words: the most serious (the latest of equals),
+    one per rule and one per pain report (a pain report above the runner's usual and above
+    the caution level is one story), at most :data:`GLANCE_ALERTS`."""
+    chosen: list[Alert] = []
+    rules: set[str] = set()
+    reports: set[object] = set()
+    for alert in sorted(alerts, key=lambda alert: (rank(alert), _latest(alert)), reverse=True):
+        report = alert.data.get("pain_id")
+        if alert.rule in rules or (report is not None and report in reports):
+            continue
+        chosen.append(alert)
+        rules.add(alert.rule)
+        reports.add(report)
+        if len(chosen) == GLANCE_ALERTS:
+            break
+    return chosen
+
+
+@dataclass(frozen=True, slots=True)
+class AlertGroup:
+    """One rule's alerts in the weeks shown: the most serious (``head``, the latest of
+    equals) said in full, the others counted by the week they were raised in."""
+
+    head: PeriodAlert
+    others: tuple[PeriodAlert, ...]
+
+    @property
+    def active(self) -> int:
+        return sum(item.active for item in (self.head, *self.others))
+
+    @property
+    def weeks(self) -> list[tuple[date, int]]:
+        """(week, how many of the others were raised in it), oldest first."""
+        counts: dict[date, int] = {}
+        for item in sorted(self.others, key=lambda item: item.week):
+            counts[item.week] = counts.get(item.week, 0) + 1
+        return list(counts.items())
+
+
+def alert_groups(alerts: Sequence[PeriodAlert]) -> list[AlertGroup]:
+    """The period's alerts, one group per rule, the most serious group first."""
+    by_rule: dict[str, list[PeriodAlert]] = {}
+    for item in alerts:
+        by_rule.setdefault(item.alert.rule, []).append(item)
+
+    def weight(item: PeriodAlert) -> tuple[tuple[int, int], bool, date, str]:
+        return rank(item.alert), item.active, item.week, _latest(item.alert)
+
+    groups = []
+    for items in by_rule.values():
+        items.sort(key=weight, reverse=True)
+        groups.append(AlertGroup(items[0], tuple(items[1:])))
+    return sorted(groups, key=lambda group: weight(group.head), reverse=True)
+
+
+def pain_notes(view: Overview) -> tuple[list[PainReport], int]:
+    """The pain reports the report quotes, the latest first, at most :data:`PAIN_NOTES`, and
+    how many there are: those with a note, or with no runs to chart (``empty_message``)
+    every report."""
+    quoted = [report for report in view.pain if report.note or view.empty_message]
+    return quoted[::-1][:PAIN_NOTES], len(quoted)
+
+
+def clip(text: str, chars: int = NOTE_CHARS) -> str:
+    """``text`` cut at a word before ``chars``, with an ellipsis (about a printed line)."""
+    text = " ".join(text.split())
+    if len(text) <= chars:
+        return text
+    return text[: chars - 1].rsplit(" ", 1)[0].rstrip(",;:.") + "…"
+
+
+def rest_words(reason: str) -> tuple[str, str]:
+    """A reason to rest as its head word(s) and the rest: ``rest day: the plan asks ...``
+    is ``("rest day", "the plan asks ...")``, so "rest" is not said twice; a reason that
+    does not start with it (``the plan's 3 runs this week are done: ...``) is the rest."""
+    head, colon, tail = reason.partition(": ")
+    if colon and head.startswith("rest"):
+        return head, tail
+    return "rest", reason
+
+
+def weekday_letters(settings: Settings) -> list[str]:
+    """The initials of the week's days from its first (``M T W T F S S``)."""
+    return [WEEKDAY_LETTERS[(settings.first_weekday + n) % 7] for n in range(7)]
+
+
+def week_effort(rows: Sequence[RunRow], unit: units.Unit) -> str:
+    """A week's runs in effort: pace over all of them, the mean heart rate and cadence of
+    those that have them, and the RPE logged (``5:50/km, HR 148, 172 spm, RPE 3-5``)."""
+    runs = [row.run for row in rows]
+    if not runs:
+        return "-"
+    metres, seconds = sum(r.distance_m for r in runs), sum(r.moving_s for r in runs)
+    parts = [units.format_pace(metres, seconds, unit)]
+    for label, values, suffix in (
+        ("HR ", [r.avg_hr for r in runs if r.avg_hr is not None], ""),
+        ("", [r.avg_cadence for r in runs if r.avg_cadence is not None], " spm"),
+    ):
+        if values:
+            parts.append(f"{label}{sum(values) / len(values):.0f}{suffix}")
+    rpe = sorted(r.rpe for r in runs if r.rpe is not None)
+    if rpe:
+        parts.append(f"RPE {rpe[0]}" if rpe[0] == rpe[-1] else f"RPE {rpe[0]}-{rpe[-1]}")
+    return ", ".join(parts)
+
+
 # -- alert data in words -------------------------------------------------------------------
 
 # The keys of an alert's ``data`` a reader needs no words for: ids, and the level that orders
 # escalations within one severity.
 QUIET_KEYS = frozenset({"level", "pain_id", "key"})
 PAIN_WHEN = {"before": "before a run", "during": "during a run", "after": "after a run"}
+HELD = "held at the baseline while pain settles"
+# How far a number in an alert's ``data`` may be from the one its message was written from:
+# the rules store km to 3 decimals, percentages to 1, ratios to 3 and means to 2.
+KM_EPS = 0.0005
+PCT_EPS = 0.05
+RATIO_EPS = 0.0005
+MEAN_EPS = 0.005
 
 
 def alert_facts(alert: Alert, settings: Settings) -> list[str]:
     """The numbers behind ``alert`` (its ``data``, distances in km) as short phrases in the
     runner's unit and time zone, in a fixed order: ``["34.0 mi", "cap 15.2 mi, held at the
-    baseline while pain settles", "left 0.0 mi"]``. Unknown values say so; keys without a
-    phrase of their own read ``key: value``."""
-    data = alert.data
+    baseline while pain settles", "left 0.0 mi"]``. Each number reads as the alert's message
+    writes it (:meth:`Said.number`). Unknown values say so; keys without a phrase of their
+    own read ``key: value``."""
+    said = Said(alert.data, settings, alert.message)
     facts = []
-    for key in sorted(data, key=lambda key: (FACT_ORDER.get(key, len(FACT_ORDER)), key)):
-        value = data[key]
+    for key in sorted(alert.data, key=lambda key: (FACT_ORDER.get(key, len(FACT_ORDER)), key)):
+        value = alert.data[key]
         if key in QUIET_KEYS or (key == "held" and not value):
             continue
         phrase = FACTS.get(key)
-        facts.append(phrase(value, data, settings) if phrase else _plain(key, value))
+        facts.append(phrase(value, said) if phrase else _plain(key, value))
     return [fact for fact in facts if fact]
 
 
@@ -449,9 +547,56 @@ NUMBER = re.compile(r"\d+(?:[.:]\d+)?")
 
 def _told(numbers: Sequence[str], message: str) -> bool:
     """Whether ``message`` gives each of ``numbers`` (none: it does not)."""
-    return bool(numbers) and all(
-        re.search(rf"(?<![\d.:]){re.escape(number)}(?![\d]|[.:]\d)", message) for number in numbers
-    )
+    return bool(numbers) and all(_says(message, number) for number in numbers)
+
+
+def _says(message: str, text: str) -> bool:
+    """Whether ``message`` holds ``text`` (``18.2 mi``, ``+77%``, ``1.53``) as a whole number,
+    not as part of a longer one (``118.2 mi``, ``1.534``); spaces match any space."""
+    pattern = r"\s".join(re.escape(part) for part in text.split())
+    return re.search(rf"(?<![\d.:]){pattern}(?![\d]|[.:]\d)", message) is not None
+
+
+Form: TypeAlias = "Callable[[float], str]"
+
+
+@dataclass(frozen=True, slots=True)
+class Said:
+    """What the phrases of one alert's facts read: its ``data``, the settings, and its
+    ``message``, whose numbers the phrases write the same way."""
+
+    data: Mapping[str, Any]
+    settings: Settings
+    message: str
+
+    def number(self, value: float, form: Form, eps: float, *others: Form) -> str:
+        """``value`` written by ``form``, as the message writes it.
+
+        The message was written from the exact value, ``data`` holds it rounded (to within
+        ``eps``): where the two fall either side of a rounding step (``data`` 76.5 % for a
+        message's +77 %), the neighbour the message gives is the one written. ``others``
+        are the forms a message may use instead (a limit to the nearest 0.1 where the rule
+        for limits is down): used only when the message gives the number in one of them."""
+        for way in (form, *others):
+            candidates = dict.fromkeys(way(value + step) for step in (0.0, -eps, eps))
+            for text in candidates:
+                if _says(self.message, text):
+                    return text
+        return form(value)
+
+    def distance(self, km: float, *, budget: bool = False) -> str:
+        """A distance held in km in the runner's unit: one run or week done to the nearest
+        0.1, a budget (cap, limit, what is left) rounded down, as the messages write them."""
+        unit = self.settings.units
+
+        def done(km: float) -> str:
+            return units.format_km(km, unit)
+
+        def down(km: float) -> str:
+            return units.format_budget(km, unit)
+
+        first, other = (down, done) if budget else (done, down)
+        return self.number(km, first, KM_EPS, other)
 
 
 def _plain(key: str, value: Any) -> str:
@@ -459,80 +604,107 @@ def _plain(key: str, value: Any) -> str:
     return f"{key.replace('_', ' ')}: {shown}"
 
 
-def _fact_km(label: str, budget: bool = False) -> Callable[[Any, Mapping[str, Any], Settings], str]:
+FactPhrase: TypeAlias = "Callable[[Any, Said], str]"
+
+
+def _fact_km(label: str, budget: bool = False) -> FactPhrase:
     """A phrase for a distance in km: ``"{label} 15.2 mi"`` (rounded down for a budget)."""
 
-    def phrase(value: Any, data: Mapping[str, Any], settings: Settings) -> str:
+    def phrase(value: Any, said: Said) -> str:
         if value is None:
             return f"{label} not known yet".strip()
-        shown = (units.format_budget if budget else units.format_km)(value, settings.units)
-        return f"{label} {shown}".strip()
+        return f"{label} {said.distance(value, budget=budget)}".strip()
 
     return phrase
 
 
-def _fact_when(value: Any, data: Mapping[str, Any], settings: Settings) -> str:
-    return datetime.fromisoformat(value).astimezone(settings.zone).strftime("%a %d %b %H:%M")
+def _fact_ratio(template: str, digits: int = 2) -> FactPhrase:
+    """A phrase for a ratio or mean: ``template`` holding ``{}`` for the number."""
+
+    def phrase(value: Any, said: Said) -> str:
+        eps = MEAN_EPS if digits == 1 else RATIO_EPS
+        return template.format(said.number(value, lambda v: f"{v:.{digits}f}", eps))
+
+    return phrase
 
 
-def _fact_load(value: Any, data: Mapping[str, Any], settings: Settings) -> str:
+def _fact_change(value: Any, said: Said) -> str:
+    if value is None:
+        return ""
+
+    def one_decimal(v: float) -> str:
+        return units.format_pct(v / 100)
+
+    def whole(v: float) -> str:
+        return f"{v:+.0f}%"
+
+    return said.number(value, one_decimal, PCT_EPS, whole) + " on the baseline week"
+
+
+def _fact_when(value: Any, said: Said) -> str:
+    moment = datetime.fromisoformat(value).astimezone(said.settings.zone)
+    return moment.strftime("%a %d %b %H:%M")
+
+
+def _fact_load(value: Any, said: Said) -> str:
     """A daily load of the acute:chronic rule: a distance for the distance load."""
-    if data.get("load") == "distance":
-        return units.format_km(value, settings.units) + " a day"
-    return f"{value:.1f} a day"
+    if said.data.get("load") == "distance":
+        return said.distance(value) + " a day"
+    return said.number(value, lambda v: f"{v:.1f}", RATIO_EPS) + " a day"
 
 
-def _fact_limit(value: Any, data: Mapping[str, Any], settings: Settings) -> str:
+def _fact_limit(value: Any, said: Said) -> str:
     if isinstance(value, str):
         return f"limit set by {LIMIT_LABELS.get(value, value)}"
     return f"caution above {value:g}"
 
 
-def _fact_usual(value: Any, data: Mapping[str, Any], settings: Settings) -> str:
+def _fact_usual(value: Any, said: Said) -> str:
     return "usual pain not known yet" if value is None else f"usual pain {value:g}/10"
 
 
-FactPhrase: TypeAlias = "Callable[[Any, Mapping[str, Any], Settings], str]"
+def _fact_cap(value: Any, said: Said) -> str:
+    held = f", {HELD}" if said.data.get("held") else ""
+    return _fact_km("cap", budget=True)(value, said) + held
+
+
 FACTS: dict[str, FactPhrase] = {
-    "week_start": lambda v, d, s: f"week of {date.fromisoformat(v):%a %d %b}",
-    "run_id": lambda v, d, s: "" if v is None else f"run {v}",
+    "week_start": lambda v, a: f"week of {date.fromisoformat(v):%a %d %b}",
+    "run_id": lambda v, a: "" if v is None else f"run {v}",
     "distance_km": _fact_km(""),
-    "change_pct": lambda v, d, s: "" if v is None else f"{v:+.0f}% on the baseline week",
-    "baseline_km": _fact_km("baseline week", budget=True),
-    "cap_km": lambda v, d, s: (
-        _fact_km("cap", budget=True)(v, d, s)
-        + (", held at the baseline while pain settles" if d.get("held") else "")
-    ),
-    "held": lambda v, d, s: "" if "cap_km" in d else "cap held at the baseline while pain settles",
+    "change_pct": _fact_change,
+    "baseline_km": _fact_km("baseline week"),
+    "cap_km": _fact_cap,
+    "held": lambda v, a: "" if "cap_km" in a.data else f"cap {HELD}",
     "remaining_km": _fact_km("left", budget=True),
     "usual_run_km": _fact_km("usual run"),
     "largest_run_km": _fact_km("largest run that fits", budget=True),
     "longest_30d_km": _fact_km("longest of the 30 days before"),
-    "ratio": lambda v, d, s: f"{v:.2f}x that longest run",
+    "ratio": _fact_ratio("{}x that longest run"),
     "limit": _fact_limit,
-    "limit_km": _fact_km("limit"),
+    "limit_km": _fact_km("limit", budget=True),
     "target_high_km": _fact_km("plan range up to", budget=True),
-    "plan_week": lambda v, d, s: f"plan week {v}",
-    "rpe": lambda v, d, s: "RPE not logged" if v is None else f"RPE {v}/10",
-    "score": lambda v, d, s: f"pain {v}/10",
-    "when": lambda v, d, s: PAIN_WHEN.get(v, f"in the {v}"),
+    "plan_week": lambda v, a: f"plan week {v}",
+    "rpe": lambda v, a: "RPE not logged" if v is None else f"RPE {v}/10",
+    "score": lambda v, a: f"pain {v}/10",
+    "when": lambda v, a: PAIN_WHEN.get(v, f"in the {v}"),
     "at": _fact_when,
-    "caution": lambda v, d, s: f"caution above {v}/10",
-    "stop": lambda v, d, s: f"stop above {v}/10",
-    "severe": lambda v, d, s: f"severe from {v}/10",
+    "caution": lambda v, a: f"caution above {v}/10",
+    "stop": lambda v, a: f"stop above {v}/10",
+    "severe": lambda v, a: f"severe from {v}/10",
     "usual_pain": _fact_usual,
     "baseline_score": _fact_usual,
-    "return_window_h": lambda v, d, s: f"to settle within {v:g} h",
-    "settled_at": lambda v, d, s: "settled " + _fact_when(v, d, s),
-    "mornings": lambda v, d, s: "mornings " + ", ".join(f"{n}/10" for n in v),
-    "week_mean": lambda v, d, s: f"mean {v:.1f}/10 this week",
-    "last_week_mean": lambda v, d, s: f"{v:.1f}/10 the week before",
-    "acwr": lambda v, d, s: f"ratio {v:.2f}",
-    "acute": lambda v, d, s: "7-day load " + _fact_load(v, d, s),
-    "chronic": lambda v, d, s: "28-day load " + _fact_load(v, d, s),
-    "monotony": lambda v, d, s: f"monotony {v:.2f}",
-    "strain": lambda v, d, s: f"strain {v:.0f}",
-    "load": lambda v, d, s: f"load counted as {v}",
+    "return_window_h": lambda v, a: f"to settle within {v:g} h",
+    "settled_at": lambda v, a: "settled " + _fact_when(v, a),
+    "mornings": lambda v, a: "mornings " + ", ".join(f"{n}/10" for n in v),
+    "week_mean": _fact_ratio("mean {}/10 this week", digits=1),
+    "last_week_mean": _fact_ratio("{}/10 the week before", digits=1),
+    "acwr": _fact_ratio("ratio {}"),
+    "acute": lambda v, a: "7-day load " + _fact_load(v, a),
+    "chronic": lambda v, a: "28-day load " + _fact_load(v, a),
+    "monotony": _fact_ratio("monotony {}"),
+    "strain": lambda v, a: "strain " + a.number(v, lambda v: f"{v:.0f}", RATIO_EPS),
+    "load": lambda v, a: f"load counted as {v}",
 }
 # The order phrases are read in: what it is about, then the numbers, then the thresholds.
 FACT_ORDER = {key: n for n, key in enumerate(FACTS)}
@@ -550,6 +722,7 @@ def render_html(view: Overview, settings: Settings) -> str:
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,
+        finalize=_unbroken,
     )
     env.filters.update(_filters(settings))
     context = {
@@ -563,7 +736,8 @@ def render_html(view: Overview, settings: Settings) -> str:
         "zone": settings.timezone if settings.timezone != "local" else str(settings.zone),
         "runs_by_week": _runs_by_week(view, settings),
         "now": context_now(view),
-        "other_pain": _other_pain(view),
+        "notes": pain_notes(view),
+        "letters": weekday_letters(settings),
     }
     return env.get_template("report.html.j2").render(context)
 
@@ -576,33 +750,36 @@ def _runs_by_week(view: Overview, settings: Settings) -> dict[date, list[RunRow]
     return found
 
 
+# A number and its unit, which a line must never part ("0.0" at a line's end, "mi" on the
+# next): the space between them is a no-break space.
+UNIT_SPACE = re.compile(r"(\d) (?=(?:km|mi|h|min|bpm|spm|x)\b|%)")
+NO_BREAK = "\u00a0"
+
+
+def keep_units(text: str) -> str:
+    """``text`` with each number tied to its unit (``0.0 mi``, ``4 h``, ``1.1 x``)."""
+    return UNIT_SPACE.sub(rf"\1{NO_BREAK}", text)
+
+
+def _unbroken(value: Any) -> Any:
+    """Every text the template prints, its units tied to their numbers (markup, such as
+    the charts' SVG, is left as it is)."""
+    from markupsafe import Markup
+
+    if isinstance(value, str) and not isinstance(value, Markup):
+        return keep_units(value)
+    return value
+
+
 def code(text: str) -> Markup:
-    """``text`` escaped, with each `command` in backticks set as ``<code>``."""
+    """``text`` escaped, with each `command` in backticks set as ``<code>`` (which the page
+    never breaks across lines), and its units tied to their numbers."""
     from markupsafe import Markup, escape
 
-    parts = str(escape(text)).split("`")
+    parts = str(escape(keep_units(text))).split("`")
     return Markup(
         "".join(f"<code>{part}</code>" if n % 2 else part for n, part in enumerate(parts))
     )
-
-
-def _other_pain(view: Overview) -> list[PainReport]:
-    """The pain reports the runs table does not show: about no run shown, or with a note."""
-    shown = {report.id for row in view.run_rows for report in row.pain}
-    return [report for report in view.pain if report.id not in shown or report.note]
-
-
-def pain_words(reports: Sequence[PainReport]) -> str:
-    """``5 during, 4 after (knee)``: scores with when they were given, and where (once, when
-    all say the same place); ``-`` for none."""
-    if not reports:
-        return "-"
-    places = {report.where for report in reports}
-    if len(places) == 1:
-        [where] = places
-        scores = ", ".join(f"{report.score} {report.when}" for report in reports)
-        return f"{scores} ({where})" if where else scores
-    return ", ".join(f"{r.score} {r.when}" + (f" ({r.where})" if r.where else "") for r in reports)
 
 
 def _filters(settings: Settings) -> dict[str, Callable[[Any], Any]]:
@@ -632,6 +809,14 @@ def _filters(settings: Settings) -> dict[str, Callable[[Any], Any]]:
     def whole(value: float | None) -> str:
         return "-" if value is None else f"{value:.0f}"
 
+    def num(km: float) -> str:
+        """A distance done in the runner's unit, without the unit (the column says it)."""
+        return f"{units.to_unit(km * 1000, unit):.1f}"
+
+    def budget_num(km: float) -> str:
+        """A cap in the runner's unit, rounded down, without the unit."""
+        return f"{units.floor_to(units.to_unit(km * 1000, unit), 1):.1f}"
+
     return {
         "dist": dist,
         "budget": budget,
@@ -646,8 +831,15 @@ def _filters(settings: Settings) -> dict[str, Callable[[Any], Any]]:
         "whole": whole,
         "pain_when": lambda when: PAIN_WHEN.get(when, f"in the {when}"),
         "facts": lambda alert: new_facts(alert, settings),
-        "pain_words": pain_words,
         "code": code,
+        "num": num,
+        "budget_num": budget_num,
+        "weekday": lambda moment: moment.astimezone(zone).strftime("%a"),
+        "effort": lambda rows: week_effort(rows, unit),
+        "rest_words": rest_words,
+        "glance_alerts": glance_alerts,
+        "alert_groups": alert_groups,
+        "clip": clip,
     }
 
 
