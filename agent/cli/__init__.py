@@ -8,259 +8,41 @@ from __future__ import annotations
 
 import io
 import json
-import logging
 import math
 import os
 import shlex
 import sys
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any, TypeVar, cast
+from typing import Any, cast
 
 import click
 
 from agent import __version__
-from agent.errors import ConfigError, InputError, StridewatchError
+from agent.cli.app import (
+    App,
+    F,
+    at_option,
+    config_option,
+    db_option,
+    echo_json,
+    instant,
+    json_option,
+    parse_int,
+    pass_app,
+    say,
+    with_app,
+)
+from agent.cli.group import StridewatchGroup, UsageLine, missing_command
+from agent.errors import ConfigError, InputError
 from agent.models import PainReport, Run
-
-F = TypeVar("F", bound=Callable[..., Any])
 
 PAIN_WHEN = ("before", "during", "after", "morning")
 PAIN_WHERE = ("knee", "hip", "thigh", "other")
 # A run logged with its end this far ahead of the clock is a typo or a plan, not a run done
 # (a watch's clock a few minutes fast is neither).
 FUTURE_SLACK = timedelta(minutes=10)
-
-
-class App:
-    """Per-invocation state: where the config and database are, loaded on first use."""
-
-    def __init__(self) -> None:
-        self.config_path: Path | None = None
-        self.db_path: Path | None = None
-        self._settings: Any = None
-
-    @property
-    def settings(self) -> Any:
-        from agent.config_load import load_settings
-
-        if self._settings is None:
-            self._settings = load_settings(self.config_path)
-        return self._settings
-
-    def database(self) -> Path:
-        """The database file: ``--db``, else the configured or XDG default."""
-        return self.db_path or self.settings.db_path()
-
-    def open_store(self) -> Any:
-        from agent.store import Store
-
-        busy_timeout_s = self.settings.database.busy_timeout_s
-        return Store.open(self.database(), busy_timeout_s=busy_timeout_s)
-
-
-class UsageLine(click.UsageError):
-    """A usage error (an unknown option, a missing argument, a bad choice) said in one line,
-    as every other bad input is, with the help to read; exit status 2."""
-
-    def show(self, file: Any = None) -> None:
-        message = " ".join(self.format_message().split())
-        if not message.endswith((".", "?", "!")):
-            message += "."  # click ends some without ("... Choose from: a, b")
-        path = self.ctx.command_path if self.ctx is not None else "stridewatch"
-        command = path.partition(" ")[2]
-        where = f"{command}: " if command else ""
-        click.echo(f"stridewatch: {where}{message} See '{path} -h'.", err=True)
-
-
-@contextmanager
-def _usage_in_one_line(ctx: click.Context | None = None) -> Iterator[None]:
-    """click's usage errors as :class:`UsageLine`; ``ctx`` names the command for the ones
-    click raises without a context (an option missing its value)."""
-    try:
-        yield
-    except UsageLine:
-        raise
-    except click.UsageError as exc:
-        raise UsageLine(exc.format_message(), exc.ctx or ctx) from None
-
-
-# The top level has too many commands to name them all on one line: these are the ones a
-# runner starts with (`stridewatch -h` lists every one).
-FIRST_COMMANDS = ("log-run", "pain", "check", "summary")
-
-
-def _missing_command(ctx: click.Context, also: str = "") -> str:
-    """``Missing command: check, path or show.``: a group called without a command."""
-    group = cast(click.Group, ctx.command)
-    names = list(FIRST_COMMANDS) if ctx.parent is None else group.list_commands(ctx)
-    listed = ", ".join(names[:-1]) + f" or {names[-1]}" if len(names) > 1 else "".join(names)
-    lead = "Missing command, such as" if ctx.parent is None else "Missing command:"
-    return f"{lead} {listed}{also}."
-
-
-def _not_utf8(text: str) -> str | None:
-    """``byte 0xe9`` for text holding what is not UTF-8 (argv's bytes that are not are
-    decoded to lone surrogates), else None."""
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError as exc:
-        code = ord(text[exc.start])
-        return f"byte 0x{code - 0xDC00:02x}" if 0xDC80 <= code <= 0xDCFF else f"U+{code:04X}"
-    return None
-
-
-def _refuse_undecodable(ctx: click.Context) -> None:
-    """Every text option and argument is stored, printed or matched as UTF-8: one that is
-    not (``--note $'caf\\xe9'`` from a Latin-1 terminal) is refused in one line naming it,
-    before anything is done. Paths are not text: a file name need not be UTF-8."""
-    for param in ctx.command.params:
-        value = ctx.params.get(param.name) if param.name else None
-        for text in value if isinstance(value, tuple) else (value,):
-            bad = _not_utf8(text) if isinstance(text, str) else None
-            if bad is not None:
-                command = ctx.command_path.partition(" ")[2]
-                where, name = f"{command}: " if command else "", _param_name(param)
-                raise InputError(f"{where}{name} is not valid UTF-8 text ({bad})", option=name)
-
-
-def _param_name(param: click.Parameter) -> str:
-    """``--note`` for an option, ``SCORE`` for an argument: as its help names it."""
-    if isinstance(param, click.Option):
-        return max(param.opts, key=len)
-    return (param.metavar or (param.name or "").upper()).strip("[].")
-
-
-class StridewatchCommand(click.Command):
-    """A command whose usage errors are one line naming it (:class:`UsageLine`) and whose
-    text options are refused in one line when they are not UTF-8."""
-
-    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
-        with _usage_in_one_line(ctx):
-            return super().parse_args(ctx, args)
-
-    def invoke(self, ctx: click.Context) -> Any:
-        _refuse_undecodable(ctx)
-        return super().invoke(ctx)
-
-
-class StridewatchGroup(click.Group):
-    """A group that turns our errors into one line each and the right exit status, click's
-    usage errors too (a group called without a command among them: one line naming its
-    commands, not its help), and the library's warnings into one line each on stderr."""
-
-    command_class = StridewatchCommand
-    group_class = type  # subgroups are StridewatchGroups too
-
-    def make_context(
-        self,
-        info_name: str | None,
-        args: list[str],
-        parent: click.Context | None = None,
-        **extra: Any,
-    ) -> click.Context:
-        with _usage_in_one_line():
-            return super().make_context(info_name, args, parent, **extra)
-
-    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
-        if not args and self.no_args_is_help and not ctx.resilient_parsing:
-            raise UsageLine(_missing_command(ctx), ctx)
-        with _usage_in_one_line(ctx):
-            rest = super().parse_args(ctx, args)
-        if not ctx._protected_args and not self.invoke_without_command:
-            raise UsageLine(_missing_command(ctx), ctx)  # options only: `config --db x.db`
-        return rest
-
-    def invoke(self, ctx: click.Context) -> Any:
-        try:
-            _refuse_undecodable(ctx)
-            with _usage_in_one_line(ctx):
-                if ctx.parent is not None:
-                    return super().invoke(ctx)
-                with _warnings_on_stderr():
-                    return super().invoke(ctx)
-        except StridewatchError as exc:
-            for line in str(exc).splitlines():
-                click.echo(f"stridewatch: {line}", err=True)
-            ctx.exit(exc.exit_code)
-
-
-# The library's loggers whose warnings a runner must see whatever the command: a stored
-# row skipped because its date is unusable (agent/store/).
-WARNING_LOGGERS = ("stridewatch.store",)
-
-
-class _WarningLine(logging.Handler):
-    def emit(self, record: logging.LogRecord) -> None:
-        click.echo(f"stridewatch: warning: {record.getMessage()}", err=True)
-
-
-@contextmanager
-def _warnings_on_stderr() -> Iterator[None]:
-    """While a command runs, :data:`WARNING_LOGGERS` print ``stridewatch: warning: ...``
-    lines on stderr (and only there: the daemon's log format does not repeat them)."""
-    handler = _WarningLine(logging.WARNING)
-    loggers = [logging.getLogger(name) for name in WARNING_LOGGERS]
-    before = [(logger.propagate, logger.level) for logger in loggers]
-    for logger in loggers:
-        logger.addHandler(handler)
-        logger.propagate = False
-        logger.setLevel(logging.WARNING)  # whatever a parent logger was set to
-    try:
-        yield
-    finally:
-        for logger, (propagate, level) in zip(loggers, before, strict=True):
-            logger.removeHandler(handler)
-            logger.propagate = propagate
-            logger.setLevel(level)
-
-
-def _set_db(ctx: click.Context, _param: click.Parameter, value: Path | None) -> None:
-    if value is not None:
-        ctx.ensure_object(App).db_path = value
-
-
-def _set_config(ctx: click.Context, _param: click.Parameter, value: Path | None) -> None:
-    if value is not None:
-        ctx.ensure_object(App).config_path = value
-
-
-def db_option(func: F) -> F:
-    """``--db PATH``, accepted before or after the command name."""
-    return click.option(
-        "--db",
-        type=click.Path(path_type=Path),  # what is there is checked by the store: one line
-        metavar="FILE",
-        expose_value=False,
-        is_eager=True,
-        callback=_set_db,
-        help="SQLite database file (default: XDG data dir, or database.path in the config).",
-    )(func)
-
-
-def config_option(func: F) -> F:
-    return click.option(
-        "--config",
-        type=click.Path(path_type=Path, dir_okay=False),
-        expose_value=False,
-        is_eager=True,
-        callback=_set_config,
-        help="Config file, layered over the user's config file.",
-    )(func)
-
-
-def json_option(func: F) -> F:
-    return click.option("--json", "as_json", is_flag=True, help="Machine-readable JSON.")(func)
-
-
-pass_app = click.make_pass_decorator(App, ensure=True)
-
-
-def with_app(func: F) -> F:
-    """``--db`` and ``--config`` after the command name, and the :class:`App` passed in."""
-    return db_option(config_option(cast(F, pass_app(func))))
 
 
 @click.group(
@@ -349,8 +131,8 @@ def log_run(
             "(or add --future to log it anyway)",
             option="--at",
         )
-    rpe_value = _parse_int(rpe, "--rpe", 0, 10) if rpe is not None else None
-    hr_value = _parse_int(avg_hr, "--avg-hr", 25, 250) if avg_hr is not None else None
+    rpe_value = parse_int(rpe, "--rpe", 0, 10) if rpe is not None else None
+    hr_value = parse_int(avg_hr, "--avg-hr", 25, 250) if avg_hr is not None else None
     with app.open_store() as store:
         run_id = logging_ops.log_run(
             store,
@@ -366,7 +148,7 @@ def log_run(
             from agent.views import text as views
 
             run = views.run_json(store.get_run(run_id), settings.zone)
-            _echo_json({"run": run, **checks.verdict_json(store, settings, ends, run_id=run_id)})
+            echo_json({"run": run, **checks.verdict_json(store, settings, ends, run_id=run_id)})
             return
         what = (
             f"stored run {run_id}: {units.format_local(started, settings.zone)}, "
@@ -420,15 +202,15 @@ def pain(
     from agent.files import manual as logging_ops
 
     settings = app.settings
-    score = _parse_int(score_text, "SCORE", 0, 10)
-    at = _instant(app, at_text)
+    score = parse_int(score_text, "SCORE", 0, 10)
+    at = instant(app, at_text)
     if not future and at > datetime.now(UTC) + FUTURE_SLACK:
         raise InputError(
             f"--at {at_text}: that is in the future; log pain once it is felt (or add "
             "--future to log it anyway)",
             option="--at",
         )
-    run = _parse_int(run_id, "--run", 1, 2**62) if run_id is not None else None
+    run = parse_int(run_id, "--run", 1, 2**62) if run_id is not None else None
     with app.open_store() as store:
         report = logging_ops.log_pain(
             store,
@@ -446,7 +228,7 @@ def pain(
             from agent.views import text as views
 
             verdict = checks.verdict_json(store, settings, at, pain_id=pain_id)
-            _echo_json({"pain": views.pain_json(report, settings.zone), **verdict})
+            echo_json({"pain": views.pain_json(report, settings.zone), **verdict})
             return
         where_text = f", {where}" if where else ""
         about = f", about run {run}" if run is not None else ""
@@ -474,16 +256,6 @@ def _say_verdict(
         click.echo(line, err=True)
 
 
-def _parse_int(text: str, name: str, low: int, high: int) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise InputError(f"{name} {text!r}: expected a whole number from {low} to {high}") from None
-    if not low <= value <= high:
-        raise InputError(f"{name} {value}: must be from {low} to {high}")
-    return value
-
-
 # -- listing ----------------------------------------------------------------------------
 
 
@@ -497,7 +269,7 @@ def runs(app: App, as_json: bool) -> None:
     with app.open_store() as store:
         stored = store.runs()
     if as_json:
-        _echo_json([views.run_json(run, app.settings.zone) for run in stored])
+        echo_json([views.run_json(run, app.settings.zone) for run in stored])
     else:
         views.print_runs(stored, app.settings)
 
@@ -512,7 +284,7 @@ def pain_log(app: App, as_json: bool) -> None:
     with app.open_store() as store:
         reports = store.pain_reports()
     if as_json:
-        _echo_json([views.pain_json(report, app.settings.zone) for report in reports])
+        echo_json([views.pain_json(report, app.settings.zone) for report in reports])
     else:
         views.print_pain(reports, app.settings)
 
@@ -550,7 +322,7 @@ def config_show(app: App, as_json: bool) -> None:
     from agent.config_load import settings_as_toml
 
     if as_json:
-        _echo_json(app.settings.model_dump(mode="json"))
+        echo_json(app.settings.model_dump(mode="json"))
         return
     click.echo(settings_as_toml(app.settings), nl=False)
 
@@ -594,9 +366,9 @@ def scan(app: App, timeout_text: str | None, as_json: bool) -> None:
     found = asyncio.run(ble.scan(timeout))
     allowed = set(settings.sensors.allow)
     if as_json:
-        _echo_json([_candidate_json(c, c.address in allowed) for c in found])
+        echo_json([_candidate_json(c, c.address in allowed) for c in found])
     elif not found:
-        _say(
+        say(
             f"No footpod or heart-rate strap heard in {timeout:g} s. Wake it (walk a few "
             "steps with the footpod, wet the strap's contacts) and scan again."
         )
@@ -692,7 +464,7 @@ def decode(kind: str, hex_parts: tuple[str, ...], as_json: bool) -> None:
         raise InputError(f"HEX: {exc}; expected e.g. '16 3c 11 04'", option="HEX") from None
     value = gatt.DECODERS[kind](data)
     if as_json:
-        _echo_json(gatt.as_json(value))
+        echo_json(gatt.as_json(value))
         return
     for label, text in gatt.describe(value):
         click.echo(f"{label + ':':<17} {text}")
@@ -709,12 +481,12 @@ def show(app: App, run_text: str, as_json: bool) -> None:
     """One run's totals, splits per km (or mile), heart-rate zones and load."""
     from agent.views import run as run_report
 
-    run_id = _parse_int(run_text, "RUN", 1, 2**62)
+    run_id = parse_int(run_text, "RUN", 1, 2**62)
     with app.open_store() as store:
         row = store.run_row(run_id)
         data = run_report.summary(row, store.run_samples(run_id), app.settings)
     if as_json:
-        _echo_json(data)
+        echo_json(data)
     else:
         run_report.print_summary(data, app.settings)
 
@@ -728,12 +500,12 @@ def rpe_cmd(app: App, run_text: str, rpe_text: str, as_json: bool) -> None:
     """Set a run's effort (RPE 0-10); stores its session-RPE load (RPE x minutes)."""
     from agent.recording import recorder
 
-    run_id = _parse_int(run_text, "RUN", 1, 2**62)
-    value = _parse_int(rpe_text, "N", 0, 10)
+    run_id = parse_int(run_text, "RUN", 1, 2**62)
+    value = parse_int(rpe_text, "N", 0, 10)
     with app.open_store() as store:
         load = recorder.set_rpe(store, run_id, value)
     if as_json:
-        _echo_json({"run_id": run_id, "rpe": value, "session_rpe": round(load, 1)})
+        echo_json({"run_id": run_id, "rpe": value, "session_rpe": round(load, 1)})
         return
     click.echo(f"run {run_id}: RPE {value}, session-RPE load {load:.0f}")
 
@@ -774,10 +546,10 @@ def calibrate(
             if run_text is None:
                 raise InputError("--actual-distance needs --run ID: the run over that course")
             actual = units.parse_distance(actual_text or "", app.settings.units)
-            run_id = _parse_int(run_text, "--run", 1, 2**62)
+            run_id = parse_int(run_text, "--run", 1, 2**62)
             factor = recorder.calibrate_from_run(store, address, actual, run_id)
     if as_json:
-        _echo_json({"address": address.upper(), "factor": round(factor, 4)})
+        echo_json({"address": address.upper(), "factor": round(factor, 4)})
         return
     click.echo(f"{address.upper()}: calibration factor {factor:.4f} from now on")
 
@@ -939,14 +711,14 @@ def export(
     from agent import units
     from agent.files import fit as fitfile
 
-    run_id = _parse_int(run_text, "RUN", 1, 2**62)
+    run_id = parse_int(run_text, "RUN", 1, 2**62)
     with app.open_store() as store:
         run = store.get_run(run_id)
         samples = store.run_samples(run_id)
     path = output or Path(fitfile.default_file_name(run))
     result = fitfile.export_run(run, samples, path, zone=app.settings.zone, overwrite=force)
     if as_json:
-        _echo_json(
+        echo_json(
             {
                 "path": str(result.path),
                 "format": fmt,
@@ -1027,7 +799,7 @@ def import_(
     counts = importer.summary(outcomes)
     if as_json:
         files = [_outcome_json(o.as_json(), app.settings.zone) for o in outcomes]
-        _echo_json({"files": files, **counts})
+        echo_json({"files": files, **counts})
     else:
         click.echo(", ".join(f"{n} {status}" for status, n in counts.items()))
     importer.check_batch(outcomes)
@@ -1075,25 +847,6 @@ def _import_with_progress(
 # -- load and rules: check, summary, alerts, what-if, plan (agent/rules/load.py, rules/) -----
 
 
-AT_HELP = (
-    "Evaluate at this instant, ISO 8601 (local time in the configured zone unless it has an "
-    "offset); only runs and pain up to it count. Default: now."
-)
-
-
-def at_option(func: F) -> F:
-    return click.option("--at", "at_text", metavar="DATETIME", help=AT_HELP)(func)
-
-
-def _instant(app: App, at_text: str | None) -> datetime:
-    """``--at`` (within the configured date window), or now."""
-    from agent import units
-
-    if not at_text:
-        return datetime.now(UTC)
-    return units.parse_datetime(at_text, app.settings.zone, app.settings.date_window())
-
-
 @cli.command("check", epilog="Example: stridewatch check --at 2026-11-20T21:00 --json")
 @at_option
 @json_option
@@ -1103,11 +856,11 @@ def check_cmd(app: App, at_text: str | None, as_json: bool) -> None:
     alerts that are new or escalated."""
     from agent.advice import checks
 
-    at = _instant(app, at_text)
+    at = instant(app, at_text)
     with app.open_store() as store:
         assessment, _ = checks.check(store, app.settings, at)
     if as_json:
-        _echo_json(checks.check_json(assessment, app.settings))
+        echo_json(checks.check_json(assessment, app.settings))
     else:
         from agent.views import check as views_check
 
@@ -1126,11 +879,11 @@ def summary_cmd(app: App, at_text: str | None, week_text: str | None, as_json: b
     from agent.advice import checks
 
     week = units.parse_date(week_text, app.settings.date_window(), "--week") if week_text else None
-    at = _instant(app, at_text)
+    at = instant(app, at_text)
     with app.open_store() as store:
         result = checks.summary(store, app.settings, at, week)
     if as_json:
-        _echo_json(checks.summary_json(result, app.settings))
+        echo_json(checks.summary_json(result, app.settings))
     else:
         from agent.views import check as views_check
 
@@ -1145,11 +898,11 @@ def alerts_cmd(app: App, since_text: str | None, as_json: bool) -> None:
     """Alerts raised so far: when, rule, severity, for which run, whether delivered."""
     from agent.advice import checks
 
-    since = _instant(app, since_text) if since_text else None
+    since = instant(app, since_text) if since_text else None
     with app.open_store() as store:
         stored = store.stored_alerts(since=since)
     if as_json:
-        _echo_json([checks.stored_alert_json(alert, app.settings) for alert in stored])
+        echo_json([checks.stored_alert_json(alert, app.settings) for alert in stored])
     else:
         from agent.views import check as views_check
 
@@ -1180,7 +933,7 @@ def what_if_cmd(
     from agent.advice import checks
 
     settings = app.settings
-    at = _instant(app, at_text)
+    at = instant(app, at_text)
     if distance_text is None and week_text is None:
         raise InputError('give a DISTANCE (what-if 18km) or --week "tue 8km, sun 18km"')
     if distance_text is not None and week_text is not None:
@@ -1191,7 +944,7 @@ def what_if_cmd(
         plan = [(at, units.parse_distance(distance_text or "", settings.units))]
     result = checks.what_if_at(app.database(), settings, plan)
     if as_json:
-        _echo_json(checks.what_if_json(result, settings))
+        echo_json(checks.what_if_json(result, settings))
     else:
         from agent.views import check as views_check
 
@@ -1233,13 +986,13 @@ def plan_return(
     settings = app.settings
     usual = checks.parse_range(usual_text, "--usual", settings.units)
     start = checks.parse_range(start_text, "--start", settings.units) if start_text else None
-    weeks = _parse_int(weeks_text, "--weeks", 1, 52) if weeks_text is not None else None
-    at = _instant(app, at_text)
+    weeks = parse_int(weeks_text, "--weeks", 1, 52) if weeks_text is not None else None
+    at = instant(app, at_text)
     with app.open_store() as store:
         checks.start_plan(store, settings, at, usual_km=usual, start_km=start, weeks=weeks)
         status = checks.plan_status(store, settings, at)
     if as_json:
-        _echo_json(checks.plan_json(status, settings))
+        echo_json(checks.plan_json(status, settings))
     else:
         views_check.print_plan(status, settings)
 
@@ -1252,11 +1005,11 @@ def plan_show(app: App, at_text: str | None, as_json: bool) -> None:
     """The active plan, this week's target and whether it advances, holds or steps back."""
     from agent.advice import checks
 
-    at = _instant(app, at_text)
+    at = instant(app, at_text)
     with app.open_store() as store:
         status = checks.plan_status(store, app.settings, at)
     if as_json:
-        _echo_json(checks.plan_json(status, app.settings))
+        echo_json(checks.plan_json(status, app.settings))
     else:
         from agent.views import check as views_check
 
@@ -1302,11 +1055,11 @@ def baseline_set(
             )
     if long_km > week_km:
         raise InputError(f"--long {long_text}: longer than the --week {week_text} it belongs to")
-    at = _instant(app, at_text)
+    at = instant(app, at_text)
     with app.open_store() as store:
         store.declare_level(week_km=week_km, long_km=long_km, at=at)
     if as_json:
-        _echo_json(
+        echo_json(
             {
                 "set_at": units.local_iso(at, settings.zone),
                 "baseline_km": round(week_km, 3),
@@ -1344,9 +1097,9 @@ def notify_test(app: App, as_json: bool) -> None:
         )
     )
     if as_json:
-        _echo_json({"delivered": delivery.delivered, "detail": delivery.detail})
+        echo_json({"delivered": delivery.delivered, "detail": delivery.detail})
     else:
-        _say(("delivered: " if delivery.delivered else "not delivered: ") + delivery.detail)
+        say(("delivered: " if delivery.delivered else "not delivered: ") + delivery.detail)
     if not delivery.delivered:
         raise SystemExit(1)
 
@@ -1446,7 +1199,7 @@ def service_status(as_json: bool) -> None:
     if as_json:
         installed, enabled, running = (step.ok for step in steps)
         unit = str(service.unit_path())
-        _echo_json({"unit": unit, "installed": installed, "enabled": enabled, "running": running})
+        echo_json({"unit": unit, "installed": installed, "enabled": enabled, "running": running})
     else:
         _say_steps(steps, ("yes", "no"))
     if not all(step.ok for step in steps):
@@ -1471,8 +1224,8 @@ def _overview(app: App, weeks_text: str | None, at_text: str | None) -> Any:
     settings = app.settings
     weeks = report.DEFAULT_WEEKS
     if weeks_text is not None:
-        weeks = _parse_int(weeks_text, "--weeks", 1, report.MAX_WEEKS)
-    return report.load_overview(app.database(), settings, _instant(app, at_text), weeks)
+        weeks = parse_int(weeks_text, "--weeks", 1, report.MAX_WEEKS)
+    return report.load_overview(app.database(), settings, instant(app, at_text), weeks)
 
 
 @cli.command("history", epilog="Example: stridewatch history --weeks 16")
@@ -1487,7 +1240,7 @@ def history_cmd(app: App, weeks_text: str | None, at_text: str | None, as_json: 
 
     view = _overview(app, weeks_text, at_text)
     if as_json:
-        _echo_json(history_view.history_json(view, app.settings))
+        echo_json(history_view.history_json(view, app.settings))
     else:
         history_view.print_history(view, app.settings)
 
@@ -1523,7 +1276,7 @@ def report_cmd(
     path = output or Path(report.default_file_name(view, app.settings))
     written = report.write_report(view, app.settings, path, force=force)
     if as_json:
-        _echo_json({"path": str(written), "week_count": len(view.weeks)})
+        echo_json({"path": str(written), "week_count": len(view.weeks)})
         return
     weeks = len(view.weeks)
     click.echo(f"wrote {written} ({weeks} week{'s' * (weeks != 1)})")
@@ -1555,7 +1308,7 @@ def sync_group(ctx: click.Context, once: bool, as_json: bool) -> None:
             raise InputError("--once is a pass of its own: give it without a subcommand")
         return
     if not once:
-        raise UsageLine(_missing_command(ctx, " (or --once for one pass now)"), ctx)
+        raise UsageLine(missing_command(ctx, " (or --once for one pass now)"), ctx)
     _sync_once(ctx.ensure_object(App), as_json)
 
 
@@ -1586,7 +1339,7 @@ def _sync_once(app: App, as_json: bool) -> None:
     if as_json:
         message = verdict.alert.message if verdict is not None else None
         files = [r.as_json() for r in results]
-        _echo_json({"files": files, "verdict": message, "still_being_written": waiting})
+        echo_json({"files": files, "verdict": message, "still_being_written": waiting})
         return
     if verdict is not None:
         click.echo(verdict.alert.message)
@@ -1657,7 +1410,7 @@ def sync_add(folder_text: str) -> None:
         click.echo(f"{folder} is already a sync folder (in {path})")
         return
     there = "" if real.is_dir() else " (not there now: it is watched once it appears)"
-    _say(f"{folder} added to [sync] folders in {path}{there}; {RESTART_HINT}")
+    say(f"{folder} added to [sync] folders in {path}{there}; {RESTART_HINT}")
 
 
 @sync_group.command("remove", epilog="Example: stridewatch sync remove ~/Sync/Gadgetbridge")
@@ -1668,7 +1421,7 @@ def sync_remove(folder_text: str) -> None:
     removed, path = _edit_sync_folders(None, folder)
     if not removed:
         raise InputError(f"{folder}: not a sync folder (see `stridewatch sync list`)")
-    _say(f"{folder} removed from [sync] folders in {path}; the runs from it stay")
+    say(f"{folder} removed from [sync] folders in {path}; the runs from it stay")
 
 
 @sync_group.command("list", epilog="Example: stridewatch sync list --json")
@@ -1689,7 +1442,7 @@ def sync_list(app: App, as_json: bool) -> None:
             how = "not a folder: nothing is watched there"
         rows.append({"path": str(folder), "present": folder.is_dir(), "watch": how})
     if as_json:
-        _echo_json({"folders": rows})
+        echo_json({"folders": rows})
         return
     from agent.views import text as views
 
@@ -1707,12 +1460,12 @@ def sync_list(app: App, as_json: bool) -> None:
 @with_app
 def sync_status(app: App, limit_text: str | None, as_json: bool) -> None:
     """What became of the files found in the sync folders, newest first."""
-    limit = _parse_int(limit_text, "--limit", 1, 100_000) if limit_text is not None else 50
+    limit = parse_int(limit_text, "--limit", 1, 100_000) if limit_text is not None else 50
     with app.open_store() as store:
         rows = store.synced_files(limit=limit)
     files = [_synced_json(row, app.settings.zone) for row in rows]
     if as_json:
-        _echo_json({"files": files})
+        echo_json({"files": files})
         return
     from agent.views import text as views
 
@@ -1754,10 +1507,10 @@ def sync_detect(app: App, where: tuple[Path, ...], yes: bool, as_json: bool) -> 
     found = find_activity_folders(roots)
     known = {Path(f).expanduser() for f in app.settings.sync.folders}
     if as_json:
-        _echo_json({"found": [{**f.as_json(), "synced": f.path in known} for f in found]})
+        echo_json({"found": [{**f.as_json(), "synced": f.path in known} for f in found]})
         return
     if not found:
-        _say(
+        say(
             "no watch found: plug it in (it shows up as a USB drive), or give its folder: "
             "stridewatch sync detect /media/YOU/GARMIN"
         )
@@ -1789,23 +1542,12 @@ def demo(app: App, force: bool) -> None:
     run_demo(app, force=force)
 
 
-def _say(text: str) -> None:
-    """A message of a sentence or more on stdout, wrapped to the terminal (80 columns through
-    a pipe), a command in it never cut."""
-    from agent.views import text as views
-
-    views.say(views.console(), text)
-
-
-def _echo_json(data: Any) -> None:
-    click.echo(json.dumps(data, indent=2, ensure_ascii=False))
-
-
 def main(argv: Sequence[str] | None = None) -> None:
     """Console-script entry point."""
     # A path is passed on as given, UTF-8 or not (text is refused when not: see
-    # _refuse_undecodable). Printed, it goes out as the bytes it came in as, as `ls` prints
-    # it, where a UTF-8 locale's strict stdout would stop with a UnicodeEncodeError.
+    # _refuse_undecodable in agent/cli/group.py). Printed, it goes out as the bytes it came
+    # in as, as `ls` prints it, where a UTF-8 locale's strict stdout would stop with a
+    # UnicodeEncodeError.
     if isinstance(sys.stdout, io.TextIOWrapper) and sys.stdout.errors == "strict":
         sys.stdout.reconfigure(errors="surrogateescape")
     try:

@@ -47,7 +47,7 @@ from agent.units import (
 if TYPE_CHECKING:
     from rich.console import Console
 
-    from agent.cli import App
+    from agent.cli.app import App
     from agent.config import Settings
 
 MILE_M = parse_distance("1mi", "mi")
