@@ -5,7 +5,7 @@ library's warnings printed on stderr while a command runs."""
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any, cast
 
@@ -168,3 +168,9 @@ def _warnings_on_stderr() -> Iterator[None]:
             logger.removeHandler(handler)
             logger.propagate = propagate
             logger.setLevel(level)
+
+
+def command(name: str, **settings: Any) -> Callable[[Callable[..., Any]], StridewatchCommand]:
+    """``click.command`` for a command of the ``stridewatch`` group: a
+    :class:`StridewatchCommand`, as ``cli.command`` would have made it."""
+    return click.command(name, cls=StridewatchCommand, **settings)
