@@ -16,7 +16,14 @@ from agent.daemon.delivery import DesktopSender, Event, Note, RunRecorded, Shown
 from agent.daemon.notify import Delivery, Notifier, probe_server
 from agent.daemon.virtual import SettledClock
 from agent.store import Store
-from agent.units import format_budget, format_distance, format_duration, format_km, format_pace
+from agent.units import (
+    format_budget,
+    format_distance,
+    format_duration,
+    format_km,
+    format_pace,
+    format_pct,
+)
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -162,7 +169,11 @@ def weekly_table(
         week = summary(store, settings, at, week=start)
         budget = week.assessment.allowance
         over = budget.cap_km is not None and budget.distance_km > budget.cap_km
-        change = f"over cap, {100 * (budget.change or 0):+.0f}%" if over else ""
+        change = ""
+        if over and budget.change is not None:
+            change = f"over cap, {format_pct(budget.change)}"
+        elif over:
+            change = "over cap"
         cells = (
             f"{start:%a %d %b}",
             str(len(week.runs)),
