@@ -161,3 +161,28 @@ def test_an_empty_history_fits_too(sw: Any) -> None:
         assert result.exit_code == 0, result.stderr
         assert result.stdout.strip()
         assert problems(result.stdout) == [], args
+
+
+WIDE_NOTE = "膝の外側が少し痛かったが、最後まで走れた。" * 4  # no spaces: 168 cells
+LONG_WORD = "ow" * 60  # a word longer than the line
+
+
+@pytest.mark.parametrize("note", [WIDE_NOTE, LONG_WORD])
+def test_a_note_without_spaces_is_cut_by_display_width(sw: Any, note: str) -> None:
+    """A Japanese note (two cells a character, no spaces) or a word longer than the line:
+    cut by the cells it takes on screen, never past 80, and nothing of it lost."""
+    from rich.cells import cell_len
+
+    logged = sw(
+        "log-run", "--at", "2026-11-24T07:00", "--distance", "8km", "--duration", "48:00",
+        "--note", note,
+    )  # fmt: skip
+    assert logged.exit_code == 0, logged.stderr
+    pain = sw("pain", "3", "--when", "after", "--at", "2026-11-24T08:30", "--note", note)
+    assert pain.exit_code == 0, pain.stderr
+    for args in (("runs",), ("pain-log",), ("summary", "--at", "2026-11-24T20:00")):
+        out = sw(*args, env=NARROW).stdout
+        wide = [line for line in out.splitlines() if cell_len(line) > 80]
+        assert wide == [], args
+        if args[0] != "summary":
+            assert note in "".join(line.strip() for line in out.splitlines()), args

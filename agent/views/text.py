@@ -85,26 +85,56 @@ _UNBREAKABLE = re.compile(rf"{_COMMAND}|\d+(?:\.\d+)? (?:km|mi|%)(?!\w)")
 
 def line_spans(plain: str, width: int) -> list[tuple[int, int]]:
     """Where to cut ``plain`` into lines of at most ``width`` cells: at spaces and newlines,
-    never inside a command (a command longer than ``width`` gets a line of its own)."""
+    never inside a command (a command longer than ``width`` gets a line of its own), nor
+    inside a path or link (kept whole to copy). Any other word wider than the line (a note
+    in Chinese or Japanese, written without spaces) is cut by cells, wide characters
+    counted as two."""
     from rich.cells import cell_len
 
     words = _UNBREAKABLE.sub(lambda m: m.group().replace(" ", "\0"), plain)
+    commands = [m.span() for m in _UNBREAKABLE.finditer(plain)]
     spans: list[tuple[int, int]] = []
     start = end = -1
     for match in re.finditer(r"\n|[^ \n]+", words):
         if match.group() == "\n":
             spans.append((start, end) if start >= 0 else (match.start(), match.start()))
             start = end = -1
-        elif start < 0:
-            start, end = match.span()
-        elif cell_len(plain[start : match.end()]) > width:
-            spans.append((start, end))
-            start, end = match.span()
-        else:
-            end = match.end()
+            continue
+        pieces = _pieces(plain, match.span(), width, commands)
+        for piece_start, piece_end in pieces:
+            if start < 0:
+                start, end = piece_start, piece_end
+            elif cell_len(plain[start:piece_end]) > width:
+                spans.append((start, end))
+                start, end = piece_start, piece_end
+            else:
+                end = piece_end
     if start >= 0 or not spans:
         spans.append((max(start, 0), max(end, 0)))
     return spans
+
+
+def _pieces(
+    plain: str, span: tuple[int, int], width: int, commands: Sequence[tuple[int, int]]
+) -> list[tuple[int, int]]:
+    """One word as pieces of at most ``width`` cells: itself when it fits, holds a command
+    or is a path or link, else cut character by character (never inside a wide character)."""
+    from rich.cells import cell_len
+
+    start, end = span
+    whole = "/" in plain[start:end] or any(a < end and start < b for a, b in commands)
+    if whole or cell_len(plain[start:end]) <= width:
+        return [span]
+    pieces = []
+    cells = 0
+    for index in range(start, end):
+        size = cell_len(plain[index])
+        if cells + size > width and index > start:
+            pieces.append((start, index))
+            start, cells = index, 0
+        cells += size
+    pieces.append((start, end))
+    return pieces
 
 
 def wrap(text: str | Text, width: int, style: str = "") -> list[Text]:
