@@ -283,6 +283,20 @@ def test_a_relative_database_gives_absolute_paths_in_the_unit(
     assert (done.returncode, done.stderr) == (0, "")
 
 
+def test_the_database_folder_is_made_before_the_unit_names_it(
+    sw, fake_systemctl: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """systemd cannot set up a unit whose ReadWritePaths folder is missing (the daemon, under
+    ProtectHome=read-only, could not make it either): install makes it, private (0700)."""
+    monkeypatch.chdir(tmp_path)
+    result = sw("--db", "runs/2026/x.db", "service", "install", use_db=False)
+    assert result.exit_code == 0, result.stdout + result.stderr
+    folder = tmp_path / "runs" / "2026"
+    assert folder.is_dir()
+    assert folder.stat().st_mode & 0o777 == 0o700
+    assert str(folder.resolve()) in unit_path().read_text()
+
+
 def test_a_database_in_tmp_is_warned_of_the_private_tmp(
     sw, fake_systemctl: Path, tmp_path: Path
 ) -> None:

@@ -172,7 +172,13 @@ def install(exec_start: str, writable: Sequence[str] = (), *, force: bool = Fals
         return [manager]
     path.parent.mkdir(parents=True, exist_ok=True)
     # systemd ignores a relative path (and ProtectHome would leave the folder read-only)
-    text = render_unit(exec_start, [str(Path(p).expanduser().resolve()) for p in writable])
+    folders = [Path(p).expanduser().resolve() for p in writable]
+    for folder in folders:  # systemd cannot set up a unit whose ReadWritePaths is missing
+        try:
+            folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+        except OSError as exc:
+            return [Step(False, f"cannot create {folder} for the daemon: {exc.strerror}")]
+    text = render_unit(exec_start, [str(folder) for folder in folders])
     write_file(path, text.encode("utf-8"), force=replace, advice=FORCE_ADVICE)
     steps = [Step(True, f"wrote {path} (ExecStart={exec_start})")]
     steps.append(systemctl("daemon-reload"))
