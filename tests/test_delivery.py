@@ -15,17 +15,8 @@ import pytest
 
 from agent.clock import VirtualClock
 from agent.config import Settings
-from agent.daemon.delivery import (
-    DaemonJobs,
-    DesktopSender,
-    Dispatcher,
-    Event,
-    Shown,
-    after_run,
-    low_battery_alert,
-    morning,
-    nightly,
-)
+from agent.daemon.delivery import DesktopSender, Dispatcher, Event, Shown
+from agent.daemon.jobs import DaemonJobs, after_run, low_battery_alert, morning, nightly
 from agent.daemon.notify import Notifier
 from agent.daemon.timetable import SimulatedTimetable
 from agent.models import Alert

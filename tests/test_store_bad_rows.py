@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 from agent.config import Settings
-from agent.daemon import delivery
+from agent.daemon import jobs
 from agent.store import Store
 
 AT = "2026-11-20T21:00"
@@ -208,9 +208,9 @@ def test_the_daemons_jobs_skip_bad_rows(
     at = datetime(2026, 11, 20, 21, tzinfo=UTC)
     since = datetime(2026, 11, 1, tzinfo=UTC)
     with caplog.at_level(logging.WARNING, "stridewatch.store"), Store.open(history) as store:
-        assert delivery.nightly(store, settings, at)
-        assert delivery.morning(store, settings, datetime(2026, 11, 20, 8, tzinfo=UTC))
-        assert not delivery.after_run(store, settings, at, bad_run)
+        assert jobs.nightly(store, settings, at)
+        assert jobs.morning(store, settings, datetime(2026, 11, 20, 8, tzinfo=UTC))
+        assert not jobs.after_run(store, settings, at, bad_run)
         waiting = store.runs_awaiting_checkin(since=since)
         undelivered = store.undelivered(since=since)
         summary = store.summary_of(at.date())

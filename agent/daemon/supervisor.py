@@ -51,15 +51,14 @@ from agent.advice.checks import load_history
 from agent.clock import Clock, MonotonicClock
 from agent.config import AFTER_RUN_GRACE_S, Settings
 from agent.daemon.delivery import (
-    DaemonJobs,
     DesktopSender,
     Dispatcher,
     Listener,
     Note,
     RunRecorded,
     Sender,
-    low_battery_alert,
 )
+from agent.daemon.jobs import DaemonJobs, low_battery_alert
 from agent.daemon.live import LiveWatch
 from agent.daemon.lock import recording_lock
 from agent.daemon.notify import Delivery, Notifier, probe_server
