@@ -19,6 +19,9 @@ A ``warning`` or ``danger`` holds the allowance (the week's cap at the baseline 
 run no longer than the run that hurt) for ``progression.pain_hold_days`` after its report, or
 until a later morning report is back at the usual pain, whichever is first; a settled alert
 stays as a ``caution`` that says so. See :mod:`agent.rules.allowance`.
+
+Over 400 lines: the checks share one model's thresholds, usual level and wording, and a
+physiotherapist checks them against the model in one place.
 """
 
 from __future__ import annotations

@@ -8,12 +8,11 @@ of DESIGN.md), so a stored alert escalates on (severity, level).
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from itertools import pairwise
 from typing import TYPE_CHECKING, Any
 
-from agent import units
 from agent.models import Alert, Run, Severity
 from agent.rules.allowance import Allowance, allowance
+from agent.rules.context import acwr, monotony
 from agent.rules.limits import (
     PLAN_SOURCE,
     RETURN_SOURCE,
@@ -23,16 +22,11 @@ from agent.rules.limits import (
     smallest_run,
 )
 from agent.rules.load import (
-    CHRONIC_DAYS,
     History,
     day_start,
-    ewma_loads,
     local_date,
-    monotony_load,
-    monotony_strain,
     over,
     usual_run_km,
-    week_of,
 )
 from agent.units import (
     budget_json,
@@ -40,7 +34,6 @@ from agent.units import (
     format_budget,
     format_km,
     format_pct,
-    format_ratio,
     km_json,
     pct,
 )
@@ -54,8 +47,6 @@ RETURN = "return-after-break"
 PLAN = "return-plan"
 PAIN_LIMIT = "pain-limit"
 NO_HISTORY = "no-history"
-ACWR = "acwr"
-MONOTONY = "monotony"
 
 # A run's spike alert stays on the state for a week after the run, like a pain alert.
 SPIKE_ACTIVE = timedelta(days=7)
@@ -365,85 +356,6 @@ def _plan_alert(run: Run, limit: Limit, before: Allowance, settings: Settings) -
                 "target_high_km": _budget(high),
                 "limit_km": _budget(limit.km),
                 "level": max(level, 1),
-            },
-        )
-    ]
-
-
-# -- context: ACWR and monotony ----------------------------------------------------------
-
-
-def acwr(history: History, settings: Settings, now: datetime) -> list[Alert]:
-    """Acute:chronic ratio above 1.5: a caution, never more (Impellizzeri et al. 2020).
-    Not during a return after a break or a return plan: the chronic load is near zero then,
-    so every restart run would flag, and the return limits already bound it."""
-    loads = ewma_loads(history, settings, now)
-    if loads is None or loads[1] <= 0:
-        return []
-    if _rebuilding(history, settings, now) or allowance(history, settings, now).phase in (
-        "return",
-        "plan",
-    ):
-        return []
-    acute, chronic = loads
-    ratio, limit = acute / chronic, settings.progression.acwr_caution
-    if ratio <= limit:
-        return []
-    message = (
-        f"Your acute:chronic load ratio is {format_ratio(ratio)}, above {limit:g}: context only, "
-        "so ease the next few days rather than stop (Williams et al. 2017; Gabbett 2016)."
-    )
-    return [
-        Alert(
-            rule=ACWR,
-            severity="caution",
-            message=message,
-            key=f"{ACWR}:{week_of(now, settings).isoformat()}",
-            data={
-                "acwr": units.ratio(ratio),
-                "acute": round(acute, 3),
-                "chronic": round(chronic, 3),
-                "limit": limit,
-                "load": settings.progression.load,
-            },
-        )
-    ]
-
-
-def _rebuilding(history: History, settings: Settings, now: datetime) -> bool:
-    """A restart after a break within the chronic window (28 days): the chronic load is
-    still rebuilding, so the ratio says nothing about risk yet."""
-    gap = timedelta(days=settings.progression.break_days)
-    since = now - timedelta(days=CHRONIC_DAYS)
-    runs = history.runs
-    return any(
-        since < later.started_at <= now and later.started_at - earlier.started_at >= gap
-        for earlier, later in pairwise(runs)
-    )
-
-
-def monotony(history: History, settings: Settings, now: datetime) -> list[Alert]:
-    """Foster's monotony over the past 7 days above 2.0: a caution."""
-    value, strain = monotony_strain(history, settings, now)
-    limit = settings.progression.monotony_caution
-    if value is None or strain is None or value <= limit:
-        return []
-    message = (
-        f"Your training monotony over the past 7 days is {format_ratio(value)} (mean daily load / "
-        "SD), "
-        f"above {limit:g}: vary the days with easier and rest days (Foster 1998)."
-    )
-    return [
-        Alert(
-            rule=MONOTONY,
-            severity="caution",
-            message=message,
-            key=f"{MONOTONY}:{week_of(now, settings).isoformat()}",
-            data={
-                "monotony": units.ratio(value),
-                "strain": units.ratio(strain),
-                "limit": limit,
-                "load": monotony_load(settings),
             },
         )
     ]
