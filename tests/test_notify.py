@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from agent.daemon import notify
+from agent.daemon import plainly
 from agent.daemon.notify import Notifier, Urgency, in_quiet_hours, probe_server
 
 # One plugin registration, so one session bus for the whole run: dbus-python (plyer's
@@ -242,7 +242,7 @@ async def test_refused_then_shown_plainly_through_notify_send(
     """Without dbus-python, the fallback is notify-send (libnotify-bin, which plyer would
     run without urgency, icon or display time): run with them."""
     assert shutil.which("notify-send"), "needs notify-send (Debian: libnotify-bin)"
-    monkeypatch.setattr(notify, "PLAINLY", ("notify-send",))
+    monkeypatch.setattr(plainly, "PLAINLY", ("notify-send",))
     notification_server.mock.obj.AddMethod(
         "org.freedesktop.Notifications",
         "Notify",

@@ -13,17 +13,15 @@ as undelivered and retries later.
 from __future__ import annotations
 
 import asyncio
-import importlib
 import logging
 import os
-import shutil
-import subprocess
-import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import time
 from enum import IntEnum
 from typing import TYPE_CHECKING, Self
+
+from agent.daemon.plainly import PlainNote, show_plainly
 
 if TYPE_CHECKING:
     from dbus_fast import Message
@@ -47,12 +45,6 @@ SEND_TIMEOUT_S = 10.0
 DISPLAY_S = 15
 # The icon of a notification that names none: information (freedesktop Icon Naming Spec).
 INFO_ICON = "dialog-information"
-# How a notification the server refused over dbus-fast is shown plainly, in order of
-# preference: plyer's backend over dbus-python (the `desktop` extra), then notify-send (Debian:
-# libnotify-bin); plyer's other backends (a desktop portal in a Flatpak) after those.
-PLAINLY: tuple[str, ...] = ("dbus-python", "notify-send")
-# How long notify-send may take (it returns once the server has the notification).
-NOTIFY_SEND_TIMEOUT_S = 10.0
 NO_SESSION_BUS = "no desktop session bus (DBUS_SESSION_BUS_ADDRESS is not set)"
 
 
@@ -316,7 +308,18 @@ class Notifier:
         """The fallback: plyer or notify-send (no id back, so no replacing, and no
         buttons; the same urgency, icon and display time)."""
         try:
-            how = await asyncio.to_thread(self._show_plainly, note)
+            how = await asyncio.to_thread(
+                show_plainly,
+                PlainNote(
+                    self.app_name,
+                    note.title,
+                    note.message,
+                    URGENCY_NAMES[note.urgency],
+                    int(note.urgency),
+                    note.icon,
+                    note.display_s,
+                ),
+            )
         except NotImplementedError:
             return Delivery(
                 False,
@@ -330,57 +333,6 @@ class Notifier:
                 f"the notification server refused it ({refused}; plainly: {_one_line(exc)})",
             )
         return Delivery(True, f"shown by the {server} via {how} (D-Bus: {refused})")
-
-    def _show_plainly(self, note: _Note) -> str:
-        """Show ``note`` without dbus-fast, the first of :data:`PLAINLY` that is here; say
-        how. plyer's own notify-send backend passes neither urgency nor icon nor display
-        time (and shows everything until dismissed), so notify-send is run here."""
-        backend = _backend_name()
-        for way in PLAINLY:
-            if way == "dbus-python" and backend == "D-Bus":
-                break
-            if way == "notify-send" and shutil.which("notify-send"):
-                self._notify_send(note)
-                return "notify-send"
-        self._plyer(note, backend)  # NotImplementedError if plyer has no backend here
-        return f"plyer's {backend} backend"
-
-    def _plyer(self, note: _Note, backend: str) -> None:
-        from plyer import notification
-
-        hints: dict[str, object] = {}
-        if backend == "D-Bus":  # dbus-python, which needs the hint's type spelt out (a byte)
-            hints["urgency"] = importlib.import_module("dbus").Byte(int(note.urgency))
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")  # plyer warns while choosing a backend
-            notification.notify(
-                title=note.title,
-                message=note.message,
-                app_name=self.app_name,
-                app_icon=note.icon,
-                timeout=note.display_s,
-                hints=hints,
-            )
-
-    def _notify_send(self, note: _Note) -> None:
-        """``notify-send`` (libnotify-bin) with the note's urgency, icon and display time
-        (``-t 0``: until dismissed); raises if it fails."""
-        program = shutil.which("notify-send")
-        if program is None:
-            raise NotImplementedError("notify-send is not installed")
-        command = [
-            program,
-            f"--app-name={self.app_name}",
-            f"--urgency={URGENCY_NAMES[note.urgency]}",
-            f"--expire-time={note.display_s * 1000}",
-            f"--icon={note.icon}",
-            "--",
-            note.title,
-            note.message,
-        ]
-        subprocess.run(
-            command, check=True, capture_output=True, text=True, timeout=NOTIFY_SEND_TIMEOUT_S
-        )
 
     def _on_message(self, message: Message) -> None:
         """ActionInvoked from the server our notifications went to: ``on_action``."""
@@ -438,17 +390,6 @@ def _error_text(reply: Message | None) -> str:
         return "no answer"
     text = str(reply.body[0]) if reply.body else ""
     return f"{reply.error_name}: {text}" if text else str(reply.error_name)
-
-
-def _backend_name() -> str:
-    from plyer import notification
-
-    implementation = getattr(notification.notify, "__self__", None)  # plyer's chosen backend
-    return {
-        "NotifyDbus": "D-Bus",
-        "NotifySendNotification": "notify-send",
-        "NotifyDesktopPortals": "desktop portal",
-    }.get(type(implementation).__name__, "default")
 
 
 def _one_line(exc: BaseException) -> str:
