@@ -204,7 +204,7 @@ from pathlib import Path
 from tests.test_sync_watch import watch_for
 found, modes = asyncio.run(watch_for(Path(sys.argv[1]), writes=5, expect="polling"))
 print(modes[Path(sys.argv[1])])
-print(len(found))
+print(len(set(found)))  # a busy machine may see inotify fail late, and scan twice
 """
 
 
