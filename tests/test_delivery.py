@@ -374,12 +374,14 @@ async def test_a_less_serious_alert_joins_a_danger_on_screen_never_hides_it(
         (1, "Longer than your longest run", 2, 0),  # danger: critical, until dismissed
         (1, "Longer than your longest run", 2, 0),  # the warning joins it: still critical
         (1, "Longer than your longest run", 2, 0),  # and so does a caution
-        (1, "Pain during the run", 2, 0),  # as serious: takes its place
+        (1, "Pain during the run", 2, 0),  # as serious, another rule: leads, and joins
     ]
     assert [n.icon for n in received[2:]] == ["dialog-error"] * 4
     assert received[3].body == f"{danger}\n{weekly(16.5).message}"
     assert received[4].body == f"{danger}\n{weekly(16.5).message}\n{caution}"
-    assert received[5].body == pain_level("danger", 7).message
+    # Another rule's danger never hides the spike's: both stay, the newest first (the
+    # warning and the caution, less serious than both, make room).
+    assert received[5].body == f"{pain_level('danger', 7).message}\n{danger}"
     # Each alert was said once, under its own title, and is stored as delivered.
     assert [s.title for s in shown if isinstance(s, Shown)][3:] == [
         "Over this week's cap",
@@ -524,3 +526,30 @@ async def test_checkin_in_plain_text_where_the_server_has_no_buttons(
     [asked] = notification_server.received()
     assert asked.actions == []
     assert asked.body.endswith(f"Log it (0-10): stridewatch pain N --when after --run {run_id}")
+
+
+async def test_a_danger_of_another_rule_never_hides_the_danger_shown(
+    writer: RecordingWriter, notification_server: NotificationServer
+) -> None:
+    """The spike's danger, then the week's cap passed at a danger too: both stay on the
+    run's one notification, the newest first; the spike's own escalation still replaces."""
+    post = dispatcher(writer, MONDAY + timedelta(hours=7), [])
+    await post.live(spike(3, 16.1), run_id=1, distance_m=16100)
+    week_danger = replace(weekly(16.5), severity="danger")
+    await post.live(week_danger, run_id=1, distance_m=16500)
+    received = notification_server.received()
+    assert received[-1].replaces_id == 1
+    assert received[-1].body == f"{week_danger.message}\n{spike(3, 16.1).message}"
+
+
+def test_every_rule_has_a_title_in_words() -> None:
+    """A notification's title names what happened, never a rule's id ("Danger: pain-limit")."""
+    from agent.daemon.delivery import TITLES
+    from agent.rules import context, pain, progression
+
+    rules = [
+        progression.WEEKLY, progression.SPIKE, progression.RETURN, progression.PLAN,
+        progression.PAIN_LIMIT, progression.NO_HISTORY, context.ACWR, context.MONOTONY,
+        pain.DURING, pain.LEVEL, pain.BASELINE, pain.TREND,
+    ]  # fmt: skip
+    assert [rule for rule in rules if rule not in TITLES] == []

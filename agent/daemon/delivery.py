@@ -96,8 +96,14 @@ TITLES = {
     SPIKE: "Longer than your longest run",
     WEEKLY: "Over this week's cap",
     HEADS_UP: "Turn-around point",
+    "return-after-break": "Past your return after a break",
+    "return-plan": "Past your return plan's run",
+    "pain-limit": "Longer than the run that hurt",
+    "no-history": "Past a graded start",
     "pain-during": "Pain during the run",
+    "pain-level": "Pain reported",
     "pain-baseline": "Pain above your baseline",
+    "pain-trend": "Pain rising",
     "acwr": "Training load rising",
     "monotony": "Training load too even",
     LOW_BATTERY: "Sensor battery low",
@@ -208,17 +214,20 @@ class OnScreen:
 
 def on_screen_with(shown: OnScreen | None, items: Sequence[Outgoing]) -> list[Outgoing]:
     """What a slot's next notification says when it shows ``items`` (most severe first):
-    those, under the earlier items of the slot more severe than all of them. Something as
-    serious as what is shown takes its place (an escalation, the next alert of a run); a
-    less serious alert never hides a more serious one, it joins it."""
+    those, under the earlier items of the slot that are more severe than all of them, or as
+    severe and from another rule. The same rule's next alert takes its place (an escalation:
+    1.1x, then 1.3x); an alert never hides one of another rule as serious or more, it joins
+    it (a spike's danger stays when the week's cap is passed too)."""
     new = {(item.kind, item.ref) for item in items}
+    rules = {item.rule for item in items}
     top = max(_rank(item) for item in items)
     kept = [
         item
         for item in (shown.items if shown else ())
-        if _rank(item) > top and (item.kind, item.ref) not in new
+        if (item.kind, item.ref) not in new
+        and (_rank(item) > top or (_rank(item) == top and item.rule not in rules))
     ]
-    return sorted([*kept, *items], key=_rank, reverse=True)
+    return sorted([*items, *kept], key=_rank, reverse=True)  # the newest first of equals
 
 
 def _remember(found: dict[K, T], key: K, value: T) -> None:
