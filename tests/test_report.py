@@ -267,7 +267,7 @@ RUN_COLUMNS = (
     "distance ({})",
     "time",
     "pace (min/{})",
-    "HR (bpm)",
+    "HR",
     "cadence (steps/min)",
     "RPE",
     "pain",
