@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 import xml.etree.ElementTree as ET
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -174,48 +174,145 @@ def runs_of(row: ET.Element) -> list[tuple[str, str | None]]:
 
 def test_longest_run_against_the_30_day_rule(report: str) -> None:
     root = parse(report)
-    # Each week's longest run with its ratio to the 30-day longest; vermilion if over its
-    # limit.
+    # Each week's longest run, and any other over its limit (vermilion), with its ratio to
+    # the 30-day longest; Tuesday's 8 km, within its limit, is in the table of runs only.
     assert runs_of(week_of(root, "2026-11-02")) == [
-        (f"Tue {num(8.0)}", "run"),
         (f"Thu {num(10.0)} (1.25x)", "run mark"),  # over its 8.8 km limit too
         (f"Sun {num(14.0)} (1.59x)", "run mark"),
     ]
     assert runs_of(week_of(root, "2026-10-26"))[-1] == (f"Sun {num(8.0)} (1.00x)", "run")
 
 
-def test_each_week_with_its_effort_and_pain_by_day(sw: Any, tmp_path: Path) -> None:
+def test_each_week_with_its_runs_and_pain_by_day(sw: Any, tmp_path: Path) -> None:
     log(sw, "2026-11-03T07:00", 5.0)
-    result = sw(
-        "log-run",
-        "--at",
-        "2026-11-05T07:00",
-        "--distance",
-        "8km",
-        "--duration",
-        "44:00",
-        "--rpe",
-        "6",
-        "--avg-hr",
-        "151",
-    )
-    assert result.exit_code == 0, result.stderr
+    log(sw, "2026-11-05T07:00", 8.0)
     pain(sw, 2, "after", "2026-11-05T10:00")
     pain(sw, 1, "morning", "2026-11-06T07:00")
     pain(sw, 3, "before", "2026-11-08T12:00")  # about no run
     root = parse(render(sw, tmp_path / "runs.html"))
-    row = row_cells(week_of(root, "2026-11-02"))
-    # week, distance, runs, effort (pace over both runs: 74 min for 13 km), pain by day
-    assert row == [
+    # week, distance, how many runs, the longest with its ratio, pain by day
+    assert row_cells(week_of(root, "2026-11-02")) == [
         "Mon 02 Nov",
         "13.0 of 24.0",  # the warm-up cap: 3 runs of the longest so far
-        f"Tue {num(5.0)}, Thu {num(8.0)} (1.60x)",
-        "5:42/km, HR 151, RPE 6",
+        "2",
+        f"Thu {num(8.0)} (1.60x)",
         "···21·3",
     ]
-    heading = text(by_id(root, "weeks").find("table/thead"))  # type: ignore[arg-type]
-    assert heading.endswith("effort pain MTWTFSS")
-    assert "Each run: stridewatch runs." in text(by_id(root, "weeks"))
+    current = ["Mon 09 Nov (now)", "0.0 of 24.0", "0", "-", "·······"]
+    assert row_cells(week_of(root, "2026-11-09")) == current
+    heading = [text(cell) for cell in by_id(root, "weeks").iter("th")]
+    assert heading == ["week of", "distance (km)", "runs", "longest (km)", "pain MTWTFSS"]
+
+
+# A one-lap TCX file as a watch exports it: a trackpoint a minute with distance, heart rate
+# and cadence (RunCadence counts strides: 85 is 170 steps/min).
+TCX_RUN = """<?xml version="1.0" encoding="UTF-8"?>
+<TrainingCenterDatabase xmlns="http://www.garmin.com/xmlschemas/TrainingCenterDatabase/v2"
+    xmlns:ns3="http://www.garmin.com/xmlschemas/ActivityExtension/v2">
+  <Activities><Activity Sport="Running"><Id>{start}</Id>
+    <Lap StartTime="{start}"><TotalTimeSeconds>{seconds}</TotalTimeSeconds>
+      <DistanceMeters>{metres}</DistanceMeters>
+      <AverageHeartRateBpm><Value>{hr}</Value></AverageHeartRateBpm>
+      <Track>{points}</Track></Lap>
+  </Activity></Activities>
+</TrainingCenterDatabase>
+"""
+TCX_POINT = """<Trackpoint><Time>{time}</Time><DistanceMeters>{metres}</DistanceMeters>
+  <HeartRateBpm><Value>{hr}</Value></HeartRateBpm>
+  <Extensions><ns3:TPX><ns3:RunCadence>{strides}</ns3:RunCadence></ns3:TPX></Extensions>
+</Trackpoint>"""
+
+
+def import_run(sw: Any, path: Path, start: datetime, minutes: int, km: float) -> None:
+    """Import a run of ``km`` in ``minutes`` at heart rate 152 and 170 steps/min."""
+    points = "".join(
+        TCX_POINT.format(
+            time=(start + timedelta(minutes=minute)).strftime("%Y-%m-%dT%H:%M:%SZ"),
+            metres=km * 1000 * minute / minutes,
+            hr=152,
+            strides=85,
+        )
+        for minute in range(minutes + 1)
+    )
+    iso = start.strftime("%Y-%m-%dT%H:%M:%SZ")
+    path.write_text(
+        TCX_RUN.format(start=iso, seconds=minutes * 60, metres=km * 1000, hr=152, points=points),
+        encoding="utf-8",
+    )
+    result = sw("import", str(path))
+    assert result.exit_code == 0, result.stderr
+
+
+def known_runs(sw: Any, tmp_path: Path) -> None:
+    """Three runs of the week of 2 Nov, one of each kind: logged with RPE and heart rate,
+    imported with heart rate and cadence, logged bare (over its limit); pain after the first
+    and the next morning, and during and after the last."""
+    result = sw(
+        "log-run",
+        *("--at", "2026-11-03T07:00", "--distance", "8km", "--duration", "46:00"),
+        *("--rpe", "4", "--avg-hr", "148"),
+    )
+    assert result.exit_code == 0, result.stderr
+    import_run(sw, tmp_path / "thu.tcx", datetime(2026, 11, 5, 7, tzinfo=UTC), 30, 6.0)
+    log(sw, "2026-11-08T07:00", 10.0)  # 1:00:00, 1.25x Tuesday's 8 km
+    pain(sw, 3, "after", "2026-11-03T10:00")
+    pain(sw, 1, "morning", "2026-11-04T07:00")
+    pain(sw, 5, "during", "2026-11-08T07:30")
+    pain(sw, 3, "after", "2026-11-08T10:00")
+
+
+# The table of runs' columns, in the runner's unit ({}); there is no elevation column.
+RUN_COLUMNS = (
+    "date",
+    "distance ({})",
+    "time",
+    "pace (min/{})",
+    "HR",
+    "cadence (steps/min)",
+    "RPE",
+    "pain",
+)
+
+
+@pytest.mark.parametrize(
+    ("unit", "distances", "paces"),
+    [
+        ("km", ("8.0", "6.0", "10.0"), ("5:45", "5:00", "6:00")),
+        ("mi", ("5.0", "3.7", "6.2"), ("9:15", "8:03", "9:39")),
+    ],
+)
+def test_a_row_for_each_run(
+    sw: Any, tmp_path: Path, unit: str, distances: tuple[str, ...], paces: tuple[str, ...]
+) -> None:
+    """Each run on one row, in the runner's unit: the date, distance (nearest 0.1), moving
+    time, pace (m:ss per unit), heart rate, cadence (steps/min), RPE and the highest pain
+    reported about it. Runs carry no elevation: there is no column for it."""
+    known_runs(sw, tmp_path)
+    root = parse(render(sw, tmp_path / "runs.html", env={"STRIDEWATCH_UNITS": unit}))
+    section = by_id(root, "runs")
+    heading = [text(cell) for cell in section.iter("th")]
+    assert heading == [column.format(unit) for column in RUN_COLUMNS]
+    assert [row_cells(row) for row in rows(section)] == [
+        ["Tue 03 Nov 07:00", distances[0], "46:00", paces[0], "148", "-", "4", "3/10 after"],
+        ["Thu 05 Nov 07:00", distances[1], "30:00", paces[1], "152", "170", "-", "-"],
+        ["Sun 08 Nov 07:00", distances[2], "1:00:00", paces[2], "-", "-", "-", "5/10 during"],
+    ]
+    marked = [text(span) for span in section.iter("span") if span.get("class") == "mark"]
+    assert marked == [distances[2], "5/10"]  # over its limit; pain above the stop level
+    assert text(section.find("h2")) == "Run by run"  # type: ignore[arg-type]
+    assert "earlier" not in text(section)
+
+
+def test_the_latest_runs_and_how_many_earlier(sw: Any, report: str) -> None:
+    """Sixteen runs in the weeks shown: the latest fifteen, oldest first, and a line for
+    the one left out."""
+    section = by_id(parse(report), "runs")
+    dates = [row_cells(row)[0] for row in rows(section)]
+    assert len(dates) == 15
+    assert (dates[0], dates[-1]) == ("Thu 08 Oct 07:00", "Tue 10 Nov 07:00")
+    assert text(section.find("h2")) == "Run by run (the latest 15)"  # type: ignore[arg-type]
+    [key] = section.iter("p")
+    assert text(key).startswith("1 earlier run: stridewatch runs. Time: moving.")
 
 
 def test_acwr_is_context_with_its_caveat(report: str) -> None:
@@ -369,7 +466,7 @@ def test_one_run_gets_messages_not_broken_charts(sw: Any, tmp_path: Path) -> Non
     assert len(list(story.iter(f"{SVG}svg"))) == 1
     assert "No 30-day limit yet: the rule needs an earlier run" in text(story)
     assert "No pain reported in these weeks" in text(story)
-    assert text(week_of(root, "2026-11-09")).startswith("Mon 09 Nov (now) 5.0 of 15.0 Tue 5.0")
+    assert text(week_of(root, "2026-11-09")).startswith("Mon 09 Nov (now) 5.0 of 15.0 1 Tue 5.0")
     assert "no run has an earlier run to compare with yet" in text(by_id(root, "glance-run-jump"))
     assert "no week has a baseline" in text(by_id(root, "glance-week-jump"))
 

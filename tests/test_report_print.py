@@ -184,6 +184,19 @@ def test_no_page_ends_with_a_heading(printed: Printed, paper: str) -> None:
     assert headings <= {line.strip() for text in texts for line in text.splitlines()}
 
 
+@pytest.mark.parametrize("paper", PAPERS)
+def test_the_latest_runs_print_a_row_each(printed: Printed, paper: str) -> None:
+    """The demo's 34 runs: the latest 15 a row each (the table may begin on page one), the
+    newest on page two, and a line for the 19 before them."""
+    shown, earlier = report.latest_runs(printed.view)
+    assert (len(shown), earlier) == (15, 19)
+    texts = [words(text) for text in page_texts(printed.pdfs[paper])]
+    for row in shown:
+        assert f"{row.run.started_at:%a %d %b %H:%M} " in " ".join(texts)
+    assert "Thu 19 Nov 07:00 5.5 32:00 5:49" in texts[1]
+    assert "19 earlier runs: stridewatch runs." in texts[1]
+
+
 def test_the_docs_report_is_current(printed: Printed) -> None:
     """docs/report.html is what the code renders today, and docs/report.pdf its A4 print
     (compared as words: a newer Chromium may wrap lines differently)."""
@@ -273,6 +286,14 @@ def build_crowded(path: Path, *, worst: bool) -> None:
             )
 
 
+# The days of the crowded history's latest fifteen runs: its last three weeks.
+LATEST_RUNS = tuple(
+    f"{CROWDED_FIRST + timedelta(weeks=week, days=day):%a %d %b}"
+    for week in (9, 10, 11)
+    for day in RUN_DAYS
+)
+
+
 @dataclass(frozen=True)
 class Crowded:
     html: Path
@@ -329,6 +350,15 @@ def test_a_crowded_history_prints_on_two_pages_with_the_story_on_page_one(
     )
     assert headings <= {line.strip() for text in texts for line in text.splitlines()}
     assert [size for size, _ in text_sizes(crowded.pdfs[paper]) if size < MIN_PT] == []
+    # A row for each of the latest fifteen of the sixty runs (the table may begin on page
+    # one), the newest on page two with the line for the others; no heading ends page one.
+    both, two = words(" ".join(texts)), words(texts[1])
+    assert "Run by run (the latest 15)" in both
+    for day in LATEST_RUNS:
+        assert f"{day} 07:00 " in both, day
+    assert "Sun 29 Nov 07:00 15.0 1:27:44 5:50" in two
+    assert "45 earlier runs: stridewatch runs." in two
+    assert [line.strip() for line in texts[0].splitlines() if line.strip()][-1] not in headings
 
 
 def test_page_one_names_each_rule_once_and_each_pain_report_once(crowded: Crowded) -> None:

@@ -91,6 +91,11 @@ class RunRow:
     def over_limit(self) -> bool:
         return self.limit_km is not None and over(self.run.distance_km, self.limit_km)
 
+    @property
+    def worst_pain(self) -> PainReport | None:
+        """The highest pain reported about the run (the latest of equal scores)."""
+        return max(reversed(self.pain), key=lambda report: report.score, default=None)
+
 
 @dataclass(frozen=True, slots=True)
 class PeriodAlert:

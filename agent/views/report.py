@@ -384,6 +384,12 @@ GLANCE_ALERTS = 3
 # `stridewatch pain-log` holds them all, whole.
 PAIN_NOTES = 5
 NOTE_CHARS = 72
+# The runs the details list one per row (one 8 pt line each), the latest. Fifteen (three
+# weeks of five runs) is what page two of Letter holds, with about two lines to spare, besides
+# the alerts, pain notes and sources of twelve crowded weeks (five runs a week, pain every
+# day, alerts by the dozen: tests/test_report_print.py); seventeen spill onto a third page.
+# `stridewatch runs` lists them all.
+RUN_ROWS = 15
 WEEKDAY_LETTERS = "MTWTFSS"
 
 
@@ -479,24 +485,16 @@ def weekday_letters(settings: Settings) -> list[str]:
     return [WEEKDAY_LETTERS[(settings.first_weekday + n) % 7] for n in range(7)]
 
 
-def week_effort(rows: Sequence[RunRow], unit: units.Unit) -> str:
-    """A week's runs in effort: pace over all of them, the mean heart rate and cadence of
-    those that have them, and the RPE logged (``5:50/km, HR 148, 172 spm, RPE 3-5``)."""
-    runs = [row.run for row in rows]
-    if not runs:
-        return "-"
-    metres, seconds = sum(r.distance_m for r in runs), sum(r.moving_s for r in runs)
-    parts = [units.format_pace(metres, seconds, unit)]
-    for label, values, suffix in (
-        ("HR ", [r.avg_hr for r in runs if r.avg_hr is not None], ""),
-        ("", [r.avg_cadence for r in runs if r.avg_cadence is not None], " spm"),
-    ):
-        if values:
-            parts.append(f"{label}{sum(values) / len(values):.0f}{suffix}")
-    rpe = sorted(r.rpe for r in runs if r.rpe is not None)
-    if rpe:
-        parts.append(f"RPE {rpe[0]}" if rpe[0] == rpe[-1] else f"RPE {rpe[0]}-{rpe[-1]}")
-    return ", ".join(parts)
+def latest_runs(view: Overview) -> tuple[list[RunRow], int]:
+    """The runs the details list, oldest first: the latest :data:`RUN_ROWS` of the weeks
+    shown, and how many earlier runs of those weeks are left out."""
+    rows = list(view.run_rows)
+    return rows[-RUN_ROWS:], max(0, len(rows) - RUN_ROWS)
+
+
+def week_runs(rows: Sequence[RunRow], longest: Run | None) -> list[RunRow]:
+    """The runs a week's row names: its longest and any other over its limit, in order."""
+    return [row for row in rows if row.run == longest or row.over_limit]
 
 
 # -- alert data in words -------------------------------------------------------------------
@@ -736,6 +734,7 @@ def render_html(view: Overview, settings: Settings) -> str:
         "zone": settings.timezone if settings.timezone != "local" else str(settings.zone),
         "runs_by_week": _runs_by_week(view, settings),
         "now": context_now(view),
+        "latest_runs": latest_runs(view),
         "notes": pain_notes(view),
         "letters": weekday_letters(settings),
     }
@@ -782,7 +781,7 @@ def code(text: str) -> Markup:
     )
 
 
-def _filters(settings: Settings) -> dict[str, Callable[[Any], Any]]:
+def _filters(settings: Settings) -> dict[str, Callable[..., Any]]:
     unit, zone = settings.units, settings.zone
 
     def dist(km: float | None) -> str:
@@ -804,7 +803,8 @@ def _filters(settings: Settings) -> dict[str, Callable[[Any], Any]]:
         return "not yet (needs 28 days)" if value is None else f"{value:.2f}"
 
     def pace(run: Run) -> str:
-        return units.format_pace(run.distance_m, run.moving_s, unit)
+        """A run's pace, m:ss per unit, without the unit (the column says it)."""
+        return units.format_pace(run.distance_m, run.moving_s, unit).removesuffix(f"/{unit}")
 
     def whole(value: float | None) -> str:
         return "-" if value is None else f"{value:.0f}"
@@ -835,7 +835,7 @@ def _filters(settings: Settings) -> dict[str, Callable[[Any], Any]]:
         "num": num,
         "budget_num": budget_num,
         "weekday": lambda moment: moment.astimezone(zone).strftime("%a"),
-        "effort": lambda rows: week_effort(rows, unit),
+        "week_runs": week_runs,
         "rest_words": rest_words,
         "glance_alerts": glance_alerts,
         "alert_groups": alert_groups,
