@@ -9,7 +9,7 @@ from datetime import datetime, timedelta, tzinfo
 from typing import TYPE_CHECKING, Any
 
 from agent import units
-from agent.advice.assess import Assessment, Summary, alerts_about, assess, load_history
+from agent.advice.assess import Assessment, Summary, alerts_about
 from agent.advice.what_if import WhatIf
 from agent.models import Alert, PainReport, Run
 from agent.rules.allowance import Allowance, Limit
@@ -137,8 +137,7 @@ def verdict_json(
 ) -> dict[str, Any]:
     """:func:`verdict` for ``log-run --json`` and ``pain --json``: the allowance now, and
     the alerts about what was stored."""
-    assessment = assess(load_history(store, settings, at), settings, at)
-    about = alerts_about(assessment, pain_id, run_id)
+    assessment, about = alerts_about(store, settings, at, pain_id=pain_id, run_id=run_id)
     alerts = [alert_json(alert, settings) for alert in about]
     return {**allowance_json(assessment.allowance), "alerts": alerts}
 
