@@ -90,3 +90,31 @@ def test_a_pain_report_leaves_out_older_run_alerts(sw: Any) -> None:
     jump(sw)
     said = sw("pain", "1", "--when", "after", "--at", "2026-11-25T10:00").stderr
     assert "longer than your longest run" not in said
+
+
+def test_a_held_cap_and_its_baseline_are_one_number(sw: Any) -> None:
+    """Weeks of 14.9375 km (a baseline week that rounds differently down and to the nearest),
+    then pain 6/10 during a run and 8/10 the next morning: the cap is held at the baseline
+    week, and json and text show that one number once, rounded down."""
+    mi = {"STRIDEWATCH_UNITS": "mi"}
+    for monday in MONDAYS:
+        for offset in (0, 2, 5):
+            day = monday + timedelta(days=offset)
+            log(sw, f"{day}T07:00", 4.979166)
+    log(sw, "2026-11-23T07:00", 5.5)
+    assert sw("pain", "6", "--when", "during", "--at", "2026-11-23T07:20").exit_code == 0
+    assert sw("pain", "8", "--when", "morning", "--at", "2026-11-24T06:30").exit_code == 0
+    log(sw, "2026-11-25T07:00", 5.5)
+    log(sw, "2026-11-27T07:00", 5.5)
+    state = sw("summary", "--json", "--week", "2026-11-23", env=mi).json()
+    week = state["week"]
+    assert week["held"] is True
+    assert week["baseline_km"] == week["cap_km"] == 14.937
+    text = sw("check", "--at", "2026-11-27T08:00", env=mi).stdout
+    [line] = [a for a in text.split("Alerts")[1:]]
+    assert "9.2 mi cap (held at your baseline week" in " ".join(line.split())
+    assert "9.3 mi" not in line
+    said = sw("check", "--at", "2026-11-27T08:00", "--json", env=mi).json()
+    [alert] = [a for a in said["alerts"] if a["rule"] == "weekly-progression"]
+    assert alert["data"]["baseline_km"] == alert["data"]["cap_km"] == 14.937
+    assert "on its baseline week and over its 9.2 mi cap" in alert["message"]

@@ -50,13 +50,21 @@ def week_json(week: Allowance) -> dict[str, Any]:
         "start": week.week_start.isoformat(),
         "end": (week.week_start + timedelta(days=6)).isoformat(),
         "distance_km": _km(week.distance_km),
-        "baseline_km": _maybe(week.baseline_km),
+        # A held cap is the baseline itself: one number, rounded down as the cap is.
+        "baseline_km": _budget(week.baseline_km)
+        if _cap_is_baseline(week)
+        else _maybe(week.baseline_km),
         "cap_km": _budget(week.cap_km),
         "remaining_km": _budget(week.remaining_km),
         "change_pct": None if week.change is None else units.pct(week.change),
         "held": week.held,
         "last_week_km": _maybe(week.last_week_km),
     }
+
+
+def _cap_is_baseline(week: Allowance) -> bool:
+    """A held cap: the baseline week itself (no growth on it)."""
+    return week.baseline_km is not None and week.cap_km == week.baseline_km
 
 
 def limit_json(limit: Limit) -> dict[str, Any]:

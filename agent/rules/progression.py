@@ -108,7 +108,10 @@ def _week_data(week: Allowance) -> dict[str, Any]:
     return {
         "week_start": week.week_start.isoformat(),
         "distance_km": _km(week.distance_km),
-        "baseline_km": km_json(week.baseline_km),
+        # A held cap is the baseline itself: one number, rounded down as the cap is.
+        "baseline_km": budget_json(week.baseline_km)
+        if week.cap_km == week.baseline_km
+        else km_json(week.baseline_km),
         "cap_km": budget_json(week.cap_km),
         "remaining_km": budget_json(week.remaining_km),
         "change_pct": None if week.change is None else pct(week.change),
@@ -129,10 +132,13 @@ def _over_cap(week: Allowance, settings: Settings) -> Alert | None:
     note = ""
     if week.warm_up_cap:
         severity, level, note = _over_guess(week, settings)
+    # A held cap is the baseline week itself: that number is shown once, as the cap.
     on_base = (
-        f"{format_pct(change)} on its {_dist(week.baseline_km, settings)} baseline week and "
-        if week.baseline_km
-        else ""
+        ""
+        if not week.baseline_km
+        else f"{format_pct(change)} on its baseline week and "
+        if week.cap_km == week.baseline_km
+        else f"{format_pct(change)} on its {_dist(week.baseline_km, settings)} baseline week and "
     )
     done, cap = format_against(week.distance_km, week.cap_km, settings.units)
     message = (
