@@ -111,7 +111,7 @@ def test_a_held_cap_and_its_baseline_are_one_number(sw: Any) -> None:
     assert week["held"] is True
     assert week["baseline_km"] == week["cap_km"] == 14.937
     text = sw("check", "--at", "2026-11-27T08:00", env=mi).stdout
-    [line] = [a for a in text.split("Alerts")[1:]]
+    _, line = text.split("Alerts")
     assert "9.2 mi cap (held at your baseline week" in " ".join(line.split())
     assert "9.3 mi" not in line
     said = sw("check", "--at", "2026-11-27T08:00", "--json", env=mi).json()
