@@ -7,6 +7,8 @@ from __future__ import annotations
 from datetime import date, timedelta
 from typing import Any
 
+import pytest
+
 MONDAYS = (date(2026, 11, 2), date(2026, 11, 9), date(2026, 11, 16))
 
 
@@ -118,3 +120,14 @@ def test_a_held_cap_and_its_baseline_are_one_number(sw: Any) -> None:
     [alert] = [a for a in said["alerts"] if a["rule"] == "weekly-progression"]
     assert alert["data"]["baseline_km"] == alert["data"]["cap_km"] == 14.937
     assert "on its baseline week and over its 9.2 mi cap" in alert["message"]
+
+
+@pytest.mark.parametrize("usual", ["0.1km", "0.5-3km", "1.9km", "100mi"])
+def test_plan_return_refuses_a_usual_run_that_is_no_run(sw: Any, usual: str) -> None:
+    """Below the smallest run (progression's min_run_km, 2 km by default) or above 100 km:
+    one line, exit 2, no plan stored."""
+    result = sw("plan", "return", "--usual", usual, "--at", "2026-11-02T08:00")
+    assert result.exit_code == 2, result.stdout
+    assert len(result.stderr.strip().splitlines()) == 1
+    assert "usual run" in result.stderr
+    assert sw("plan", "return", "--usual", "2-3km", "--at", "2026-11-02T08:00").exit_code == 0
