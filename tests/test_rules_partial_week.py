@@ -13,6 +13,7 @@ from datetime import date, datetime, time, timedelta
 
 import pytest
 from hypothesis import HealthCheck, given, settings
+from hypothesis import assume as hypothesis_assume
 from hypothesis import strategies as st
 
 from agent.config import Settings
@@ -168,3 +169,96 @@ def test_a_real_jump_still_warns(offset: int, week_start: str) -> None:
     assert week.baseline_km == pytest.approx(15.0)
     over = [a for a in weekly(evaluate(history, settings, last)) if a.data["level"] > 0]
     assert [(a.severity, a.data["change_pct"]) for a in over] == [("danger", 100.0)]
+
+
+# -- a jump on the warm-up's guess -----------------------------------------------------------
+
+
+def test_doubling_after_a_partial_week_is_a_warning_not_information() -> None:
+    """Weeks from Sunday; Mon/Wed/Fri 2-6 Nov at 5 km (the first week misses its Sunday),
+    then six 5 km runs 9-14 Nov: 30 km against the 15 km guess and against 15 km on the
+    same days: a warning (no danger: the guess is no measured baseline), said again once
+    the week is over."""
+    settings = config("sunday")
+    first = flat({0: 5.0, 2: 5.0, 4: 5.0}, date(2026, 11, 2), 1, settings)
+    more = flat(dict.fromkeys(range(6), 5.0), date(2026, 11, 9), 1, settings)
+    runs = tuple(
+        builders.run(r.started_at, r.distance_km, n + 1) for n, r in enumerate(first + more)
+    )
+    history = History(runs=runs)
+    for day in (14, 16):
+        [alert] = weekly(evaluate(history, settings, local(date(2026, 11, day), 20, settings)))
+        assert (alert.severity, alert.data["level"]) == ("warning", 3)
+        assert alert.key == "weekly-progression:2026-11-08"
+        assert "first week was partial" in alert.message
+        assert "guess by 100%" in alert.message
+        assert "30.0 km on the days your first, partial week covered against 15.0 km" in (
+            alert.message
+        )
+
+
+@pytest.mark.parametrize(
+    ("week_start", "first"), [("sunday", MONDAY), ("monday", date(2026, 9, 1))]
+)
+def test_a_routine_whose_partial_week_misses_the_long_run_stays_information(
+    week_start: str, first: date
+) -> None:
+    """The 39 km routine begun the day after the week's first day (its first week misses
+    Sunday's 12 km, or Monday's 6 km): over the 36 km guess by 8 %, the same days flat:
+    information only, in the warm-up and after."""
+    settings = config(week_start)
+    runs = flat(ROUTINE, first, 4, settings)
+    history = History(runs=runs)
+    for at in evenings(runs, settings, 28):
+        found = [a for a in weekly(evaluate(history, settings, at)) if a.data["level"] > 0]
+        assert {a.severity for a in found} <= {"info"}, at
+
+
+@FAST
+@given(patterns, st.integers(0, 6), st.sampled_from(["monday", "sunday"]))
+def test_flat_training_in_the_warm_up_is_information_at_most(
+    pattern: dict[int, float], offset: int, week_start: str
+) -> None:
+    """However many runs a week: flat training over the warm-up's guess only informs."""
+    settings = config(week_start)
+    runs = flat(pattern, MONDAY + timedelta(days=offset), 3, settings)
+    history = History(runs=runs)
+    for at in evenings(runs, settings, 21):
+        found = [a for a in weekly(evaluate(history, settings, at)) if a.data["level"] > 0]
+        assert {a.severity for a in found} <= {"info"}, at
+
+
+@FAST
+@given(
+    st.lists(st.floats(min_value=2.0, max_value=20.0), min_size=2, max_size=6),
+    st.integers(1, 6),
+    st.sampled_from(["monday", "sunday"]),
+)
+def test_a_doubling_after_a_partial_week_is_at_least_a_warning(
+    kms: list[float], offset: int, week_start: str
+) -> None:
+    """Runs on the days a partial first week covers, then the first complete week with
+    every one of them run twice (the same days, twice the distance, no run longer): once
+    that week is over the warm-up's guess by more than ``weekly_danger``, at least a warning
+    by its end."""
+    settings = config(week_start)
+    days = list(range(offset, 7))[: len(kms)]
+    hypothesis_assume(len(days) >= 2)
+    kms = kms[: len(days)]
+    runs_per_week = settings.plan.runs_per_week
+    hypothesis_assume(
+        2 * sum(kms) > runs_per_week * max(kms) * (1.01 + settings.progression.weekly_danger)
+    )
+    week0 = week_start_of(MONDAY, settings.first_weekday)
+    stamps = []
+    for n, day in enumerate(days):
+        at = local(week0 + timedelta(days=day), 7, settings)
+        stamps.append((at, kms[n]))
+        for again in (at + timedelta(weeks=1), at + timedelta(weeks=1, hours=4)):
+            stamps.append((again, kms[n]))
+    runs = tuple(builders.run(at, km, n + 1) for n, (at, km) in enumerate(sorted(stamps)))
+    history = History(runs=runs)
+    assert partial_week(runs, settings) == week0
+    end = local(week0 + timedelta(days=13), 23, settings)
+    found = [a for a in weekly(evaluate(history, settings, end)) if a.data["level"] > 0]
+    assert {a.severity for a in found} & {"warning", "danger"}, found

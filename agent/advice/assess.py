@@ -3,7 +3,7 @@ through the pure load model and rules, for ``check``, ``summary`` and the daemon
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING
 
@@ -11,9 +11,11 @@ from agent import units
 from agent.errors import InputError
 from agent.models import Alert, PainReport, Run
 from agent.rules.allowance import Allowance, allowance
-from agent.rules.evaluate import evaluate
+from agent.rules.evaluate import evaluate, rank
 from agent.rules.load import History, acwr, day_start, monotony_strain, week_of
+from agent.rules.pain import TREND
 from agent.rules.plan import Plan, PlanStatus
+from agent.rules.progression import WEEKLY
 
 if TYPE_CHECKING:
     from agent.config import Settings
@@ -99,14 +101,45 @@ def check(store: Store, settings: Settings, at: datetime) -> tuple[Assessment, l
     return assessment, [alert for alert, _ in stored]
 
 
-def alerts_about(assessment: Assessment, pain_id: int | None, run_id: int | None) -> list[Alert]:
-    """The active alerts about a pain report or a run just stored."""
-    return [
+def alerts_about(
+    store: Store,
+    settings: Settings,
+    at: datetime,
+    *,
+    pain_id: int | None = None,
+    run_id: int | None = None,
+) -> tuple[Assessment, list[Alert]]:
+    """The assessment at ``at`` and the active alerts that a pain report or a run just
+    stored caused or is part of, worst first: the alerts tagged with it (a run's spike and
+    run limits, a report's pain alerts), its week's weekly-progression alert (a run is part
+    of its week), a pain trend it is the latest report of, and any alert it raised or
+    escalated (the same instant assessed without it). Older, unrelated alerts are left out."""
+    history = load_history(store, settings, at)
+    assessment = assess(history, settings, at)
+    weeks: set[str] = set()
+    at_of_report: str | None = None
+    without = history
+    if run_id is not None:
+        run = next((run for run in history.runs if run.id == run_id), None)
+        if run is not None:
+            weeks.add(f"{WEEKLY}:{week_of(run.started_at, settings).isoformat()}")
+            without = replace(without, runs=tuple(r for r in without.runs if r.id != run_id))
+    if pain_id is not None:
+        report = next((report for report in history.pain if report.id == pain_id), None)
+        if report is not None:
+            at_of_report = report.at.isoformat()
+            without = replace(without, pain=tuple(p for p in without.pain if p.id != pain_id))
+    before = {alert.key: rank(alert) for alert in assess(without, settings, at).alerts}
+    about = [
         alert
         for alert in assessment.alerts
         if (pain_id is not None and alert.data.get("pain_id") == pain_id)
         or (run_id is not None and alert.data.get("run_id") == run_id)
+        or alert.key in weeks
+        or (alert.rule == TREND and alert.data.get("at") == at_of_report)
+        or rank(alert) > before.get(alert.key, (-1, -1))
     ]
+    return assessment, about
 
 
 def verdict(
@@ -120,8 +153,8 @@ def verdict(
     """What the rules say right after a pain report or a run is stored, without waiting
     for the nightly summary: the alerts about it, then the next run and the week's cap.
     Stores nothing."""
-    assessment = assess(load_history(store, settings, at), settings, at)
-    lines = [alert.message for alert in alerts_about(assessment, pain_id, run_id)]
+    assessment, about = alerts_about(store, settings, at, pain_id=pain_id, run_id=run_id)
+    lines = [alert.message for alert in about]
     found = assessment.allowance
     binding = found.binding
     if binding is not None:

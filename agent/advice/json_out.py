@@ -9,7 +9,7 @@ from datetime import datetime, timedelta, tzinfo
 from typing import TYPE_CHECKING, Any
 
 from agent import units
-from agent.advice.assess import Assessment, Summary, alerts_about, assess, load_history
+from agent.advice.assess import Assessment, Summary, alerts_about
 from agent.advice.what_if import WhatIf
 from agent.models import Alert, PainReport, Run
 from agent.rules.allowance import Allowance, Limit
@@ -50,13 +50,21 @@ def week_json(week: Allowance) -> dict[str, Any]:
         "start": week.week_start.isoformat(),
         "end": (week.week_start + timedelta(days=6)).isoformat(),
         "distance_km": _km(week.distance_km),
-        "baseline_km": _maybe(week.baseline_km),
+        # A held cap is the baseline itself: one number, rounded down as the cap is.
+        "baseline_km": _budget(week.baseline_km)
+        if _cap_is_baseline(week)
+        else _maybe(week.baseline_km),
         "cap_km": _budget(week.cap_km),
         "remaining_km": _budget(week.remaining_km),
         "change_pct": None if week.change is None else units.pct(week.change),
         "held": week.held,
         "last_week_km": _maybe(week.last_week_km),
     }
+
+
+def _cap_is_baseline(week: Allowance) -> bool:
+    """A held cap: the baseline week itself (no growth on it)."""
+    return week.baseline_km is not None and week.cap_km == week.baseline_km
 
 
 def limit_json(limit: Limit) -> dict[str, Any]:
@@ -137,8 +145,7 @@ def verdict_json(
 ) -> dict[str, Any]:
     """:func:`verdict` for ``log-run --json`` and ``pain --json``: the allowance now, and
     the alerts about what was stored."""
-    assessment = assess(load_history(store, settings, at), settings, at)
-    about = alerts_about(assessment, pain_id, run_id)
+    assessment, about = alerts_about(store, settings, at, pain_id=pain_id, run_id=run_id)
     alerts = [alert_json(alert, settings) for alert in about]
     return {**allowance_json(assessment.allowance), "alerts": alerts}
 

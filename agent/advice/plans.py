@@ -22,6 +22,9 @@ if TYPE_CHECKING:
 
 # A usual run above this is a typo, not a run to return to (a 100 km ultra is the far end).
 MAX_USUAL_RUN_KM = 100.0
+# Below this a usual run is a typo too (``0.1km``): a plan of such runs, below the smallest
+# run the allowance ever suggests (progression's ``min_run_km``, if larger), plans nothing.
+MIN_USUAL_RUN_KM = 1.0
 
 
 _RANGE = re.compile(r"^\s*(\d+(?:\.\d*)?)\s*([a-z]*)\s*(?:-\s*(\d+(?:\.\d*)?)\s*([a-z]*))?\s*$")
@@ -61,6 +64,12 @@ def start_plan(
         raise InputError(
             f"--usual {units.format_km(usual_km[1], settings.units)}: longer than any usual "
             f"run ({units.format_km(MAX_USUAL_RUN_KM, settings.units)} at most)"
+        )
+    smallest = max(MIN_USUAL_RUN_KM, settings.progression.min_run_km)
+    if usual_km[0] < smallest - 1e-9:
+        raise InputError(
+            f"--usual {units.format_km(usual_km[0], settings.units)}: shorter than any usual "
+            f"run ({units.format_km(smallest, settings.units)} at least)"
         )
     limit = _run_limit_now(store, settings, at)
     if start_km is not None and limit is not None and start_km[1] > limit + 1e-6:

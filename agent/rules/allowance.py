@@ -50,6 +50,7 @@ from agent.rules.load import (
     complete_weeks,
     credited_weeks,
     last_week_km,
+    local_date,
     partial_week,
     usual_run_km,
     week_change,
@@ -115,6 +116,7 @@ class Allowance:
     limits: tuple[Limit, ...]
     cap_basis: str = ""
     warm_up_cap: bool = False
+    partial_like: tuple[float, float] | None = None
     break_: Break | None = None
     plan: PlanStatus | None = None
 
@@ -198,6 +200,7 @@ def allowance(history: History, settings: Settings, now: datetime) -> Allowance:
         limits=tuple(limits),
         cap_basis=week.basis,
         warm_up_cap=week.warm_up and not plan_on,
+        partial_like=week.partial_like if week.warm_up and not plan_on else None,
         break_=brk,
         plan=status,
     )
@@ -292,7 +295,14 @@ def _week(
         cap = runs * longest
         basis = f"warm-up: {runs} runs of your longest run so far ({dist(longest)})"
         return WeekCap(
-            start, weeks.get(start, 0.0), _last(weeks, start), None, cap, basis, warm_up=True
+            start,
+            weeks.get(start, 0.0),
+            _last(weeks, start),
+            None,
+            cap,
+            basis,
+            warm_up=True,
+            partial_like=_partial_like(history, settings, start, now),
         )
     if base is None:
         basis = ""
@@ -302,6 +312,28 @@ def _week(
     else:
         basis = f"your {dist(base)} baseline week + {100 * growth:.0f} %"
     return WeekCap(start, weeks.get(start, 0.0), _last(weeks, start), base, cap, basis)
+
+
+def _partial_like(
+    history: History, settings: Settings, start: date, now: datetime
+) -> tuple[float, float] | None:
+    """A week after the partial week the history begins in, on the same days of the week
+    that partial week covers (from its first run), up to ``now``'s day of the week: (this
+    week's km on them, the partial week's km on them). None without a partial week before
+    ``start``."""
+    partial = partial_week(history.runs, settings)
+    if partial is None or partial >= start:
+        return None
+    first = min(local_date(run.started_at, settings.zone) for run in history.runs) - partial
+    upto = local_date(now, settings.zone) - start
+    done = then = 0.0
+    for run in history.runs:
+        day = local_date(run.started_at, settings.zone)
+        if first <= day - partial <= upto:
+            then += run.distance_km
+        elif first <= day - start <= upto:
+            done += run.distance_km
+    return done, then
 
 
 def _last(weeks: dict[date, float], start: date) -> float | None:

@@ -82,6 +82,9 @@ class WeekCap:
     cap_km: float | None
     basis: str
     warm_up: bool = False
+    # In the warm-up after a partial first week: (this week's km on the days the partial
+    # week covers, that partial week's km), a measured like-for-like comparison.
+    partial_like: tuple[float, float] | None = None
 
 
 def dist_fn(settings: Settings) -> Callable[[float], str]:

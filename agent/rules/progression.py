@@ -92,10 +92,11 @@ def weekly_progression(history: History, settings: Settings, now: datetime) -> l
     current = allowance(history, settings, now)
     last_end = day_start(current.week_start, settings.zone) - timedelta(microseconds=1)
     last_week = allowance(history, settings, last_end)
-    # A week over the warm-up's guessed cap said so while it ran (information only); once
-    # it is over it is the first complete week, the baseline, not a jump to repeat.
-    last = None if last_week.warm_up_cap else _over_cap(last_week, settings)
-    if last is not None:
+    # A week over the warm-up's guessed cap said so while it ran; once it is over it is the
+    # first complete week, the baseline, and only a graded jump on it (caution or warning)
+    # is repeated, not the information.
+    last = _over_cap(last_week, settings)
+    if last is not None and last.severity != "info":
         alerts.append(last)
     alert = _over_cap(current, settings) or _before_the_jump(history, current, settings, now)
     if alert is not None:
@@ -107,7 +108,10 @@ def _week_data(week: Allowance) -> dict[str, Any]:
     return {
         "week_start": week.week_start.isoformat(),
         "distance_km": _km(week.distance_km),
-        "baseline_km": km_json(week.baseline_km),
+        # A held cap is the baseline itself: one number, rounded down as the cap is.
+        "baseline_km": budget_json(week.baseline_km)
+        if week.cap_km == week.baseline_km
+        else km_json(week.baseline_km),
         "cap_km": budget_json(week.cap_km),
         "remaining_km": budget_json(week.remaining_km),
         "change_pct": None if week.change is None else pct(week.change),
@@ -127,15 +131,14 @@ def _over_cap(week: Allowance, settings: Settings) -> Alert | None:
     severity: Severity = "danger" if level == 3 else "warning"
     note = ""
     if week.warm_up_cap:
-        severity = "info"
-        note = (
-            " With no complete week of history yet this cap is a rough guess, so this is for "
-            "information only."
-        )
+        severity, level, note = _over_guess(week, settings)
+    # A held cap is the baseline week itself: that number is shown once, as the cap.
     on_base = (
-        f"{format_pct(change)} on its {_dist(week.baseline_km, settings)} baseline week and "
-        if week.baseline_km
-        else ""
+        ""
+        if not week.baseline_km
+        else f"{format_pct(change)} on its baseline week and "
+        if week.cap_km == week.baseline_km
+        else f"{format_pct(change)} on its {_dist(week.baseline_km, settings)} baseline week and "
     )
     done, cap = format_against(week.distance_km, week.cap_km, settings.units)
     message = (
@@ -148,6 +151,52 @@ def _over_cap(week: Allowance, settings: Settings) -> Alert | None:
         message=message,
         key=f"{WEEKLY}:{week.week_start.isoformat()}",
         data={**_week_data(week), "level": level},
+    )
+
+
+def _over_guess(week: Allowance, settings: Settings) -> tuple[Severity, int, str]:
+    """Over the warm-up's guessed cap: graded only on what was measured. The guess (runs a
+    week x the longest run) is no baseline, so the week must also be over the same days of
+    the partial week the history began in: the smaller of the two excesses past
+    ``weekly_alert`` is a caution, past ``weekly_danger`` a warning (never a danger without
+    a measured baseline week). A flat routine (the same days as the partial week) stays
+    information, however many runs it has a week."""
+    limits = settings.progression
+    assert week.cap_km is not None
+    over_guess = week.distance_km / week.cap_km - 1
+    guess = f"the warm-up's guess by {format_pct(over_guess, signed=False)}"
+    like = week.partial_like
+    if like is None or like[1] <= 0:
+        return (
+            "info",
+            1,
+            " With no complete week of history yet this cap is a rough guess, so this is for "
+            "information only.",
+        )
+    done, then = like
+    change = min(over_guess, done / then - 1)
+    level = 3 if change > limits.weekly_danger else 2 if change > limits.weekly_alert else 1
+    severity: Severity = "warning" if level == 3 else "caution" if level == 2 else "info"
+    same = (
+        f"{_dist(done, settings)} on the days your first, partial week covered against "
+        f"{_dist(then, settings)} then ({format_pct(done / then - 1)})"
+    )
+    if severity == "info":
+        return (
+            severity,
+            level,
+            (
+                f" Your first week was partial, so this cap is a rough guess: over {guess}, "
+                f"{same}; for information only."
+            ),
+        )
+    return (
+        severity,
+        level,
+        (
+            f" Your first week was partial, so this cap is a rough guess, but this week is over "
+            f"{guess} and {same}: a jump, not a baseline yet."
+        ),
     )
 
 
