@@ -363,7 +363,8 @@ def test_alerts_with_their_reasons(report: str) -> None:
     [during] = [cells for cells in alerts if "Pain 5/10 during" in cells[2]]
     assert during[1] == "warning active"  # still within its 7-day hold at --at
     [weekly] = [cells for cells in alerts if "weekly-progression:" in cells[2]]
-    assert "+60% on its 20.0 km baseline week" in weekly[2]
+    # A held cap is the baseline week: said once, as the cap (never two roundings of it).
+    assert "+60% on its baseline week and over its 20.0 km cap (held" in weekly[2]
     assert "Nielsen" in weekly[2]
     # The numbers behind it, in words: what the message already says is not repeated.
     assert weekly[2].endswith(f"weekly-progression: left {km(0.0)}")
@@ -644,3 +645,15 @@ def test_pain_without_runs_is_the_pain_log(sw: Any, tmp_path: Path) -> None:
     assert text(section) == (
         "Pain log Tue 10 Nov 07:00: 2/10 morning, knee Mon 09 Nov 07:00: 3/10 morning, knee"
     )
+
+
+def test_a_limit_of_rest_is_said_as_rest_not_by_its_label() -> None:
+    """A pain limit of 0 is rest ("over its 0.0 mi limit: rest: pain 7/10 is severe"): its
+    detail must not read "no longer than the run that hurt"."""
+    message = "3.1 mi: over its 0.0 mi limit: rest: pain 7/10 is severe."
+    alert = Alert(
+        "pain-limit", "danger", message, "pain-limit:x", {"limit": "pain", "limit_km": 0.0}
+    )
+    phrases = alert_facts(alert, SETTINGS_MI)
+    assert "limit: rest" in phrases
+    assert not any("run that hurt" in phrase for phrase in phrases)

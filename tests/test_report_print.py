@@ -27,7 +27,7 @@ from agent.cli import cli
 from agent.config_load import load_settings
 from agent.rules.evaluate import rank
 from agent.store import Store
-from agent.units import format_budget, format_km, parse_datetime
+from agent.units import format_budget, format_km, format_pct, parse_datetime
 from agent.views import report
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -128,7 +128,9 @@ def test_page_one_holds_the_allowance_the_biggest_jump_and_the_latest_pain(
     assert f"Next run at most {format_budget(allowance.next_run_max_km, 'km')}" in one
     assert f"(binding limit: {allowance.binding.rule})" in one
     assert "Next run at most 6.0 km" in one  # the plan's week 3: 4.8-6.0 km
-    assert f"Biggest week Mon 26 Oct: {format_km(week.distance_km, 'km')}, +39%" in one
+    assert week.change is not None
+    change = format_pct(week.change)  # as every message writes it (+38.8%)
+    assert f"Biggest week Mon 26 Oct: {format_km(week.distance_km, 'km')}, {change}" in one
     assert f"Biggest run Sun 01 Nov 07:00: {format_km(run.run.distance_km, 'km')}, 1.62x" in one
     assert pain.score == 0
     assert "Latest pain 0/10 in the morning, Mon 16 Nov 07:30" in one

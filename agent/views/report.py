@@ -26,7 +26,7 @@ from agent.models import Alert, PainReport, Run
 from agent.rules import pain as pain_rules
 from agent.rules.allowance import BEFORE_LINK, LIMIT_LABELS, allowance
 from agent.rules.evaluate import evaluate, rank
-from agent.rules.load import History, acwr, day_start, over, week_of
+from agent.rules.load import History, acwr, day_start, monotony_load, over, week_of
 from agent.rules.plan import progress
 from agent.rules.progression import WEEKLY
 from agent.safe_write import check_target, write_file
@@ -358,7 +358,7 @@ def thresholds(settings: Settings) -> list[tuple[str, str, str]]:
     return [(name, value, source) for (name, source), value in zip(SOURCES, values, strict=True)]
 
 
-def context_now(view: Overview) -> dict[str, str]:
+def context_now(view: Overview, settings: Settings) -> dict[str, str]:
     """The context ratios' values, by the name of their row in :data:`SOURCES`: now, and the
     acute:chronic ratio's highest in the weeks shown."""
     acwr = view.assessment.acwr
@@ -367,11 +367,13 @@ def context_now(view: Overview) -> dict[str, str]:
     if peak is not None:
         found += f"; highest in these weeks {peak[1]:.2f}, {peak[0]:%a %d %b}"
     monotony = view.assessment.monotony
+    srpe = monotony_load(settings) == "srpe"
+    on = "session-RPE (log RPE with `stridewatch rpe`)" if srpe else "TRIMP"
     return {
         SOURCES[2][0]: found,
-        SOURCES[3][0]: "now: not known (no load on the past 7 days)"
+        SOURCES[3][0]: f"now: not known (needs 7 days of {on} load that varies)"
         if monotony is None
-        else f"now {monotony:.2f}",
+        else f"now {units.format_ratio(monotony)}",
     }
 
 
@@ -652,6 +654,8 @@ def _fact_load(value: Any, said: Said) -> str:
 
 
 def _fact_limit(value: Any, said: Said) -> str:
+    if isinstance(value, str) and said.data.get("limit_km") == 0:
+        return "limit: rest"  # the label ("no longer than the run that hurt") would not be
     if isinstance(value, str):
         return f"limit set by {LIMIT_LABELS.get(value, value)}"
     return f"caution above {value:g}"
@@ -733,7 +737,7 @@ def render_html(view: Overview, settings: Settings) -> str:
         "week_day": calendar.day_name[settings.first_weekday],
         "zone": settings.timezone if settings.timezone != "local" else str(settings.zone),
         "runs_by_week": _runs_by_week(view, settings),
-        "now": context_now(view),
+        "now": context_now(view, settings),
         "latest_runs": latest_runs(view),
         "notes": pain_notes(view),
         "letters": weekday_letters(settings),
@@ -797,7 +801,7 @@ def _filters(settings: Settings) -> dict[str, Callable[..., Any]]:
         return moment.astimezone(zone).strftime("%a %d %b %H:%M")
 
     def pct(change: float | None) -> str:
-        return "-" if change is None else f"{100 * change:+.0f}%"
+        return "-" if change is None else units.format_pct(change)
 
     def ratio(value: float | None) -> str:
         return "not yet (needs 28 days)" if value is None else f"{value:.2f}"
