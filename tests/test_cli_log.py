@@ -224,11 +224,11 @@ def test_listing_empty_and_human_tables(sw) -> None:
     assert log(sw, "6km", "36:00", "--note", "tempo").exit_code == 0
     assert sw("pain", "2", "--when", "morning", "--at", "2026-11-21T07:00").exit_code == 0
     table = sw("runs").stdout
-    assert "6.00 km" in table
+    assert "6.0 km" in table
     assert "6:00/km" in table
     assert "tempo" in table
     miles = sw("runs", env={"STRIDEWATCH_UNITS": "mi"}).stdout
-    assert "3.73 mi" in miles
+    assert "3.7 mi" in miles
     assert "9:39/mi" in miles
     assert "2/10" in sw("pain-log").stdout
 
@@ -286,7 +286,7 @@ def test_log_run_says_what_it_stored_and_refuses_the_future(sw: Any) -> None:
     assert stored.exit_code == 0, stored.stderr
     assert stored.stdout == "1\n"  # the id alone on stdout, for scripts
     assert stored.stderr.splitlines()[0] == (
-        "stored run 1: Fri 2026-11-20 07:30, 6.00 km in 36:00 (6:00/km), RPE 4, 150 bpm"
+        "stored run 1: Fri 2026-11-20 07:30, 6.0 km in 36:00 (6:00/km), RPE 4, 150 bpm"
     )
     ahead = (datetime.now(UTC) + timedelta(days=2)).strftime("%Y-%m-%dT%H:%M")
     refused = sw("log-run", "--at", ahead, "--distance", "6km", "--duration", "36:00")

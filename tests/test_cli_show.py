@@ -100,7 +100,7 @@ def test_show_a_logged_run_has_totals_only(sw: Any) -> None:
     assert data["totals"]["distance_km"] == 6.0
     assert data["splits"] == []
     assert data["zones"] == []
-    assert "6.00 km" in sw("show", "1").stdout
+    assert "6.0 km" in sw("show", "1").stdout
 
 
 def test_show_unknown_run(sw: Any) -> None:

@@ -6,10 +6,12 @@ import os
 import socket
 import stat
 import subprocess
+import tempfile
 from pathlib import Path
 
 import pytest
 
+from agent.daemon import service as service_module
 from agent.daemon.service import (
     PORTABLE_EXEC,
     render_unit,
@@ -309,14 +311,63 @@ def test_a_database_in_tmp_is_warned_of_the_private_tmp(
     assert db.is_relative_to("/tmp")  # pytest's folders are there
     result = sw("--db", str(db), "--config", str(config), "service", "install", use_db=False)
     assert result.exit_code == 0, result.stdout + result.stderr
-    assert result.stderr.splitlines() == [
-        f"stridewatch: warning: {db}: in /tmp, which the service sees private and empty "
-        "(PrivateTmp=yes); the daemon would record into another database there, lost when "
-        "it stops: give a --db outside it",
-        f"stridewatch: warning: {config}: in /tmp, which the service sees private and empty "
-        "(PrivateTmp=yes); the daemon would not find this config there",
+    warnings = " ".join(result.stderr.split()).split("stridewatch: warning: ")
+    assert warnings == [
+        "",
+        f"{db}: in /tmp, which the service sees private and empty (PrivateTmp=yes); the "
+        "daemon would record into another database there, lost when it stops: give a --db "
+        "outside it ",
+        f"{config}: in /tmp, which the service sees private and empty (PrivateTmp=yes); the "
+        "daemon would not find this config there",
     ]
     assert "PrivateTmp=yes" in unit_path().read_text().splitlines()
+
+
+def test_install_says_everything_within_80_columns(
+    sw, fake_systemctl: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A warning is advice on a command that went through: wrapped to the terminal (its
+    later lines indented), the paths in it whole; the step naming ExecStart too, broken
+    between the command's words, never inside a path."""
+    from rich.cells import cell_len
+
+    with tempfile.TemporaryDirectory(prefix="sw") as folder:  # a path short enough to fit
+        db, config = Path(folder) / "my.db", Path(folder) / "c.toml"
+        config.write_text("")
+        monkeypatch.setenv("XDG_CONFIG_HOME", folder)  # the unit's own path short too
+        monkeypatch.setattr(service_module, "executable", lambda: "/usr/bin/stridewatch")
+        result = sw(
+            *("--db", str(db), "--config", str(config), "service", "install"),
+            use_db=False,
+            env={"COLUMNS": "80"},
+        )
+    assert result.exit_code == 0, result.stdout + result.stderr
+    lines = (result.stdout + result.stderr).splitlines()
+    assert [line for line in lines if cell_len(line) > 80] == []
+    warnings = [line for line in result.stderr.splitlines() if not line.startswith("    ")]
+    assert len(warnings) == 2
+    assert all(w.startswith("stridewatch: warning: ") for w in warnings)
+    words = result.stdout.split() + result.stderr.split()
+    assert str(db) in words or f"{db}:" in words  # never cut
+    said = " ".join(result.stdout.split())
+    assert f"(ExecStart=/usr/bin/stridewatch --db {db} --config {config} run)" in said
+
+
+def test_read_write_paths_follow_the_xdg_folders(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The data and config folders the daemon writes are where agent/config.py puts them:
+    ``%h/...`` for the defaults, else the folders XDG_DATA_HOME and XDG_CONFIG_HOME give."""
+
+    def writable() -> list[str]:
+        [line] = [x for x in render_unit().splitlines() if x.startswith("ReadWritePaths=")]
+        return line.removeprefix("ReadWritePaths=").split(" ")
+
+    assert writable() == ["-%h/.local/share/stridewatch", "-%h/.config/stridewatch"]
+    monkeypatch.setenv("XDG_DATA_HOME", "/srv/runner/data")
+    monkeypatch.setenv("XDG_CONFIG_HOME", "/srv/runner/50%conf")
+    assert writable() == ["-/srv/runner/data/stridewatch", "-/srv/runner/50%%conf/stridewatch"]
+    monkeypatch.setenv("XDG_DATA_HOME", "/srv/my data")
+    assert writable()[0] == '"-/srv/my'  # quoted whole, the "-" inside the quotes
+    assert render_unit().count('"-/srv/my data/stridewatch"') == 1
 
 
 def test_which_paths_the_private_tmp_hides(tmp_path: Path) -> None:

@@ -88,8 +88,11 @@ def main(argv: Sequence[str] | None = None) -> None:
     # _refuse_undecodable in agent/cli/group.py). Printed, it goes out as the bytes it came
     # in as, as `ls` prints it, where a UTF-8 locale's strict stdout would stop with a
     # UnicodeEncodeError.
-    if isinstance(sys.stdout, io.TextIOWrapper) and sys.stdout.errors == "strict":
-        sys.stdout.reconfigure(errors="surrogateescape")
+    # So on stderr: an error naming a path (`--config $'km\xe9.toml'`: no such file) shows
+    # it as its bytes, not as the lone surrogate Python's backslashreplace would write.
+    for stream in (sys.stdout, sys.stderr):
+        if isinstance(stream, io.TextIOWrapper) and stream.errors in ("strict", "backslashreplace"):
+            stream.reconfigure(errors="surrogateescape")
     try:
         cli.main(args=argv, prog_name="stridewatch")
     except ConfigError as exc:  # raised outside a group's invoke, e.g. while parsing

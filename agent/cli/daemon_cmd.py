@@ -11,7 +11,7 @@ from typing import Any
 import click
 
 from agent.cli.app import App, config_option, echo_json, json_option, pass_app, say, with_app
-from agent.cli.group import StridewatchGroup, command
+from agent.cli.group import StridewatchGroup, command, warn
 from agent.errors import InputError
 
 # Simulated or replayed time runs at most this many times faster than real time: 1000x
@@ -228,15 +228,14 @@ def service_install(app: App, force: bool) -> None:
 
 
 def _warn_private_tmp(path: Path, then: str) -> None:
-    """One warning line when the service would not see ``path`` (its PrivateTmp=yes)."""
+    """A warning when the service would not see ``path`` (its PrivateTmp=yes)."""
     from agent.daemon import service
 
     tmp = service.in_private_tmp(path)
     if tmp is not None:
-        click.echo(
-            f"stridewatch: warning: {path.expanduser().absolute()}: in {tmp}, which the "
-            f"service sees private and empty (PrivateTmp=yes); {then}",
-            err=True,
+        warn(
+            f"{path.expanduser().absolute()}: in {tmp}, which the service sees private and "
+            f"empty (PrivateTmp=yes); {then}"
         )
 
 

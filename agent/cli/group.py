@@ -65,18 +65,32 @@ def _not_utf8(text: str) -> str | None:
     return None
 
 
+def _not_shown(text: str) -> str | None:
+    """Why ``text`` could not be shown as it is in a terminal: it holds a control character
+    (an escape sequence recolours or rewrites the screen) or a bidirectional override
+    (U+202E shows what follows reversed). A newline is text: a note may have lines."""
+    from agent.views.text import unsafe_char
+
+    code = unsafe_char(text)
+    return None if code is None else f"holds {code}, which a terminal would act on, not show"
+
+
 def _refuse_undecodable(ctx: click.Context) -> None:
-    """Every text option and argument is stored, printed or matched as UTF-8: one that is
-    not (``--note $'caf\\xe9'`` from a Latin-1 terminal) is refused in one line naming it,
-    before anything is done. Paths are not text: a file name need not be UTF-8."""
+    """Every text option and argument is stored, printed or matched as UTF-8 text a terminal
+    shows: one that is not (``--note $'caf\\xe9'`` from a Latin-1 terminal, an escape
+    sequence in a note) is refused in one line naming it, before anything is done. Paths
+    are not text: a file name need not be UTF-8."""
     for param in ctx.command.params:
         value = ctx.params.get(param.name) if param.name else None
         for text in value if isinstance(value, tuple) else (value,):
-            bad = _not_utf8(text) if isinstance(text, str) else None
-            if bad is not None:
+            if not isinstance(text, str):
+                continue
+            bad = _not_utf8(text)
+            why = f"is not valid UTF-8 text ({bad})" if bad is not None else _not_shown(text)
+            if why is not None:
                 command = ctx.command_path.partition(" ")[2]
                 where, name = f"{command}: " if command else "", _param_name(param)
-                raise InputError(f"{where}{name} is not valid UTF-8 text ({bad})", option=name)
+                raise InputError(f"{where}{name} {why}", option=name)
 
 
 def _param_name(param: click.Parameter) -> str:
@@ -145,9 +159,27 @@ class StridewatchGroup(click.Group):
 WARNING_LOGGERS = ("stridewatch.store",)
 
 
+# A warning's lines after its first are indented so, under ``stridewatch: warning:``.
+WARNING_INDENT = 4
+
+
+def warn(message: str) -> None:
+    """``stridewatch: warning: MESSAGE`` on stderr. Unlike an error (one line, the command
+    refused), a warning is advice on a command that went through: it is wrapped to the
+    terminal as any paragraph, its later lines indented, commands and paths kept whole."""
+    from rich.text import Text
+
+    from agent.views import text as views
+
+    out = views.console(err=True)
+    room = max(views.DETAIL_MIN, out.width - WARNING_INDENT)
+    for n, line in enumerate(views.wrap(f"stridewatch: warning: {message}", room)):
+        views.emit(out, Text.assemble(" " * (WARNING_INDENT if n else 0), line))
+
+
 class _WarningLine(logging.Handler):
     def emit(self, record: logging.LogRecord) -> None:
-        click.echo(f"stridewatch: warning: {record.getMessage()}", err=True)
+        warn(record.getMessage())
 
 
 @contextmanager

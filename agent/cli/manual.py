@@ -98,7 +98,7 @@ def log_run(
         what = _stored_run(run_id, started, distance_m, duration_s, settings)
         extras = [f"RPE {rpe_value}"] if rpe_value is not None else []
         extras += [f"{hr_value} bpm"] if hr_value is not None else []
-        click.echo(", ".join([what, *extras]), err=True)
+        _tell([", ".join([what, *extras])])
         _say_verdict(store, settings, ends, run_id=run_id)
     click.echo(run_id)
 
@@ -127,12 +127,13 @@ def _run_start(app: App, at_text: str | None, duration_s: float, future: bool) -
 def _stored_run(
     run_id: int, started: datetime, distance_m: float, duration_s: float, settings: Any
 ) -> str:
-    """``stored run 12: Fri 2026-11-20 07:30, 6.00 km in 36:00 (6:00/km)``."""
+    """``stored run 12: Fri 2026-11-20 07:30, 6.0 km in 36:00 (6:00/km)``."""
     from agent import units
+    from agent.views.text import run_distance
 
     return (
         f"stored run {run_id}: {units.format_local(started, settings.zone)}, "
-        f"{units.format_distance(distance_m, settings.units, 2)} in "
+        f"{run_distance(distance_m, settings.units)} in "
         f"{units.format_duration(duration_s)} "
         f"({units.format_pace(distance_m, duration_s, settings.units)})"
     )
@@ -207,10 +208,11 @@ def pain(
             return
         where_text = f", {where}" if where else ""
         about = f", about run {run}" if run is not None else ""
-        click.echo(
-            f"stored pain report {pain_id}: {score}/10 {when}{where_text}{about}, "
-            f"{units.format_local(at, settings.zone)}",
-            err=True,
+        _tell(
+            [
+                f"stored pain report {pain_id}: {score}/10 {when}{where_text}{about}, "
+                f"{units.format_local(at, settings.zone)}"
+            ]
         )
         _say_verdict(store, settings, at, pain_id=pain_id)
     click.echo(pain_id)
@@ -227,5 +229,14 @@ def _say_verdict(
     """What the rules now say, on stderr (stdout stays the id for scripts)."""
     from agent.advice import checks
 
-    for line in checks.verdict(store, settings, at, pain_id=pain_id, run_id=run_id):
-        click.echo(line, err=True)
+    _tell(checks.verdict(store, settings, at, pain_id=pain_id, run_id=run_id))
+
+
+def _tell(paragraphs: list[str]) -> None:
+    """Paragraphs on stderr, each wrapped to the terminal, commands and paths whole: what
+    was stored and what the rules say are read, not parsed (``--json`` is for scripts)."""
+    from agent.views import text as views
+
+    out = views.console(err=True)
+    for paragraph in paragraphs:
+        views.say(out, paragraph)

@@ -30,7 +30,7 @@ def show(app: App, run_text: str, as_json: bool) -> None:
     if as_json:
         echo_json(data)
     else:
-        run_report.print_summary(data, app.settings)
+        run_report.print_summary(data, app.settings, row.get("note"))
 
 
 @command("rpe", epilog="Example: stridewatch rpe 12 4")
@@ -127,8 +127,8 @@ def export(
     app: App, run_text: str, fmt: str, output: Path | None, force: bool, as_json: bool
 ) -> None:
     """Export a stored run as a FIT activity file; prints where it was written."""
-    from agent import units
     from agent.files import fit as fitfile
+    from agent.views.text import run_distance
 
     run_id = parse_int(run_text, "RUN", 1, 2**62)
     with app.open_store() as store:
@@ -147,7 +147,7 @@ def export(
             }
         )
         return
-    distance = units.format_distance(run.distance_m, app.settings.units, 2)
+    distance = run_distance(run.distance_m, app.settings.units)
     click.echo(f"wrote {result.path} ({fmt.upper()}, {result.records} records, {distance})")
 
 

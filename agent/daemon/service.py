@@ -72,14 +72,26 @@ FORCE_ADVICE = "stridewatch did not write it (move it away, or add --force to re
 
 def render_unit(exec_start: str = PORTABLE_EXEC, writable: Sequence[str] = ()) -> str:
     """The unit text; ``writable`` are extra folders the daemon may write to."""
-    paths = [
-        "-%h/.local/share/stridewatch",
-        "-%h/.config/stridewatch",
-        *(unit_word(path) for path in writable),
-    ]
+    paths = [*own_folders(), *(unit_word(path) for path in writable)]
     return UNIT_TEMPLATE.format(
         exec_start=exec_start, watchdog=WATCHDOG_S, writable=" ".join(dict.fromkeys(paths))
     )
+
+
+def own_folders() -> list[str]:
+    """stridewatch's data and config folders as the unit names them (``-`` first: either may
+    not exist yet): ``%h/...`` for the XDG defaults, else the folders that
+    ``XDG_DATA_HOME`` and ``XDG_CONFIG_HOME`` give, where agent/config.py reads and writes."""
+    home = Path.home()
+    folders = []
+    for found, default in (
+        (platformdirs.user_data_dir("stridewatch"), ".local/share/stridewatch"),
+        (platformdirs.user_config_dir("stridewatch"), ".config/stridewatch"),
+    ):
+        folder = Path(found).expanduser().absolute()
+        # the "-" inside any quotes: systemd unquotes a word before reading its prefix
+        folders.append(f"-%h/{default}" if folder == home / default else unit_word(f"-{folder}"))
+    return folders
 
 
 # The unit's PrivateTmp=yes gives the daemon /tmp and /var/tmp of its own, empty and removed

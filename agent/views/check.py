@@ -171,12 +171,18 @@ def print_check(assessment: Assessment, settings: Settings, console: Console | N
     print_alerts_table(assessment.alerts, console)
 
 
+def plan_range(low_km: float, high_km: float, settings: Settings) -> str:
+    """``6.0 km-8.0 km``: a plan week's range, written as the rules write it in their
+    messages (agent/rules/progression.py, limits.py), the top rounded down as budgets are."""
+    return f"{_dist(low_km, settings)}-{format_budget(high_km, settings.units)}"
+
+
 def _plan_line(status: PlanStatus, settings: Settings) -> str:
     target = status.target
     return (
         f"week {target.number} of {len(status.plan.weeks)}: runs of "
-        f"{_dist(target.low_km, settings)}-{format_budget(target.high_km, settings.units)} at RPE "
-        f"{target.rpe}; {status.status} ({status.reason})"
+        f"{plan_range(target.low_km, target.high_km, settings)} at RPE {target.rpe}; "
+        f"{status.status} ({status.reason})"
     )
 
 
@@ -321,7 +327,7 @@ def print_plan(status: PlanStatus | None, settings: Settings) -> None:
         Row(
             (
                 str(week.number),
-                f"{_dist(week.low_km, settings)} - {format_budget(week.high_km, settings.units)}",
+                plan_range(week.low_km, week.high_km, settings),
                 f"RPE {week.rpe}",
                 "<- now" if week.number == status.target.number else "",
             )

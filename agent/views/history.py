@@ -90,7 +90,8 @@ def history_json(view: Overview, settings: Settings) -> dict[str, Any]:
 
 
 def distance_bar(distance_km: float, cap_km: float | None, top_km: float, width: int) -> Text:
-    """``█████░░│`` under the cap, ``██████│██`` over it (the part over in red)."""
+    """``█████░░│`` under the cap, ``██████│██`` over it (the part over in red): at most
+    ``width`` cells and the cap mark, however little over the cap the week is."""
     from rich.text import Text
 
     def cells(km: float) -> int:
@@ -101,10 +102,13 @@ def distance_bar(distance_km: float, cap_km: float | None, top_km: float, width:
         bar.append("█" * done, UNDER_STYLE)
         return bar
     cap = cells(cap_km)
+    over = max(done - cap, 1 if distance_km > cap_km else 0)
+    # A week just over a cap at the top of the scale rounds to the cap: its one red cell
+    # is taken from before the mark, or the bar would push the status off the line.
+    cap = min(cap, width - over)
     bar.append("█" * min(done, cap), UNDER_STYLE)
     bar.append("░" * max(0, cap - done), "dim")
     bar.append(CAP_MARK, "bold")
-    over = max(done - cap, 1 if distance_km > cap_km else 0)
     bar.append("█" * over, OVER_STYLE)
     return bar
 
@@ -223,15 +227,17 @@ def print_history(view: Overview, settings: Settings, console: Console | None = 
         return
     width = bar_width(view, settings, console.width)
     first = view.weeks[0].start
+    count = len(view.weeks)
     console.print(
-        f"[bold]Weekly distance ({settings.units}), {len(view.weeks)} weeks from "
-        f"{first:%a %d %b %Y}[/] to {view.at.astimezone(settings.zone):%a %d %b %Y %H:%M}",
+        f"[bold]Weekly distance ({settings.units}), {count} week{'' if count == 1 else 's'} "
+        f"from {first:%a %d %b %Y}[/] to {view.at.astimezone(settings.zone):%a %d %b %Y %H:%M}",
         highlight=False,
     )
     console.print(_table(view, settings, width))
+    held = "(held): cap held at the baseline while pain settles\n"
     console.print(
         f"[{UNDER_STYLE}]█[/] distance  [bold]{CAP_MARK}[/] cap  [{OVER_STYLE}]█[/] over the "
-        f"cap  * this week\n(held): cap held at the baseline while pain settles\n"
+        f"cap  * this week\n{held if any(row.held for row in view.weeks) else ''}"
         f"{weekday_letters(settings)}: highest pain each day (0-10, · none)",
         highlight=False,
     )

@@ -21,7 +21,6 @@ from agent.units import (
     METRES_PER,
     Unit,
     floor_to,
-    format_distance,
     format_duration,
     format_local,
     format_pace,
@@ -36,6 +35,7 @@ from agent.views.text import (
     pace_text,
     print_pairs,
     print_table,
+    run_distance,
     whole,
 )
 
@@ -194,8 +194,9 @@ def _round(value: float | None, digits: int) -> float | None:
     return round(value, digits) if value is not None else None
 
 
-def print_summary(data: dict[str, Any], settings: Settings) -> None:
-    """The human view of :func:`summary`."""
+def print_summary(data: dict[str, Any], settings: Settings, note: str | None = None) -> None:
+    """The human view of :func:`summary`, and the run's note (written out where it holds
+    what a terminal would act on: :func:`agent.views.text.shown`)."""
     out = console()
     unit: Unit = settings.units
     totals = data["totals"]
@@ -208,6 +209,8 @@ def print_summary(data: dict[str, Any], settings: Settings) -> None:
     load = data["load"]
     parts = [f"{name} {load[key]}" for key, name in _LOADS if load[key] is not None]
     pairs.append(("load", ", ".join(parts) if parts else MISSING))
+    if note:
+        pairs.append(("note", note))
     print_pairs(out, [(f"  {label}", value) for label, value in pairs])
     _print_splits(out, data["splits"], unit)
     _print_zones(out, data)
@@ -227,7 +230,7 @@ def _local(text: str | None, settings: Settings) -> str:
 def _total_lines(totals: dict[str, Any], unit: Unit, hr_only: bool) -> list[tuple[str, str]]:
     distance, moving = totals["distance_km"] * 1000, totals["moving_s"]
     lines = [
-        ("distance", "- (heart rate only)" if hr_only else format_distance(distance, unit, 2)),
+        ("distance", "- (heart rate only)" if hr_only else run_distance(distance, unit)),
         ("moving", duration_text(moving)),
         ("elapsed", duration_text(totals["elapsed_s"])),
         ("pace", pace_text(distance, moving, unit)),

@@ -44,34 +44,68 @@ GAP = 2
 _TRAILING = re.compile(r"(?:[ \t]|\x1b\[[0-9;]*m)+(?=\n)")
 
 
-class _Stdout(io.TextIOBase):
-    """Standard output (whatever ``sys.stdout`` is at the time) without the spaces rich pads
-    each line with, keeping any colour code among them (a reset must still reach the
-    terminal)."""
+class _Stream(io.TextIOBase):
+    """Standard output or error (whatever ``sys.stdout`` or ``sys.stderr`` is at the time)
+    without the spaces rich pads each line with, keeping any colour code among them (a reset
+    must still reach the terminal)."""
+
+    def __init__(self, name: str = "stdout") -> None:
+        self._name = name
+
+    @property
+    def _stream(self) -> IO[str]:
+        return cast(IO[str], getattr(sys, self._name))
 
     def write(self, text: str) -> int:
-        sys.stdout.write(_TRAILING.sub(lambda m: re.sub(r"[ \t]", "", m.group()), text))
+        self._stream.write(_TRAILING.sub(lambda m: re.sub(r"[ \t]", "", m.group()), text))
         return len(text)
 
     def flush(self) -> None:
-        sys.stdout.flush()
+        self._stream.flush()
 
     def isatty(self) -> bool:
-        return sys.stdout.isatty()
+        return self._stream.isatty()
 
     def fileno(self) -> int:
-        return sys.stdout.fileno()
+        return self._stream.fileno()
 
     @property
     def encoding(self) -> str:  # type: ignore[override]
-        return getattr(sys.stdout, "encoding", None) or "utf-8"
+        return getattr(self._stream, "encoding", None) or "utf-8"
 
 
-def console(**options: Any) -> Console:
-    """rich's console on standard output, lines without trailing spaces."""
+def console(*, err: bool = False, **options: Any) -> Console:
+    """rich's console on standard output (standard error with ``err``), lines without
+    trailing spaces."""
     from rich.console import Console
 
-    return Console(file=cast(IO[str], _Stdout()), **options)
+    return Console(file=cast(IO[str], _Stream("stderr" if err else "stdout")), **options)
+
+
+# What a terminal would act on rather than show, in text that came from elsewhere (a note
+# imported from a file, an old database): C0 and C1 control characters but the newline
+# (``\x1b[31m`` recolours the screen, ``\r`` rewrites the line) and the bidirectional
+# overrides, embeddings and isolates (U+202E shows the rest of a line reversed: the
+# "Trojan Source" characters, CVE-2021-42574).
+UNSAFE = re.compile("[\x00-\x09\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+
+
+def unsafe_char(text: str) -> str | None:
+    """``U+001B`` for the first character of ``text`` a terminal would act on, else None."""
+    found = UNSAFE.search(text)
+    return None if found is None else f"U+{ord(found.group()):04X}"
+
+
+def shown(text: str) -> str:
+    """``text`` with each character a terminal would act on written out (``\x1b``,
+    ``\u202e``), so that it is seen, not obeyed."""
+    return UNSAFE.sub(lambda m: m.group().encode("unicode_escape").decode("ascii"), text)
+
+
+def run_distance(metres: float, unit: Unit) -> str:
+    """A run's distance as every terminal view gives it: to the nearest 0.1 (``6.0 km``),
+    as messages and ``summary`` give distances done."""
+    return format_distance(metres, unit, 1)
 
 
 # A command the runner may copy is never broken across lines: anything in backticks, or
@@ -117,13 +151,19 @@ def line_spans(plain: str, width: int) -> list[tuple[int, int]]:
 def _pieces(
     plain: str, span: tuple[int, int], width: int, commands: Sequence[tuple[int, int]]
 ) -> list[tuple[int, int]]:
-    """One word as pieces of at most ``width`` cells: itself when it fits, holds a command
-    or is a path or link, else cut character by character (never inside a wide character)."""
+    """One word as pieces of at most ``width`` cells: itself when it fits or is a path or
+    link; a command (several words held together) broken between its words; anything else
+    cut character by character (never inside a wide character)."""
     from rich.cells import cell_len
 
     start, end = span
-    whole = "/" in plain[start:end] or any(a < end and start < b for a, b in commands)
-    if whole or cell_len(plain[start:end]) <= width:
+    if cell_len(plain[start:end]) <= width:
+        return [span]
+    if any(a < end and start < b for a, b in commands):
+        # A command wider than the line: broken between its words, never inside one.
+        words = re.finditer(r"[^ ]+", plain[start:end])
+        return [(start + word.start(), start + word.end()) for word in words]
+    if "/" in plain[start:end]:
         return [span]
     pieces = []
     cells = 0
@@ -138,7 +178,8 @@ def _pieces(
 
 
 def wrap(text: str | Text, width: int, style: str = "") -> list[Text]:
-    """``text`` as lines of at most ``width`` cells, styles kept, commands whole."""
+    """``text`` as lines of at most ``width`` cells, styles kept, commands whole (one wider
+    than the line is broken between its words), what a terminal would act on written out."""
     whole = _text(text, style)
     return [whole[start:end] for start, end in line_spans(whole.plain, width)]
 
@@ -228,7 +269,7 @@ def _text(cell: str | Text, style: str = "") -> Text:
 
     if isinstance(cell, Text):
         return Text.assemble(cell, style=style) if style else cell
-    return Text(cell, style)
+    return Text(shown(cell), style)
 
 
 def _line(
@@ -298,7 +339,7 @@ def print_runs(runs: list[Run], settings: Settings, title: str = "Runs") -> None
             (
                 str(run.id),
                 local_time(run, settings),
-                format_distance(run.distance_m, settings.units, 2),
+                run_distance(run.distance_m, settings.units),
                 duration_text(run.moving_s),
                 pace_text(run.distance_m, run.moving_s, settings.units),
                 run.source,
