@@ -146,3 +146,24 @@ def test_only_a_gpx_is_read_past_the_size_of_a_tree(
         "long.tcx": "too big to be an activity file",
         "longer.gpx": "too big to be an activity file",
     }
+
+
+@pytest.mark.parametrize(
+    ("content", "reason"),
+    [
+        (b"", "empty file"),
+        (b"  \n\t ", "not a FIT, TCX or GPX file"),  # read past as XML's leading space
+        (
+            b"\xef\xbb\xbf\n <gpx><trk/></gpx>",
+            "GPX file without a track (a route or waypoints only?)",
+        ),
+        (b" <gpx><trk><trkseg><trkpt lat='1' lon='1'>", "damaged XML: no element found: line 1"),
+    ],
+)
+def test_what_a_stream_starts_with_decides_as_the_whole_file_did(
+    sw: Any, tmp_path: Path, content: bytes, reason: str
+) -> None:
+    path = tmp_path / "start.gpx"
+    path.write_bytes(content)
+    (item,) = sw("import", "--json", str(path)).json()["files"]
+    assert item["reason"].startswith(reason)

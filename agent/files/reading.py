@@ -74,7 +74,7 @@ def _decode(source: Source, name: str) -> list[Leg]:
         return read_fit(source.read())
     if xmltools.looks_like_xml(xmltools.skip_to_xml(source)):
         return _decode_xml(source)
-    if not source.peek(1):
+    if not head:
         raise ActivityFileError("empty file")
     if head[:4] == b"PK\x03\x04":
         raise ActivityFileError("a zip inside a gzip: unpack it first")
