@@ -125,26 +125,31 @@ def test_a_long_track_imports_as_before_and_exports_within_bounded_memory(
     assert session.get_value("avg_heart_rate") == 108
 
 
-def test_only_a_gpx_is_read_past_the_size_of_a_tree(
-    sw: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+def test_gpx_and_tcx_are_read_past_the_size_of_a_fit_file(
+    sw: Any, tmp_path: Path, corpus: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """A GPX streams, so it may be longer than a FIT or TCX file may (they are decoded
-    whole); each has its own limit, and the runner hears which was passed."""
+    """GPX and TCX stream, so they may be longer than a FIT file may (decoded whole); each
+    kind has its limit, and the runner hears when a file passed it."""
     from agent.files import reading
 
     gpx = garmin_gpx.write_gpx(tmp_path / "long.gpx", 600)  # ~200 kB, 10 minutes
-    monkeypatch.setattr(reading, "MAX_FILE_BYTES", 100_000)
-    result = sw("import", "--json", str(gpx))
-    assert result.json()["files"][0]["status"] == "imported"
     tcx = tmp_path / "long.tcx"
-    tcx.write_text("<TrainingCenterDatabase>" + " " * 120_000 + "</TrainingCenterDatabase>")
+    tcx.write_bytes((corpus / "polar-m400-two-laps-3173437224.tcx").read_bytes())  # 1.3 MB
+    fit = corpus / "fenix6s-trail-run.fit"  # 670 kB
+    monkeypatch.setattr(reading, "MAX_FILE_BYTES", 100_000)
+    result = sw("import", "--json", str(gpx), str(tcx), str(fit))
+    said = {Path(f["file"]).name: (f["status"], f["reason"]) for f in result.json()["files"]}
+    assert said == {
+        "long.gpx": ("imported", None),
+        "long.tcx": ("imported", None),
+        "fenix6s-trail-run.fit": ("failed", "too big to be an activity file"),
+    }
     monkeypatch.setattr(reading, "MAX_XML_BYTES", 150_000)
-    big = garmin_gpx.write_gpx(tmp_path / "longer.gpx", 1200)  # ~400 kB
-    result = sw("import", "--json", str(tcx), str(big))
-    reasons = {Path(f["file"]).name: f["reason"] for f in result.json()["files"]}
-    assert reasons == {
-        "long.tcx": "too big to be an activity file",
-        "longer.gpx": "too big to be an activity file",
+    result = sw("import", "--json", str(gpx), str(tcx))
+    said = {Path(f["file"]).name: (f["status"], f["reason"]) for f in result.json()["files"]}
+    assert said == {
+        "long.gpx": ("failed", "too big to be an activity file"),
+        "long.tcx": ("failed", "too big to be an activity file"),
     }
 
 

@@ -225,16 +225,32 @@ def plausible_cadence(value: float | None) -> float | None:
 
 def steps_factor(values: Iterable[float | None]) -> int:
     """2 when a file's cadence values are per foot (strides/min), 1 when they are already
-    steps/min: decided from the median of the values above zero (counted, not sorted: the
-    median is above :data:`STRIDES_OR_STEPS` when at most half the values are not)."""
-    present = at_most = 0
-    for v in values:
-        if v is not None and math.isfinite(v) and v > 0:
-            present += 1
-            at_most += v <= STRIDES_OR_STEPS
-    if not present:
-        return 2
-    return 1 if at_most <= present // 2 else 2
+    steps/min: decided from the median of the values above zero."""
+    unit = CadenceUnit()
+    for value in values:
+        unit.add(value)
+    return unit.factor
+
+
+class CadenceUnit:
+    """:func:`steps_factor` of values met one by one. The median is counted, not sorted: it
+    is above :data:`STRIDES_OR_STEPS` when at most half the values are not."""
+
+    __slots__ = ("_at_most", "_present")
+
+    def __init__(self) -> None:
+        self._present = self._at_most = 0
+
+    def add(self, value: float | None) -> None:
+        if value is not None and math.isfinite(value) and value > 0:
+            self._present += 1
+            self._at_most += value <= STRIDES_OR_STEPS
+
+    @property
+    def factor(self) -> int:
+        if not self._present:
+            return 2
+        return 1 if self._at_most <= self._present // 2 else 2
 
 
 class SampleTotals:

@@ -1,10 +1,9 @@
 """Reading one activity file: FIT, TCX or GPX, plain or gzipped, told apart by content (FIT
 signature, XML root), not by name.
 
-A file is read as a stream (:class:`agent.files.streams.Source`). A GPX track is parsed as
-it is read and never held whole, so it may be as long as :data:`MAX_XML_BYTES`; a FIT file
-is decoded from its bytes and a TCX file from its parsed tree, so they stay below
-:data:`MAX_FILE_BYTES`.
+A file is read as a stream (:class:`agent.files.streams.Source`). GPX and TCX are parsed as
+they are read and never held whole, so they may be as long as :data:`MAX_XML_BYTES`; a FIT
+file is decoded from its bytes, so it stays below :data:`MAX_FILE_BYTES`.
 """
 
 from __future__ import annotations
@@ -22,13 +21,12 @@ log = logging.getLogger(__name__)
 
 Leg = Activity | ActivityFileError
 
-# Uncompressed FIT and TCX files stay far below this: a 24-hour FIT file at one record a
-# second is about 4 MB, its TCX about 60 MB. Anything bigger is not such a file (or a gzip
-# bomb); a TCX file is held in memory about ten times over while it is parsed.
+# Uncompressed FIT files stay far below this: a 24-hour FIT file at one record a second is
+# about 4 MB. Anything bigger is not a FIT file (or a gzip bomb); it is decoded whole.
 MAX_FILE_BYTES = 128 * 1024 * 1024
-# A GPX track is read as it is parsed, a few dozen bytes kept per point: a week at a point
-# a second, the longest run stridewatch takes (agent.units.MAX_RUN_S), is about 210 MB in
-# Garmin Connect's wordy layout. Beyond this a file is no run's track.
+# GPX and TCX are read as they are parsed, a few dozen bytes kept per point: a week at a
+# point a second, the longest run stridewatch takes (agent.units.MAX_RUN_S), is about 210 MB
+# of GPX in Garmin Connect's wordy layout and 420 MB of TCX. Beyond this a file is no run's.
 MAX_XML_BYTES = 1024 * 1024 * 1024
 TOO_BIG = "too big to be an activity file"
 
@@ -84,7 +82,7 @@ def _decode(source: Source, name: str) -> list[Leg]:
 
 
 def _decode_xml(source: Source) -> list[Leg]:
-    """A GPX file read as it is parsed; a TCX file parsed whole, then read."""
+    """A GPX or TCX file, read as it is parsed."""
     from agent.files import xmltools
 
     events = xmltools.events(source)
@@ -99,12 +97,9 @@ def _decode_xml(source: Source) -> list[Leg]:
 
         return list(read_gpx_events(root, events))
     if kind == "TrainingCenterDatabase":
-        from agent.files.tcx import read_tcx
+        from agent.files.tcx import read_tcx_events
 
-        source.limit = MAX_FILE_BYTES
-        for _ in events:  # the whole tree
-            pass
-        found = read_tcx(root)
+        found = read_tcx_events(root, events)
         if not found:
             raise NotARunError("TCX file without an activity (a course or a workout?)")
         return found
