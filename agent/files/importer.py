@@ -137,7 +137,7 @@ def import_input(store: Store, item: Input, options: ImportOptions) -> list[Outc
             outcomes.append(Outcome(item.label, "failed", str(leg)))
             continue
         outcomes.append(_import_activity(store, item, leg, options, several=several))
-    return outcomes
+    return [outcome.without_samples() for outcome in outcomes]
 
 
 def _import_activity(

@@ -4,7 +4,7 @@ told ``import`` (:class:`ImportOptions`), and the batch's verdict."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any, Literal
 
@@ -54,6 +54,16 @@ class Outcome:
     run_id: int | None = None
     activity: Activity | None = None
     replaced: bool = False  # a duplicate whose data replaced the stored run's
+    # How many samples the activity had, when they are let go (:meth:`without_samples`).
+    samples: int | None = None
+
+    def without_samples(self) -> Outcome:
+        """This outcome holding its activity's totals, not its samples (a batch of long
+        tracks would otherwise hold them all until it ends)."""
+        act = self.activity
+        if act is None or self.samples is not None:
+            return self
+        return replace(self, activity=replace(act, samples=()), samples=len(act.samples))
 
     def as_json(self) -> dict[str, Any]:
         act = self.activity
@@ -72,7 +82,9 @@ class Outcome:
             ),
             "distance_km": round(act.distance_m / 1000, 3) if act else None,
             "moving_s": round(act.moving_s, 1) if act else None,
-            "samples": len(act.samples) if act else None,
+            "samples": (
+                self.samples if self.samples is not None else len(act.samples) if act else None
+            ),
         }
 
     def line(self, unit: Literal["km", "mi"]) -> str:
