@@ -14,7 +14,9 @@ from __future__ import annotations
 import os
 import secrets
 import stat
+from collections.abc import Callable
 from pathlib import Path
+from typing import BinaryIO, TypeVar
 
 from agent.errors import StridewatchError
 
@@ -22,6 +24,7 @@ from agent.errors import StridewatchError
 FILE_MODE = 0o600
 # Random temporary names collide with odds of 2**-32 per try; a few tries is plenty.
 TEMP_TRIES = 8
+T = TypeVar("T")
 OVERWRITE_ADVICE = "choose another name with -o, or add --force"
 
 _KINDS = (
@@ -61,16 +64,29 @@ def write_file(
     path written. Raises :class:`OutputError` (exit 2) if something is at ``path`` and
     ``force`` is false (the message ends with ``advice``), if ``path`` is a folder, pipe,
     device or socket, or if the folder is missing or cannot be written."""
+    return write_with(path, lambda handle: handle.write(data), force=force, advice=advice)[0]
+
+
+def write_with(
+    path: Path,
+    fill: Callable[[BinaryIO], T],
+    *,
+    force: bool = False,
+    advice: str = OVERWRITE_ADVICE,
+) -> tuple[Path, T]:
+    """:func:`write_file` of what ``fill`` writes to the new file as it goes (a file too
+    long to hold in memory first); ``fill`` may also seek back and read what it wrote. Return
+    the path written and what ``fill`` returned. Whatever ``fill`` raises leaves no file."""
     target = path.expanduser()
     check_target(target, force=force, advice=advice)
-    temp = _write_temp(target, data)
+    temp, result = _write_temp(target, fill)
     try:
         _move(temp, target, force=force, advice=advice)
     except OSError as exc:
         raise OutputError(f"{target}: cannot write: {exc.strerror}", path=target) from exc
     finally:
         temp.unlink(missing_ok=True)  # gone already unless the move failed or hard-linked
-    return target
+    return target, result
 
 
 def check_target(path: Path, *, force: bool = False, advice: str = OVERWRITE_ADVICE) -> None:
@@ -91,9 +107,9 @@ def check_target(path: Path, *, force: bool = False, advice: str = OVERWRITE_ADV
         raise _exists(target, advice)
 
 
-def _write_temp(target: Path, data: bytes) -> Path:
-    """A new private file holding ``data``, beside ``target``, with a name nobody guessed."""
-    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC
+def _write_temp(target: Path, fill: Callable[[BinaryIO], T]) -> tuple[Path, T]:
+    """A new private file filled by ``fill``, beside ``target``, with a name nobody guessed."""
+    flags = os.O_RDWR | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC
     for _ in range(TEMP_TRIES):
         temp = target.with_name(f"{target.name}.{secrets.token_hex(4)}.part")
         try:
@@ -105,25 +121,26 @@ def _write_temp(target: Path, data: bytes) -> Path:
                 f"{target}: cannot write in {target.parent}: {exc.strerror}", path=target
             ) from exc
         try:
-            _fill(fd, data)
+            result = _fill(fd, fill)
         except OSError as exc:
             temp.unlink(missing_ok=True)
             raise OutputError(f"{target}: cannot write: {exc.strerror}", path=target) from exc
         except BaseException:
             temp.unlink(missing_ok=True)
             raise
-        return temp
+        return temp, result
     raise OutputError(f"{target}: cannot create a temporary file beside it", path=target)
 
 
-def _fill(fd: int, data: bytes) -> None:
-    """Write ``data`` to the new file ``fd`` (closed after), 0600 whatever the umask, and
-    synced so that the rename never exposes an empty file after a crash."""
-    with os.fdopen(fd, "wb") as handle:
+def _fill(fd: int, fill: Callable[[BinaryIO], T]) -> T:
+    """Fill the new file ``fd`` (closed after), 0600 whatever the umask, and synced so that
+    the rename never exposes an empty file after a crash."""
+    with os.fdopen(fd, "w+b") as handle:
         os.fchmod(handle.fileno(), FILE_MODE)
-        handle.write(data)
+        result = fill(handle)
         handle.flush()
         os.fsync(handle.fileno())
+    return result
 
 
 def _move(temp: Path, target: Path, *, force: bool, advice: str) -> None:

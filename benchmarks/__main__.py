@@ -16,7 +16,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from benchmarks import history, ingest, live, memory, soak, startup, sync_idle
+from benchmarks import bigfile, history, ingest, live, memory, soak, startup, sync_idle
 from benchmarks.common import ROOT, Section, machine
 from benchmarks.results import merge_results, write_results
 
@@ -28,6 +28,7 @@ BENCHMARKS: dict[str, Callable[[bool], Section]] = {
     "startup": startup.run,
     "soak": soak.run,
     "sync_idle": sync_idle.run,
+    "bigfile": bigfile.run,
 }
 RESULTS = ROOT / "benchmarks" / "RESULTS.md"
 

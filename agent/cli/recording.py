@@ -133,9 +133,10 @@ def export(
     run_id = parse_int(run_text, "RUN", 1, 2**62)
     with app.open_store() as store:
         run = store.get_run(run_id)
-        samples = store.run_samples(run_id)
-    path = output or Path(fitfile.default_file_name(run))
-    result = fitfile.export_run(run, samples, path, zone=app.settings.zone, overwrite=force)
+        path = output or Path(fitfile.default_file_name(run))
+        # The samples are read in chunks as the file is written (a run can have millions).
+        samples = store.iter_run_samples(run_id)
+        result = fitfile.export_run(run, samples, path, zone=app.settings.zone, overwrite=force)
     if as_json:
         echo_json(
             {

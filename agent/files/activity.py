@@ -8,9 +8,8 @@ human (else dropped, not stored), sample times finite, and the start a real cale
 
 from __future__ import annotations
 
-import itertools
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Literal
@@ -71,7 +70,9 @@ class Activity:
     elapsed_s: float
     sport: Sport = UNKNOWN
     format: Format = "fit"
-    samples: tuple[SampleRow, ...] = ()
+    # A tuple, or for a long track a collection made on demand (agent.files.gpx_track): it
+    # can be iterated again and again, and is never held as a list of tuples.
+    samples: Collection[SampleRow] = ()
     avg_hr: float | None = None
     max_hr: float | None = None
     avg_cadence: float | None = None
@@ -125,7 +126,13 @@ def validated(
             raise ActivityFileError(f"damaged: its {label} is {value:g}, which no run can have")
     if not activity.clock_unset:
         _check_start(activity.started_at, now, earliest)
-    samples = tuple(_clean_sample(s) for s in _in_span(activity))
+    first = activity.started_at.timestamp() - SPAN_SLACK_S
+    last = activity.ended_at.timestamp() + SPAN_SLACK_S
+    samples: Collection[SampleRow]
+    if isinstance(activity.samples, tuple):
+        samples = tuple(_checked(activity.samples, first, last))
+    else:
+        samples = CheckedSamples(activity.samples, first, last)
     return replace(
         activity,
         samples=samples,
@@ -135,18 +142,53 @@ def validated(
     )
 
 
-def _in_span(activity: Activity) -> list[SampleRow]:
-    """The samples whose time is finite, moves forward, and lies within the activity (a
-    damaged file can hold a record dated decades later; some apps write each second twice:
-    the first stands)."""
-    first = activity.started_at.timestamp() - SPAN_SLACK_S
-    last = activity.ended_at.timestamp() + SPAN_SLACK_S
-    kept: list[SampleRow] = []
-    for sample in activity.samples:
-        t = sample[0]
-        if _finite(t) and first <= t <= last and (not kept or t > kept[-1][0]):
-            kept.append(sample)
-    return kept
+def _checked(samples: Iterable[SampleRow], first: float, last: float) -> Iterator[SampleRow]:
+    """The samples whose time is finite, moves forward, and lies within ``first``-``last``
+    (a damaged file can hold a record dated decades later; some apps write each second
+    twice: the first stands), each with its values checked: a distance finite and not
+    negative (else 0), a speed a runner can have (else none), a plausible cadence and heart
+    rate (else none; :func:`plausible_cadence`, :func:`plausible_hr`). Written out in one
+    loop: a long track's millions of samples pass here on every read."""
+    number, low_hr, high_hr = (int, float), *HR_RANGE
+    last_t = -math.inf
+    for t, distance, speed, cadence, hr in samples:
+        if not (isinstance(t, number) and first <= t <= last and t > last_t):
+            continue
+        last_t = t
+        yield (
+            t,
+            distance if isinstance(distance, number) and 0 <= distance < math.inf else 0.0,
+            speed if isinstance(speed, number) and 0 <= speed <= MAX_SPEED_MPS else None,
+            float(cadence)
+            if isinstance(cadence, number) and 0 < cadence <= MAX_CADENCE_SPM
+            else None,
+            round(float(hr)) if isinstance(hr, number) and low_hr <= hr <= high_hr else None,
+        )
+
+
+class CheckedSamples(Collection["SampleRow"]):
+    """:func:`validated`'s samples of a long track, checked each time they are read rather
+    than held checked: ``base`` is read again for every pass (a track of two million points
+    is never a list of tuples)."""
+
+    def __init__(self, base: Collection[SampleRow], first: float, last: float) -> None:
+        self._base, self._first, self._last = base, first, last
+        self._count: int | None = None
+
+    def __iter__(self) -> Iterator[SampleRow]:
+        count = 0
+        for sample in _checked(self._base, self._first, self._last):
+            count += 1
+            yield sample
+        self._count = count  # read to the end (stored, say): its length is known
+
+    def __len__(self) -> int:
+        if self._count is None:
+            self._count = sum(1 for _ in self)
+        return self._count
+
+    def __contains__(self, item: object) -> bool:
+        return any(sample == item for sample in self)
 
 
 def _check_start(start: datetime, now: datetime, earliest: datetime) -> None:
@@ -164,15 +206,6 @@ def _check_start(start: datetime, now: datetime, earliest: datetime) -> None:
 
 def _finite(value: float | None) -> bool:
     return value is not None and isinstance(value, (int, float)) and math.isfinite(value)
-
-
-def _clean_sample(sample: SampleRow) -> SampleRow:
-    t, distance, speed, cadence, hr = sample
-    distance = distance if _finite(distance) and distance >= 0 else 0.0
-    speed = speed if _finite(speed) and speed is not None and 0 <= speed <= MAX_SPEED_MPS else None
-    steps = plausible_cadence(cadence)
-    beats = plausible_hr(hr)
-    return (t, distance, speed, steps, round(beats) if beats is not None else None)
 
 
 def plausible_hr(value: float | None) -> float | None:
@@ -196,36 +229,96 @@ def plausible_cadence(value: float | None) -> float | None:
 def steps_factor(values: Iterable[float | None]) -> int:
     """2 when a file's cadence values are per foot (strides/min), 1 when they are already
     steps/min: decided from the median of the values above zero."""
-    present = sorted(v for v in values if v is not None and math.isfinite(v) and v > 0)
-    if not present:
-        return 2
-    return 1 if present[len(present) // 2] > STRIDES_OR_STEPS else 2
+    unit = CadenceUnit()
+    for value in values:
+        unit.add(value)
+    return unit.factor
 
 
-def average_cadence(samples: Sequence[SampleRow]) -> float | None:
+class CadenceUnit:
+    """:func:`steps_factor` of values met one by one. The median is counted, not sorted: it
+    is above :data:`STRIDES_OR_STEPS` when at most half the values are not."""
+
+    __slots__ = ("_at_most", "_present")
+
+    def __init__(self) -> None:
+        self._present = self._at_most = 0
+
+    def add(self, value: float | None) -> None:
+        if value is not None and math.isfinite(value) and value > 0:
+            self._present += 1
+            self._at_most += value <= STRIDES_OR_STEPS
+
+    @property
+    def factor(self) -> int:
+        if not self._present:
+            return 2
+        return 1 if self._at_most <= self._present // 2 else 2
+
+
+class SampleTotals:
+    """What the samples of a run say about it, read one by one: the mean and maximum heart
+    rate (:func:`sample_hr`) and the average cadence (:func:`average_cadence`). One pass
+    over a long track gives all three."""
+
+    __slots__ = ("_before", "_cadence", "_hr_max", "_hr_n", "_hr_sum", "_n", "_sum", "_weight")
+
+    def __init__(self) -> None:
+        self._before: SampleRow | None = None
+        self._cadence = self._weight = 0.0
+        self._sum, self._n = 0.0, 0  # every cadence, for samples too far apart to weigh
+        self._hr_sum, self._hr_n, self._hr_max = 0.0, 0, -math.inf
+
+    def add(self, sample: SampleRow) -> None:
+        before = self._before
+        if before is not None:
+            cadence = before[3]
+            dt = sample[0] - before[0]
+            if cadence and 0 < dt <= MAX_SAMPLE_GAP_S:
+                self._cadence += cadence * dt
+                self._weight += dt
+        if sample[3]:
+            self._sum += sample[3]
+            self._n += 1
+        if sample[4]:
+            beats = float(sample[4])
+            self._hr_sum += beats
+            self._hr_n += 1
+            self._hr_max = max(self._hr_max, beats)
+        self._before = sample
+
+    @property
+    def hr(self) -> tuple[float | None, float | None]:
+        if not self._hr_n:
+            return None, None
+        return self._hr_sum / self._hr_n, self._hr_max
+
+    @property
+    def cadence(self) -> float | None:
+        if self._weight:
+            return self._cadence / self._weight
+        return self._sum / self._n if self._n else None
+
+
+def totals_of(samples: Iterable[SampleRow]) -> SampleTotals:
+    totals = SampleTotals()
+    for sample in samples:
+        totals.add(sample)
+    return totals
+
+
+def average_cadence(samples: Iterable[SampleRow]) -> float | None:
     """The run's average cadence, steps/min: time-weighted over the samples with a cadence
-    (zeros are no cadence: standing, or no footpod), gaps over 10 s not weighed. The one
-    definition for imported runs and FIT export; the recorder counts the same way live."""
-    total = weight = 0.0
-    for before, after in itertools.pairwise(samples):
-        cadence = before[3]
-        dt = after[0] - before[0]
-        if cadence and 0 < dt <= MAX_SAMPLE_GAP_S:
-            total += cadence * dt
-            weight += dt
-    if weight:
-        return total / weight
-    present = [s[3] for s in samples if s[3]]
-    return sum(present) / len(present) if present else None
+    (zeros are no cadence: standing, or no footpod), gaps over 10 s not weighed; the plain
+    mean of the cadences when no two samples are close enough to weigh. The one definition
+    for imported runs and FIT export; the recorder counts the same way live."""
+    return totals_of(samples).cadence
 
 
-def sample_hr(samples: Sequence[SampleRow]) -> tuple[float | None, float | None]:
+def sample_hr(samples: Iterable[SampleRow]) -> tuple[float | None, float | None]:
     """The mean and the maximum heart rate (bpm) of the samples that have one, for files
     whose summary lacks them (a GPX, a TCX without lap averages, the Fenix 2's FIT)."""
-    values = [float(s[4]) for s in samples if s[4]]
-    if not values:
-        return None, None
-    return sum(values) / len(values), max(values)
+    return totals_of(samples).hr
 
 
 def weighted_mean(pairs: Iterable[tuple[float | None, float | None]]) -> float | None:

@@ -1,24 +1,17 @@
-"""FIT activity files: write a stored run (fit-tool), read a device's file (fitdecode).
+"""FIT activity files: read a device's file (fitdecode); write a stored run
+(:mod:`agent.files.fit_export`, whose names stay importable from here).
 
-Writing follows Garmin's FIT SDK "Activity file" cookbook, so Garmin Connect and Strava take
-the file: FileId (type activity), DeviceInfo, a timer start Event, Records, a timer stop_all
-Event, one Lap, one Session (running; treadmill, as stridewatch records no GPS) and exactly
-one Activity. Cadence is written in FIT's strides/min with ``fractional_cadence``.
-
-Reading uses a second, independent library (fitdecode, MIT), which also checks the CRCs.
+Reading uses fitdecode (MIT), a library independent of the writer (fit-tool), which also
+checks the CRCs.
 """
 
 from __future__ import annotations
 
 import io
 import math
-from collections.abc import Sequence
-from dataclasses import dataclass, field
-from datetime import UTC, datetime, tzinfo
-from pathlib import Path
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from agent.errors import StridewatchError
 from agent.files.activity import (
     Activity,
     ActivityFileError,
@@ -27,319 +20,49 @@ from agent.files.activity import (
     sample_hr,
     with_legs,
 )
-from agent.files.same_run import EXPORT_SERIAL
+from agent.files.fit_export import (
+    FIT_EARLIEST_UNIX_S,
+    FIT_LATEST_UNIX_S,
+    ExportError,
+    ExportResult,
+    FitRangeError,
+    default_file_name,
+    encode_run,
+    export_run,
+)
+from agent.files.fit_messages import (
+    FIT_EPOCH_UNIX_S,
+    FIT_MAX_SPEED,
+    FIT_UINT8_MAX,
+    MANUFACTURER_DEVELOPMENT,
+    PRODUCT_NAME,
+    STEPS_PER_STRIDE,
+    STRIDEWATCH_SERIAL,
+)
 from agent.files.sports import Sport, classify
-from agent.safe_write import check_target, write_file
 
 if TYPE_CHECKING:
-    from agent.models import Run
     from agent.store import SampleRow
 
-# FIT's date_time counts seconds from 1989-12-31T00:00:00Z (FIT SDK, Profile "date_time").
-FIT_EPOCH_UNIX_S = 631_065_600
-# FIT manufacturer "development" (255): what the SDK asks software without an assigned
-# manufacturer id to write; Garmin Connect and Strava accept it.
-MANUFACTURER_DEVELOPMENT = 255
-# A fixed serial number: with time_created (the run's start) it tells uploads apart, and the
-# same run exported twice is recognised as the same file by Garmin Connect.
-STRIDEWATCH_SERIAL = EXPORT_SERIAL
-PRODUCT_NAME = "stridewatch"
-# FIT gives running cadence per foot (strides/min); stridewatch stores steps/min, twice that.
-STEPS_PER_STRIDE = 2
-# Speed is an unsigned 16-bit count of mm/s.
-FIT_MAX_SPEED = 65.535
-# Records hold heart rate and strides in one unsigned byte; 255 means "invalid".
-FIT_UINT8_MAX = 254
-
-
-class ExportError(StridewatchError):
-    """The FIT file cannot be written where the runner asked."""
-
-    exit_code = 2
-
-    def __init__(self, message: str, *, path: Path) -> None:
-        super().__init__(message)
-        self.path = path
-
-
-# The instants a FIT date_time can hold (FIT SDK, Profile "date_time"): an unsigned 32-bit
-# count of seconds from the epoch (0xFFFFFFFF is "invalid"), where counts below 0x10000000
-# are seconds since the device was switched on, not dates: from 1998-07-03 to 2126-02-06.
-FIT_EARLIEST_UNIX_S = FIT_EPOCH_UNIX_S + 0x10000000
-# Less 14 hours: the Activity's local_timestamp adds the zone's offset (at most +14:00).
-FIT_LATEST_UNIX_S = FIT_EPOCH_UNIX_S + 0xFFFFFFFE - 14 * 3600
-
-
-class FitRangeError(StridewatchError):
-    """A run whose times a FIT file cannot hold (before mid-1998, after early 2126)."""
-
-    exit_code = 2
-
-
-def default_file_name(run: Run) -> str:
-    """``stridewatch-run-12-2026-11-20.fit``."""
-    return f"stridewatch-run-{run.id}-{run.started_at:%Y-%m-%d}.fit"
-
-
-# -- writing ----------------------------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class _Totals:
-    """What the Lap and the Session say, from the run's stored totals and its samples."""
-
-    start_s: int  # unix seconds
-    end_s: int
-    timer_s: float
-    elapsed_s: float
-    distance_m: float
-    max_speed: float | None
-    avg_hr: float | None
-    max_hr: float | None
-    avg_steps: float | None  # steps/min
-
-
-@dataclass(frozen=True, slots=True)
-class ExportResult:
-    path: Path
-    records: int
-    totals: _Totals = field(repr=False)
-
-
-def export_run(
-    run: Run, samples: Sequence[SampleRow], path: Path, *, zone: tzinfo, overwrite: bool = False
-) -> ExportResult:
-    """Write ``run`` as a FIT activity file at ``path``, private (0600) and atomically
-    (:func:`agent.safe_write.write_file`: never through a link, never a half-written file);
-    refuse to replace an existing file unless ``overwrite``. Raises
-    :class:`agent.safe_write.OutputError` (exit 2) for a path it cannot or may not write."""
-    check_target(path, force=overwrite)
-    data, records, totals = encode_run(run, samples, zone=zone)
-    return ExportResult(write_file(path, data, force=overwrite), records, totals)
-
-
-def encode_run(
-    run: Run, samples: Sequence[SampleRow], *, zone: tzinfo
-) -> tuple[bytes, int, _Totals]:
-    """The FIT bytes of ``run``, the number of Record messages, and the totals written."""
-    from fit_tool.fit_file import FitFile
-    from fit_tool.fit_file_builder import FitFileBuilder, calc_records_size
-    from fit_tool.fit_file_header import FitFileHeader, ProtocolVersion
-
-    points = _record_points(run, samples)
-    totals = _totals(run, samples, points)
-    _check_fit_range(run, totals)
-    builder = FitFileBuilder(auto_define=True, min_string_size=len(PRODUCT_NAME) + 1)
-    builder.add(_file_id(totals))
-    builder.add(_device_info(totals))
-    builder.add(_timer_event(totals.start_s, start=True))
-    builder.add_all([_record(point) for point in points])
-    builder.add(_timer_event(totals.end_s, start=False))
-    builder.add(_lap(totals))
-    builder.add(_session(totals))
-    builder.add(_activity(totals, zone))
-    # A 14-byte header with its own CRC (the SDK's default) and protocol 2.0.
-    header = FitFileHeader(
-        records_size=calc_records_size(builder.records),
-        protocol_version=ProtocolVersion(2, 0),
-        gen_crc=True,
-    )
-    return FitFile(header, builder.records).to_bytes(), len(points), totals
-
-
-def _check_fit_range(run: Run, totals: _Totals) -> None:
-    """Refuse (one line, exit 2) a run whose times FIT cannot hold: written anyway, a
-    1985 run would be read back as "a device clock never set", a 2206 run not at all."""
-    if totals.start_s >= FIT_EARLIEST_UNIX_S and totals.end_s <= FIT_LATEST_UNIX_S:
-        return
-    first, last = (
-        datetime.fromtimestamp(s, UTC).date().isoformat()
-        for s in (FIT_EARLIEST_UNIX_S, FIT_LATEST_UNIX_S)
-    )
-    raise FitRangeError(
-        f"run {run.id}: started {run.started_at.date().isoformat()}, and a FIT file can only "
-        f"hold times from {first} to {last} (seconds since 1989-12-31, below 2^28 taken as "
-        "a device clock never set); it cannot be exported"
-    )
-
-
-def _record_points(run: Run, samples: Sequence[SampleRow]) -> list[SampleRow]:
-    """One record per whole second (FIT timestamps are seconds; the last sample of a second
-    wins); a run without samples gets a start and an end record carrying its totals. A
-    sample whose time is no finite number (a damaged row) is left out."""
-    samples = [s for s in samples if isinstance(s[0], int | float) and math.isfinite(s[0])]
-    if not samples:
-        start = run.started_at.timestamp()
-        end = start + max(run.elapsed_s, run.moving_s, 1.0)
-        return [(start, 0.0, None, None, None), (end, run.distance_m, None, None, None)]
-    by_second: dict[int, SampleRow] = {}
-    for sample in samples:
-        by_second[round(sample[0])] = sample
-    return [by_second[second] for second in sorted(by_second)]
-
-
-def _totals(run: Run, samples: Sequence[SampleRow], points: list[SampleRow]) -> _Totals:
-    start = min(round(run.started_at.timestamp()), round(points[0][0]))
-    end = max(start + round(run.elapsed_s), round(points[-1][0]))
-    hrs = [float(s[4]) for s in samples if s[4]]
-    speeds = [s[2] for s in samples if s[2] is not None]
-    return _Totals(
-        start_s=start,
-        end_s=end,
-        timer_s=run.moving_s or run.elapsed_s or float(end - start),
-        elapsed_s=run.elapsed_s or float(end - start),
-        distance_m=run.distance_m,
-        max_speed=max(speeds) if speeds else None,
-        avg_hr=run.avg_hr if run.avg_hr is not None else (sum(hrs) / len(hrs) if hrs else None),
-        max_hr=max(hrs) if hrs else None,
-        # The stored average (one definition: agent.files.activity.average_cadence).
-        avg_steps=run.avg_cadence or average_cadence(samples),
-    )
-
-
-def _ms(unix_s: float) -> int:
-    """fit-tool takes instants as unix milliseconds."""
-    return round(unix_s) * 1000
-
-
-def _strides(steps: float) -> tuple[int, float]:
-    """Steps/min as FIT cadence: whole strides/min and the fraction (``fractional_cadence``)."""
-    strides = min(steps / STEPS_PER_STRIDE, float(FIT_UINT8_MAX))
-    whole = math.floor(strides)
-    return whole, strides - whole
-
-
-def _file_id(totals: _Totals) -> Any:
-    from fit_tool.profile.messages.file_id_message import FileIdMessage
-    from fit_tool.profile.profile_type import FileType
-
-    message = FileIdMessage()
-    message.type = FileType.ACTIVITY
-    message.manufacturer = MANUFACTURER_DEVELOPMENT
-    message.product = 0
-    message.serial_number = STRIDEWATCH_SERIAL
-    message.time_created = _ms(totals.start_s)
-    return message
-
-
-def _device_info(totals: _Totals) -> Any:
-    from fit_tool.profile.messages.device_info_message import DeviceInfoMessage
-
-    from agent import __version__
-
-    message = DeviceInfoMessage()
-    message.timestamp = _ms(totals.start_s)
-    message.device_index = 0  # the creator of the file
-    message.manufacturer = MANUFACTURER_DEVELOPMENT
-    message.product = 0
-    message.serial_number = STRIDEWATCH_SERIAL
-    message.product_name = PRODUCT_NAME
-    message.software_version = float(".".join(__version__.split(".")[:2]))
-    return message
-
-
-def _timer_event(unix_s: int, *, start: bool) -> Any:
-    from fit_tool.profile.messages.event_message import EventMessage
-    from fit_tool.profile.profile_type import Event, EventType
-
-    message = EventMessage()
-    message.timestamp = _ms(unix_s)
-    message.event = Event.TIMER
-    message.event_type = EventType.START if start else EventType.STOP_ALL
-    message.event_group = 0
-    return message
-
-
-def _record(point: SampleRow) -> Any:
-    from fit_tool.profile.messages.record_message import RecordMessage
-
-    t, distance, speed, steps, hr = point
-    message = RecordMessage()
-    message.timestamp = _ms(t)
-    message.distance = distance
-    if speed is not None and 0 <= speed <= FIT_MAX_SPEED:
-        message.speed = speed
-        message.enhanced_speed = speed
-    if hr:
-        message.heart_rate = min(hr, FIT_UINT8_MAX)
-    if steps is not None:
-        message.cadence, message.fractional_cadence = _strides(steps)
-    return message
-
-
-def _summary_fields(message: Any, totals: _Totals) -> None:
-    """The fields a Lap and a Session share."""
-    from fit_tool.profile.profile_type import Sport, SubSport
-
-    message.timestamp = _ms(totals.end_s)
-    message.start_time = _ms(totals.start_s)
-    message.total_elapsed_time = totals.elapsed_s
-    message.total_timer_time = totals.timer_s
-    message.total_distance = totals.distance_m
-    message.sport = Sport.RUNNING
-    message.sub_sport = SubSport.TREADMILL
-    message.message_index = 0
-    average = totals.distance_m / totals.timer_s if totals.timer_s > 0 else None
-    if average is not None and average <= FIT_MAX_SPEED:
-        message.avg_speed = average
-        message.enhanced_avg_speed = average
-    if totals.max_speed is not None and totals.max_speed <= FIT_MAX_SPEED:
-        message.max_speed = totals.max_speed
-        message.enhanced_max_speed = totals.max_speed
-    if totals.avg_hr is not None:
-        message.avg_heart_rate = min(round(totals.avg_hr), FIT_UINT8_MAX)
-    if totals.max_hr is not None:
-        message.max_heart_rate = min(round(totals.max_hr), FIT_UINT8_MAX)
-    if totals.avg_steps:
-        message.avg_cadence, message.avg_fractional_cadence = _strides(totals.avg_steps)
-
-
-def _lap(totals: _Totals) -> Any:
-    from fit_tool.profile.messages.lap_message import LapMessage
-    from fit_tool.profile.profile_type import Event, EventType, LapTrigger
-
-    message = LapMessage()
-    _summary_fields(message, totals)
-    message.event = Event.LAP
-    message.event_type = EventType.STOP
-    message.lap_trigger = LapTrigger.SESSION_END
-    return message
-
-
-def _session(totals: _Totals) -> Any:
-    from fit_tool.profile.messages.session_message import SessionMessage
-    from fit_tool.profile.profile_type import Event, EventType, SessionTrigger
-
-    message = SessionMessage()
-    _summary_fields(message, totals)
-    message.event = Event.SESSION
-    message.event_type = EventType.STOP
-    message.trigger = SessionTrigger.ACTIVITY_END
-    message.first_lap_index = 0
-    message.num_laps = 1
-    return message
-
-
-def _activity(totals: _Totals, zone: tzinfo) -> Any:
-    from fit_tool.profile.messages.activity_message import ActivityMessage
-    from fit_tool.profile.profile_type import Activity as ActivityType
-    from fit_tool.profile.profile_type import Event, EventType
-
-    end = datetime.fromtimestamp(totals.end_s, zone)
-    offset = end.utcoffset()
-    message = ActivityMessage()
-    message.timestamp = _ms(totals.end_s)
-    message.total_timer_time = totals.timer_s
-    message.num_sessions = 1
-    message.type = ActivityType.MANUAL
-    message.event = Event.ACTIVITY
-    message.event_type = EventType.STOP
-    # local_timestamp is FIT seconds in local time (no scaling in fit-tool): it tells
-    # Garmin Connect the runner's time zone.
-    shift = offset.total_seconds() if offset is not None else 0.0
-    message.local_timestamp = round(totals.end_s + shift) - FIT_EPOCH_UNIX_S
-    return message
-
+__all__ = [
+    "FIT_EARLIEST_UNIX_S",
+    "FIT_EPOCH_UNIX_S",
+    "FIT_LATEST_UNIX_S",
+    "FIT_MAX_SPEED",
+    "FIT_SYSTEM_TIME_MAX",
+    "FIT_UINT8_MAX",
+    "MANUFACTURER_DEVELOPMENT",
+    "PRODUCT_NAME",
+    "STEPS_PER_STRIDE",
+    "STRIDEWATCH_SERIAL",
+    "ExportError",
+    "ExportResult",
+    "FitRangeError",
+    "default_file_name",
+    "encode_run",
+    "export_run",
+    "read_fit",
+]
 
 # -- reading ----------------------------------------------------------------------------
 

@@ -10,6 +10,7 @@ for ``busy_timeout_s``, then refused with a clear message.
 from __future__ import annotations
 
 import functools
+import itertools
 import json
 import logging
 import math
@@ -302,6 +303,11 @@ def m010_synced_files(db: Database) -> None:
     )
     db.table("synced_files").create_index(["sha256"])
     db.table("synced_files").create_index(["seen_at"])
+
+
+# Samples are written and read this many at a time: a long track's millions never sit in
+# memory as rows.
+SAMPLE_CHUNK = 10_000
 
 
 class Store:
@@ -637,9 +643,20 @@ class Store:
 
     def run_samples(self, run_id: int) -> list[SampleRow]:
         """A run's samples ``(t, distance_m, speed, cadence, hr)``, in time order."""
+        return list(self.iter_run_samples(run_id))
+
+    def iter_run_samples(self, run_id: int, *, chunk: int = SAMPLE_CHUNK) -> Iterator[SampleRow]:
+        """:meth:`run_samples` read ``chunk`` rows at a time as they are used (a run of
+        millions of samples is never a list), in one read transaction."""
         sql = "select t, distance_m, speed, cadence, hr from samples where run_id = ? order by t"
         with self.guard("read samples"):
-            return [tuple(row) for row in self.db.conn.execute(sql, [run_id])]
+            cursor = self.db.conn.execute(sql, [run_id])
+            try:
+                while rows := cursor.fetchmany(chunk):
+                    for row in rows:
+                        yield tuple(row)
+            finally:
+                cursor.close()
 
     def set_rpe(self, run_id: int, rpe: int, srpe: float) -> None:
         """Store a run's RPE and its session-RPE load."""
@@ -712,7 +729,7 @@ class Store:
     def add_imported_run_once(
         self,
         run: Mapping[str, Any],
-        samples: Sequence[SampleRow],
+        samples: Iterable[SampleRow],
         decide: Callable[[list[dict[str, Any]]], tuple[ImportAction, int | None]],
     ) -> tuple[ImportAction, int]:
         """Store an imported run unless the same run is stored, in one immediate transaction
@@ -732,7 +749,7 @@ class Store:
                 self._replace_run_data(found, run, samples)
             return action, found
 
-    def add_imported_run(self, run: Mapping[str, Any], samples: Sequence[SampleRow]) -> int:
+    def add_imported_run(self, run: Mapping[str, Any], samples: Iterable[SampleRow]) -> int:
         """Store an imported run (``source`` import) and its samples in one transaction.
 
         ``run`` holds ``started_at`` (aware datetime), ``elapsed_s``, ``moving_s``,
@@ -740,7 +757,7 @@ class Store:
         with self.guard("store the imported run"), self.db.conn:
             return self._insert_imported(run, samples)
 
-    def _insert_imported(self, run: Mapping[str, Any], samples: Sequence[SampleRow]) -> int:
+    def _insert_imported(self, run: Mapping[str, Any], samples: Iterable[SampleRow]) -> int:
         started: datetime = run["started_at"]
         row = {name: run.get(name) for name in IMPORTED_COLUMNS}
         row |= {
@@ -753,11 +770,11 @@ class Store:
         conn = self.db.conn
         cursor = conn.execute(_INSERT_IMPORTED, [row[name] for name in _ALL_IMPORTED])
         run_id = _last_pk(cursor.lastrowid)
-        conn.executemany(_INSERT_IMPORTED_SAMPLE, [(run_id, *sample) for sample in samples])
+        _insert_samples(conn, run_id, samples)
         return run_id
 
     def _replace_run_data(
-        self, run_id: int, run: Mapping[str, Any], samples: Sequence[SampleRow]
+        self, run_id: int, run: Mapping[str, Any], samples: Iterable[SampleRow]
     ) -> None:
         """Replace a stored run's measured data (totals, samples, ``source`` import) with a
         better record of the same run; its id, RPE, note, pain reports and alerts stay, and
@@ -780,7 +797,7 @@ class Store:
             [run_id],
         )
         conn.execute("delete from samples where run_id = ?", [run_id])
-        conn.executemany(_INSERT_IMPORTED_SAMPLE, [(run_id, *sample) for sample in samples])
+        _insert_samples(conn, run_id, samples)
 
     # -- load and rules (agent/advice/checks.py): alerts with escalation, plans, read-only open ---
 
@@ -1101,6 +1118,14 @@ _INSERT_IMPORTED = (
 _INSERT_IMPORTED_SAMPLE = (
     "insert into samples (run_id, t, distance_m, speed, cadence, hr) values (?,?,?,?,?,?)"
 )
+
+
+def _insert_samples(conn: sqlite3.Connection, run_id: int, samples: Iterable[SampleRow]) -> None:
+    rows = ((run_id, *sample) for sample in samples)
+    while batch := list(itertools.islice(rows, SAMPLE_CHUNK)):
+        conn.executemany(_INSERT_IMPORTED_SAMPLE, batch)
+
+
 _RUNS_NEAR = (
     "select id, started_at, moving_s, elapsed_s, source, status, import_file, distance_m, "
     "external_id from runs where started_at <= ?1 and coalesce(ended_at, '9999') >= ?2 order by id"
