@@ -27,6 +27,7 @@ from __future__ import annotations
 import itertools
 import json
 import logging
+import math
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
@@ -643,7 +644,10 @@ def _row(run: ActiveRun, epoch: float, closed: bool) -> dict[str, Any]:
         "device": run.device,
         "avg_hr": hr.beats / hr.hr_s if hr.hr_s else None,
         "max_hr": hr.max_hr or None,
-        "avg_cadence": run.steps / run.cadence_s if run.cadence_s else None,
+        # A time-weighted mean never exceeds the largest value (floating point may: 240.00..03)
+        "avg_cadence": min(run.steps / run.cadence_s, run.max_cadence or math.inf)
+        if run.cadence_s
+        else None,
         "trimp": hr.trimp if hr.hr_s else None,
         "created_at": run.created_at,
         "max_cadence": run.max_cadence or None,
