@@ -73,7 +73,7 @@ def test_round_trip_of_a_real_run(sw: Any, db: Path, tmp_path: Path, corpus: Pat
     out = tmp_path / "out.fit"
     result = sw("export", str(run_id), "--format", "fit", "-o", str(out))
     assert result.exit_code == 0, result.stderr
-    assert result.stdout.strip() == f"wrote {out} (FIT, 2809 records, 9.01 km)"
+    assert result.stdout.strip() == f"wrote {out} (FIT, 2809 records, 9.0 km)"
     check_framing(out)
     messages = decode(out)
     counts = Counter(m.name for m in messages)

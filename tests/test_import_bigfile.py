@@ -112,7 +112,7 @@ def test_a_long_track_imports_as_before_and_exports_within_bounded_memory(
 
     out = tmp_path / "race.fit"
     said, peak = in_fresh_process(isolated_home, "--db", str(db), "export", "1", "-o", str(out))
-    assert said == f"wrote {out} (FIT, {POINTS} records, 66.52 km)\n"
+    assert said == f"wrote {out} (FIT, {POINTS} records, 66.5 km)\n"
     assert peak < PEAK_BOUND_MB
     with fitdecode.FitReader(str(out), check_crc=fitdecode.CrcCheck.RAISE) as reader:
         messages = [m for m in reader if isinstance(m, fitdecode.FitDataMessage)]

@@ -91,7 +91,7 @@ def test_plan_return_stores_and_shows_the_plan(sw: Any) -> None:
     assert shown["id"] == made["id"]
     assert shown["start_week"] == "2026-11-02"
     human = sw("plan", "show", "--at", "2026-11-03T08:00", env={"STRIDEWATCH_UNITS": "mi"})
-    assert "2.0 mi - 3.0 mi" in human.stdout
+    assert "2.0 mi-3.0 mi" in human.stdout
     assert "RPE 3-4" in human.stdout
 
 

@@ -178,8 +178,11 @@ def warn(message: str) -> None:
 
 
 class _WarningLine(logging.Handler):
+    """A stored row the readers skip, and such: one line each, whole, to find and fix (a
+    warning of advice, :func:`warn`, wraps)."""
+
     def emit(self, record: logging.LogRecord) -> None:
-        warn(record.getMessage())
+        click.echo(f"stridewatch: warning: {record.getMessage()}", err=True)
 
 
 @contextmanager
