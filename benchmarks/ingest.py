@@ -19,11 +19,13 @@ from pathlib import Path
 from typing import Any
 
 from agent.config import Settings
-from agent.recording.recorder import Flush, FlushSink, Recorder, replay
+from agent.models import Flush
+from agent.recording.recorder import Recorder, replay
 from agent.sensors import sim
 from agent.sensors.base import HEART_RATE_MEASUREMENT, RSC_MEASUREMENT, Notification, QueueItem
 from agent.sensors.gatt import hr_essentials, rsc_essentials
 from agent.store import Store
+from agent.store.writer import FlushSink
 from benchmarks.common import Figure, Section, median_time, profile_excerpt, scratch
 
 EPOCH = 1_790_000_000.0  # a fixed wall-clock origin (2026-09-21), so runs are reproducible

@@ -19,9 +19,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from agent.config import Settings
-from agent.recording.recorder import FlushSink, Recorder, load_state, replay
+from agent.recording.recorder import Recorder, replay
 from agent.sensors import sim
 from agent.store import Store
+from agent.store.writer import FlushSink, load_state
 
 AT = "2026-11-20T20:00"
 EPOCH = 1_795_000_000.0  # 2026-11-18 11:06 UTC: the recorded run, in the week of AT

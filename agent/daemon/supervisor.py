@@ -63,8 +63,8 @@ from agent.daemon.service import sd_notify, watchdog_interval_s
 from agent.daemon.speech import Speaker
 from agent.daemon.timetable import AFTER_RUN_GRACE_S, RealTimetable, SimulatedTimetable, Timetable
 from agent.errors import InputError, StoreError, StridewatchError
-from agent.models import Alert, Source
-from agent.recording.recorder import Flush, Recorder, StoredState
+from agent.models import Alert, Flush, Source, StoredState
+from agent.recording.recorder import Recorder
 from agent.rules.allowance import Allowance, allowance
 from agent.sensors import sim
 from agent.sensors.base import (

@@ -38,6 +38,9 @@ from agent.models import (
     Source,
     severity_rank,
 )
+from agent.models import (
+    SampleRow as SampleRow,  # re-exported: the recorder and importers make them
+)
 from agent.safe_write import kind_of
 from agent.units import stored_day, stored_instant, utc_iso
 
@@ -1036,10 +1039,6 @@ class Store:
 
 
 # -- recording (agent/recording/recorder.py): SQL of the flush -------------------------------------
-
-# One sample row as the recorder produces it: (t unix s, distance_m, speed m/s, cadence
-# steps/min, hr bpm); the store adds run_id.
-SampleRow = tuple[float, float, float | None, float | None, int | None]
 
 RECORDED_COLUMNS = (
     "started_at",
