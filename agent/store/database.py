@@ -1,0 +1,221 @@
+"""The open database: opening (checked, private, WAL, upgraded) and closing, the errors a
+runner can act on, and what every table's methods build on (:class:`StoreBase`).
+
+A file that is not ours, or is damaged, is refused and left exactly as it was; a file held by
+another process is waited on for ``busy_timeout_s``, then refused with a clear message.
+"""
+
+from __future__ import annotations
+
+import logging
+import sqlite3
+from collections.abc import Callable, Generator, Iterable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, Self, TypeVar
+
+from agent.errors import DatabaseLockedError, NotFoundError, NotOurDatabaseError, StoreError
+from agent.store.paths import closed, connect, create_private, database_file, opened
+from agent.store.schema import Database, Migrations, migrations, schema_columns, schema_tables
+
+log = logging.getLogger("stridewatch.store")
+T = TypeVar("T")
+
+
+class StoreBase:
+    """The stridewatch database. Open with :meth:`open`; close with :meth:`close`."""
+
+    def __init__(self, db: Database, path: Path) -> None:
+        self.db = db
+        self.path = path
+        self._key: tuple[int, int] | None = None  # the file's (device, inode) while open
+        # Rows found unusable (table, id), so that each is reported once.
+        self._skipped: set[tuple[str, object]] = set()
+
+    @classmethod
+    def open(cls, path: Path, *, busy_timeout_s: float = 5.0) -> Self:
+        """Open (creating if needed, 0600 in a 0700 folder) and upgrade the database at
+        ``path``. Raises :class:`NotOurDatabaseError` (exit 2) for a file that is not ours, a
+        folder, pipe, device or socket, or a symbolic link but to a stridewatch database
+        (:func:`database_file`); :class:`DatabaseLockedError` if another program holds it."""
+        path = path.expanduser()
+        create_private(path)
+        real = database_file(path)
+        store = cls(Database(connect(real, path, busy_timeout_s)), path)
+        conn = store.db.conn
+        try:
+            with store.guard("open"):
+                store._refuse_empty_link(real)
+                store._check_ours()
+                store.db.enable_wal()
+                store.db.execute("PRAGMA foreign_keys = ON")
+                migrations.apply(store.db)
+        except BaseException:
+            conn.close()
+            raise
+        store._key = opened(real)
+        return store
+
+    @classmethod
+    def open_read_only(cls, path: Path, *, busy_timeout_s: float = 5.0) -> Self:
+        """Open an existing database for reading only: no migration, no WAL switch, and
+        ``query_only`` so that nothing can be written (``what-if`` leaves the file as it was)."""
+        path = path.expanduser()
+        real = database_file(path)
+        if not real.is_file():
+            raise NotFoundError(f"{path}: no such database (log a run first, or check --db)")
+        store = cls(Database(connect(real, path, busy_timeout_s)), path)
+        conn = store.db.conn
+        try:
+            with store.guard("open"):
+                store._refuse_empty_link(real)
+                store._check_ours(repair=False)
+                store.db.execute("PRAGMA query_only = ON")
+        except BaseException:
+            conn.close()
+            raise
+        store._key = opened(real)
+        return store
+
+    def close(self) -> None:
+        self.db.close()
+        closed(self._key)
+        self._key = None
+
+    def wait_for_lock(self, seconds: float) -> None:
+        """How long a statement waits for another program's lock before
+        :class:`DatabaseLockedError` (the ``busy_timeout_s`` of :meth:`open`)."""
+        self.db.conn.execute(f"pragma busy_timeout = {round(seconds * 1000)}")
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @contextmanager
+    def guard(self, doing: str) -> Iterator[None]:
+        """Turn sqlite3's errors into ones a runner can act on."""
+        try:
+            yield
+        except sqlite3.OperationalError as exc:
+            text = str(exc)
+            if "locked" in text or "busy" in text:
+                raise DatabaseLockedError(
+                    f"{self.path}: the database is in use by another program (waited, then "
+                    f"gave up while trying to {doing}); try again once it has finished",
+                    path=self.path,
+                ) from exc
+            raise StoreError(f"{self.path}: cannot {doing}: {text}", path=self.path) from exc
+        except sqlite3.IntegrityError as exc:  # our bug, not a damaged file: say so plainly
+            raise StoreError(f"{self.path}: cannot {doing}: {exc}", path=self.path) from exc
+        except sqlite3.DatabaseError as exc:
+            raise NotOurDatabaseError(
+                f"{self.path}: the database is damaged ({exc}); stridewatch has not changed "
+                "it. Keep a copy, and point --db at a new file or restore a backup",
+                path=self.path,
+            ) from exc
+
+    def _refuse_empty_link(self, real: Path) -> None:
+        """A link is followed only to a database that is ours already: a SQLite file with no
+        tables (``sqlite3 x.db vacuum``) is some other program's, however empty."""
+        if real != self.path and not self.db.table_names():
+            raise NotOurDatabaseError(
+                f"{self.path}: is a symbolic link to {real}, an empty SQLite database, not a "
+                "stridewatch one; stridewatch will not touch it. Choose another file with --db",
+                path=self.path,
+            )
+
+    def _check_ours(self, *, repair: bool = True) -> None:
+        """Refuse a file that is not ours or is newer; with ``repair``, finish a file whose
+        first open was interrupted (:meth:`_half_created`)."""
+        tables = set(self.db.table_names())
+        if not tables:
+            return
+        applied = (
+            [m.name for m in migrations.applied(self.db)]
+            if (Migrations.migrations_table in tables)
+            else []
+        )
+        if not applied and self._half_created(tables, repair=repair):
+            return  # the first open was interrupted: start it again
+        if not applied:
+            listed = ", ".join(sorted(tables)[:5])
+            raise NotOurDatabaseError(
+                f"{self.path}: not a stridewatch database (it holds tables {listed}); "
+                "stridewatch will not touch it. Choose another file with --db",
+                path=self.path,
+            )
+        known = {m.name for m in migrations.pending(Database(memory=True))}
+        unknown = [name for name in applied if name not in known]
+        if unknown:
+            raise NotOurDatabaseError(
+                f"{self.path}: written by a newer stridewatch (schema {unknown[-1]}); "
+                "upgrade stridewatch to use it",
+                path=self.path,
+            )
+
+    def _half_created(self, tables: set[str], *, repair: bool) -> bool:
+        """A first open killed midway leaves some of our tables, all empty, and no migration
+        recorded (SQLite commits each CREATE TABLE on its own): drop them, so the schema is
+        created afresh. Tables of another program, or holding rows, are never touched."""
+        if not tables <= schema_tables() | {Migrations.migrations_table}:
+            return False
+        conn = self.db.conn
+        ours = schema_columns()
+        for name in tables - {Migrations.migrations_table}:
+            columns = [row[1] for row in conn.execute(f'pragma table_info("{name}")')]
+            if tuple(columns) != ours.get(name):
+                return False  # a table of that name, but not ours: another program's file
+        if any(conn.execute(f'select 1 from "{name}" limit 1').fetchone() for name in tables):
+            return False
+        if not repair:
+            raise NotFoundError(f"{self.path}: no runs yet (log a run first, or check --db)")
+        with conn:
+            for name in tables:
+                conn.execute(f'drop table "{name}"')
+        return True
+
+    def _usable(
+        self, table: str, rows: Iterable[dict[str, Any]], make: Callable[[dict[str, Any]], T]
+    ) -> Generator[T]:
+        """``make`` of each row, in order. A row it cannot make (``ValueError``: a date that
+        is none, or outside the years stridewatch stores, as only a hand-edited or damaged
+        row has) is skipped with one warning naming the table and the row's id, once per row
+        and store: no reader stops, and nothing counts with a date it cannot handle."""
+        for row in rows:
+            try:
+                yield make(row)
+            except ValueError as exc:
+                key = (table, row.get("id"))
+                if key not in self._skipped:
+                    self._skipped.add(key)
+                    log.warning("%s row %s: %s; skipped (fix or delete the row)", *key, exc)
+
+    @contextmanager
+    def batched_writes(self) -> Iterator[None]:
+        """``PRAGMA synchronous = NORMAL`` for a replay or import, then back as it was.
+
+        In WAL mode a commit is then not fsync'ed (checkpoints are): a power cut can lose the
+        last commits, never corrupt the file (sqlite.org/pragma.html#pragma_synchronous), and
+        a replay can be run again. A process crash loses nothing either way."""
+        conn = self.db.conn
+        (before,) = conn.execute("pragma synchronous").fetchone()
+        conn.execute("pragma synchronous = normal")
+        try:
+            yield
+        finally:
+            conn.execute(f"pragma synchronous = {int(before)}")
+
+    def counts(self) -> dict[str, int]:
+        """Rows per table, for ``stridewatch demo`` and status output."""
+        with self.guard("count rows"):
+            return {
+                name: self.db.table(name).count
+                for name in ("devices", "runs", "samples", "pain", "alerts")
+            }
+
+    def schema_version(self) -> str:
+        with self.guard("read the schema"):
+            applied = migrations.applied(self.db)
+        return applied[-1].name if applied else "none"

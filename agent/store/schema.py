@@ -1,0 +1,293 @@
+"""The schema: created and upgraded by sqlite-utils migrations (set ``stridewatch``, recorded
+in ``_sqlite_migrations``); README's "The database" documents every table.
+
+Each migration runs in one transaction with the record of it (sqlite-utils' ``atomic``): a
+kill midway leaves the file as it was before that migration.
+"""
+
+from __future__ import annotations
+
+import functools
+import sys
+from collections.abc import Mapping
+
+# -- performance (benchmarks/, issue 7): sqlite-utils without numpy ------------------------
+# sqlite-utils imports numpy whenever it is installed (matplotlib brings it, for the charts)
+# only to map numpy scalar types to column types; stridewatch never stores numpy values.
+# numpy was ~50 ms of every database command's start-up and ~20 MB of the daemon's memory
+# (benchmarks/RESULTS.md), so it is hidden while sqlite-utils loads (sqlite-utils catches the
+# ImportError), unless something has loaded it already; later imports of numpy work as usual.
+_HIDE_NUMPY = "numpy" not in sys.modules
+if _HIDE_NUMPY:
+    sys.modules["numpy"] = None  # type: ignore[assignment]
+try:  # both re-exported to agent/store/database.py, which must not import them first
+    from sqlite_utils import Database as Database
+    from sqlite_utils.migrations import Migrations as Migrations
+finally:
+    if _HIDE_NUMPY:
+        del sys.modules["numpy"]
+
+MIGRATION_SET = "stridewatch"
+
+migrations = Migrations(MIGRATION_SET)
+
+
+def add_missing_columns(db: Database, table: str, columns: Mapping[str, type]) -> None:
+    """Add the columns a table lacks (a migration may meet a file an older build touched)."""
+    have = set(db.table(table).columns_dict)
+    for name, kind in columns.items():
+        if name not in have:
+            db.table(table).add_column(name, kind)
+
+
+@migrations()
+def m001_initial(db: Database) -> None:
+    """Devices, runs, their samples, and pain reports."""
+    db.table("devices").create(
+        {"address": str, "name": str, "kind": str, "per_foot": int, "added_at": str},
+        pk="address",
+        not_null={"kind", "added_at"},
+        defaults={"per_foot": 0},
+    )
+    db.table("runs").create(
+        {
+            "id": int,
+            "started_at": str,
+            "ended_at": str,
+            "distance_m": float,
+            "moving_s": float,
+            "elapsed_s": float,
+            "source": str,
+            "status": str,
+            "device": str,
+            "rpe": int,
+            "avg_hr": float,
+            "max_hr": float,
+            "avg_cadence": float,
+            "trimp": float,
+            "note": str,
+            "created_at": str,
+        },
+        pk="id",
+        not_null={"started_at", "distance_m", "source", "status", "created_at"},
+        defaults={"distance_m": 0.0, "status": "closed"},
+    )
+    db.table("samples").create(
+        {
+            "run_id": int,
+            "t": float,
+            "distance_m": float,
+            "speed": float,
+            "cadence": float,
+            "hr": int,
+        },
+        foreign_keys=[("run_id", "runs", "id")],
+        not_null={"run_id", "t"},
+    )
+    db.table("pain").create(
+        {
+            "id": int,
+            "at": str,
+            "score": int,
+            "timing": str,
+            "location": str,
+            "run_id": int,
+            "note": str,
+            "created_at": str,
+        },
+        pk="id",
+        foreign_keys=[("run_id", "runs", "id")],
+        not_null={"at", "score", "timing", "created_at"},
+    )
+
+
+@migrations()
+def m002_alerts_and_indexes(db: Database) -> None:
+    """Alerts (one row per raised condition, keyed), and indexes for the rules' queries."""
+    db.table("alerts").create(
+        {
+            "id": int,
+            "key": str,
+            "rule": str,
+            "severity": str,
+            "message": str,
+            "data": str,
+            "raised_at": str,
+            "run_id": int,
+            "at_distance_m": float,
+            "delivered_at": str,
+        },
+        pk="id",
+        foreign_keys=[("run_id", "runs", "id")],
+        not_null={"key", "rule", "severity", "message", "raised_at"},
+    )
+    db.table("alerts").create_index(["key"], unique=True)
+    db.table("runs").create_index(["started_at"])
+    db.table("pain").create_index(["at"])
+    db.table("samples").create_index(["run_id", "t"])
+
+
+# -- recording (agent/recording/recorder.py): migration --------------------------------------------
+
+# Columns the recorder adds to ``runs``: totals a recorded run keeps beyond the manual ones,
+# and the running sums that let a crashed run be resumed (hr_s, cadence_s, last_active_t).
+# ``srpe`` (session-RPE load) is written by ``stridewatch rpe``, never by a flush.
+RECORDING_RUN_COLUMNS: dict[str, type] = {
+    "max_cadence": float,
+    "avg_speed": float,
+    "max_speed": float,
+    "edwards_trimp": float,
+    "srpe": float,
+    "zone_s": str,
+    "hr_only": int,
+    "calibration": float,
+    "hr_s": float,
+    "cadence_s": float,
+    "last_active_t": float,
+    "flushed_at": str,
+}
+
+
+@migrations()
+def m004_recording(db: Database) -> None:
+    """Recorded-run totals on ``runs``, and dated per-device calibration factors."""
+    add_missing_columns(db, "runs", RECORDING_RUN_COLUMNS)
+    db.table("calibrations").create(
+        {"id": int, "address": str, "factor": float, "set_at": str, "note": str},
+        pk="id",
+        not_null={"address", "factor", "set_at"},
+    )
+    db.table("calibrations").create_index(["address", "set_at"])
+    db.table("runs").create_index(["status"])
+
+
+# -- import and export (agent/files/importer.py, agent/files/fit.py): migration -------------------
+
+
+@migrations()
+def m005_import_source(db: Database) -> None:
+    """Where an imported run came from: the file's name and the file's own activity id."""
+    add_missing_columns(db, "runs", {"import_file": str, "external_id": str})
+
+
+# -- load and rules (agent/rules/load.py, agent/rules/, agent/advice/checks.py): migration ---------
+
+
+@migrations()
+def m006_return_plans(db: Database) -> None:
+    """Graded return-to-run plans (``stridewatch plan return``); one is active at a time."""
+    db.table("plans").create(
+        {"id": int, "created_at": str, "status": str, "data": str, "ended_at": str},
+        pk="id",
+        not_null={"created_at", "status", "data"},
+    )
+    db.table("plans").create_index(["status", "created_at"])
+    db.table("alerts").create_index(["raised_at"])
+
+
+# -- daemon (agent/daemon/supervisor.py, agent/daemon/delivery.py): migration ----------------------
+
+
+@migrations()
+def m007_daemon(db: Database) -> None:
+    """Nightly summaries (one per local day) and pain check-ins (one per key), each with
+    ``delivered_at`` like alerts; and an index for the delivery retries."""
+    db.table("summaries").create(
+        {"day": str, "created_at": str, "message": str, "data": str, "delivered_at": str},
+        pk="day",
+        not_null={"created_at", "message"},
+    )
+    db.table("checkins").create(
+        {
+            "key": str,
+            "kind": str,
+            "run_id": int,
+            "created_at": str,
+            "message": str,
+            "delivered_at": str,
+        },
+        pk="key",
+        foreign_keys=[("run_id", "runs", "id")],
+        not_null={"kind", "created_at", "message"},
+    )
+    db.table("alerts").create_index(["delivered_at"])
+
+
+@migrations()
+def m008_declared_levels(db: Database) -> None:
+    """Starting levels the runner declared (``stridewatch baseline set``); the latest one set
+    by an instant applies then."""
+    db.table("declared_levels").create(
+        {"id": int, "set_at": str, "week_km": float, "long_km": float},
+        pk="id",
+        not_null={"set_at", "week_km", "long_km"},
+    )
+
+
+# -- recording (agent/recording/recorder.py): distance source --------------------------------------
+
+# Where a recorded run's distance came from: ``counter`` (the footpod's total distance) or
+# ``speed`` (speed over time: no counter, or a frozen one); NULL for runs not recorded.
+DISTANCE_SOURCE_COLUMNS: dict[str, type] = {"distance_source": str}
+
+
+@migrations()
+def m009_distance_source(db: Database) -> None:
+    """Which footpod source a recorded run's distance came from."""
+    add_missing_columns(db, "runs", DISTANCE_SOURCE_COLUMNS)
+
+
+# -- sync folders (agent/files/sync.py): the files seen, so that each is imported once ----------
+
+SYNCED_COLUMNS = (
+    "path", "folder", "size", "mtime_ns", "sha256", "status", "reason", "run_ids", "runs",
+    "seen_at",
+)  # fmt: skip
+
+
+@migrations()
+def m010_synced_files(db: Database) -> None:
+    """Every activity file found in a sync folder: its size, time and content hash when it
+    was last decided, what came of it (``status``: imported, duplicate, skipped, failed, or
+    same file as another path), and the runs it gave (``run_ids``, JSON)."""
+    db.table("synced_files").create(
+        {
+            "path": str,
+            "folder": str,
+            "size": int,
+            "mtime_ns": int,
+            "sha256": str,
+            "status": str,
+            "reason": str,
+            "run_ids": str,
+            "runs": int,
+            "seen_at": str,
+        },
+        pk="path",
+        not_null={"size", "mtime_ns", "sha256", "status", "seen_at"},
+    )
+    db.table("synced_files").create_index(["sha256"])
+    db.table("synced_files").create_index(["seen_at"])
+
+
+# -- what a complete schema holds (agent/store/database.py: a first open cut short) ----------
+
+
+@functools.cache
+def schema_columns() -> dict[str, tuple[str, ...]]:
+    """Each table of the first migration's schema with its columns, in order: what an
+    interrupted first open leaves (later migrations run only after it is recorded)."""
+    fresh = Database(memory=True)
+    m001_initial(fresh)
+    return {
+        name: tuple(row[1] for row in fresh.conn.execute(f'pragma table_info("{name}")'))
+        for name in fresh.table_names()
+    }
+
+
+@functools.cache
+def schema_tables() -> frozenset[str]:
+    """The tables a complete schema has (the migrations applied to an empty database)."""
+    fresh = Database(memory=True)
+    migrations.apply(fresh)
+    return frozenset(fresh.table_names())
