@@ -22,6 +22,8 @@ advice, files, daemon, views, cli): only :mod:`agent.models`, :mod:`agent.units`
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from agent.models import SampleRow
 from agent.store.alerts import AlertsMixin
 from agent.store.database import StoreBase
@@ -48,9 +50,12 @@ from agent.store.schema import (
     m008_declared_levels,
     m009_distance_source,
     m010_synced_files,
-    migrations,
+    migration_set,
 )
 from agent.store.synced import SyncedMixin
+
+if TYPE_CHECKING:
+    from sqlite_utils.migrations import Migrations
 
 __all__ = [
     "DISTANCE_SOURCE_COLUMNS",
@@ -96,3 +101,11 @@ class Store(
     """The stridewatch database. Open with :meth:`open` (or :meth:`open_read_only`); close
     with :meth:`close`, or use it as a context manager. Every method is one concern's
     (the modules above); each write is one transaction."""
+
+
+def __getattr__(name: str) -> Migrations:
+    """``agent.store.migrations``: sqlite-utils' migrations of set ``stridewatch``, made on
+    first use (so that importing the store does not import sqlite-utils)."""
+    if name == "migrations":
+        return migration_set()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -10,7 +10,7 @@ from typing import Any
 
 from agent.models import Alert, severity_rank
 from agent.store.database import StoreBase
-from agent.store.rows import StoredAlert, dumps, instant, time_window
+from agent.store.rows import StoredAlert, dumps, instant, select_rows, time_window
 from agent.units import utc_iso
 
 ALERT_COLUMNS = ("key", "rule", "severity", "message", "data", "raised_at", "run_id")
@@ -38,13 +38,13 @@ class AlertsMixin(StoreBase):
         severity, or a higher ``data["level"]`` within it; the escalation is delivered again).
         Returns the stored ones, each with True if it was an escalation."""
         stored: list[tuple[Alert, bool]] = []
-        with self.guard("store alerts"), self.db.conn:
+        with self.guard("store alerts"), self.conn:
             for alert in alerts:
-                found = self.db.conn.execute(ALERT_RANK, [alert.key]).fetchone()
+                found = self.conn.execute(ALERT_RANK, [alert.key]).fetchone()
                 if found is not None and stored_rank(found) >= alert_rank(alert):
                     continue
                 row = alert_row(alert, raised_at)
-                self.db.conn.execute(_UPSERT_ALERT, [row[name] for name in ALERT_COLUMNS])
+                self.conn.execute(_UPSERT_ALERT, [row[name] for name in ALERT_COLUMNS])
                 stored.append((alert, found is not None))
         return stored
 
@@ -52,7 +52,7 @@ class AlertsMixin(StoreBase):
         """Alerts raised (or last escalated) at or after ``since``, oldest first."""
         where, args = time_window("raised_at", since, None)
         with self.guard("read alerts"):
-            rows = self.db.table("alerts").rows_where(where, args, order_by="raised_at, id")
+            rows = select_rows(self.conn, "alerts", where, args, order_by="raised_at, id")
             return list(self._usable("alerts", rows, stored_alert))
 
     def record_live_alert(
@@ -67,12 +67,12 @@ class AlertsMixin(StoreBase):
         about a sensor with neither), unless its key is stored at the same or a higher rank
         (then None: already said). Returns its row id."""
         row = {**alert_row(alert, raised_at), "run_id": run_id, "at_distance_m": at_distance_m}
-        with self.guard("store the alert"), self.db.conn:
-            found = self.db.conn.execute(ALERT_RANK, [alert.key]).fetchone()
+        with self.guard("store the alert"), self.conn:
+            found = self.conn.execute(ALERT_RANK, [alert.key]).fetchone()
             if found is not None and stored_rank(found) >= alert_rank(alert):
                 return None
-            self.db.conn.execute(_UPSERT_LIVE_ALERT, [row[name] for name in _LIVE_COLUMNS])
-            (alert_id,) = self.db.conn.execute(
+            self.conn.execute(_UPSERT_LIVE_ALERT, [row[name] for name in _LIVE_COLUMNS])
+            (alert_id,) = self.conn.execute(
                 "select id from alerts where key = ?", [alert.key]
             ).fetchone()
         return int(alert_id)
@@ -80,15 +80,13 @@ class AlertsMixin(StoreBase):
     def latest_alert_id(self) -> int:
         """The id of the newest stored alert (0: none yet)."""
         with self.guard("read alerts"):
-            (found,) = self.db.conn.execute("select max(id) from alerts").fetchone()
+            (found,) = self.conn.execute("select max(id) from alerts").fetchone()
         return int(found or 0)
 
     def alert_ids_after(self, alert_id: int) -> tuple[int, ...]:
         """The ids of the alerts stored after alert ``alert_id``."""
         with self.guard("read alerts"):
-            rows = self.db.conn.execute(
-                "select id from alerts where id > ? order by id", [alert_id]
-            )
+            rows = self.conn.execute("select id from alerts where id > ? order by id", [alert_id])
             return tuple(int(found) for (found,) in rows)
 
 

@@ -12,22 +12,38 @@ import sqlite3
 from collections.abc import Callable, Generator, Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Self, TypeVar
+from typing import TYPE_CHECKING, Any, Self, TypeVar
 
 from agent.errors import DatabaseLockedError, NotFoundError, NotOurDatabaseError, StoreError
 from agent.store.paths import closed, connect, create_private, database_file, opened
-from agent.store.schema import Database, Migrations, migrations, schema_columns, schema_tables
+from agent.store.rows import table_names
+from agent.store.schema import (
+    MIGRATIONS_TABLE,
+    STEP_NAMES,
+    applied_names,
+    migrate,
+    schema_columns,
+    schema_tables,
+    sqlite_utils_database,
+)
+
+if TYPE_CHECKING:
+    from sqlite_utils import Database
 
 log = logging.getLogger("stridewatch.store")
 T = TypeVar("T")
 
 
 class StoreBase:
-    """The stridewatch database. Open with :meth:`open`; close with :meth:`close`."""
+    """The stridewatch database. Open with :meth:`open`; close with :meth:`close`.
 
-    def __init__(self, db: Database, path: Path) -> None:
-        self.db = db
+    ``conn`` is a plain :mod:`sqlite3` connection: an up-to-date file is opened and used
+    without importing sqlite-utils (issue 18: start-up of the read commands)."""
+
+    def __init__(self, conn: sqlite3.Connection, path: Path) -> None:
+        self.conn = conn
         self.path = path
+        self._db: Database | None = None
         self._key: tuple[int, int] | None = None  # the file's (device, inode) while open
         # Rows found unusable (table, id), so that each is reported once.
         self._skipped: set[tuple[str, object]] = set()
@@ -41,15 +57,16 @@ class StoreBase:
         path = path.expanduser()
         create_private(path)
         real = database_file(path)
-        store = cls(Database(connect(real, path, busy_timeout_s)), path)
-        conn = store.db.conn
+        conn = connect(real, path, busy_timeout_s)
+        store = cls(conn, path)
         try:
             with store.guard("open"):
                 store._refuse_empty_link(real)
-                store._check_ours()
-                store.db.enable_wal()
-                store.db.execute("PRAGMA foreign_keys = ON")
-                migrations.apply(store.db)
+                pending = store._check_ours()
+                store._enable_wal()
+                conn.execute("PRAGMA foreign_keys = ON")
+                if pending:
+                    migrate(conn)
         except BaseException:
             conn.close()
             raise
@@ -64,28 +81,36 @@ class StoreBase:
         real = database_file(path)
         if not real.is_file():
             raise NotFoundError(f"{path}: no such database (log a run first, or check --db)")
-        store = cls(Database(connect(real, path, busy_timeout_s)), path)
-        conn = store.db.conn
+        conn = connect(real, path, busy_timeout_s)
+        store = cls(conn, path)
         try:
             with store.guard("open"):
                 store._refuse_empty_link(real)
                 store._check_ours(repair=False)
-                store.db.execute("PRAGMA query_only = ON")
+                conn.execute("PRAGMA query_only = ON")
         except BaseException:
             conn.close()
             raise
         store._key = opened(real)
         return store
 
+    @property
+    def db(self) -> Database:
+        """The connection through sqlite-utils (imported on first use): for code that wants
+        its API (tests, a one-off script); the store itself never needs it."""
+        if self._db is None:
+            self._db = sqlite_utils_database(self.conn)
+        return self._db
+
     def close(self) -> None:
-        self.db.close()
+        self.conn.close()
         closed(self._key)
         self._key = None
 
     def wait_for_lock(self, seconds: float) -> None:
         """How long a statement waits for another program's lock before
         :class:`DatabaseLockedError` (the ``busy_timeout_s`` of :meth:`open`)."""
-        self.db.conn.execute(f"pragma busy_timeout = {round(seconds * 1000)}")
+        self.conn.execute(f"pragma busy_timeout = {round(seconds * 1000)}")
 
     def __enter__(self) -> Self:
         return self
@@ -119,26 +144,23 @@ class StoreBase:
     def _refuse_empty_link(self, real: Path) -> None:
         """A link is followed only to a database that is ours already: a SQLite file with no
         tables (``sqlite3 x.db vacuum``) is some other program's, however empty."""
-        if real != self.path and not self.db.table_names():
+        if real != self.path and not table_names(self.conn):
             raise NotOurDatabaseError(
                 f"{self.path}: is a symbolic link to {real}, an empty SQLite database, not a "
                 "stridewatch one; stridewatch will not touch it. Choose another file with --db",
                 path=self.path,
             )
 
-    def _check_ours(self, *, repair: bool = True) -> None:
+    def _check_ours(self, *, repair: bool = True) -> list[str]:
         """Refuse a file that is not ours or is newer; with ``repair``, finish a file whose
-        first open was interrupted (:meth:`_half_created`)."""
-        tables = set(self.db.table_names())
+        first open was interrupted (:meth:`_half_created`). Returns the migrations the file
+        still needs (all of them for a new file; none: it is up to date)."""
+        tables = set(table_names(self.conn))
         if not tables:
-            return
-        applied = (
-            [m.name for m in migrations.applied(self.db)]
-            if (Migrations.migrations_table in tables)
-            else []
-        )
+            return list(STEP_NAMES)
+        applied = applied_names(self.conn) if MIGRATIONS_TABLE in tables else []
         if not applied and self._half_created(tables, repair=repair):
-            return  # the first open was interrupted: start it again
+            return list(STEP_NAMES)  # the first open was interrupted: start it again
         if not applied:
             listed = ", ".join(sorted(tables)[:5])
             raise NotOurDatabaseError(
@@ -146,24 +168,31 @@ class StoreBase:
                 "stridewatch will not touch it. Choose another file with --db",
                 path=self.path,
             )
-        known = {m.name for m in migrations.pending(Database(memory=True))}
-        unknown = [name for name in applied if name not in known]
+        unknown = [name for name in applied if name not in STEP_NAMES]
         if unknown:
             raise NotOurDatabaseError(
                 f"{self.path}: written by a newer stridewatch (schema {unknown[-1]}); "
                 "upgrade stridewatch to use it",
                 path=self.path,
             )
+        return [name for name in STEP_NAMES if name not in applied]
+
+    def _enable_wal(self) -> None:
+        """WAL mode (readers never wait for the writer), switched once, when a file is new."""
+        (mode,) = self.conn.execute("pragma journal_mode").fetchone()
+        if mode != "wal":
+            with self.conn:
+                self.conn.execute("pragma journal_mode = wal")
 
     def _half_created(self, tables: set[str], *, repair: bool) -> bool:
         """A first open killed midway leaves some of our tables, all empty, and no migration
         recorded (SQLite commits each CREATE TABLE on its own): drop them, so the schema is
         created afresh. Tables of another program, or holding rows, are never touched."""
-        if not tables <= schema_tables() | {Migrations.migrations_table}:
-            return False
-        conn = self.db.conn
         ours = schema_columns()
-        for name in tables - {Migrations.migrations_table}:
+        if not tables <= schema_tables() | set(ours) | {MIGRATIONS_TABLE}:
+            return False
+        conn = self.conn
+        for name in tables - {MIGRATIONS_TABLE}:
             columns = [row[1] for row in conn.execute(f'pragma table_info("{name}")')]
             if tuple(columns) != ours.get(name):
                 return False  # a table of that name, but not ours: another program's file
@@ -199,7 +228,7 @@ class StoreBase:
         In WAL mode a commit is then not fsync'ed (checkpoints are): a power cut can lose the
         last commits, never corrupt the file (sqlite.org/pragma.html#pragma_synchronous), and
         a replay can be run again. A process crash loses nothing either way."""
-        conn = self.db.conn
+        conn = self.conn
         (before,) = conn.execute("pragma synchronous").fetchone()
         conn.execute("pragma synchronous = normal")
         try:
@@ -211,11 +240,11 @@ class StoreBase:
         """Rows per table, for ``stridewatch demo`` and status output."""
         with self.guard("count rows"):
             return {
-                name: self.db.table(name).count
+                name: int(self.conn.execute(f"select count(*) from [{name}]").fetchone()[0])
                 for name in ("devices", "runs", "samples", "pain", "alerts")
             }
 
     def schema_version(self) -> str:
         with self.guard("read the schema"):
-            applied = migrations.applied(self.db)
-        return applied[-1].name if applied else "none"
+            applied = applied_names(self.conn)
+        return applied[-1] if applied else "none"

@@ -49,7 +49,7 @@ class ImportedMixin(StoreBase):
 
     def _runs_near(self, start: datetime, end: datetime) -> list[dict[str, Any]]:
         args = [utc_iso(end), utc_iso(start)]
-        rows = self.db.conn.execute(_RUNS_NEAR, args).fetchall()
+        rows = self.conn.execute(_RUNS_NEAR, args).fetchall()
         keys = (
             "id",
             "started_at",
@@ -77,7 +77,7 @@ class ImportedMixin(StoreBase):
         id, RPE, note and pain reports) or ``("keep", id)``. Returns the action and the id."""
         started: datetime = run["started_at"]
         ended = started + timedelta(seconds=max(run["elapsed_s"], run["moving_s"]))
-        conn = self.db.conn
+        conn = self.conn
         with self.guard("store the imported run"), conn:
             conn.execute("begin immediate")
             action, found = decide(self._runs_near(started, ended))
@@ -92,7 +92,7 @@ class ImportedMixin(StoreBase):
 
         ``run`` holds ``started_at`` (aware datetime), ``elapsed_s``, ``moving_s``,
         ``distance_m`` and any of :data:`IMPORTED_COLUMNS`. Returns the new run's id."""
-        with self.guard("store the imported run"), self.db.conn:
+        with self.guard("store the imported run"), self.conn:
             return self._insert_imported(run, samples)
 
     def _insert_imported(self, run: Mapping[str, Any], samples: Sequence[SampleRow]) -> int:
@@ -105,7 +105,7 @@ class ImportedMixin(StoreBase):
             "status": "closed",
             "created_at": utc_iso(datetime.now(UTC)),
         }
-        conn = self.db.conn
+        conn = self.conn
         cursor = conn.execute(_INSERT_IMPORTED, [row[name] for name in _ALL_IMPORTED])
         run_id = last_pk(cursor.lastrowid)
         add_samples(conn, run_id, samples)
@@ -125,7 +125,7 @@ class ImportedMixin(StoreBase):
             "source": "import",
         }
         sets = ", ".join(f"{name} = ?" for name in row)
-        conn = self.db.conn
+        conn = self.conn
         conn.execute(f"update runs set {sets} where id = ?", [*row.values(), run_id])
         conn.execute(
             "update runs set note = ? where id = ? and note is null", [run.get("note"), run_id]

@@ -11,7 +11,7 @@ from datetime import date, datetime
 from typing import Any
 
 from agent.store.database import StoreBase
-from agent.store.rows import Outgoing, OutgoingKind, dumps, instant
+from agent.store.rows import Outgoing, OutgoingKind, dumps, instant, select_rows
 from agent.units import utc_iso
 
 _OUTGOING_TABLES: dict[OutgoingKind, tuple[str, str]] = {
@@ -47,14 +47,14 @@ class OutboxMixin(StoreBase):
     def save_summary(self, day: date, at: datetime, message: str, data: Mapping[str, Any]) -> bool:
         """Store the nightly summary of ``day``; False (and nothing changes) if it exists."""
         row = [day.isoformat(), utc_iso(at), message, dumps(dict(data))]
-        with self.guard("store the summary"), self.db.conn:
-            cursor = self.db.conn.execute(_INSERT_SUMMARY, row)
+        with self.guard("store the summary"), self.conn:
+            cursor = self.conn.execute(_INSERT_SUMMARY, row)
         return cursor.rowcount == 1
 
     def summary_of(self, day: date) -> dict[str, Any] | None:
         """The stored summary of ``day`` (its row, ``data`` parsed), if any."""
         with self.guard("read the summary"):
-            rows = list(self.db.table("summaries").rows_where("day = ?", [day.isoformat()]))
+            rows = list(select_rows(self.conn, "summaries", "day = ?", [day.isoformat()]))
         return {**rows[0], "data": json.loads(rows[0]["data"] or "{}")} if rows else None
 
     def save_checkin(
@@ -62,19 +62,19 @@ class OutboxMixin(StoreBase):
     ) -> bool:
         """Store a pain check-in under ``key``; False (and nothing changes) if it exists."""
         row = [key, kind, run_id, utc_iso(at), message]
-        with self.guard("store the check-in"), self.db.conn:
-            cursor = self.db.conn.execute(_INSERT_CHECKIN, row)
+        with self.guard("store the check-in"), self.conn:
+            cursor = self.conn.execute(_INSERT_CHECKIN, row)
         return cursor.rowcount == 1
 
     def has_checkin(self, key: str) -> bool:
         with self.guard("read check-ins"):
-            return self.db.conn.execute(_HAS_CHECKIN, [key]).fetchone() is not None
+            return self.conn.execute(_HAS_CHECKIN, [key]).fetchone() is not None
 
     def runs_awaiting_checkin(self, *, since: datetime) -> list[tuple[int, datetime]]:
         """Closed runs that ended at or after ``since`` with no after-run check-in yet:
         ``(run id, ended_at)``, for a restarted daemon to schedule."""
         with self.guard("read runs"):
-            rows = self.db.conn.execute(_AWAITING_CHECKIN, [utc_iso(since)]).fetchall()
+            rows = self.conn.execute(_AWAITING_CHECKIN, [utc_iso(since)]).fetchall()
         found = ({"id": run_id, "ended_at": ended} for run_id, ended in rows)
         return list(self._usable("runs", found, lambda r: (int(r["id"]), instant(r, "ended_at"))))
 
@@ -82,7 +82,7 @@ class OutboxMixin(StoreBase):
         """Alerts, summaries and check-ins made since ``since`` that no notification has
         shown yet, oldest first."""
         with self.guard("read undelivered notifications"):
-            rows = self.db.conn.execute(_UNDELIVERED, [utc_iso(since)] * 3).fetchall()
+            rows = self.conn.execute(_UNDELIVERED, [utc_iso(since)] * 3).fetchall()
         found: list[Outgoing] = []
         for kind, ref, at, severity, rule, message in rows:
             table, _ = _OUTGOING_TABLES[kind]
@@ -94,8 +94,8 @@ class OutboxMixin(StoreBase):
 
     def mark_alerts_delivered(self, alert_ids: Sequence[int], at: datetime) -> None:
         """Record alerts as shown at ``at`` (another notification spoke for them)."""
-        with self.guard("mark alerts delivered"), self.db.conn:
-            self.db.conn.executemany(
+        with self.guard("mark alerts delivered"), self.conn:
+            self.conn.executemany(
                 "update alerts set delivered_at = ? where id = ? and delivered_at is null",
                 [(utc_iso(at), alert_id) for alert_id in alert_ids],
             )
@@ -104,7 +104,7 @@ class OutboxMixin(StoreBase):
         """Record that the notification of an alert (``ref`` its id), a summary (its day)
         or a check-in (its key) was shown at ``at``."""
         table, column = _OUTGOING_TABLES[kind]
-        with self.guard("mark the notification delivered"), self.db.conn:
-            self.db.conn.execute(
+        with self.guard("mark the notification delivered"), self.conn:
+            self.conn.execute(
                 f"update {table} set delivered_at = ? where {column} = ?", [utc_iso(at), ref]
             )

@@ -8,7 +8,7 @@ from typing import Any, get_args
 
 from agent.models import PainReport, PainWhen, PainWhere
 from agent.store.database import StoreBase
-from agent.store.rows import instant, last_pk, time_window
+from agent.store.rows import insert_row, instant, select_rows, time_window
 from agent.store.runs import read_run
 from agent.units import utc_iso
 
@@ -36,15 +36,15 @@ class PainMixin(StoreBase):
             "note": note,
             "created_at": utc_iso(datetime.now(UTC)),
         }
-        with self.guard("store the pain report"), self.db.conn:
-            return last_pk(self.db.table("pain").insert(row).last_pk)
+        with self.guard("store the pain report"), self.conn:
+            return insert_row(self.conn, "pain", row)
 
     def pain_reports(
         self, *, until: datetime | None = None, since: datetime | None = None
     ) -> list[PainReport]:
         where, args = time_window("at", since, until)
         with self.guard("read pain reports"):
-            rows = self.db.table("pain").rows_where(where, args, order_by="at, id")
+            rows = select_rows(self.conn, "pain", where, args, order_by="at, id")
             return list(self._usable("pain", rows, _pain_from_row))
 
 

@@ -11,7 +11,7 @@ from typing import Any, TypeVar
 
 from agent.models import DeclaredLevel
 from agent.store.database import StoreBase
-from agent.store.rows import dumps, instant, last_pk
+from agent.store.rows import dumps, insert_row, instant, select_rows, table_names
 from agent.units import stored_day, utc_iso
 
 T = TypeVar("T")
@@ -26,20 +26,20 @@ class PlansMixin(StoreBase):
     def add_plan(self, data: Mapping[str, Any], *, created_at: datetime) -> int:
         """Store a return-to-run plan (its JSON) as the active one; older ones end now."""
         stamp = utc_iso(created_at)
-        with self.guard("store the plan"), self.db.conn:
-            self.db.conn.execute(
+        with self.guard("store the plan"), self.conn:
+            self.conn.execute(
                 "update plans set status = 'replaced', ended_at = ? where status = 'active'",
                 [stamp],
             )
             row = {"created_at": stamp, "status": "active", "data": dumps(dict(data))}
-            return last_pk(self.db.table("plans").insert(row).last_pk)
+            return insert_row(self.conn, "plans", row)
 
     def active_plan(self, *, at: datetime, parse: Callable[[int, dict[str, Any]], T]) -> T | None:
         """The plan active at ``at`` (created by then, not yet ended), made by ``parse`` from
         its id and JSON. A plan whose dates are unusable or that ``parse`` cannot make
         (``ValueError``, ``KeyError``, ``TypeError``, ``IndexError``) is skipped with a
         warning, and no plan is active."""
-        if "plans" not in self.db.table_names():
+        if "plans" not in table_names(self.conn):
             return None
         stamp = utc_iso(at)
 
@@ -51,23 +51,27 @@ class PlansMixin(StoreBase):
                 raise ValueError(f"data that is not a plan ({type(exc).__name__})") from None
 
         with self.guard("read plans"):
-            cursor = self.db.conn.execute(_ACTIVE_PLAN, [stamp, stamp])
+            cursor = self.conn.execute(_ACTIVE_PLAN, [stamp, stamp])
             rows = [dict(zip(("id", "created_at", "data"), row, strict=True)) for row in cursor]
         return next(self._usable("plans", rows[:1], make), None)
 
     def declare_level(self, *, week_km: float, long_km: float, at: datetime) -> int:
         """Store a declared starting level (km): the baseline week and the longest run."""
         row = {"set_at": utc_iso(at), "week_km": week_km, "long_km": long_km}
-        with self.guard("store the declared level"), self.db.conn:
-            return last_pk(self.db.table("declared_levels").insert(row).last_pk)
+        with self.guard("store the declared level"), self.conn:
+            return insert_row(self.conn, "declared_levels", row)
 
     def declared_level(self, *, at: datetime) -> DeclaredLevel | None:
         """The latest level declared at or before ``at``, if any."""
-        if "declared_levels" not in self.db.table_names():
+        if "declared_levels" not in table_names(self.conn):
             return None
         with self.guard("read the declared level"):
-            rows = self.db.table("declared_levels").rows_where(
-                "set_at <= ?", [utc_iso(at)], order_by="set_at desc, id desc"
+            rows = select_rows(
+                self.conn,
+                "declared_levels",
+                "set_at <= ?",
+                [utc_iso(at)],
+                order_by="set_at desc, id desc",
             )
             with closing(self._usable("declared_levels", rows, _level_from_row)) as usable:
                 return next(usable, None)

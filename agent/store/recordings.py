@@ -10,7 +10,7 @@ from typing import Any
 from agent.models import SampleRow
 from agent.store import samples as stored_samples
 from agent.store.database import StoreBase
-from agent.store.rows import last_pk
+from agent.store.rows import last_pk, select_rows
 from agent.store.schema import DISTANCE_SOURCE_COLUMNS, RECORDING_RUN_COLUMNS
 
 RECORDED_COLUMNS = (
@@ -45,7 +45,7 @@ class RecordingsMixin(StoreBase):
     ) -> int:
         """Insert (``run_id`` None) or update a recorded run and append its samples, in one
         transaction; return the run's id. The recorder's flush, and its hot path."""
-        conn = self.db.conn
+        conn = self.conn
         with self.guard("save the recorded run"), conn:
             if run_id is None:
                 cursor = conn.execute(_INSERT_RECORDED, [row[name] for name in RECORDED_COLUMNS])
@@ -58,16 +58,16 @@ class RecordingsMixin(StoreBase):
 
     def delete_recording(self, run_id: int) -> None:
         """Delete a recorded run that turned out to be a false start, with its samples."""
-        with self.guard("delete the false start"), self.db.conn:
-            stored_samples.delete_samples(self.db.conn, run_id)
+        with self.guard("delete the false start"), self.conn:
+            stored_samples.delete_samples(self.conn, run_id)
             # A live alert raised during the false start goes with it: it was about no run.
-            self.db.conn.execute("delete from alerts where run_id = ?", [run_id])
-            self.db.conn.execute("delete from runs where id = ? and status = 'open'", [run_id])
+            self.conn.execute("delete from alerts where run_id = ?", [run_id])
+            self.conn.execute("delete from runs where id = ? and status = 'open'", [run_id])
 
     def open_recordings(self) -> list[dict[str, Any]]:
         """Recorded runs still ``open``: left behind by a crash, to resume or close."""
         with self.guard("read open runs"):
-            return list(self.db.table("runs").rows_where("status = 'open'", order_by="id"))
+            return list(select_rows(self.conn, "runs", "status = 'open'", order_by="id"))
 
     def recorded_run_id(self, started_at: str, created_at: str) -> int | None:
         """The id of the recorded run with these ``started_at`` and ``created_at`` values
@@ -77,15 +77,15 @@ class RecordingsMixin(StoreBase):
             " and source in ('ble', 'simulated')"
         )
         with self.guard("read the recorded runs"):
-            row = self.db.conn.execute(sql, [started_at, created_at]).fetchone()
+            row = self.conn.execute(sql, [started_at, created_at]).fetchone()
         return None if row is None else int(row[0])
 
     def last_sample_t(self, run_id: int) -> float | None:
         """Unix seconds of a run's last stored sample, or None if it has none."""
         with self.guard("read samples"):
-            return stored_samples.last_sample_t(self.db.conn, run_id)
+            return stored_samples.last_sample_t(self.conn, run_id)
 
     def run_samples(self, run_id: int) -> list[SampleRow]:
         """A run's samples ``(t, distance_m, speed, cadence, hr)``, in time order."""
         with self.guard("read samples"):
-            return stored_samples.read_samples(self.db.conn, run_id)
+            return stored_samples.read_samples(self.conn, run_id)

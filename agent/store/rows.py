@@ -1,13 +1,15 @@
 """What the store hands out besides :mod:`agent.models`' records (:class:`StoredAlert`,
-:class:`Outgoing`), and the helpers every reader and writer of a table shares: stored
-instants and amounts checked as the rules need them, time windows, JSON text, new ids.
+:class:`Outgoing`), and the helpers every reader and writer of a table shares: rows as dicts
+and new rows (plain :mod:`sqlite3`, as sqlite-utils' ``rows_where`` and ``insert`` did),
+stored instants and amounts checked as the rules need them, time windows, JSON text.
 """
 
 from __future__ import annotations
 
 import json
 import math
-from collections.abc import Mapping
+import sqlite3
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
@@ -47,6 +49,45 @@ class Outgoing:
     severity: str | None
     rule: str | None
     message: str
+
+
+def table_names(conn: sqlite3.Connection) -> list[str]:
+    """The tables of the database (not its views), in the order they were created."""
+    return [name for (name,) in conn.execute("select name from sqlite_master where type = 'table'")]
+
+
+def select_rows(
+    conn: sqlite3.Connection,
+    table: str,
+    where: str | None = None,
+    args: Sequence[Any] = (),
+    *,
+    order_by: str | None = None,
+    limit: int | None = None,
+) -> Iterator[dict[str, Any]]:
+    """Every column of ``table``'s rows matching ``where``, as dicts, lazily; none if the
+    table does not exist (a file opened read-only before a migration added it)."""
+    sql = f"select * from [{table}]"
+    sql += f" where {where}" if where else ""
+    sql += f" order by {order_by}" if order_by else ""
+    sql += f" limit {int(limit)}" if limit is not None else ""
+    try:
+        cursor = conn.execute(sql, args)
+    except sqlite3.OperationalError as exc:
+        if str(exc).startswith("no such table"):
+            return
+        raise
+    columns = [column[0] for column in cursor.description]
+    for row in cursor:
+        yield dict(zip(columns, row, strict=True))
+
+
+def insert_row(conn: sqlite3.Connection, table: str, row: Mapping[str, Any]) -> int:
+    """Insert ``row`` (column: value) into ``table``; return its rowid (its ``id``)."""
+    columns = ", ".join(f"[{name}]" for name in row)
+    marks = ", ".join("?" for _ in row)
+    cursor = conn.execute(f"insert into [{table}] ({columns}) values ({marks})", list(row.values()))
+    return last_pk(cursor.lastrowid)
 
 
 def dumps(data: Any) -> str:

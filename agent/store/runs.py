@@ -11,7 +11,7 @@ from typing import Any
 from agent.errors import NotFoundError
 from agent.models import Run, Source
 from agent.store.database import StoreBase
-from agent.store.rows import amount, instant, last_pk, time_window
+from agent.store.rows import amount, insert_row, instant, select_rows, time_window
 from agent.units import utc_iso
 
 
@@ -44,21 +44,25 @@ class RunsMixin(StoreBase):
             "note": note,
             "created_at": utc_iso(datetime.now(UTC)),
         }
-        with self.guard("store the run"), self.db.conn:
-            return last_pk(self.db.table("runs").insert(row).last_pk)
+        with self.guard("store the run"), self.conn:
+            return insert_row(self.conn, "runs", row)
 
     def runs(self, *, until: datetime | None = None, since: datetime | None = None) -> list[Run]:
         """Closed and open runs that started in ``[since, until]``, oldest first."""
         where, args = time_window("started_at", since, until)
         with self.guard("read runs"):
-            rows = self.db.table("runs").rows_where(where, args, order_by="started_at, id")
+            rows = select_rows(self.conn, "runs", where, args, order_by="started_at, id")
             return list(self._usable("runs", rows, _run_from_row))
 
     def last_run_before(self, moment: datetime) -> Run | None:
         """The latest run that started before ``moment``, if any (unusable rows skipped)."""
         with self.guard("read runs"):
-            rows = self.db.table("runs").rows_where(
-                "started_at < ?", [utc_iso(moment)], order_by="started_at desc, id desc"
+            rows = select_rows(
+                self.conn,
+                "runs",
+                "started_at < ?",
+                [utc_iso(moment)],
+                order_by="started_at desc, id desc",
             )
             with closing(self._usable("runs", rows, _run_from_row)) as usable:
                 return next(usable, None)
@@ -70,7 +74,7 @@ class RunsMixin(StoreBase):
     def run_row(self, run_id: int) -> dict[str, Any]:
         """Every stored column of one run, for ``stridewatch show``."""
         with self.guard("read the run"):
-            rows = list(self.db.table("runs").rows_where("id = ?", [run_id]))
+            rows = list(select_rows(self.conn, "runs", "id = ?", [run_id]))
         if not rows:
             raise NotFoundError(f"run {run_id}: no such run (see `stridewatch runs`)")
         return rows[0]
@@ -78,17 +82,15 @@ class RunsMixin(StoreBase):
     def set_rpe(self, run_id: int, rpe: int, srpe: float) -> None:
         """Store a run's RPE and its session-RPE load."""
         self.get_run(run_id)
-        with self.guard("store the RPE"), self.db.conn:
-            self.db.conn.execute(
-                "update runs set rpe = ?, srpe = ? where id = ?", [rpe, srpe, run_id]
-            )
+        with self.guard("store the RPE"), self.conn:
+            self.conn.execute("update runs set rpe = ?, srpe = ? where id = ?", [rpe, srpe, run_id])
 
 
 def read_run(store: StoreBase, run_id: int) -> Run:
     """Run ``run_id`` as the rules see it; :class:`NotFoundError` if there is none, or its
     row cannot be used."""
     with store.guard("read the run"):
-        rows = list(store.db.table("runs").rows_where("id = ?", [run_id]))
+        rows = list(select_rows(store.conn, "runs", "id = ?", [run_id]))
     if not rows:
         raise NotFoundError(f"run {run_id}: no such run (see `stridewatch runs`)")
     try:

@@ -8,28 +8,78 @@ kill midway leaves the file as it was before that migration.
 from __future__ import annotations
 
 import functools
+import sqlite3
 import sys
 from collections.abc import Mapping
+from typing import TYPE_CHECKING
 
-# -- performance (benchmarks/, issue 7): sqlite-utils without numpy ------------------------
-# sqlite-utils imports numpy whenever it is installed (matplotlib brings it, for the charts)
-# only to map numpy scalar types to column types; stridewatch never stores numpy values.
-# numpy was ~50 ms of every database command's start-up and ~20 MB of the daemon's memory
-# (benchmarks/RESULTS.md), so it is hidden while sqlite-utils loads (sqlite-utils catches the
-# ImportError), unless something has loaded it already; later imports of numpy work as usual.
-_HIDE_NUMPY = "numpy" not in sys.modules
-if _HIDE_NUMPY:
-    sys.modules["numpy"] = None  # type: ignore[assignment]
-try:  # both re-exported to agent/store/database.py, which must not import them first
-    from sqlite_utils import Database as Database
-    from sqlite_utils.migrations import Migrations as Migrations
-finally:
-    if _HIDE_NUMPY:
-        del sys.modules["numpy"]
+if TYPE_CHECKING:
+    from sqlite_utils import Database
+    from sqlite_utils.migrations import Migrations
 
 MIGRATION_SET = "stridewatch"
+# sqlite-utils' record of applied migrations (``Migrations.migrations_table``).
+MIGRATIONS_TABLE = "_sqlite_migrations"
 
-migrations = Migrations(MIGRATION_SET)
+
+# -- performance (benchmarks/, issues 7 and 18): sqlite-utils only to migrate ---------------
+# Importing sqlite-utils is ~35 ms of a command's start-up and ~4.5 MB (benchmarks/RESULTS.md).
+# The store itself works on plain sqlite3; sqlite-utils is imported when a file needs a
+# migration (a new or older file), or when something asks for it (``Store.db``).
+#
+# sqlite-utils imports numpy whenever it is installed (matplotlib brings it, for the charts)
+# only to map numpy scalar types to column types; stridewatch never stores numpy values.
+# numpy was ~50 ms of every database command's start-up and ~20 MB of the daemon's memory,
+# so it is hidden while sqlite-utils loads (sqlite-utils catches the ImportError), unless
+# something has loaded it already; later imports of numpy work as usual.
+
+
+def _load_sqlite_utils() -> None:
+    if "sqlite_utils" in sys.modules:
+        return
+    hide_numpy = "numpy" not in sys.modules
+    if hide_numpy:
+        sys.modules["numpy"] = None  # type: ignore[assignment]
+    try:
+        import sqlite_utils  # noqa: F401
+    finally:
+        if hide_numpy:
+            del sys.modules["numpy"]
+
+
+def sqlite_utils_database(conn: sqlite3.Connection | None = None) -> Database:
+    """sqlite-utils' ``Database`` over ``conn`` (None: a new in-memory database)."""
+    _load_sqlite_utils()
+    from sqlite_utils import Database
+
+    return Database(memory=True) if conn is None else Database(conn)
+
+
+@functools.cache
+def migration_set() -> Migrations:
+    """sqlite-utils' migrations of set ``stridewatch``: :data:`STEPS`, in order."""
+    _load_sqlite_utils()
+    from sqlite_utils.migrations import Migrations
+
+    found = Migrations(MIGRATION_SET)
+    for step in STEPS:
+        found()(step)
+    return found
+
+
+def applied_names(conn: sqlite3.Connection) -> list[str]:
+    """The migrations of our set recorded in the file, in the order they were applied."""
+    if not conn.execute(
+        "select 1 from sqlite_master where type = 'table' and name = ?", [MIGRATIONS_TABLE]
+    ).fetchone():
+        return []
+    sql = f"select name from {MIGRATIONS_TABLE} where migration_set = ? order by rowid"
+    return [name for (name,) in conn.execute(sql, [MIGRATION_SET])]
+
+
+def migrate(conn: sqlite3.Connection) -> None:
+    """Apply the migrations the file lacks, each in one transaction with its record."""
+    migration_set().apply(sqlite_utils_database(conn))
 
 
 def add_missing_columns(db: Database, table: str, columns: Mapping[str, type]) -> None:
@@ -40,7 +90,6 @@ def add_missing_columns(db: Database, table: str, columns: Mapping[str, type]) -
             db.table(table).add_column(name, kind)
 
 
-@migrations()
 def m001_initial(db: Database) -> None:
     """Devices, runs, their samples, and pain reports."""
     db.table("devices").create(
@@ -101,7 +150,6 @@ def m001_initial(db: Database) -> None:
     )
 
 
-@migrations()
 def m002_alerts_and_indexes(db: Database) -> None:
     """Alerts (one row per raised condition, keyed), and indexes for the rules' queries."""
     db.table("alerts").create(
@@ -148,7 +196,6 @@ RECORDING_RUN_COLUMNS: dict[str, type] = {
 }
 
 
-@migrations()
 def m004_recording(db: Database) -> None:
     """Recorded-run totals on ``runs``, and dated per-device calibration factors."""
     add_missing_columns(db, "runs", RECORDING_RUN_COLUMNS)
@@ -164,7 +211,6 @@ def m004_recording(db: Database) -> None:
 # -- import and export (agent/files/importer.py, agent/files/fit.py): migration -------------------
 
 
-@migrations()
 def m005_import_source(db: Database) -> None:
     """Where an imported run came from: the file's name and the file's own activity id."""
     add_missing_columns(db, "runs", {"import_file": str, "external_id": str})
@@ -173,7 +219,6 @@ def m005_import_source(db: Database) -> None:
 # -- load and rules (agent/rules/load.py, agent/rules/, agent/advice/checks.py): migration ---------
 
 
-@migrations()
 def m006_return_plans(db: Database) -> None:
     """Graded return-to-run plans (``stridewatch plan return``); one is active at a time."""
     db.table("plans").create(
@@ -188,7 +233,6 @@ def m006_return_plans(db: Database) -> None:
 # -- daemon (agent/daemon/supervisor.py, agent/daemon/delivery.py): migration ----------------------
 
 
-@migrations()
 def m007_daemon(db: Database) -> None:
     """Nightly summaries (one per local day) and pain check-ins (one per key), each with
     ``delivered_at`` like alerts; and an index for the delivery retries."""
@@ -213,7 +257,6 @@ def m007_daemon(db: Database) -> None:
     db.table("alerts").create_index(["delivered_at"])
 
 
-@migrations()
 def m008_declared_levels(db: Database) -> None:
     """Starting levels the runner declared (``stridewatch baseline set``); the latest one set
     by an instant applies then."""
@@ -231,7 +274,6 @@ def m008_declared_levels(db: Database) -> None:
 DISTANCE_SOURCE_COLUMNS: dict[str, type] = {"distance_source": str}
 
 
-@migrations()
 def m009_distance_source(db: Database) -> None:
     """Which footpod source a recorded run's distance came from."""
     add_missing_columns(db, "runs", DISTANCE_SOURCE_COLUMNS)
@@ -245,7 +287,6 @@ SYNCED_COLUMNS = (
 )  # fmt: skip
 
 
-@migrations()
 def m010_synced_files(db: Database) -> None:
     """Every activity file found in a sync folder: its size, time and content hash when it
     was last decided, what came of it (``status``: imported, duplicate, skipped, failed, or
@@ -270,6 +311,21 @@ def m010_synced_files(db: Database) -> None:
     db.table("synced_files").create_index(["seen_at"])
 
 
+# Every migration, in the order it is applied (README: "The database").
+STEPS = (
+    m001_initial,
+    m002_alerts_and_indexes,
+    m004_recording,
+    m005_import_source,
+    m006_return_plans,
+    m007_daemon,
+    m008_declared_levels,
+    m009_distance_source,
+    m010_synced_files,
+)
+STEP_NAMES = tuple(step.__name__ for step in STEPS)
+
+
 # -- what a complete schema holds (agent/store/database.py: a first open cut short) ----------
 
 
@@ -277,7 +333,7 @@ def m010_synced_files(db: Database) -> None:
 def schema_columns() -> dict[str, tuple[str, ...]]:
     """Each table of the first migration's schema with its columns, in order: what an
     interrupted first open leaves (later migrations run only after it is recorded)."""
-    fresh = Database(memory=True)
+    fresh = sqlite_utils_database()
     m001_initial(fresh)
     return {
         name: tuple(row[1] for row in fresh.conn.execute(f'pragma table_info("{name}")'))
@@ -288,6 +344,6 @@ def schema_columns() -> dict[str, tuple[str, ...]]:
 @functools.cache
 def schema_tables() -> frozenset[str]:
     """The tables a complete schema has (the migrations applied to an empty database)."""
-    fresh = Database(memory=True)
-    migrations.apply(fresh)
+    fresh = sqlite_utils_database()
+    migration_set().apply(fresh)
     return frozenset(fresh.table_names())
