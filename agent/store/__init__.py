@@ -50,6 +50,7 @@ from agent.store.schema import (
     m008_declared_levels,
     m009_distance_source,
     m010_synced_files,
+    m011_samples_as_integers,
     migration_set,
 )
 from agent.store.synced import SyncedMixin
@@ -82,6 +83,7 @@ __all__ = [
     "m008_declared_levels",
     "m009_distance_source",
     "m010_synced_files",
+    "m011_samples_as_integers",
     "migrations",
 ]
 

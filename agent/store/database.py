@@ -67,6 +67,7 @@ class StoreBase:
                 conn.execute("PRAGMA foreign_keys = ON")
                 if pending:
                     migrate(conn)
+                    store._compact()
         except BaseException:
             conn.close()
             raise
@@ -176,6 +177,22 @@ class StoreBase:
                 path=self.path,
             )
         return [name for name in STEP_NAMES if name not in applied]
+
+    def _compact(self) -> None:
+        """Give back the pages migrations freed when more than a quarter of the file is free
+        (m011 rewrote every sample: the old table's pages stay in the file until then).
+        VACUUM is atomic: a kill leaves the file as it was. A file it cannot compact (a full
+        disk: it needs the file's size again) works as it is."""
+        (free,) = self.conn.execute("pragma freelist_count").fetchone()
+        (pages,) = self.conn.execute("pragma page_count").fetchone()
+        if free * 4 <= pages:
+            return
+        try:
+            self.conn.execute("vacuum")
+        except sqlite3.OperationalError as exc:
+            log.warning(
+                "%s: not compacted after the upgrade (%s); it works as it is", self.path, exc
+            )
 
     def _enable_wal(self) -> None:
         """WAL mode (readers never wait for the writer), switched once, when a file is new."""

@@ -8,6 +8,7 @@ kill midway leaves the file as it was before that migration.
 from __future__ import annotations
 
 import functools
+import logging
 import sqlite3
 import sys
 from collections.abc import Mapping
@@ -16,6 +17,8 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from sqlite_utils import Database
     from sqlite_utils.migrations import Migrations
+
+log = logging.getLogger("stridewatch.store")
 
 MIGRATION_SET = "stridewatch"
 # sqlite-utils' record of applied migrations (``Migrations.migrations_table``).
@@ -311,6 +314,63 @@ def m010_synced_files(db: Database) -> None:
     db.table("synced_files").create_index(["seen_at"])
 
 
+# -- samples as whole numbers (agent/store/samples.py; issue 18: 25 MB a year was the aim) ---
+
+SAMPLES_INT = """create table samples_int (
+    run_id integer not null references runs(id),
+    t_us integer not null,  -- microseconds after runs.samples_t0 (unix seconds)
+    distance_mm integer,  -- cumulative
+    speed_mm_s integer,
+    cadence integer,  -- steps/min
+    hr integer,  -- beats/min
+    primary key (run_id, t_us)
+) without rowid"""
+SAMPLES_VIEW = """create view samples as select
+    s.run_id as run_id,
+    (coalesce(r.samples_t0, 0) * 1000000 + s.t_us) / 1000000.0 as t,
+    s.distance_mm / 1000.0 as distance_m,
+    s.speed_mm_s / 1000.0 as speed,
+    cast(s.cadence as real) as cadence,
+    s.hr as hr
+from samples_int as s join runs as r on r.id = s.run_id"""
+# In key order (the old index's), the first written of two samples at one instant kept.
+_COPY_SAMPLES = """insert into samples_int (run_id, t_us, distance_mm, speed_mm_s, cadence, hr)
+select s.run_id, round((s.t - r.samples_t0) * 1000000), round(s.distance_m * 1000),
+    round(s.speed * 1000), s.cadence, s.hr
+from samples as s join runs as r on r.id = s.run_id
+where true order by s.run_id, s.t, s.rowid
+on conflict (run_id, t_us) do nothing"""
+
+
+def m011_samples_as_integers(db: Database) -> None:
+    """Samples as whole numbers in ``samples_int`` keyed by (run, time), each run's anchor in
+    ``runs.samples_t0``, and the ``samples`` view in SI units where the table was. One
+    transaction, as every migration: a kill midway leaves the old table as it was."""
+    conn = db.conn
+    conn.execute("alter table runs add column samples_t0 integer")
+    conn.execute(SAMPLES_INT)
+    conn.execute(
+        "update runs set samples_t0 = "
+        "(select cast(min(t) as integer) from samples where samples.run_id = runs.id)"
+    )
+    (before,) = conn.execute("select count(*) from samples").fetchone()
+    conn.execute(_COPY_SAMPLES)
+    (after,) = conn.execute("select count(*) from samples_int").fetchone()
+    (orphans,) = conn.execute(
+        "select count(*) from samples where run_id not in (select id from runs)"
+    ).fetchone()
+    conn.execute("drop table samples")
+    conn.execute(SAMPLES_VIEW)
+    if before - after - orphans:
+        log.warning(
+            "%d sample(s) at an instant already stored for their run (to the microsecond) "
+            "were stored once",
+            before - after - orphans,
+        )
+    if orphans:
+        log.warning("%d sample(s) of no stored run were left out", orphans)
+
+
 # Every migration, in the order it is applied (README: "The database").
 STEPS = (
     m001_initial,
@@ -322,6 +382,7 @@ STEPS = (
     m008_declared_levels,
     m009_distance_source,
     m010_synced_files,
+    m011_samples_as_integers,
 )
 STEP_NAMES = tuple(step.__name__ for step in STEPS)
 
