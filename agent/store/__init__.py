@@ -5,9 +5,10 @@ migrations; README's "The database" documents every table.
 
 - :mod:`~agent.store.paths`: the file on disk (which file SQLite may open, created private),
 - :mod:`~agent.store.database`: opening, closing, errors a runner can act on (``StoreBase``),
-- :mod:`~agent.store.schema`: the migrations,
+- :mod:`~agent.store.schema`: the migrations, :mod:`~agent.store.migrate`: applying them,
 - :mod:`~agent.store.runs`, :mod:`~agent.store.recordings`, :mod:`~agent.store.imported`,
-  :mod:`~agent.store.samples`: runs (logged, recorded, imported) and their samples,
+  :mod:`~agent.store.samples`: runs (logged, recorded, imported) and their samples (whole
+  numbers in ``samples_int``, shown in SI units by the ``samples`` view),
 - :mod:`~agent.store.pain`, :mod:`~agent.store.alerts`, :mod:`~agent.store.plans`,
   :mod:`~agent.store.outbox` (summaries, check-ins, deliveries), :mod:`~agent.store.devices`
   (sensors and calibrations), :mod:`~agent.store.synced` (sync folders),
@@ -29,6 +30,7 @@ from agent.store.alerts import AlertsMixin
 from agent.store.database import StoreBase
 from agent.store.devices import DevicesMixin
 from agent.store.imported import IMPORTED_COLUMNS, ImportedMixin
+from agent.store.migrate import migration_set
 from agent.store.outbox import OutboxMixin
 from agent.store.pain import PainMixin
 from agent.store.paths import SQLITE_HEADER, database_file
@@ -51,7 +53,6 @@ from agent.store.schema import (
     m009_distance_source,
     m010_synced_files,
     m011_samples_as_integers,
-    migration_set,
 )
 from agent.store.synced import SyncedMixin
 

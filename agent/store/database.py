@@ -15,17 +15,17 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Self, TypeVar
 
 from agent.errors import DatabaseLockedError, NotFoundError, NotOurDatabaseError, StoreError
-from agent.store.paths import closed, connect, create_private, database_file, opened
-from agent.store.rows import table_names
-from agent.store.schema import (
+from agent.store.migrate import (
     MIGRATIONS_TABLE,
-    STEP_NAMES,
     applied_names,
     migrate,
     schema_columns,
     schema_tables,
     sqlite_utils_database,
 )
+from agent.store.paths import closed, connect, create_private, database_file, opened
+from agent.store.rows import table_names
+from agent.store.schema import STEP_NAMES
 
 if TYPE_CHECKING:
     from sqlite_utils import Database

@@ -1,5 +1,7 @@
-"""Flushes the database could not take yet: held in memory, bounded, retried, and saved
-beside the database when the daemon has to stop before it could write them.
+"""The recorder's flushes into the store (:class:`FlushSink`, one transaction each; and
+:func:`load_state`, what the recorder starts from), and the daemon's writer: flushes the
+database could not take yet, held in memory, bounded, retried, and saved beside the database
+when the daemon has to stop before it could write them (:class:`RecordingWriter`).
 
 Another program can hold the database's write lock for a while (``BEGIN EXCLUSIVE`` in a
 sqlite3 shell, a large import by an old version) and a disk can fill up. The run goes on
