@@ -1,7 +1,9 @@
-"""Plain records shared between the store, the load model and the rules.
+"""Plain records shared between the recorder, the store, the load model and the rules.
 
 They carry no behaviour that touches the database or the clock, so the pure layers (load,
-rules) can take them from the store, from a test, or from a what-if plan alike.
+rules) can take them from the store, from a test, or from a what-if plan alike; and the
+recorder and the store, which know nothing of each other, exchange samples and flushes as
+these records (:class:`Flush`, :class:`StoredState`, :data:`SampleRow`).
 """
 
 from __future__ import annotations
@@ -140,3 +142,34 @@ class Plan:
                 PlanWeek(w["week"], w["low_km"], w["high_km"], w["rpe"]) for w in data["weeks"]
             ),
         )
+
+
+# -- recording <-> store: what the recorder hands over, and what it starts from ----------
+
+# One sample row as the recorder and the importers produce it: (t unix s, distance_m, speed
+# m/s, cadence steps/min, hr bpm); the store adds run_id.
+SampleRow = tuple[float, float, float | None, float | None, int | None]
+
+
+@dataclass(frozen=True, slots=True)
+class Flush:
+    """What one flush writes: a run's row, its new samples, and newly detected devices."""
+
+    key: int
+    db_id: int | None
+    row: dict[str, Any]
+    samples: list[SampleRow]
+    closed: bool
+    # Footpods found to send cadence per foot (True) or per step after all (False), in order.
+    per_foot: tuple[tuple[str, bool], ...] = ()
+    discard: bool = False  # a false start: delete whatever was stored of it
+
+
+@dataclass(frozen=True, slots=True)
+class StoredState:
+    """What the recorder needs from the database to start: open runs (each with the time of
+    its last stored sample), calibrations, footpods known to be per-foot."""
+
+    open_runs: list[tuple[dict[str, Any], float | None]]
+    calibrations: dict[str, float]
+    per_foot: set[str]

@@ -16,7 +16,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from benchmarks import bigfile, history, ingest, live, memory, soak, startup, sync_idle
+from benchmarks import bigfile, dbsize, history, ingest, live, memory, soak, startup, sync_idle
 from benchmarks.common import ROOT, Section, machine
 from benchmarks.results import merge_results, write_results
 
@@ -25,6 +25,7 @@ BENCHMARKS: dict[str, Callable[[bool], Section]] = {
     "live": live.run,
     "memory": memory.run,
     "history": history.run,
+    "dbsize": dbsize.run,
     "startup": startup.run,
     "soak": soak.run,
     "sync_idle": sync_idle.run,

@@ -1,8 +1,9 @@
 """History scale: ``check``/``summary`` over 10 years of history, DB size, and a 1,000-file import.
 
 The history is built through the store's own schema (``Store.open`` runs the migrations) with
-bulk inserts matching it: a run every day with 1 Hz samples as the recorder stores them, a
-pain report every few days, an alert every couple of weeks. ``check --json`` and
+bulk inserts matching it (samples through the store's own :func:`agent.store.samples.add_samples`):
+a run every day with 1 Hz samples as the recorder stores them, a pain report every few days, an
+alert every couple of weeks. ``check --json`` and
 ``summary --json`` then run as whole processes against it, interleaved with
 ``stridewatch --version`` (the baseline), each the median of N runs.
 """
@@ -18,7 +19,9 @@ from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from agent.models import SampleRow
 from agent.store import Store
+from agent.store.samples import add_samples
 from benchmarks.common import (
     STRIDEWATCH,
     Figure,
@@ -84,7 +87,6 @@ _RUN = (
     " device, avg_hr, max_hr, avg_cadence, trimp, created_at) values"
     " (?, ?, ?, ?, ?, 'ble', 'closed', 'C0:FF:EE:00:00:01', ?, ?, ?, ?, ?)"
 )
-_SAMPLE = "insert into samples (run_id, t, distance_m, speed, cadence, hr) values (?,?,?,?,?,?)"
 _PAIN = "insert into pain (at, score, timing, location, created_at) values (?, ?, ?, 'knee', ?)"
 _ALERT = (
     "insert into alerts (key, rule, severity, message, data, raised_at) "
@@ -100,16 +102,15 @@ def _add_day(conn: sqlite3.Connection, start: datetime, rng: random.Random, quic
     ended = (start + timedelta(seconds=seconds)).isoformat()
     row = (stamp, ended, seconds * speed, seconds, seconds, 150.0, 172.0, 168.0, 60.0, stamp)
     run_id = conn.execute(_RUN, row).lastrowid
-    conn.executemany(_SAMPLE, _samples(run_id, start.timestamp(), seconds, speed, quick))
+    assert run_id is not None
+    add_samples(conn, run_id, list(_samples(start.timestamp(), seconds, speed, quick)))
 
 
-def _samples(
-    run_id: int | None, t0: float, seconds: int, speed: float, quick: bool
-) -> Iterator[tuple[int | None, float, float, float, float, int]]:
+def _samples(t0: float, seconds: int, speed: float, quick: bool) -> Iterator[SampleRow]:
     step = 60 if quick else 1
     for k in range(0, seconds, step):
         v = speed + 0.1 * math.sin(k / 30)
-        yield run_id, t0 + k, k * speed, v, 168.0 + k % 5, 140 + k % 20
+        yield t0 + k, k * speed, v, 168.0 + k % 5, 140 + k % 20
 
 
 def _pain_rows(days: int, rng: random.Random) -> Iterator[tuple[str, int, str, str]]:

@@ -16,10 +16,11 @@ import statistics
 import time
 
 from agent.config import Settings
-from agent.recording.recorder import FlushSink, Recorder
+from agent.recording.recorder import Recorder
 from agent.sensors import sim
 from agent.sensors.base import Notification, QueueItem, decode_notification
 from agent.store import Store
+from agent.store.writer import FlushSink
 from benchmarks.common import Figure, Section, scratch
 from benchmarks.ingest import EPOCH
 

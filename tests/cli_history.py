@@ -18,9 +18,10 @@ from pathlib import Path
 from typing import Any
 
 from agent.config import Settings
-from agent.recording.recorder import FlushSink, Recorder, load_state, replay
+from agent.recording.recorder import Recorder, replay
 from agent.sensors import sim
 from agent.store import Store
+from agent.store.writer import FlushSink, load_state
 from tests import report_history
 from tests.files.fit_maker import Leg, make_fit
 

@@ -12,9 +12,10 @@ from typing import Any
 import pytest
 
 from agent.config import Settings
-from agent.recording.recorder import FlushSink, Recorder, load_state, replay
+from agent.recording.recorder import Recorder, replay
 from agent.sensors import sim
 from agent.store import Store
+from agent.store.writer import FlushSink, load_state
 from agent.units import format_duration
 
 POD = sim.FootpodSpec().address

@@ -105,11 +105,16 @@ def runs(db: Path) -> list[sqlite3.Row]:
 
 
 def sample_times(db: Path) -> list[float]:
+    """The stored samples' times. Samples are keyed by run and time, so a sample stored out
+    of order would sit among earlier ones: it would show as the distance going down."""
     conn = read_only(db)
     try:
-        return [t for (t,) in conn.execute("select t from samples order by rowid")]
+        rows = conn.execute("select t, distance_m from samples order by run_id, t").fetchall()
     finally:
         conn.close()
+    distances = [distance for _, distance in rows]
+    assert distances == sorted(distances), "a sample was stored out of order"
+    return [t for t, _ in rows]
 
 
 def run_start_s(scenario: sim.Scenario) -> float:

@@ -134,8 +134,10 @@ async def test_a_jump_during_a_run_leaves_it_whole_and_in_order(
     assert 25 * 60 < float(elapsed) < 31 * 60  # the jump is not counted as running time
     truth = sim.Simulation(scenario).truth.distance_m
     assert float(distance) == pytest.approx(truth, rel=0.01)
-    times = [
-        t for (t,) in rows(db, f"select t from samples where run_id = {run_id} order by rowid")
-    ]
-    assert times == sorted(times)
+    samples = rows(db, f"select t, distance_m from samples where run_id = {run_id} order by t")
+    times = [t for t, _ in samples]
     assert len(set(times)) == len(times)
+    # Samples are keyed by run and time: one stored out of order would show as the distance
+    # going down.
+    distances = [d for _, d in samples]
+    assert distances == sorted(distances)

@@ -15,7 +15,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from agent.config import Settings
-from agent.recording.recorder import FlushSink, Recorder, replay
+from agent.recording.recorder import Recorder, replay
 from agent.sensors import sim
 from agent.sensors.base import Notification, SensorEvent, decode_notification
 from agent.sensors.gatt import (
@@ -26,6 +26,7 @@ from agent.sensors.gatt import (
     rsc_essentials,
 )
 from agent.store import Store
+from agent.store.writer import FlushSink
 
 EPOCH = 1_790_000_000.0
 payloads = st.binary(max_size=24)

@@ -10,11 +10,13 @@ from pathlib import Path
 import pytest
 
 from agent.config import Settings
+from agent.models import Flush
 from agent.recording.intensity import HeartProfile
-from agent.recording.recorder import Flush, FlushSink, Recorder, load_state
+from agent.recording.recorder import Recorder
 from agent.sensors.base import Connected, Disconnected, Measurement, SensorEvent
 from agent.sensors.gatt import HeartRateMeasurement, RSCMeasurement
 from agent.store import Store
+from agent.store.writer import FlushSink, load_state
 
 POD = "C0:FF:EE:00:00:01"
 STRAP = "C0:FF:EE:00:00:02"

@@ -17,7 +17,7 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from agent.config import Settings
-from agent.recording.recorder import MAX_CADENCE, FlushSink, Recorder, load_state, replay
+from agent.recording.recorder import MAX_CADENCE, Recorder, replay
 from agent.sensors.base import (
     RSC_MEASUREMENT,
     Measurement,
@@ -27,6 +27,7 @@ from agent.sensors.base import (
 )
 from agent.sensors.gatt import RSCMeasurement, encode_rsc_measurement
 from agent.store import Store
+from agent.store.writer import FlushSink, load_state
 
 POD = "C0:FF:EE:00:00:01"
 DAY = 86_400.0

@@ -11,9 +11,10 @@ from typing import Any
 import pytest
 
 from agent.config import Settings
-from agent.recording.recorder import FlushSink, Recorder, replay
+from agent.recording.recorder import Recorder, replay
 from agent.sensors import sim
 from agent.store import Store
+from agent.store.writer import FlushSink
 
 EPOCH = 1_795_000_000.0
 POD = sim.FootpodSpec()

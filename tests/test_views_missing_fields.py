@@ -19,9 +19,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from agent.config import Settings
-from agent.recording.recorder import FlushSink, Recorder, load_state, replay
+from agent.recording.recorder import Recorder, replay
 from agent.sensors import sim
 from agent.store import Store
+from agent.store.writer import FlushSink, load_state
 
 AT = "2026-11-20T20:00"
 EPOCH = 1_795_000_000.0  # 2026-11-18 11:06 UTC: the recorded run, in the week of AT
@@ -63,6 +64,12 @@ RUN_FIELDS = (
     "distance_source",
 )
 SAMPLE_FIELDS = ("distance_m", "speed", "cadence", "hr")
+STORED_SAMPLE_COLUMNS = {
+    "distance_m": "distance_mm",
+    "speed": "speed_mm_s",
+    "cadence": "cadence",
+    "hr": "hr",
+}
 # What a user must never read: Python's None, a float's nan (NaN in JSON), a traceback.
 LEAKS = re.compile(r"\b(None|nan|NaN)\b|Traceback")
 
@@ -96,8 +103,14 @@ def null_out(db: Path, run_fields: set[str], sample_fields: set[str], every: int
     with sqlite3.connect(db) as conn:
         for name in run_fields:
             conn.execute(f"update runs set {name} = null")
-        for name in sample_fields:
-            conn.execute(f"update samples set {name} = null where rowid % ? = 0", [every])
+        for name in sample_fields:  # samples is a view of samples_int (agent/store/samples.py)
+            column = STORED_SAMPLE_COLUMNS[name]
+            conn.execute(
+                f"update samples_int set {column} = null where (run_id, t_us) in (select "
+                "run_id, t_us from (select run_id, t_us, row_number() over (order by run_id, "
+                "t_us) as n from samples_int) where n % ? = 0)",
+                [every],
+            )
     conn.close()
 
 

@@ -10,9 +10,9 @@ from pathlib import Path
 from hypothesis import given
 from hypothesis import strategies as st
 
-from agent.recording.recorder import Flush, FlushSink
+from agent.models import Flush
 from agent.store import Store
-from agent.store.writer import Backlog, held_path, save_held, write_held_file
+from agent.store.writer import Backlog, FlushSink, held_path, save_held, write_held_file
 
 
 def flush(key: int, samples: list[tuple[float, ...]], *, closed: bool = False) -> Flush:

@@ -67,8 +67,8 @@ from agent.daemon.speech import Speaker
 from agent.daemon.timetable import RealTimetable, SimulatedTimetable, Timetable
 from agent.daemon.virtual import SCENARIOS, SettledClock, make_writer, simulated_driver
 from agent.errors import InputError, StoreError, StridewatchError
-from agent.models import Alert, Source
-from agent.recording.recorder import Flush, Recorder, StoredState
+from agent.models import Alert, Flush, Source, StoredState
+from agent.recording.recorder import Recorder
 from agent.rules.allowance import Allowance, allowance
 from agent.sensors.base import (
     BatteryLevel,

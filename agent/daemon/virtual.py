@@ -21,7 +21,7 @@ from agent.store.writer import RecordingWriter
 
 if TYPE_CHECKING:
     from agent.config import Settings
-    from agent.recording.recorder import Flush, StoredState
+    from agent.models import Flush, StoredState
     from agent.sensors.base import SensorDriver
     from agent.store import Store
     from agent.store.writer import Written

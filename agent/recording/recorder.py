@@ -17,9 +17,12 @@ that stays still while speed says the runner moves is frozen, and speed takes ov
 ``distance_source`` says which gave it). Cadence is stored only where it can be human; whether a
 footpod counts one foot is decided, and undone, only from :data:`PER_FOOT_DECIDE_S` of running.
 
-:meth:`Recorder.take_flushes` hands out what changed since the last call as :class:`Flush`
-objects; :class:`FlushSink` writes them to the :class:`~agent.store.Store` (one transaction
-each); :class:`agent.store.writer.RecordingWriter` does that on a thread of its own for the daemon.
+:meth:`Recorder.take_flushes` hands out what changed since the last call as
+:class:`~agent.models.Flush` objects; :class:`agent.store.writer.FlushSink` writes them to the
+store (one transaction each), and :class:`agent.store.writer.RecordingWriter` does that on a
+thread of its own for the daemon. Recording and the store never import each other: what this
+module needs of the store is the :class:`RunStore` and :class:`Sink` protocols, which the
+store's classes satisfy as they are.
 """
 
 from __future__ import annotations
@@ -30,13 +33,14 @@ import logging
 import math
 import re
 from collections.abc import Iterable, Mapping
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
-from typing import Any, Literal
+from typing import Any, Literal, Protocol
 
 from agent.config import Settings
 from agent.errors import InputError
-from agent.models import Source
+from agent.models import Flush, Run, SampleRow, Source
 from agent.recording.intensity import ZONES, HeartProfile, edwards_trimp, session_rpe_load
 from agent.sensors.base import (
     HEART_RATE_MEASUREMENT,
@@ -56,13 +60,39 @@ from agent.sensors.gatt import (
     hr_essentials,
     rsc_essentials,
 )
-from agent.store import SampleRow, Store
 from agent.units import utc_iso
 
 State = Literal["idle", "running", "paused"]
 DistanceSource = Literal["counter", "speed"]
 
 log = logging.getLogger("stridewatch.recorder")
+
+
+# -- what this module needs of the store (structural: agent.store's classes satisfy them) ----
+
+
+class RunStore(Protocol):
+    """The store as the ``rpe`` and ``calibrate`` helpers and :func:`replay` use it."""
+
+    def get_run(self, run_id: int) -> Run: ...
+
+    def run_row(self, run_id: int) -> dict[str, Any]: ...
+
+    def set_rpe(self, run_id: int, rpe: int, srpe: float) -> None: ...
+
+    def add_calibration(self, address: str, factor: float, at: datetime, note: str) -> None: ...
+
+    def batched_writes(self) -> AbstractContextManager[None]: ...
+
+
+class Sink(Protocol):
+    """Where :func:`replay` writes flushes (:class:`agent.store.writer.FlushSink`)."""
+
+    @property
+    def store(self) -> RunStore: ...
+
+    def write(self, flushes: Iterable[Flush]) -> list[int | None]: ...
+
 
 # Consecutive samples needed to pause or resume: one slow footpod sample (a stumble, a
 # packet decoded mid-stride) must not pause a run. At ~1 Hz footpods this is ~3 s.
@@ -264,20 +294,6 @@ class ActiveRun:
     @property
     def elapsed_s(self) -> float:
         return max(0.0, self.last_active_t - self.start_t)
-
-
-@dataclass(frozen=True, slots=True)
-class Flush:
-    """What one flush writes: a run's row, its new samples, and newly detected devices."""
-
-    key: int
-    db_id: int | None
-    row: dict[str, Any]
-    samples: list[SampleRow]
-    closed: bool
-    # Footpods found to send cadence per foot (True) or per step after all (False), in order.
-    per_foot: tuple[tuple[str, bool], ...] = ()
-    discard: bool = False  # a false start: delete whatever was stored of it
 
 
 class Recorder:
@@ -726,7 +742,7 @@ CALIBRATION_RANGE = (0.7, 1.3)
 _ADDRESS = re.compile(r"^[0-9A-F]{2}(:[0-9A-F]{2}){5}$")
 
 
-def set_rpe(store: Store, run_id: int, rpe: int) -> float:
+def set_rpe(store: RunStore, run_id: int, rpe: int) -> float:
     """Store a run's RPE; return its session-RPE load (RPE x moving minutes)."""
     run = store.get_run(run_id)
     load = session_rpe_load(rpe, run.moving_s) or 0.0
@@ -734,7 +750,7 @@ def set_rpe(store: Store, run_id: int, rpe: int) -> float:
     return load
 
 
-def calibrate_factor(store: Store, address: str, factor: float) -> float:
+def calibrate_factor(store: RunStore, address: str, factor: float) -> float:
     """Date a calibration factor for a footpod; return it."""
     address = _address(address)
     low, high = CALIBRATION_RANGE
@@ -747,7 +763,7 @@ def calibrate_factor(store: Store, address: str, factor: float) -> float:
     return factor
 
 
-def calibrate_from_run(store: Store, address: str, actual_m: float, run_id: int) -> float:
+def calibrate_from_run(store: RunStore, address: str, actual_m: float, run_id: int) -> float:
     """The factor that would have made run ``run_id`` measure ``actual_m``; stored, returned."""
     address = _address(address)
     row = store.run_row(run_id)
@@ -778,40 +794,8 @@ def _address(text: str) -> str:
     return address
 
 
-class FlushSink:
-    """Writes flushes to a store: one transaction per run, and remembers each run's id."""
-
-    def __init__(self, store: Store) -> None:
-        self.store = store
-        self.ids: dict[int, int] = {}
-
-    def write(self, flushes: Iterable[Flush]) -> list[int | None]:
-        """Write each flush; return each one's run id (None for a discarded false start)."""
-        return [self.write_one(flush) for flush in flushes]
-
-    def write_one(self, flush: Flush) -> int | None:
-        """Write one flush in its own transactions; return its run id (None: discarded)."""
-        for address, per_foot in flush.per_foot:
-            if per_foot:
-                self.store.mark_per_foot(address)
-            else:
-                self.store.unmark_per_foot(address)
-        if flush.discard:
-            run_id = self.ids.pop(flush.key, flush.db_id)
-            if run_id is not None:
-                self.store.delete_recording(run_id)
-            return None
-        run_id = self.ids.get(flush.key, flush.db_id)
-        run_id = self.store.save_recording(run_id, flush.row, flush.samples)
-        if flush.closed:
-            self.ids.pop(flush.key, None)
-        else:
-            self.ids[flush.key] = run_id
-        return run_id
-
-
 def replay(
-    items: Iterable[QueueItem], recorder: Recorder, sink: FlushSink, *, batch: int = 5000
+    items: Iterable[QueueItem], recorder: Recorder, sink: Sink, *, batch: int = 5000
 ) -> None:
     """Batched mode: decode and record ``items`` as fast as they come, writing every ``batch``
     samples (one transaction each), then end the run. For history replays and benchmarks.
@@ -819,16 +803,14 @@ def replay(
     Footpod and heart-rate payloads take the allocation-free decoders (``rsc_essentials``,
     ``hr_essentials``: the same values :meth:`Recorder.handle` would take from the decoded
     event); anything they refuse, and every other item, goes the general way. Commits are
-    not fsync'ed one by one (:meth:`Store.batched_writes`)."""
+    not fsync'ed one by one (``batched_writes``: :meth:`agent.store.Store.batched_writes`)."""
     with sink.store.batched_writes():
         _replay_items(items, recorder, sink, batch)
         recorder.stop()
         sink.write(recorder.take_flushes())
 
 
-def _replay_items(
-    items: Iterable[QueueItem], recorder: Recorder, sink: FlushSink, batch: int
-) -> None:
+def _replay_items(items: Iterable[QueueItem], recorder: Recorder, sink: Sink, batch: int) -> None:
     handle, on_rsc, on_hr = recorder.handle, recorder.handle_rsc, recorder.handle_hr
     for item in items:
         if type(item) is Notification:
@@ -846,21 +828,3 @@ def _replay_items(
         active = recorder.active
         if active is not None and len(active.samples) >= batch:
             sink.write(recorder.take_flushes())
-
-
-@dataclass(frozen=True, slots=True)
-class StoredState:
-    """What the recorder needs from the database to start: open runs, calibrations,
-    footpods known to be per-foot."""
-
-    open_runs: list[tuple[dict[str, Any], float | None]]
-    calibrations: dict[str, float]
-    per_foot: set[str]
-
-
-def load_state(store: Store) -> StoredState:
-    runs = []
-    for row in store.open_recordings():
-        samples = store.run_samples(row["id"])
-        runs.append((row, samples[-1][0] if samples else None))
-    return StoredState(runs, store.calibrations(), store.per_foot_devices())

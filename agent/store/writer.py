@@ -1,5 +1,7 @@
-"""Flushes the database could not take yet: held in memory, bounded, retried, and saved
-beside the database when the daemon has to stop before it could write them.
+"""The recorder's flushes into the store (:class:`FlushSink`, one transaction each; and
+:func:`load_state`, what the recorder starts from), and the daemon's writer: flushes the
+database could not take yet, held in memory, bounded, retried, and saved beside the database
+when the daemon has to stop before it could write them (:class:`RecordingWriter`).
 
 Another program can hold the database's write lock for a while (``BEGIN EXCLUSIVE`` in a
 sqlite3 shell, a large import by an old version) and a disk can fill up. The run goes on
@@ -29,7 +31,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from agent.errors import DatabaseLockedError, StoreError
-from agent.recording.recorder import Flush, FlushSink, StoredState, load_state
+from agent.models import Flush, StoredState
 from agent.safe_write import write_file
 from agent.store import Store, database_file
 
@@ -46,6 +48,46 @@ HELD_FORMAT = "stridewatch-held/1"
 # retried later: the daemon never blocks its writer thread for long, so a stop (which writes
 # last, after whatever write is in flight) always fits within the unit's stop timeout.
 FLUSH_WAIT_S = 1.0
+
+
+class FlushSink:
+    """Writes the recorder's flushes to a store: one transaction per run, and remembers each
+    run's id."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+        self.ids: dict[int, int] = {}
+
+    def write(self, flushes: Iterable[Flush]) -> list[int | None]:
+        """Write each flush; return each one's run id (None for a discarded false start)."""
+        return [self.write_one(flush) for flush in flushes]
+
+    def write_one(self, flush: Flush) -> int | None:
+        """Write one flush in its own transactions; return its run id (None: discarded)."""
+        for address, per_foot in flush.per_foot:
+            if per_foot:
+                self.store.mark_per_foot(address)
+            else:
+                self.store.unmark_per_foot(address)
+        if flush.discard:
+            run_id = self.ids.pop(flush.key, flush.db_id)
+            if run_id is not None:
+                self.store.delete_recording(run_id)
+            return None
+        run_id = self.ids.get(flush.key, flush.db_id)
+        run_id = self.store.save_recording(run_id, flush.row, flush.samples)
+        if flush.closed:
+            self.ids.pop(flush.key, None)
+        else:
+            self.ids[flush.key] = run_id
+        return run_id
+
+
+def load_state(store: Store) -> StoredState:
+    """What the recorder starts from: the open runs a crash left (each with the time of its
+    last stored sample), the calibrations, the footpods known to be per-foot."""
+    runs = [(row, store.last_sample_t(row["id"])) for row in store.open_recordings()]
+    return StoredState(runs, store.calibrations(), store.per_foot_devices())
 
 
 def held_path(db_path: Path) -> Path:
