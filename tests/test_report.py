@@ -14,7 +14,7 @@ import pytest
 from agent.config import Settings
 from agent.models import Alert
 from agent.units import format_budget, format_distance
-from agent.views.report import alert_facts
+from agent.views.facts import alert_facts
 from tests.report_history import AT, DAYS, OVER_WEEK, STEADY_WEEKS, build, check_json, log, pain
 
 SVG = "{http://www.w3.org/2000/svg}"

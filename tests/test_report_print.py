@@ -28,7 +28,7 @@ from agent.config_load import load_settings
 from agent.rules.evaluate import rank
 from agent.store import Store
 from agent.units import format_budget, format_km, format_pct, parse_datetime
-from agent.views import report
+from agent.views import overview, overview_build, pages
 
 ROOT = Path(__file__).resolve().parent.parent
 DOCS = ROOT / "docs"
@@ -52,7 +52,7 @@ def make_assets() -> Any:
 class Printed:
     html: Path
     pdfs: dict[str, Path]
-    view: report.Overview
+    view: overview.Overview
 
 
 @pytest.fixture(scope="module")
@@ -89,7 +89,9 @@ def printed(home: Path) -> Printed:
         assets.print_pdf(html, pdf, paper)
     settings = load_settings(None)
     at = parse_datetime(assets.REPORT_AT, settings.zone)
-    view = report.load_overview(home / "demo.db", settings, at, report.DEFAULT_WEEKS)
+    view = overview_build.load_overview(
+        home / "demo.db", settings, at, overview_build.DEFAULT_WEEKS
+    )
     return Printed(html, pdfs, view)
 
 
@@ -190,7 +192,7 @@ def test_no_page_ends_with_a_heading(printed: Printed, paper: str) -> None:
 def test_the_latest_runs_print_a_row_each(printed: Printed, paper: str) -> None:
     """The demo's 34 runs: the latest 15 a row each (the table may begin on page one), the
     newest on page two, and a line for the 19 before them."""
-    shown, earlier = report.latest_runs(printed.view)
+    shown, earlier = pages.latest_runs(printed.view)
     assert (len(shown), earlier) == (15, 19)
     texts = [words(text) for text in page_texts(printed.pdfs[paper])]
     for row in shown:
@@ -370,13 +372,13 @@ def test_page_one_names_each_rule_once_and_each_pain_report_once(crowded: Crowde
     [row] = [element for element in root.iter("tr") if element.get("id") == "glance-alerts"]
     said = [" ".join("".join(p.itertext()).split()) for p in row.iter("p")]
     assert len(said) == 4  # three alerts and how many more
-    view = report.load_overview(
+    view = overview_build.load_overview(
         crowded.html.with_suffix(".db"),
         load_settings(None),
         parse_datetime(CROWDED_AT, load_settings(None).zone),
-        report.DEFAULT_WEEKS,
+        overview_build.DEFAULT_WEEKS,
     )
-    shown = report.glance_alerts(view.assessment.alerts)
+    shown = pages.glance_alerts(view.assessment.alerts)
     assert [alert.message for alert in shown] == [line.split(" ", 1)[1] for line in said[:3]]
     assert len({alert.rule for alert in shown}) == 3
     reports = [alert.data["pain_id"] for alert in shown if "pain_id" in alert.data]

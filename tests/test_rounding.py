@@ -194,7 +194,7 @@ def test_history_and_report_show_a_week_to_the_nearest() -> None:
     """13.65 mi run in a week shows as 13.7 mi in ``history`` (as in the report), not
     rounded down to 13.6 as a cap would be."""
     from agent.views.history import _week_numbers
-    from agent.views.report import overview
+    from agent.views.overview_build import overview
 
     runs = steady(1, (5 * MILE,) * 3, MONDAY - timedelta(weeks=1))
     runs += steady(1, (4.55 * MILE,) * 3, MONDAY)

@@ -22,13 +22,13 @@ def weeks_option(func: F) -> F:
 
 
 def _overview(app: App, weeks_text: str | None, at_text: str | None) -> Any:
-    from agent.views import report
+    from agent.views import overview_build
 
     settings = app.settings
-    weeks = report.DEFAULT_WEEKS
+    weeks = overview_build.DEFAULT_WEEKS
     if weeks_text is not None:
-        weeks = parse_int(weeks_text, "--weeks", 1, report.MAX_WEEKS)
-    return report.load_overview(app.database(), settings, instant(app, at_text), weeks)
+        weeks = parse_int(weeks_text, "--weeks", 1, overview_build.MAX_WEEKS)
+    return overview_build.load_overview(app.database(), settings, instant(app, at_text), weeks)
 
 
 @command("history", epilog="Example: stridewatch history --weeks 16")

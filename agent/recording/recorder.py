@@ -23,6 +23,9 @@ store (one transaction each), and :class:`agent.store.writer.RecordingWriter` do
 thread of its own for the daemon. Recording and the store never import each other: what this
 module needs of the store is the :class:`RunStore` and :class:`Sink` protocols, which the
 store's classes satisfy as they are.
+
+Over 400 lines: the state machine and the accumulators it drives (odometer, intensity,
+the active run) change together on every sample, and the flush is what they add up to.
 """
 
 from __future__ import annotations

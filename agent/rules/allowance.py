@@ -249,6 +249,27 @@ def _declared_in_force(
     return history.declared is not None and brk is None and _in_warm_up(history, settings, now)
 
 
+def _baseline(
+    history: History,
+    settings: Settings,
+    now: datetime,
+    weeks: dict[date, float],
+    restarts: dict[date, float],
+) -> float | None:
+    """The baseline week of ``now``'s week: complete weeks before it, credited up to their
+    caps, since the last restart (the weeks before a break are not the runner's level any
+    more: the return week is the new start)."""
+    start = week_of(now, settings)
+    complete = complete_weeks(weeks, partial_week(history.runs, settings))
+    earlier = {week: km for week, km in complete.items() if week < start}
+    flares = pain.flare_weeks(history, settings, now)
+    credited = credited_weeks(earlier, settings.progression.weekly_warn, restarts, flares)
+    restart = max((week for week in restarts if week < start), default=None)
+    if restart is not None:
+        credited = {week: km for week, km in credited.items() if week >= restart}
+    return baseline_km(credited, start, flares)
+
+
 def _week(
     history: History,
     settings: Settings,
@@ -261,16 +282,7 @@ def _week(
     p = settings.progression
     weeks = weekly_km(history.runs, settings)
     start = week_of(now, settings)
-    complete = complete_weeks(weeks, partial_week(history.runs, settings))
-    earlier = {week: km for week, km in complete.items() if week < start}
-    flares = pain.flare_weeks(history, settings, now)
-    credited = credited_weeks(earlier, p.weekly_warn, restarts, flares)
-    # After a restart, only the weeks since it count: the weeks before the break are not
-    # the runner's level any more (the return week is the new start).
-    restart = max((week for week in restarts if week < start), default=None)
-    if restart is not None:
-        credited = {week: km for week, km in credited.items() if week >= restart}
-    base = baseline_km(credited, start, flares)
+    base = _baseline(history, settings, now, weeks, restarts)
     dist = dist_fn(settings)
     if brk is not None:
         # The return level alone: the usual baseline decays through a break (its weeks of

@@ -3,6 +3,10 @@
 Pure: ``(history, settings, now) -> list[Alert]``. Messages use the runner's unit; ``data``
 holds km. ``data["level"]`` orders escalations within one severity (the +15 % and 1.3x steps
 of DESIGN.md), so a stored alert escalates on (severity, level).
+
+Over 400 lines: the weekly rule (with its warm-up grading) and the run rules share the
+allowance's limits, their wording and their evidence; ACWR and monotony are in
+:mod:`agent.rules.context`.
 """
 
 from __future__ import annotations

@@ -9,7 +9,7 @@ import sqlite3
 import sys
 from typing import TYPE_CHECKING
 
-from agent.store import schema
+import agent.store.schema as schema  # read at call time: tests replace schema.STEPS
 
 if TYPE_CHECKING:
     from sqlite_utils import Database
@@ -54,7 +54,7 @@ def sqlite_utils_database(conn: sqlite3.Connection | None = None) -> Database:
 
 @functools.cache
 def migration_set() -> Migrations:
-    """sqlite-utils' migrations of set ``stridewatch``: :data:`agent.store.schema.STEPS`."""
+    """sqlite-utils' migrations of set ``stridewatch``: :data:`agent.store.STEPS`."""
     _load_sqlite_utils()
     from sqlite_utils.migrations import Migrations
 

@@ -8,9 +8,15 @@ from collections.abc import Iterator, Sequence
 from typing import Any
 
 from agent.models import SampleRow
-from agent.store import samples as stored_samples
 from agent.store.database import StoreBase
 from agent.store.rows import last_pk, select_rows
+from agent.store.samples import (
+    add_samples,
+    delete_samples,
+    iter_samples,
+    last_sample_t,
+    read_samples,
+)
 from agent.store.schema import DISTANCE_SOURCE_COLUMNS, RECORDING_RUN_COLUMNS
 
 RECORDED_COLUMNS = (
@@ -53,13 +59,13 @@ class RecordingsMixin(StoreBase):
             else:
                 conn.execute(_UPDATE_RECORDED, [*(row[name] for name in RECORDED_COLUMNS), run_id])
             if samples:
-                stored_samples.add_samples(conn, run_id, samples)
+                add_samples(conn, run_id, samples)
         return run_id
 
     def delete_recording(self, run_id: int) -> None:
         """Delete a recorded run that turned out to be a false start, with its samples."""
         with self.guard("delete the false start"), self.conn:
-            stored_samples.delete_samples(self.conn, run_id)
+            delete_samples(self.conn, run_id)
             # A live alert raised during the false start goes with it: it was about no run.
             self.conn.execute("delete from alerts where run_id = ?", [run_id])
             self.conn.execute("delete from runs where id = ? and status = 'open'", [run_id])
@@ -83,15 +89,15 @@ class RecordingsMixin(StoreBase):
     def last_sample_t(self, run_id: int) -> float | None:
         """Unix seconds of a run's last stored sample, or None if it has none."""
         with self.guard("read samples"):
-            return stored_samples.last_sample_t(self.conn, run_id)
+            return last_sample_t(self.conn, run_id)
 
     def run_samples(self, run_id: int) -> list[SampleRow]:
         """A run's samples ``(t, distance_m, speed, cadence, hr)``, in time order."""
         with self.guard("read samples"):
-            return stored_samples.read_samples(self.conn, run_id)
+            return read_samples(self.conn, run_id)
 
     def iter_run_samples(self, run_id: int) -> Iterator[SampleRow]:
         """:meth:`run_samples` read a chunk at a time as they are used (an export of
         millions of samples never holds them all)."""
         with self.guard("read samples"):
-            yield from stored_samples.iter_samples(self.conn, run_id)
+            yield from iter_samples(self.conn, run_id)

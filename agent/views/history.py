@@ -3,8 +3,8 @@
 One row per calendar week, oldest first: a bar of the week's distance with the week's cap
 marked on it (``│``), the part over the cap in red and the row marked, and the pain reported
 on each day of that week on the same row, so pain and load share one time axis. Rendering
-only (rich); the numbers come from :mod:`agent.views.report`, the current week's from the same
-assessment as ``check``.
+only (rich); the numbers come from :mod:`agent.views.overview_build`, the current week's
+from the same assessment as ``check``.
 """
 
 from __future__ import annotations

@@ -1,5 +1,5 @@
 """What the load overview holds, week by week and run by run: the rows behind ``history``,
-the report and its charts (built by :func:`agent.views.report.overview`)."""
+the report and its charts (built by :func:`agent.views.overview_build.overview`)."""
 
 from __future__ import annotations
 
