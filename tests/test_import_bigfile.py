@@ -107,7 +107,12 @@ def test_a_long_track_imports_as_before_and_exports_within_bounded_memory(
     for key in ("started_at", "ended_at"):
         assert run.pop(key) == BEFORE_RUN[key]
     assert run == pytest.approx({k: v for k, v in BEFORE_RUN.items() if k in run}, rel=1e-12)
-    assert samples == pytest.approx(BEFORE_SAMPLES, rel=1e-12)
+    # The store keeps distances and speeds to the millimetre (samples as whole numbers):
+    # each sum may move by half a millimetre a sample; the rest is exact.
+    exact = {k: v for k, v in BEFORE_SAMPLES.items() if k not in ("distance", "speed")}
+    assert {k: samples[k] for k in exact} == pytest.approx(exact, rel=1e-12)
+    for key in ("distance", "speed"):
+        assert samples[key] == pytest.approx(BEFORE_SAMPLES[key], abs=POINTS * 0.0005)
     assert peak < PEAK_BOUND_MB
 
     out = tmp_path / "race.fit"
