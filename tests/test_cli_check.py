@@ -356,3 +356,19 @@ def test_help_has_an_example(sw: Any, command: str) -> None:
     result = sw(command, "-h")
     assert result.exit_code == 0
     assert "Example:" in result.stdout
+
+
+def test_a_held_cap_and_its_baseline_read_as_one_number(sw: Any) -> None:
+    """While pain holds the cap at the baseline week, `check` never shows one number rounded
+    two ways ("baseline week 9.3 mi" beside a "9.2 mi cap"): a baseline that is last week
+    is said as last week's, once."""
+    mi = {"STRIDEWATCH_UNITS": "mi"}
+    for week in range(3):
+        monday = date(2026, 11, 2) + timedelta(weeks=week)
+        for day in (0, 2, 4):
+            log(sw, f"{monday + timedelta(days=day)}T07:00", "4.979km", env=mi)
+    pain = sw("pain", "8", "--when", "morning", "--at", "2026-11-23T07:00", env=mi)
+    assert pain.exit_code == 0, pain.stderr
+    out = " ".join(sw("check", "--at", "2026-11-23T09:00", env=mi).stdout.split())
+    assert "last week 9.3 mi; baseline week last week's, the cap held" in out
+    assert "baseline week 9.3 mi" not in out
