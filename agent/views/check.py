@@ -131,8 +131,8 @@ def _budget_pairs(week: Allowance, settings: Settings) -> Pairs:
     if week.baseline_km and week.held:  # the held cap is the baseline: one number, as the cap
         baseline = format_budget(week.baseline_km, settings.units) + ", the cap held"
     last = format_km(week.last_week_km, settings.units) if week.last_week_km is not None else "-"
-    same = week.baseline_km is not None and week.last_week_km is not None
-    if same and abs((week.baseline_km or 0.0) - (week.last_week_km or 0.0)) < EPS_KM:
+    base, last_km = week.baseline_km, week.last_week_km
+    if base is not None and last_km is not None and abs(base - last_km) < EPS_KM:
         baseline = "last week's" + (", the cap held" if week.held else "")  # one number, once
     pairs.append(("last week", f"{last}; baseline week {baseline}"))
     return pairs
