@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 from agent.models import Alert, Severity
 from agent.rules.allowance import Allowance, Limit, smallest_run
+from agent.rules.limits import SPIKE_SOURCE
 from agent.rules.progression import (
     NO_HISTORY,
     PAIN_LIMIT,
@@ -44,7 +45,6 @@ if TYPE_CHECKING:
     from agent.config import Settings
 
 HEADS_UP = "heads-up"
-SPIKE_SOURCE = "Frandsen et al. 2025"
 
 
 @dataclass(frozen=True, slots=True)
