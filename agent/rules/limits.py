@@ -49,7 +49,7 @@ RETURN_SOURCE = "Daniels' Running Formula, returning after time off; graded retu
 PLAN_SOURCE = "criteria-based return-to-run protocols (Warden et al. 2014)"
 
 
-PAIN_SOURCE = "physiotherapy guidance; Silbernagel et al. 2007"
+PAIN_SOURCE = pain.SOURCE
 
 
 START_SOURCE = "graded start: 2-3 miles at RPE 3-4 (physiotherapy guidance)"
