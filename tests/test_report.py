@@ -548,6 +548,9 @@ def test_each_number_of_an_alerts_detail_reads_as_its_message_writes_it(
         log_mi(sw, f"{OVER_WEEK + timedelta(days=day)}T07:00", miles)
     env = {"STRIDEWATCH_UNITS": "mi"}
     html = render(sw, tmp_path / "mi.html", env=env)
+    # Page one's biggest week gives the baseline as the alerts do: a distance run, nearest.
+    page = " ".join(page_text(parse(html)).split())
+    assert "+44.5% on its 18.2 mi baseline week" in page
     section = by_id(parse(html), "alerts")
     details = alert_details(section)
     assert len(details) >= 3
