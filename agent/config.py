@@ -1,30 +1,34 @@
-"""Settings: pydantic models, one per section of ``config/default.toml``, with their bounds.
+"""Settings: frozen dataclasses, one per section of ``config/default.toml``, with their bounds.
 
 The defaults here are documented, with their evidence, in ``config/default.toml``;
 :mod:`agent.config_load` layers the sources (that file, the user's, ``--config``,
-``STRIDEWATCH_*`` variables) into one validated :class:`Settings`.
+``STRIDEWATCH_*`` variables) into one :class:`Settings`, validated by pydantic against the
+bounds written here (:class:`Between`, :class:`Check`, each section's :class:`Order` s).
+
+Plain dataclasses, not pydantic models: the settings are read by every command, and pydantic
+(~100 ms to import and build the models: benchmarks/, issue 18) is imported only to validate
+sources that changed since the last validation (:mod:`agent.config_load`). Built directly,
+``Settings()`` holds the defaults; a section's orders are checked there too.
 """
 
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, time, tzinfo
 from functools import cached_property
 from pathlib import Path
-from typing import Annotated, ClassVar, Literal, Self
+from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import platformdirs
-from pydantic import (
-    AfterValidator,
-    BaseModel,
-    ConfigDict,
-    Field,
-    model_validator,
-)
 
 from agent.units import DateWindow, years_later
+
+if TYPE_CHECKING:
+    from pydantic import GetCoreSchemaHandler
+    from pydantic_core import CoreSchema
 
 ENV_PREFIX = "STRIDEWATCH_"
 # Variables with the prefix that are not settings: where the test suite finds the real
@@ -33,13 +37,34 @@ NOT_SETTINGS = frozenset({"STRIDEWATCH_CORPUS", "STRIDEWATCH_REQUIRE_CORPUS"})
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 
 
-def _between(low: float, high: float) -> AfterValidator:
-    def check(value: float) -> float:
-        if not low <= value <= high:
-            raise ValueError(f"must be between {low:g} and {high:g}")
-        return value
+class Check:
+    """A bound on a setting, as ``Annotated`` metadata: ``func`` returns the value (perhaps
+    normalised) or raises ``ValueError`` with the line's message. Pydantic runs it after the
+    type's own validation (its ``__get_pydantic_core_schema__`` hook; pydantic is imported
+    only when it validates)."""
 
-    return AfterValidator(check)
+    def __init__(self, func: Callable[[Any], Any]) -> None:
+        self.func = func
+
+    def __get_pydantic_core_schema__(
+        self, source: Any, handler: GetCoreSchemaHandler
+    ) -> CoreSchema:
+        from pydantic_core import core_schema
+
+        return core_schema.no_info_after_validator_function(self.func, handler(source))
+
+
+class Between(Check):
+    """A number from ``low`` to ``high``, both included."""
+
+    def __init__(self, low: float, high: float) -> None:
+        super().__init__(self.check)
+        self.low, self.high = low, high
+
+    def check(self, value: float) -> float:
+        if not self.low <= value <= self.high:
+            raise ValueError(f"must be between {self.low:g} and {self.high:g}")
+        return value
 
 
 def _check_zone(value: str) -> str:
@@ -62,10 +87,10 @@ def _is_hex(text: str) -> bool:
     return all(c in "0123456789abcdefABCDEF" for c in text)
 
 
-Fraction = Annotated[float, _between(0, 1)]
-Ratio = Annotated[float, _between(1, 10)]
-Score = Annotated[int, _between(0, 10)]
-Address = Annotated[str, AfterValidator(_check_address)]
+Fraction = Annotated[float, Between(0, 1)]
+Ratio = Annotated[float, Between(1, 10)]
+Score = Annotated[int, Between(0, 10)]
+Address = Annotated[str, Check(_check_address)]
 
 
 def _not_after_this_year(value: int) -> int:
@@ -100,13 +125,14 @@ class OrderError(ValueError):
         self.broken = broken
 
 
-class _Section(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+@dataclass(frozen=True)
+class _Section:
+    # Pydantic's config for these dataclasses: an unknown key is an error.
+    __pydantic_config__: ClassVar[dict[str, Any]] = {"extra": "forbid"}
     # The orders this section's values must keep (checked once every value is valid).
     orders: ClassVar[tuple[Order, ...]] = ()
 
-    @model_validator(mode="after")
-    def _keep_orders(self) -> Self:
+    def __post_init__(self) -> None:
         broken = [
             (order, getattr(self, order.low), getattr(self, order.high))
             for order in self.orders
@@ -114,38 +140,41 @@ class _Section(BaseModel):
         ]
         if broken:
             raise OrderError(broken)
-        return self
 
 
+@dataclass(frozen=True)
 class RunnerSettings(_Section):
-    max_hr: Annotated[int, _between(100, 240)] = 190
-    resting_hr: Annotated[int, _between(25, 120)] = 60
+    max_hr: Annotated[int, Between(100, 240)] = 190
+    resting_hr: Annotated[int, Between(25, 120)] = 60
     sex: Literal["female", "male"] = "female"
 
     # Karvonen zones divide by the heart-rate reserve, max_hr - resting_hr.
     orders = (Order("resting_hr", "max_hr"),)
 
 
+@dataclass(frozen=True)
 class SensorSettings(_Section):
     allow: tuple[Address, ...] = ()
     per_foot: tuple[Address, ...] = ()
-    low_battery_percent: Annotated[int, _between(0, 100)] = 15
-    scan_timeout_s: Annotated[float, _between(1, 120)] = 10.0
+    low_battery_percent: Annotated[int, Between(0, 100)] = 15
+    scan_timeout_s: Annotated[float, Between(1, 120)] = 10.0
 
 
+@dataclass(frozen=True)
 class RecordingSettings(_Section):
-    start_speed: Annotated[float, _between(0.1, 5)] = 1.0
-    pause_below: Annotated[float, _between(0, 5)] = 0.5
-    resume_above: Annotated[float, _between(0, 5)] = 0.9
+    start_speed: Annotated[float, Between(0.1, 5)] = 1.0
+    pause_below: Annotated[float, Between(0, 5)] = 0.5
+    resume_above: Annotated[float, Between(0, 5)] = 0.9
     # Down to 3 s so tests (and a runner who wants it) can close runs quickly.
-    idle_timeout_min: Annotated[float, _between(0.05, 240)] = 10.0
-    flush_interval_s: Annotated[float, _between(0.1, 300)] = 5.0
+    idle_timeout_min: Annotated[float, Between(0.05, 240)] = 10.0
+    flush_interval_s: Annotated[float, Between(0.1, 300)] = 5.0
 
     # Hysteresis: a pause ends only above a higher speed; and a run starts at a speed that
     # counts as moving, not at one that pauses it at once.
     orders = (Order("pause_below", "resume_above"), Order("pause_below", "start_speed", False))
 
 
+@dataclass(frozen=True)
 class ProgressionSettings(_Section):
     load: Literal["distance", "trimp", "srpe"] = "distance"
     weekly_warn: Fraction = 0.10
@@ -155,18 +184,18 @@ class ProgressionSettings(_Section):
     spike_escalate: Ratio = 1.30
     spike_danger: Ratio = 2.0
     acwr_caution: Ratio = 1.5
-    monotony_caution: Annotated[float, _between(1, 10)] = 2.0
-    pain_hold_days: Annotated[int, _between(0, 60)] = 7
+    monotony_caution: Annotated[float, Between(1, 10)] = 2.0
+    pain_hold_days: Annotated[int, Between(0, 60)] = 7
     heads_up: bool = True
     # The allowance (config/default.toml gives the evidence for each).
-    break_days: Annotated[int, _between(7, 365)] = 14
+    break_days: Annotated[int, Between(7, 365)] = 14
     return_factor: Fraction = 0.5
-    long_break_days: Annotated[int, _between(7, 365)] = 29
+    long_break_days: Annotated[int, Between(7, 365)] = 29
     long_break_factor: Fraction = 0.33
-    restart_km: Annotated[float, _between(0.5, 20)] = 3.218688
-    start_km: Annotated[float, _between(0.5, 20)] = 4.828032
-    warmup_days: Annotated[int, _between(0, 90)] = 14
-    min_run_km: Annotated[float, _between(0, 20)] = 2.0
+    restart_km: Annotated[float, Between(0.5, 20)] = 3.218688
+    start_km: Annotated[float, Between(0.5, 20)] = 4.828032
+    warmup_days: Annotated[int, Between(0, 90)] = 14
+    min_run_km: Annotated[float, Between(0, 20)] = 2.0
 
     # Escalation steps rise; a longer break is longer, and never allows more.
     orders = (
@@ -179,11 +208,13 @@ class ProgressionSettings(_Section):
     )
 
 
+@dataclass(frozen=True)
 class PlanSettings(_Section):
-    runs_per_week: Annotated[int, _between(1, 7)] = 3
-    rest_day_weeks: Annotated[int, _between(0, 52)] = 4
+    runs_per_week: Annotated[int, Between(1, 7)] = 3
+    rest_day_weeks: Annotated[int, Between(0, 52)] = 4
 
 
+@dataclass(frozen=True)
 class PainSettings(_Section):
     during_caution: Score = 3
     during_stop: Score = 4
@@ -194,9 +225,9 @@ class PainSettings(_Section):
     morning_caution: Score = 3
     morning_stop: Score = 4
     severe: Score = 7
-    return_window_h: Annotated[float, _between(0.5, 48)] = 4.0
-    baseline_days: Annotated[int, _between(3, 60)] = 14
-    margin: Annotated[int, _between(0, 5)] = 1
+    return_window_h: Annotated[float, Between(0.5, 48)] = 4.0
+    baseline_days: Annotated[int, Between(3, 60)] = 14
+    margin: Annotated[int, Between(0, 5)] = 1
 
     # caution < stop < severe for each timing: each level is above the one before it.
     orders = tuple(
@@ -214,29 +245,33 @@ class PainSettings(_Section):
 AFTER_RUN_GRACE_S = 8 * 3600
 
 
+@dataclass(frozen=True)
 class ScheduleSettings(_Section):
     summary: time = time(21, 0)
     morning_checkin: time = time(8, 0)
-    after_run_checkin_h: Annotated[float, _between(0.5, 48)] = 4.0
+    after_run_checkin_h: Annotated[float, Between(0.5, 48)] = 4.0
 
 
+@dataclass(frozen=True)
 class NotificationSettings(_Section):
     enabled: bool = True
     quiet_start: time = time(22, 0)
     quiet_end: time = time(7, 0)
-    retry_interval_s: Annotated[float, _between(1, 86400)] = 900.0
+    retry_interval_s: Annotated[float, Between(1, 86400)] = 900.0
     speak: bool = False
-    later_min: Annotated[float, _between(1, 1440)] = 60.0
+    later_min: Annotated[float, Between(1, 1440)] = 60.0
 
 
+@dataclass(frozen=True)
 class DateSettings(_Section):
-    earliest_year: Annotated[int, _between(1970, 2100), AfterValidator(_not_after_this_year)] = 1990
-    years_ahead: Annotated[int, _between(1, 100)] = 10
+    earliest_year: Annotated[int, Between(1970, 2100), Check(_not_after_this_year)] = 1990
+    years_ahead: Annotated[int, Between(1, 100)] = 10
 
 
+@dataclass(frozen=True)
 class DatabaseSettings(_Section):
     path: str = ""
-    busy_timeout_s: Annotated[float, _between(0, 600)] = 5.0
+    busy_timeout_s: Annotated[float, Between(0, 600)] = 5.0
 
 
 def _check_folder(value: str) -> str:
@@ -245,31 +280,36 @@ def _check_folder(value: str) -> str:
     return value
 
 
-Folder = Annotated[str, AfterValidator(_check_folder)]
+Folder = Annotated[str, Check(_check_folder)]
 
 
+@dataclass(frozen=True)
 class SyncSettings(_Section):
     folders: tuple[Folder, ...] = ()
     poll_folders: tuple[Folder, ...] = ()
-    settle_s: Annotated[float, _between(0.5, 300)] = 3.0
-    poll_interval_s: Annotated[float, _between(1, 3600)] = 10.0
+    settle_s: Annotated[float, Between(0.5, 300)] = 3.0
+    poll_interval_s: Annotated[float, Between(1, 3600)] = 10.0
 
 
+@dataclass(frozen=True)
 class Settings(_Section):
+    """Every setting, as validated (:func:`agent.config_load.load_settings`) or the defaults
+    (``Settings()``)."""
+
     units: Literal["km", "mi"] = "km"
     week_start: Literal[WEEKDAYS] = "monday"  # type: ignore[valid-type]
-    timezone: Annotated[str, AfterValidator(_check_zone)] = "local"
-    runner: RunnerSettings = Field(default_factory=RunnerSettings)
-    sensors: SensorSettings = Field(default_factory=SensorSettings)
-    recording: RecordingSettings = Field(default_factory=RecordingSettings)
-    progression: ProgressionSettings = Field(default_factory=ProgressionSettings)
-    pain: PainSettings = Field(default_factory=PainSettings)
-    plan: PlanSettings = Field(default_factory=PlanSettings)
-    schedule: ScheduleSettings = Field(default_factory=ScheduleSettings)
-    notifications: NotificationSettings = Field(default_factory=NotificationSettings)
-    dates: DateSettings = Field(default_factory=DateSettings)
-    database: DatabaseSettings = Field(default_factory=DatabaseSettings)
-    sync: SyncSettings = Field(default_factory=SyncSettings)
+    timezone: Annotated[str, Check(_check_zone)] = "local"
+    runner: RunnerSettings = field(default_factory=RunnerSettings)
+    sensors: SensorSettings = field(default_factory=SensorSettings)
+    recording: RecordingSettings = field(default_factory=RecordingSettings)
+    progression: ProgressionSettings = field(default_factory=ProgressionSettings)
+    pain: PainSettings = field(default_factory=PainSettings)
+    plan: PlanSettings = field(default_factory=PlanSettings)
+    schedule: ScheduleSettings = field(default_factory=ScheduleSettings)
+    notifications: NotificationSettings = field(default_factory=NotificationSettings)
+    dates: DateSettings = field(default_factory=DateSettings)
+    database: DatabaseSettings = field(default_factory=DatabaseSettings)
+    sync: SyncSettings = field(default_factory=SyncSettings)
 
     @cached_property
     def zone(self) -> tzinfo:

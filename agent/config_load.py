@@ -6,21 +6,28 @@ evidence, in ``config/default.toml``), the user file
 ``STRIDEWATCH_*`` environment variables (``STRIDEWATCH_UNITS=mi``,
 ``STRIDEWATCH_PROGRESSION__WEEKLY_WARN=0.1``: a double underscore separates levels). Every
 problem becomes one line naming its source and key path.
+
+Pydantic validates the layers against :mod:`agent.config`'s dataclasses; it is imported only
+when a source changed since the last validation (:mod:`agent.config_cache`), and not at all
+when no file or variable sets anything (the defaults are valid as they are).
 """
 
 from __future__ import annotations
 
-import difflib
+import dataclasses
+import functools
 import os
-import tomllib
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from pydantic import BaseModel, ValidationError
-
+from agent import config_cache
 from agent.config import ENV_PREFIX, NOT_SETTINGS, Order, OrderError, Settings, user_config_path
+from agent.config_cache import settings_as_json
 from agent.errors import ConfigError
+
+if TYPE_CHECKING:
+    from pydantic import TypeAdapter
 
 
 class _Layers:
@@ -56,46 +63,91 @@ class _Layers:
 def load_settings(
     config_path: Path | None = None, environ: Mapping[str, str] | None = None
 ) -> Settings:
-    """Layer defaults, the user file, ``config_path`` and the environment; validate."""
+    """Layer defaults, the user file, ``config_path`` and the environment; validate.
+
+    Raises :class:`ConfigError` with one line per problem (a missing ``config_path``, a file
+    that cannot be read or is not TOML, a value out of bounds, an unknown key)."""
     environ = os.environ if environ is None else environ
+    files = [user_config_path()] if user_config_path().is_file() else []
+    if config_path is not None:
+        files.append(config_path)
+    texts = {path: _read(path) for path in files}
+    variables = {
+        name: text
+        for name, text in environ.items()
+        if name.startswith(ENV_PREFIX) and name[len(ENV_PREFIX) :] and name not in NOT_SETTINGS
+    }
+    if not texts and not variables:
+        return Settings()
+    read = [(str(path), text) for path, text in texts.items() if isinstance(text, str)]
+    key = config_cache.cache_key(read, variables) if len(read) == len(texts) else None
+    cached = None if key is None else config_cache.load(key)
+    if cached is not None:
+        return cached
+    settings = _validate_sources(texts, variables)
+    if key is not None:
+        config_cache.save(key, settings)
+    return settings
+
+
+def _read(path: Path) -> str | OSError | UnicodeDecodeError:
+    """A config file's text, or why it cannot be read."""
+    try:
+        return path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        return exc
+
+
+def _validate_sources(
+    texts: Mapping[Path, str | OSError | UnicodeDecodeError], variables: Mapping[str, str]
+) -> Settings:
+    from pydantic import ValidationError
+
     layers = _Layers()
     problems: list[str] = []
-    user_file = user_config_path()
-    if user_file.is_file():
-        _add_file(layers, user_file, problems)
-    if config_path is not None:
-        if not config_path.is_file():
-            problems.append(f"{config_path}: no such config file")
+    for path, text in texts.items():
+        if not path.is_file():
+            problems.append(f"{path}: no such config file")
+        elif isinstance(text, str):
+            _add_text(layers, path, text, problems)
         else:
-            _add_file(layers, config_path, problems)
-    _add_environment(layers, environ, problems)
+            problems.append(f"{path}: cannot be read: {text}")
+    _add_environment(layers, variables, problems)
     if problems:
         raise ConfigError(problems)
     try:
-        return Settings.model_validate(layers.data)
+        return validate_settings(layers.data)
     except ValidationError as exc:
         lines = [line for error in exc.errors() for line in _lines(error, layers)]
         raise ConfigError(lines) from None
 
 
-def _add_file(layers: _Layers, path: Path, problems: list[str]) -> None:
+@functools.cache
+def _adapter() -> TypeAdapter[Settings]:
+    from pydantic import TypeAdapter
+
+    return TypeAdapter(Settings)
+
+
+def validate_settings(data: Mapping[str, Any]) -> Settings:
+    """Settings from raw values (sections as mappings, as TOML gives them), validated;
+    raises ``pydantic.ValidationError``. :func:`load_settings` explains its errors."""
+    return _adapter().validate_python(data)
+
+
+def _add_text(layers: _Layers, path: Path, text: str, problems: list[str]) -> None:
+    import tomllib
+
     try:
-        values = tomllib.loads(path.read_text(encoding="utf-8"))
+        values = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         problems.append(f"{path}: not valid TOML: {exc}")
-        return
-    except (OSError, UnicodeDecodeError) as exc:
-        problems.append(f"{path}: cannot be read: {exc}")
         return
     layers.add(values, str(path))
 
 
-def _add_environment(layers: _Layers, environ: Mapping[str, str], problems: list[str]) -> None:
-    for name, text in sorted(environ.items()):
-        if not name.startswith(ENV_PREFIX) or not name[len(ENV_PREFIX) :]:
-            continue
-        if name in NOT_SETTINGS:
-            continue
+def _add_environment(layers: _Layers, variables: Mapping[str, str], problems: list[str]) -> None:
+    for name, text in sorted(variables.items()):
         path = tuple(name[len(ENV_PREFIX) :].lower().split("__"))
         value: Any = _parse_env_value(text)
         for key in reversed(path[1:]):
@@ -105,6 +157,8 @@ def _add_environment(layers: _Layers, environ: Mapping[str, str], problems: list
 
 def _parse_env_value(text: str) -> Any:
     """Environment values are TOML values where they parse (``10``, ``true``, ``["a"]``)."""
+    import tomllib
+
     try:
         return tomllib.loads(f"v = {text}")["v"]
     except tomllib.TOMLDecodeError:
@@ -147,7 +201,7 @@ def _describe(error: Any, layers: _Layers) -> str:
     key = ".".join(loc)
     kind = error["type"]
     value = error.get("input")
-    if kind == "extra_forbidden":
+    if kind in ("extra_forbidden", "unexpected_keyword_argument"):
         return f"{source}: {key}: unknown setting{_suggest(loc)}"
     if kind == "value_error":
         message = str(error["ctx"]["error"])
@@ -163,7 +217,7 @@ def _describe(error: Any, layers: _Layers) -> str:
         message = "must be a time of day such as 21:00"
     elif kind in ("tuple_type", "list_type"):
         message = 'must be a list, e.g. ["C0:FF:EE:00:00:01"]'
-    elif kind in ("model_type", "dict_type"):
+    elif kind in ("model_type", "dict_type", "dataclass_type"):
         message = "must be a table of settings"
     else:
         message = str(error["msg"])
@@ -171,22 +225,22 @@ def _describe(error: Any, layers: _Layers) -> str:
 
 
 def _suggest(loc: tuple[str, ...]) -> str:
-    model: Any = Settings
+    import difflib
+
+    section: Any = Settings()
     for part in loc[:-1]:
-        field = model.model_fields.get(part)
-        if field is None or not isinstance(field.annotation, type):
+        section = getattr(section, part, None)
+        if not dataclasses.is_dataclass(section):
             return ""
-        model = field.annotation
-    if not (isinstance(model, type) and issubclass(model, BaseModel)):
-        return ""
-    close = difflib.get_close_matches(loc[-1], list(model.model_fields), n=1)
+    names = [field.name for field in dataclasses.fields(section)]
+    close = difflib.get_close_matches(loc[-1], names, n=1)
     return f" (did you mean {close[0]!r}?)" if close else ""
 
 
 def settings_as_toml(settings: Settings) -> str:
     """The effective settings as TOML text, for ``stridewatch config show``."""
     lines: list[str] = []
-    data = settings.model_dump(mode="json")
+    data = settings_as_json(settings)
     for key, value in data.items():
         if not isinstance(value, dict):
             lines.append(f"{key} = {_toml_value(value)}")

@@ -12,7 +12,6 @@ never is. A half-written file is never left under the target's name (issue 15, i
 from __future__ import annotations
 
 import os
-import secrets
 import stat
 from collections.abc import Callable
 from pathlib import Path
@@ -111,7 +110,7 @@ def _write_temp(target: Path, fill: Callable[[BinaryIO], T]) -> tuple[Path, T]:
     """A new private file filled by ``fill``, beside ``target``, with a name nobody guessed."""
     flags = os.O_RDWR | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC
     for _ in range(TEMP_TRIES):
-        temp = target.with_name(f"{target.name}.{secrets.token_hex(4)}.part")
+        temp = target.with_name(f"{target.name}.{os.urandom(4).hex()}.part")
         try:
             fd = os.open(temp, flags, FILE_MODE)
         except FileExistsError:

@@ -15,6 +15,7 @@ import pytest
 
 from agent.clock import VirtualClock
 from agent.config import Settings
+from agent.config_load import validate_settings
 from agent.daemon.delivery import DesktopSender, Dispatcher, Event, Shown
 from agent.daemon.jobs import DaemonJobs, after_run, low_battery_alert, morning, nightly
 from agent.daemon.notify import Notifier
@@ -263,7 +264,7 @@ async def run_clock(clock: VirtualClock, hours: float, step_s: float = 60.0) -> 
 
 
 async def test_simulated_timetable_fires_at_local_times_on_the_clock() -> None:
-    settings = Settings.model_validate(
+    settings = validate_settings(
         {"timezone": "Europe/Berlin", "notifications": {"retry_interval_s": 6 * 3600}}
     )
     clock = VirtualClock(auto_advance=False)  # Monday 5 January 2026, 07:00 UTC

@@ -29,7 +29,17 @@ STAGES = (
     ("daemon", "views"),
     "cli",
 )
-BASE = {"config", "config_load", "config_edit", "units", "errors", "models", "clock", "safe_write"}
+BASE = {
+    "config",
+    "config_load",
+    "config_cache",
+    "config_edit",
+    "units",
+    "errors",
+    "models",
+    "clock",
+    "safe_write",
+}
 MAX_MODULE_LINES = 400
 MAX_FUNCTION_LINES = 60
 

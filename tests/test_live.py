@@ -8,6 +8,7 @@ from datetime import UTC, date, datetime
 import pytest
 
 from agent.config import Settings
+from agent.config_load import validate_settings
 from agent.daemon.live import LiveWatch, thresholds
 from agent.rules.allowance import Allowance, Limit
 
@@ -172,7 +173,7 @@ def test_held_cap_and_runner_units() -> None:
 
 def test_no_history_no_thresholds_and_heads_up_can_be_off() -> None:
     assert thresholds(week(longest_km=None), Settings(), "run:1") == []
-    quiet = Settings.model_validate({"progression": {"heads_up": False}})
+    quiet = validate_settings({"progression": {"heads_up": False}})
     assert [t.rule for t in thresholds(week(), quiet, "run:1")] == ["single-run-spike"] * 3
 
 

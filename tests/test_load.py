@@ -171,9 +171,7 @@ def test_monotony_and_strain_follow_foster() -> None:
     past = replace(
         by_distance, runs=tuple(replace(r, trimp=r.distance_km) for r in by_distance.runs)
     )
-    trimp = UTC_SETTINGS.model_copy(
-        update={"progression": UTC_SETTINGS.progression.model_copy(update={"load": "trimp"})}
-    )
+    trimp = replace(UTC_SETTINGS, progression=replace(UTC_SETTINGS.progression, load="trimp"))
     value, strain = load.monotony_strain(past, trimp, datetime(2026, 11, 8, 20, tzinfo=UTC))
     mean, sd = 36 / 7, (sum((x - 36 / 7) ** 2 for x in week) / 7) ** 0.5
     assert value == pytest.approx(mean / sd)
@@ -220,7 +218,9 @@ def test_acwr_on_session_rpe_sees_a_harder_week_that_distance_does_not() -> None
     )
     past, at = History(runs=runs), start + timedelta(days=59, hours=2)
     by_distance = load.acwr(past, UTC_SETTINGS, at)
-    by_srpe = load.acwr(past, Settings(timezone="UTC", progression={"load": "srpe"}), at)
+    by_srpe = load.acwr(
+        past, replace(UTC_SETTINGS, progression=replace(UTC_SETTINGS.progression, load="srpe")), at
+    )
     assert by_distance == pytest.approx(1.0, abs=0.02)  # chronic EWMA still warming up
     assert by_srpe is not None
     assert by_srpe > 1.5

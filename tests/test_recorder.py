@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from agent.config import Settings
+from agent.config_load import validate_settings
 from agent.models import Flush
 from agent.recording.intensity import HeartProfile
 from agent.recording.recorder import Recorder
@@ -85,7 +86,7 @@ def test_standing_still_records_nothing() -> None:
 def test_a_few_strides_are_no_run(tmp_path: Path) -> None:
     # Three seconds at running speed, then standing until the run times out: discarded,
     # also from the database if a flush had already stored it.
-    settings = Settings.model_validate({"recording": {"idle_timeout_min": 1}})
+    settings = validate_settings({"recording": {"idle_timeout_min": 1}})
     recorder = Recorder(settings, epoch=EPOCH)
     with Store.open(tmp_path / "r.db") as store:
         sink = FlushSink(store)
@@ -123,7 +124,7 @@ def test_walking_between_thresholds_does_not_resume() -> None:
     # A pause, then walking at 0.7 m/s (between pause_below 0.5 and resume_above 0.9),
     # then the run times out: the walk is not part of the run.
     events = [*steady(0, 300, 3.0), *steady(301, 310, 0.0, 900.0), *steady(311, 400, 0.7, 900.0)]
-    settings = Settings.model_validate({"recording": {"idle_timeout_min": 1}})
+    settings = validate_settings({"recording": {"idle_timeout_min": 1}})
     run = only_run(events, settings).row
     assert run["distance_m"] == pytest.approx(900, abs=5)
     assert run["elapsed_s"] == pytest.approx(300)
@@ -189,14 +190,14 @@ def test_per_foot_cadence_is_detected_and_doubled() -> None:
 
 
 def test_per_foot_cadence_from_settings() -> None:
-    settings = Settings.model_validate({"sensors": {"per_foot": [POD.lower()]}})
+    settings = validate_settings({"sensors": {"per_foot": [POD.lower()]}})
     events = [rsc(t, 1.8, cadence=80) for t in range(60)]  # too slow to detect
     assert only_run(events, settings).row["avg_cadence"] == pytest.approx(160)
     assert only_run(events).row["avg_cadence"] == pytest.approx(80)
 
 
 def test_idle_timeout_ends_the_run_at_its_last_movement() -> None:
-    settings = Settings.model_validate({"recording": {"idle_timeout_min": 2}})
+    settings = validate_settings({"recording": {"idle_timeout_min": 2}})
     events: list[SensorEvent] = [*steady(0, 300, 3.0)]
     # The runner stands with the strap on for five minutes: the run ends at t = 300.
     events += [hr(t, 100) for t in range(301, 600)]
@@ -207,7 +208,7 @@ def test_idle_timeout_ends_the_run_at_its_last_movement() -> None:
 
 
 def test_footpod_gone_ends_the_run() -> None:
-    settings = Settings.model_validate({"recording": {"idle_timeout_min": 1}})
+    settings = validate_settings({"recording": {"idle_timeout_min": 1}})
     recorder = Recorder(settings, epoch=EPOCH)
     for event in steady(0, 100, 3.0):
         recorder.handle(event)
@@ -290,7 +291,7 @@ def test_samples_have_strictly_increasing_times() -> None:
 
 
 def test_flushes_are_stored_in_one_row_per_run(tmp_path: Path) -> None:
-    settings = Settings.model_validate({"recording": {"idle_timeout_min": 1}})
+    settings = validate_settings({"recording": {"idle_timeout_min": 1}})
     recorder = Recorder(settings, epoch=EPOCH)
     events = [*steady(0, 100, 3.0), *steady(400, 500, 3.0)]  # two runs
     with Store.open(tmp_path / "r.db") as store:

@@ -17,6 +17,7 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from agent.config import Settings
+from agent.config_load import validate_settings
 from agent.recording.recorder import MAX_CADENCE, Recorder, replay
 from agent.sensors.base import (
     RSC_MEASUREMENT,
@@ -248,7 +249,7 @@ def test_leftover_bytes_are_counted_and_logged_once_per_run(
     tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
     # Every payload carries one byte its flags do not announce; two runs 10 minutes apart.
-    settings_ = Settings.model_validate({"recording": {"idle_timeout_min": 1}})
+    settings_ = validate_settings({"recording": {"idle_timeout_min": 1}})
     recorder = Recorder(settings_, epoch=EPOCH)
     counts = []
     caplog.set_level(logging.INFO, logger="stridewatch.recorder")

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from agent.config import Settings
+from agent.config import PainSettings, Settings
 from agent.models import PainReport, PainWhen, Run, severity_rank
 from agent.rules import pain
 from agent.rules.allowance import allowance
@@ -45,7 +46,7 @@ def test_pain_during_thresholds(score: int, expected: str | None) -> None:
 
 
 def test_pain_during_thresholds_come_from_settings() -> None:
-    lenient = Settings(timezone="UTC", pain={"during_caution": 4, "during_stop": 5})
+    lenient = replace(SETTINGS, pain=PainSettings(during_caution=4, during_stop=5))
     past = History(runs=(run(),), pain=(report(20, 5, "during"),))
     [alert] = pain.pain_during(past, lenient, START + timedelta(hours=2))
     assert alert.severity == "caution"

@@ -6,6 +6,7 @@ import asyncio
 from datetime import UTC, datetime, time, timedelta
 
 from agent.config import Settings
+from agent.config_load import validate_settings
 from agent.daemon.timetable import build_scheduler, schedule_after_run_checkin
 
 
@@ -27,7 +28,7 @@ class Recorder:
 
 
 def settings(**schedule: object) -> Settings:
-    return Settings.model_validate({"timezone": "Europe/Berlin", "schedule": schedule})
+    return validate_settings({"timezone": "Europe/Berlin", "schedule": schedule})
 
 
 async def test_jobs_fire_at_the_configured_local_times() -> None:

@@ -35,10 +35,11 @@ def config_check(app: App) -> None:
 @pass_app
 def config_show(app: App, as_json: bool) -> None:
     """Print the effective settings as TOML (or JSON: the same sections and keys)."""
+    from agent.config_cache import settings_as_json
     from agent.config_load import settings_as_toml
 
     if as_json:
-        echo_json(app.settings.model_dump(mode="json"))
+        echo_json(settings_as_json(app.settings))
         return
     click.echo(settings_as_toml(app.settings), nl=False)
 

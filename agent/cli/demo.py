@@ -14,6 +14,7 @@ What is printed, and sent to the desktop, is agent/cli/demo_screen.py.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 import math
 import tempfile
@@ -207,8 +208,8 @@ def _play_demo(app: App) -> None:
     from agent.views.text import say
 
     settings = app.settings
-    recording = settings.recording.model_copy(update={"flush_interval_s": DEMO_FLUSH_S})
-    settings = settings.model_copy(update={"recording": recording})
+    recording = dataclasses.replace(settings.recording, flush_interval_s=DEMO_FLUSH_S)
+    settings = dataclasses.replace(settings, recording=recording)
     console = make_console()
     say(
         console,
