@@ -104,7 +104,7 @@ def test_a_bad_edit_after_a_good_one_is_refused_not_taken_from_the_cache() -> No
     path = write(user_config_path(), WEEKLY)
     load_settings(environ={})
     write(path, WEEKLY.replace("0.12", "9.12"))
-    with pytest.raises(ConfigError, match="progression.weekly_warn: must be between 0 and 1"):
+    with pytest.raises(ConfigError, match=r"progression\.weekly_warn: must be between 0 and 1"):
         load_settings(environ={})
     write(path, WEEKLY)  # back as it was: the cache of the good file serves again
     assert load_settings(environ={}).progression.weekly_warn == 0.12
@@ -120,7 +120,7 @@ def test_variables_and_the_config_option_are_part_of_the_key(tmp_path: Path) -> 
     assert load_settings(environ={}).progression.weekly_warn == 0.12
     with pytest.raises(ConfigError, match="no such config file"):
         load_settings(tmp_path / "missing.toml", environ={})
-    with pytest.raises(ConfigError, match="progression.weekly_warn"):
+    with pytest.raises(ConfigError, match=r"progression\.weekly_warn"):
         load_settings(environ={"STRIDEWATCH_PROGRESSION__WEEKLY_WARN": "2"})
 
 
