@@ -1,21 +1,19 @@
 """Settings: frozen dataclasses, one per section of ``config/default.toml``, with their bounds.
 
-The defaults here are documented, with their evidence, in ``config/default.toml``;
+The defaults are documented, with their evidence, in ``config/default.toml``;
 :mod:`agent.config_load` layers the sources (that file, the user's, ``--config``,
 ``STRIDEWATCH_*`` variables) into one :class:`Settings`, validated by pydantic against the
 bounds written here (:class:`Between`, :class:`Check`, each section's :class:`Order` s).
-
-Plain dataclasses, not pydantic models: the settings are read by every command, and pydantic
-(~100 ms to import and build the models: benchmarks/, issue 18) is imported only to validate
-sources that changed since the last validation (:mod:`agent.config_load`). Built directly,
-``Settings()`` holds the defaults; a section's orders are checked there too.
+Dataclasses, not pydantic models: every command reads the settings, and pydantic (~100 ms of
+start-up: benchmarks/, issue 18) is imported only to validate sources that changed since the
+last validation. ``Settings()`` holds the defaults; a section's orders are checked there too.
 """
 
 from __future__ import annotations
 
 import os
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import UTC, datetime, time, tzinfo
 from functools import cached_property
 from pathlib import Path
@@ -28,7 +26,6 @@ from agent.units import DateWindow, years_later
 
 if TYPE_CHECKING:
     from pydantic import GetCoreSchemaHandler
-    from pydantic_core import CoreSchema
 
 ENV_PREFIX = "STRIDEWATCH_"
 # Variables with the prefix that are not settings: where the test suite finds the real
@@ -38,17 +35,13 @@ WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", 
 
 
 class Check:
-    """A bound on a setting, as ``Annotated`` metadata: ``func`` returns the value (perhaps
-    normalised) or raises ``ValueError`` with the line's message. Pydantic runs it after the
-    type's own validation (its ``__get_pydantic_core_schema__`` hook; pydantic is imported
-    only when it validates)."""
+    """A bound on a setting, as ``Annotated`` metadata that pydantic runs after the type's own
+    validation: ``func`` returns the value (perhaps normalised) or raises ``ValueError``."""
 
     def __init__(self, func: Callable[[Any], Any]) -> None:
         self.func = func
 
-    def __get_pydantic_core_schema__(
-        self, source: Any, handler: GetCoreSchemaHandler
-    ) -> CoreSchema:
+    def __get_pydantic_core_schema__(self, source: Any, handler: GetCoreSchemaHandler) -> Any:
         from pydantic_core import core_schema
 
         return core_schema.no_info_after_validator_function(self.func, handler(source))
@@ -125,8 +118,10 @@ class OrderError(ValueError):
         self.broken = broken
 
 
-@dataclass(frozen=True)
 class _Section:
+    """What each section shares; each is a frozen dataclass (settings are shared), its equality,
+    hash and repr those below."""
+
     # Pydantic's config for these dataclasses: an unknown key is an error.
     __pydantic_config__: ClassVar[dict[str, Any]] = {"extra": "forbid"}
     # The orders this section's values must keep (checked once every value is valid).
@@ -141,9 +136,31 @@ class _Section:
         if broken:
             raise OrderError(broken)
 
+    # Equality, hash and repr by the fields, written once here: generated for each class
+    # (as ``@dataclass`` does, with ``exec``) they were ~0.8 ms of start-up a section.
+    def _values(self) -> tuple[Any, ...]:
+        return tuple(getattr(self, item.name) for item in fields(self))  # type: ignore[arg-type]
 
-@dataclass(frozen=True)
+    def __eq__(self, other: object) -> bool:
+        if other.__class__ is not self.__class__:
+            return NotImplemented
+        assert isinstance(other, _Section)
+        return self._values() == other._values()
+
+    def __hash__(self) -> int:
+        return hash(self._values())
+
+    def __repr__(self) -> str:
+        items = fields(self)  # type: ignore[arg-type]
+        shown = ", ".join(f"{item.name}={getattr(self, item.name)!r}" for item in items)
+        return f"{type(self).__name__}({shown})"
+
+
+@dataclass(frozen=True, eq=False, repr=False)
 class RunnerSettings(_Section):
+    """``[runner]``: the runner's heart rate (beats/min) for zones and TRIMP, and sex for
+    TRIMP's weighting."""
+
     max_hr: Annotated[int, Between(100, 240)] = 190
     resting_hr: Annotated[int, Between(25, 120)] = 60
     sex: Literal["female", "male"] = "female"
@@ -152,16 +169,22 @@ class RunnerSettings(_Section):
     orders = (Order("resting_hr", "max_hr"),)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False, repr=False)
 class SensorSettings(_Section):
+    """``[sensors]``: which Bluetooth sensors to use (addresses), which footpods count one
+    foot, the battery warning (%) and scan time (s)."""
+
     allow: tuple[Address, ...] = ()
     per_foot: tuple[Address, ...] = ()
     low_battery_percent: Annotated[int, Between(0, 100)] = 15
     scan_timeout_s: Annotated[float, Between(1, 120)] = 10.0
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False, repr=False)
 class RecordingSettings(_Section):
+    """``[recording]``: when a run starts, pauses and resumes (m/s), when it ends (min
+    idle), and how often it is written (s)."""
+
     start_speed: Annotated[float, Between(0.1, 5)] = 1.0
     pause_below: Annotated[float, Between(0, 5)] = 0.5
     resume_above: Annotated[float, Between(0, 5)] = 0.9
@@ -174,8 +197,11 @@ class RecordingSettings(_Section):
     orders = (Order("pause_below", "resume_above"), Order("pause_below", "start_speed", False))
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False, repr=False)
 class ProgressionSettings(_Section):
+    """``[progression]``: the load measure, the weekly and single-run thresholds, and the
+    allowance after breaks (km, days, fractions)."""
+
     load: Literal["distance", "trimp", "srpe"] = "distance"
     weekly_warn: Fraction = 0.10
     weekly_alert: Fraction = 0.15
@@ -208,14 +234,19 @@ class ProgressionSettings(_Section):
     )
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False, repr=False)
 class PlanSettings(_Section):
+    """``[plan]``: a return plan's runs a week, and every how many weeks a rest week comes."""
+
     runs_per_week: Annotated[int, Between(1, 7)] = 3
     rest_day_weeks: Annotated[int, Between(0, 52)] = 4
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False, repr=False)
 class PainSettings(_Section):
+    """``[pain]``: pain thresholds (0-10) for each timing, the return window (h) and the
+    baseline (days, margin)."""
+
     during_caution: Score = 3
     during_stop: Score = 4
     before_caution: Score = 3
@@ -245,15 +276,21 @@ class PainSettings(_Section):
 AFTER_RUN_GRACE_S = 8 * 3600
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False, repr=False)
 class ScheduleSettings(_Section):
+    """``[schedule]``: when the nightly summary and the check-ins come (local times; hours
+    after a run)."""
+
     summary: time = time(21, 0)
     morning_checkin: time = time(8, 0)
     after_run_checkin_h: Annotated[float, Between(0.5, 48)] = 4.0
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False, repr=False)
 class NotificationSettings(_Section):
+    """``[notifications]``: whether and when to notify (quiet hours), retries (s), speech,
+    and "later" (min)."""
+
     enabled: bool = True
     quiet_start: time = time(22, 0)
     quiet_end: time = time(7, 0)
@@ -262,14 +299,18 @@ class NotificationSettings(_Section):
     later_min: Annotated[float, Between(1, 1440)] = 60.0
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False, repr=False)
 class DateSettings(_Section):
+    """``[dates]``: the dates a runner's input may hold (from a year, to years ahead)."""
+
     earliest_year: Annotated[int, Between(1970, 2100), Check(_not_after_this_year)] = 1990
     years_ahead: Annotated[int, Between(1, 100)] = 10
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False, repr=False)
 class DatabaseSettings(_Section):
+    """``[database]``: where the database is, and how long to wait for a lock (s)."""
+
     path: str = ""
     busy_timeout_s: Annotated[float, Between(0, 600)] = 5.0
 
@@ -283,15 +324,17 @@ def _check_folder(value: str) -> str:
 Folder = Annotated[str, Check(_check_folder)]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False, repr=False)
 class SyncSettings(_Section):
+    """``[sync]``: folders to import runs from (watched or polled), and their timing (s)."""
+
     folders: tuple[Folder, ...] = ()
     poll_folders: tuple[Folder, ...] = ()
     settle_s: Annotated[float, Between(0.5, 300)] = 3.0
     poll_interval_s: Annotated[float, Between(1, 3600)] = 10.0
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False, repr=False)
 class Settings(_Section):
     """Every setting, as validated (:func:`agent.config_load.load_settings`) or the defaults
     (``Settings()``)."""

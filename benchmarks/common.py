@@ -115,10 +115,12 @@ def scratch(prefix: str) -> Iterator[Path]:
 
 
 def bench_env(home: Path) -> dict[str, str]:
-    """An environment with its own empty config home, so a user's config cannot interfere."""
+    """An environment with its own empty config home (and data and cache), so a user's config
+    cannot interfere."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("STRIDEWATCH_")}
     env["XDG_CONFIG_HOME"] = str(home / "config")
     env["XDG_DATA_HOME"] = str(home / "data")
+    env["XDG_CACHE_HOME"] = str(home / "cache")
     return env
 
 
