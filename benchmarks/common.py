@@ -118,6 +118,10 @@ def bench_env(home: Path) -> dict[str, str]:
     """An environment with its own empty config home (and data and cache), so a user's config
     cannot interfere."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("STRIDEWATCH_")}
+    # Bytecode cached, as an installed package has it (pip compiles on install): with
+    # PYTHONDONTWRITEBYTECODE set, every module edited since its last .pyc was compiled again
+    # on every start, inflating whichever command imports more of the package.
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
     env["XDG_CONFIG_HOME"] = str(home / "config")
     env["XDG_DATA_HOME"] = str(home / "data")
     env["XDG_CACHE_HOME"] = str(home / "cache")
