@@ -3,7 +3,7 @@
 The defaults are documented, with their evidence, in ``config/default.toml``;
 :mod:`agent.config_load` layers the sources (that file, the user's, ``--config``,
 ``STRIDEWATCH_*`` variables) into one :class:`Settings`, validated by pydantic against the
-bounds written here (:class:`Between`, :class:`Check`, each section's :class:`Order` s).
+bounds of :mod:`agent.config_bounds` (``Between``, ``Check``, each section's ``Order`` s).
 Dataclasses, not pydantic models: every command reads the settings, and pydantic (~100 ms of
 start-up: benchmarks/, issue 18) is imported only to validate sources that changed since the
 last validation. ``Settings()`` holds the defaults; a section's orders are checked there too.
@@ -12,110 +12,37 @@ last validation. ``Settings()`` holds the defaults; a section's orders are check
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
 from dataclasses import dataclass, field, fields
 from datetime import UTC, datetime, time, tzinfo
 from functools import cached_property
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Literal
+from typing import Annotated, Any, ClassVar, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import platformdirs
 
+# The bounds are named in the fields' annotations, which pydantic resolves in this module.
+from agent.config_bounds import (
+    Address,
+    Between,
+    Check,
+    Folder,
+    Fraction,
+    Order,
+    OrderError,
+    Ratio,
+    Score,
+    TimeOfDay,
+    Zone,
+    not_after_this_year,
+)
 from agent.units import DateWindow, years_later
-
-if TYPE_CHECKING:
-    from pydantic import GetCoreSchemaHandler
 
 ENV_PREFIX = "STRIDEWATCH_"
 # Variables with the prefix that are not settings: where the test suite finds the real
 # activity files, and whether it must (README, Development).
 NOT_SETTINGS = frozenset({"STRIDEWATCH_CORPUS", "STRIDEWATCH_REQUIRE_CORPUS"})
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
-
-
-class Check:
-    """A bound on a setting, as ``Annotated`` metadata that pydantic runs after the type's own
-    validation: ``func`` returns the value (perhaps normalised) or raises ``ValueError``."""
-
-    def __init__(self, func: Callable[[Any], Any]) -> None:
-        self.func = func
-
-    def __get_pydantic_core_schema__(self, source: Any, handler: GetCoreSchemaHandler) -> Any:
-        from pydantic_core import core_schema
-
-        return core_schema.no_info_after_validator_function(self.func, handler(source))
-
-
-class Between(Check):
-    """A number from ``low`` to ``high``, both included."""
-
-    def __init__(self, low: float, high: float) -> None:
-        super().__init__(self.check)
-        self.low, self.high = low, high
-
-    def check(self, value: float) -> float:
-        if not self.low <= value <= self.high:
-            raise ValueError(f"must be between {self.low:g} and {self.high:g}")
-        return value
-
-
-def _check_zone(value: str) -> str:
-    if value != "local":
-        try:
-            ZoneInfo(value)
-        except (ZoneInfoNotFoundError, ValueError):
-            raise ValueError("must be an IANA time zone such as Europe/London, or local") from None
-    return value
-
-
-def _check_address(value: str) -> str:
-    parts = value.split(":")
-    if len(parts) != 6 or not all(len(p) == 2 and _is_hex(p) for p in parts):
-        raise ValueError("must be a Bluetooth address such as C0:FF:EE:00:00:01")
-    return value.upper()
-
-
-def _is_hex(text: str) -> bool:
-    return all(c in "0123456789abcdefABCDEF" for c in text)
-
-
-Fraction = Annotated[float, Between(0, 1)]
-Ratio = Annotated[float, Between(1, 10)]
-Score = Annotated[int, Between(0, 10)]
-Address = Annotated[str, Check(_check_address)]
-
-
-def _not_after_this_year(value: int) -> int:
-    this_year = datetime.now(UTC).year
-    if value > this_year:
-        raise ValueError(f"must not be after this year ({this_year}): every date would be refused")
-    return value
-
-
-@dataclass(frozen=True, slots=True)
-class Order:
-    """Two settings of one section whose values must keep an order: ``low`` below ``high``
-    (or at most ``high`` when not ``strict``). Thresholds that escalate, and hysteresis."""
-
-    low: str
-    high: str
-    strict: bool = True
-
-    def holds(self, low: float, high: float) -> bool:
-        return low < high if self.strict else low <= high
-
-
-class OrderError(ValueError):
-    """The orders of a section that its values break; :func:`_describe_order` makes a line of
-    each, naming both keys, their values and where each value came from."""
-
-    def __init__(self, broken: list[tuple[Order, float, float]]) -> None:
-        relations = (
-            f"{o.low} must be {'below' if o.strict else 'at most'} {o.high}" for o, _, _ in broken
-        )
-        super().__init__("; ".join(relations))
-        self.broken = broken
 
 
 class _Section:
@@ -281,8 +208,8 @@ class ScheduleSettings(_Section):
     """``[schedule]``: when the nightly summary and the check-ins come (local times; hours
     after a run)."""
 
-    summary: time = time(21, 0)
-    morning_checkin: time = time(8, 0)
+    summary: TimeOfDay = time(21, 0)
+    morning_checkin: TimeOfDay = time(8, 0)
     after_run_checkin_h: Annotated[float, Between(0.5, 48)] = 4.0
 
 
@@ -292,8 +219,8 @@ class NotificationSettings(_Section):
     and "later" (min)."""
 
     enabled: bool = True
-    quiet_start: time = time(22, 0)
-    quiet_end: time = time(7, 0)
+    quiet_start: TimeOfDay = time(22, 0)
+    quiet_end: TimeOfDay = time(7, 0)
     retry_interval_s: Annotated[float, Between(1, 86400)] = 900.0
     speak: bool = False
     later_min: Annotated[float, Between(1, 1440)] = 60.0
@@ -303,7 +230,7 @@ class NotificationSettings(_Section):
 class DateSettings(_Section):
     """``[dates]``: the dates a runner's input may hold (from a year, to years ahead)."""
 
-    earliest_year: Annotated[int, Between(1970, 2100), Check(_not_after_this_year)] = 1990
+    earliest_year: Annotated[int, Between(1970, 2100), Check(not_after_this_year)] = 1990
     years_ahead: Annotated[int, Between(1, 100)] = 10
 
 
@@ -313,15 +240,6 @@ class DatabaseSettings(_Section):
 
     path: str = ""
     busy_timeout_s: Annotated[float, Between(0, 600)] = 5.0
-
-
-def _check_folder(value: str) -> str:
-    if not Path(value).expanduser().is_absolute():
-        raise ValueError("must be a full path to a folder (or start with ~)")
-    return value
-
-
-Folder = Annotated[str, Check(_check_folder)]
 
 
 @dataclass(frozen=True, eq=False, repr=False)
@@ -341,7 +259,7 @@ class Settings(_Section):
 
     units: Literal["km", "mi"] = "km"
     week_start: Literal[WEEKDAYS] = "monday"  # type: ignore[valid-type]
-    timezone: Annotated[str, Check(_check_zone)] = "local"
+    timezone: Zone = "local"
     runner: RunnerSettings = field(default_factory=RunnerSettings)
     sensors: SensorSettings = field(default_factory=SensorSettings)
     recording: RecordingSettings = field(default_factory=RecordingSettings)

@@ -3,19 +3,23 @@ skips pydantic (~100 ms of every command's start-up: benchmarks/, issue 18).
 
 The cache is one private JSON file, ``$XDG_CACHE_HOME/stridewatch/settings.json``: the
 validated settings under a key that holds everything validation depended on: the full text
-of each config file read (path and contents, in order), the ``STRIDEWATCH_*`` variables, this
-year (``dates.earliest_year`` may not be after it), and this module's and
-:mod:`agent.config`'s file stamps (a new version of the settings' rules). It is used only
-when the key is equal in every character, so an edit, however quick, misses it; a missing,
-unreadable or damaged cache is a miss too, and a cache that cannot be written is left
-alone. Settings are never taken from it without having passed validation once.
+of each config file read (path and contents, in order), the ``STRIDEWATCH_*`` variables, the
+home folder (``~`` in folders), this year (``dates.earliest_year`` may not be after it), and
+checksums of the code that layers and validates them (:mod:`agent.config`,
+:mod:`agent.config_load`, this module, pydantic's version). It is used only when the key is
+equal in every character, so an edit, however quick, misses it. A checksum over key and
+settings makes a cache edited by hand or damaged a miss too, as is a missing or unreadable
+one; a cache that cannot be written is left alone.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import importlib.util
 import json
 import logging
+import os
+import zlib
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime, time
 from pathlib import Path
@@ -23,7 +27,6 @@ from typing import Any
 
 import platformdirs
 
-import agent.config
 from agent.config import Settings
 
 log = logging.getLogger(__name__)
@@ -37,22 +40,39 @@ def cache_path() -> Path:
     return Path(platformdirs.user_cache_dir("stridewatch")) / "settings.json"
 
 
-def cache_key(files: Sequence[tuple[str, str]], environment: Mapping[str, str]) -> CacheKey:
+def cache_key(files: Sequence[tuple[str, str]], environment: Mapping[str, str]) -> CacheKey | None:
     """What validating ``files`` (``(path, text)`` in the order layered) and ``environment``
-    (the ``STRIDEWATCH_*`` settings variables) depends on, as JSON values."""
-    stamps = [_stamp(Path(agent.config.__file__)), _stamp(Path(__file__))]
+    (the ``STRIDEWATCH_*`` settings variables) depends on, as JSON values; None (no caching)
+    if the code's checksums cannot be read."""
+    try:
+        rules = _rules_checksums()
+    except OSError:
+        return None
     return {
         "format": CACHE_FORMAT,
-        "rules": stamps,
+        "rules": rules,
+        "home": os.path.expanduser("~"),
         "year": datetime.now(UTC).year,
         "files": [[path, text] for path, text in files],
         "environment": dict(sorted(environment.items())),
     }
 
 
-def _stamp(path: Path) -> list[int]:
-    status = path.stat()
-    return [status.st_mtime_ns, status.st_size]
+def _rules_checksums() -> list[int]:
+    """CRC-32 of the code the settings' validation depends on: this package's settings
+    modules (by content: a reinstall may keep sizes and times) and pydantic's version file
+    (found without importing pydantic)."""
+    here = Path(__file__).parent
+    paths = [here / name for name in ("config.py", "config_load.py", "config_cache.py")]
+    spec = importlib.util.find_spec("pydantic")
+    if spec is not None and spec.origin is not None:
+        paths.append(Path(spec.origin).with_name("version.py"))
+    return [zlib.crc32(path.read_bytes()) for path in paths]
+
+
+def _checksum(key: CacheKey, values: Mapping[str, Any]) -> int:
+    text = json.dumps([key, values], sort_keys=True, ensure_ascii=False)
+    return zlib.crc32(text.encode("utf-8"))
 
 
 def load(key: CacheKey) -> Settings | None:
@@ -60,6 +80,8 @@ def load(key: CacheKey) -> Settings | None:
     try:
         data = json.loads(cache_path().read_bytes())
         if not isinstance(data, dict) or data.get("key") != key:
+            return None
+        if data.get("checksum") != _checksum(key, data["settings"]):
             return None
         found = _decode(Settings, data["settings"])
     except (OSError, ValueError, TypeError, KeyError, AttributeError):
@@ -81,7 +103,8 @@ def save(key: CacheKey, settings: Settings) -> None:
     if not same:  # what is cached must read back as it was validated
         log.debug("settings cache: %r would not read back the same; not cached", settings)
         return
-    text = json.dumps({"key": key, "settings": values}, ensure_ascii=False)
+    checksum = _checksum(key, values)
+    text = json.dumps({"key": key, "settings": values, "checksum": checksum}, ensure_ascii=False)
     try:
         path = cache_path()
         path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
@@ -96,8 +119,9 @@ def settings_as_json(settings: Settings) -> dict[str, Any]:
 
 
 def _time_text(value: object) -> str:
-    if isinstance(value, time):
-        return value.isoformat()
+    if isinstance(value, time):  # as pydantic writes a time: UTC as Z
+        text = value.isoformat()
+        return text[:-6] + "Z" if text.endswith("+00:00") else text
     raise TypeError(f"{type(value).__name__} is not a setting's type")
 
 

@@ -22,12 +22,16 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from agent import config_cache
-from agent.config import ENV_PREFIX, NOT_SETTINGS, Order, OrderError, Settings, user_config_path
+from agent.config import ENV_PREFIX, NOT_SETTINGS, Settings, user_config_path
+from agent.config_bounds import Order, OrderError
 from agent.config_cache import settings_as_json
 from agent.errors import ConfigError
 
 if TYPE_CHECKING:
     from pydantic import TypeAdapter
+
+
+MAX_CONFIG_BYTES = 1_000_000
 
 
 class _Layers:
@@ -71,6 +75,7 @@ def load_settings(
     files = [user_config_path()] if user_config_path().is_file() else []
     if config_path is not None:
         files.append(config_path)
+    # Only regular files are read: a FIFO, a terminal or /dev/zero is "no such config file".
     texts = {path: _read(path) for path in files}
     variables = {
         name: text
@@ -90,23 +95,27 @@ def load_settings(
     return settings
 
 
-def _read(path: Path) -> str | OSError | UnicodeDecodeError:
-    """A config file's text, or why it cannot be read."""
+def _read(path: Path) -> str | OSError | UnicodeDecodeError | None:
+    """A config file's text, why it cannot be read, or None if it is no regular file."""
+    if not path.is_file():
+        return None
     try:
+        if path.stat().st_size > MAX_CONFIG_BYTES:
+            return OSError(f"over {MAX_CONFIG_BYTES // 1_000_000} MB: no config file is that long")
         return path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         return exc
 
 
 def _validate_sources(
-    texts: Mapping[Path, str | OSError | UnicodeDecodeError], variables: Mapping[str, str]
+    texts: Mapping[Path, str | OSError | UnicodeDecodeError | None], variables: Mapping[str, str]
 ) -> Settings:
     from pydantic import ValidationError
 
     layers = _Layers()
     problems: list[str] = []
     for path, text in texts.items():
-        if not path.is_file():
+        if text is None:
             problems.append(f"{path}: no such config file")
         elif isinstance(text, str):
             _add_text(layers, path, text, problems)
@@ -213,6 +222,8 @@ def _describe(error: Any, layers: _Layers) -> str:
         message = "must be a number"
     elif kind in ("bool_parsing", "bool_type"):
         message = "must be true or false"
+    elif kind in ("string_type", "str_type"):
+        message = 'must be text in quotes, e.g. "~/stridewatch.db"'
     elif kind.startswith("time"):
         message = "must be a time of day such as 21:00"
     elif kind in ("tuple_type", "list_type"):
@@ -255,7 +266,8 @@ def _toml_value(value: Any) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, str):
-        text = value[:5] if len(value) == 8 and value[2] == ":" and value[5] == ":" else value
+        whole_minute = len(value) == 8 and value[2] == ":" and value.endswith(":00")
+        text = value[:5] if whole_minute else value  # a time of day: 21:00, 21:30:15
         return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
     if isinstance(value, list):
         return "[" + ", ".join(_toml_value(item) for item in value) + "]"

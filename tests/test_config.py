@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 import tomllib
 from dataclasses import fields
@@ -109,6 +110,11 @@ def test_the_test_suites_corpus_variables_are_not_settings() -> None:
             "notifications.enabled: must be true or false, got 'perhaps'",
         ),
         ("runner = 3\n", "runner: must be a table of settings, got 3"),
+        # A number is no time of day (pydantic would read 2130 as seconds: 00:35:30).
+        ("[schedule]\nsummary = 2130\n", "schedule.summary: must be a time of day such as 21:00"),
+        ("[notifications]\nquiet_end = 7\n", "notifications.quiet_end: must be a time of day"),
+        ('[sync]\nfolders = ["~nosuchuser/runs"]\n', "sync.folders.0: must be a full path"),
+        ("[database]\npath = 3\n", "database.path: must be text in quotes"),
         ('week_start = "someday"\n', "week_start: must be one of"),
     ],
 )
@@ -396,3 +402,42 @@ def test_settings_load_exactly_when_their_orders_hold(
         for line in raised.value.problems
     ]
     assert sorted(named, key=sorted) == sorted(broken, key=sorted)
+
+
+@pytest.mark.parametrize("kind", ["fifo", "device", "folder"])
+def test_a_config_option_naming_no_regular_file_is_refused_at_once(
+    tmp_path: Path, kind: str
+) -> None:
+    """A FIFO or /dev/zero as ``--config`` is "no such config file", never read (it would
+    block, or fill memory)."""
+    if kind == "fifo":
+        target = tmp_path / "config.toml"
+        os.mkfifo(target)
+    else:
+        target = Path("/dev/zero") if kind == "device" else tmp_path
+    with pytest.raises(ConfigError, match="no such config file"):
+        load_settings(target, environ={})
+
+
+def test_a_config_file_too_long_to_be_one_is_refused(tmp_path: Path) -> None:
+    huge = tmp_path / "config.toml"
+    with huge.open("wb") as handle:
+        handle.truncate(50_000_000)  # sparse
+    with pytest.raises(ConfigError, match="cannot be read: over 1 MB"):
+        load_settings(huge, environ={})
+
+
+def test_config_show_keeps_a_time_with_seconds(sw) -> None:
+    write(user_config_path(), '[schedule]\nsummary = "21:30:15"\nmorning_checkin = "07:45"\n')
+    shown = tomllib.loads(sw("config", "show").stdout)
+    assert shown["schedule"]["summary"] == "21:30:15"
+    assert shown["schedule"]["morning_checkin"] == "07:45"
+
+
+def test_pair_refuses_a_config_that_does_not_load_before_editing_it(sw, db: Path) -> None:
+    text = "[progression]\nweekly_warn = 0.5\n"
+    write(user_config_path(), text)
+    result = sw("pair", "C0:FF:EE:00:00:01")
+    assert result.exit_code == 2
+    assert "progression.weekly_warn" in result.stderr
+    assert user_config_path().read_text() == text

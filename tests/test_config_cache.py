@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import stat
 import subprocess
 import sys
@@ -161,15 +162,84 @@ def test_cached_values_that_do_not_fit_the_settings_are_a_miss(edit: Any) -> Non
     assert load_settings(environ={}) == good
 
 
-def test_the_cache_of_another_year_or_rules_is_a_miss() -> None:
+def test_the_cache_of_another_year_rules_or_home_is_a_miss() -> None:
     write(user_config_path(), WEEKLY)
     load_settings(environ={})
-    for part, value in (("year", datetime.now(UTC).year - 1), ("rules", [[0, 0], [0, 0]])):
+    others = (("year", datetime.now(UTC).year - 1), ("rules", [0, 0, 0, 0]), ("home", "/x"))
+    for part, value in others:
         data = cached()
         data["key"][part] = value
         data["settings"]["progression"]["weekly_warn"] = 0.99  # would show if it were used
+        data["checksum"] = config_cache._checksum(data["key"], data["settings"])
         cache_path().write_text(json.dumps(data), encoding="utf-8")
         assert load_settings(environ={}).progression.weekly_warn == 0.12
+
+
+@pytest.mark.parametrize(
+    "edit",
+    [
+        lambda s: s["progression"].update(weekly_warn=0.05),  # valid, but not what the file says
+        lambda s: s.update(units="furlongs"),  # no unit of ours
+        lambda s: s["sensors"].update(allow=["c0:ff:ee:00:00:01", 5]),
+    ],
+)
+def test_a_cache_edited_by_hand_is_a_miss(edit: Any) -> None:
+    write(user_config_path(), WEEKLY)
+    good = load_settings(environ={})
+    data = cached()
+    edit(data["settings"])
+    cache_path().write_text(json.dumps(data), encoding="utf-8")
+    assert load_settings(environ={}) == good
+
+
+def test_a_home_folder_of_another_meaning_is_validated_again() -> None:
+    write(user_config_path(), '[sync]\nfolders = ["~/runs"]\n')
+    load_settings(environ={})
+    code = "from agent.config_load import load_settings; load_settings()"
+    done = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "PYTHONPATH": str(ROOT), "HOME": "relative-home"},
+        cwd=ROOT,
+    )
+    assert "sync.folders.0: must be a full path" in done.stderr
+
+
+def test_a_new_version_of_the_settings_code_is_a_miss(tmp_path: Path) -> None:
+    """A changed default in agent/config.py is seen even if the new file has the old file's
+    size and modification time (a reinstall, a Nix store)."""
+    copy = tmp_path / "code"
+    shutil.copytree(ROOT / "agent", copy / "agent", ignore=shutil.ignore_patterns("__pycache__"))
+    source = copy / "agent" / "config.py"
+    env = {**os.environ, "PYTHONPATH": str(copy)}
+    code = (
+        "from agent.config_load import load_settings; "
+        "print(load_settings().progression.weekly_danger)"
+    )
+    write(user_config_path(), 'units = "mi"\n')
+
+    def danger() -> float:
+        done = subprocess.run(
+            [sys.executable, "-c", code],
+            capture_output=True,
+            text=True,
+            env=env,
+            check=True,
+            cwd=tmp_path,  # not the checkout: its agent/ would come first
+        )
+        return float(done.stdout)
+
+    assert danger() == 0.30
+    before = source.stat()
+    text = source.read_text()
+    assert "weekly_danger: Fraction = 0.30" in text
+    source.write_text(
+        text.replace("weekly_danger: Fraction = 0.30", "weekly_danger: Fraction = 0.31")
+    )
+    os.utime(source, ns=(before.st_atime_ns, before.st_mtime_ns))
+    assert source.stat().st_size == before.st_size
+    assert danger() == 0.31
 
 
 def test_the_cache_is_private_and_an_unwritable_one_costs_nothing(tmp_path: Path) -> None:

@@ -31,6 +31,7 @@ STAGES = (
 )
 BASE = {
     "config",
+    "config_bounds",
     "config_load",
     "config_cache",
     "config_edit",

@@ -94,6 +94,7 @@ def pair(app: App, address_text: str, kind: str | None, name: str | None) -> Non
     from agent.sensors.pairing import add_to_allow_list, parse_address
 
     address = parse_address(address_text)
+    app.settings  # noqa: B018  (a config that does not load is refused before it is edited)
     path = user_config_path()
     added = add_to_allow_list(path, address)
     with app.open_store() as store:
