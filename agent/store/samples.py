@@ -74,7 +74,7 @@ def add_samples(conn: sqlite3.Connection, run_id: int, samples: Iterable[SampleR
     refused: Counter[str] = Counter()
     while chunk:
         scaled = (
-            stored((t - t0) * 1e6, d * 1e3, _times(s, 1e3), _times(c, 1e2), hr, refused)
+            stored((t - t0) * 1e6, _times(d, 1e3), _times(s, 1e3), _times(c, 1e2), hr, refused)
             for t, d, s, c, hr in chunk
         )
         _write(conn, run_id, [sample for sample in scaled if sample is not None])
@@ -98,12 +98,17 @@ def _anchor(conn: sqlite3.Connection, run_id: int, first: float) -> int:
 
 
 def _warn(run_id: int, refused: Counter[str]) -> None:
-    said = ", ".join(f"{count} {name}" for name, count in sorted(refused.items()))
+    """One warning for a write's values that no field could hold (a damaged file's)."""
+    said = []
+    if times := refused.pop("t", 0):
+        said.append(f"{times} samples with no storable time left out")
+    if refused:
+        values = ", ".join(f"{count} {name}" for name, count in sorted(refused.items()))
+        said.append(f"values stored as none: {values}")
     log.warning(
-        "run %d: values no sample field can hold (not finite, negative or out of range): "
-        "%s; a time's sample was left out, other values stored as none",
+        "run %d: values no sample field can hold (not finite, negative or out of range): %s",
         run_id,
-        said,
+        "; ".join(said),
     )
 
 
