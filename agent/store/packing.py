@@ -1,6 +1,7 @@
 """Samples packed several to a row (issue 18): the pure part, samples <-> rows of
-``samples_packed``. No database here; :mod:`agent.store.samples` reads and writes the rows,
-and migration ``m012_samples_packed`` packs an older file's samples with :func:`pack`.
+``samples_packed``, and the ``samples`` view's SQL (:data:`VIEW`) that unpacks them for any
+SQLite client. No database here; :mod:`agent.store.samples` reads and writes the rows, and
+migration ``m012_samples_packed`` packs an older file's samples with :func:`pack`.
 
 A row (a *block*) holds up to :data:`PER_ROW` samples of one run in time order: the first
 sample's time ``t_us`` (microseconds after the run's ``runs.samples_t0``), the distance its

@@ -123,7 +123,7 @@ def _write(conn: sqlite3.Connection, run_id: int, new: list[Stored]) -> None:
     if last is None:
         conn.executemany(_INSERT, [(run_id, *block) for block in pack(new)])
     elif new[0][0] > last[0] + last_dt(last[2]):
-        _append(conn, run_id, last, new)  # the hot path: a flush after the last one
+        _append(conn, run_id, tuple(last), new)  # the hot path: a flush after the last one
     else:
         _merge(conn, run_id, new)
 
@@ -172,8 +172,11 @@ def _merge(conn: sqlite3.Connection, run_id: int, new: list[Stored]) -> None:
         if arrived[0][0] > head[0] + last_dt(head[2]):
             _append(conn, run_id, head, arrived)
             continue
+        had = list(unpack(head))
+        merged = _in_order([*had, *arrived])  # stored first: kept at its instant
+        if len(merged) == len(had):
+            continue  # nothing new: a held flush written again
         conn.execute("delete from samples_packed where run_id = ? and t_us = ?", [run_id, head[0]])
-        merged = _in_order([*unpack(head), *arrived])  # stored first: kept at its instant
         conn.executemany(_INSERT, [(run_id, *block) for block in pack(merged)])
 
 
