@@ -280,6 +280,23 @@ def test_impossible_values_are_stored_as_none_with_a_warning(
         assert part in said
 
 
+def test_a_distance_a_row_cannot_count_to_starts_the_next_row(template: Path) -> None:
+    """16,777.214 m past a row's base is its largest; one more millimetre (or any distance
+    below the base: a counter reset) starts a row of its own, never reads as none."""
+    written = [
+        (START, 0.0, None, None, None),
+        (START + 1, 16_777.214, None, None, None),
+        (START + 2, 16_777.215, None, None, None),
+        (START + 3, 16_777.2, None, None, None),
+        (START + 4, 5.0, None, None, None),
+    ]
+    conn = fresh(template)
+    with conn:
+        add_samples(conn, 1, written)
+    assert read_samples(conn, 1) == view(conn) == written
+    assert blocks(conn) == [2, 1, 1, 1]
+
+
 def test_a_100k_sample_run(template: Path) -> None:
     written = samples(100_000, seed=5)
     conn = fresh(template, runs=2)
@@ -362,3 +379,26 @@ def test_a_kill_during_the_packing_leaves_the_m011_file(tmp_path: Path, when: st
     with Store.open(path) as store:  # and the next start migrates it
         assert store.schema_version() == MIGRATION
     assert read(path) == before
+
+
+def test_values_an_m011_file_held_beyond_the_fields_are_kept_or_said(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A FIT cadence's fraction is kept to 1/100 step/min; a speed no field holds (a damaged
+    file's) becomes none, with a warning, and the migration goes on."""
+    path = tmp_path / "history.db"
+    m011_file(path, runs=1, n=10)
+    conn = sqlite3.connect(path)
+    with conn:
+        first, last = conn.execute("select min(t_us), max(t_us) from samples_int").fetchone()
+        conn.execute("update samples_int set cadence = 85.333 where t_us = ?", [first])
+        conn.execute("update samples_int set speed_mm_s = 70000 where t_us = ?", [last])
+    conn.close()
+    before = read(path)
+    with caplog.at_level(logging.WARNING, logger="stridewatch.store"):
+        Store.open(path).close()
+    after = read(path)
+    assert after[0][4] == 85.33
+    assert after[-1][3] is None
+    assert [row[:3] for row in after] == [row[:3] for row in before]
+    assert "1 speed" in caplog.text

@@ -109,11 +109,13 @@ class _Builder:
         dt = t - self.start
         if len(self.data) >= PER_ROW * WIDTH or dt > MAX_DT:
             return False
-        if mm is not None and self.base is None:
-            self.base = mm  # no earlier sample of the block has a distance
-        dd = NO_DISTANCE if mm is None else mm - self.base  # type: ignore[operator]
-        if not 0 <= dd <= NO_DISTANCE:
-            return False
+        dd = NO_DISTANCE
+        if mm is not None:
+            if self.base is None:
+                self.base = mm  # no earlier sample of the block has a distance
+            dd = mm - self.base
+            if not 0 <= dd < NO_DISTANCE:
+                return False
         self.data += _LAYOUT.pack(
             dt,
             dd >> 8,
