@@ -113,7 +113,8 @@ def samples(n: int, *, seed: int = 0, start: float = START) -> list[tuple[Any, .
 
 VALUES = st.one_of(st.none(), st.floats(0, 60), st.floats(allow_nan=True, allow_infinity=True))
 SAMPLE = st.tuples(
-    st.floats(START - 5e3, START + 5e3),
+    # anywhere in a few hours, or on a coarse grid (repeated instants, 64-sample rows filled)
+    st.one_of(st.floats(START - 5e3, START + 5e3), st.integers(0, 300).map(START.__add__)),
     st.one_of(st.floats(0, 1e5), st.floats(-1e6, 1e13), st.just(math.nan)),
     VALUES,
     st.one_of(st.none(), st.floats(0, 250), st.floats(-10, 1e4)),
