@@ -170,7 +170,7 @@ def unpack(block: Block) -> Iterator[Stored]:
 
 
 def unpack_si(
-    t0: int, block: Block
+    t0: float, block: Block
 ) -> Iterator[tuple[float, float | None, float | None, float | None, int | None]]:
     """A block's samples in SI units, exactly as the ``samples`` view computes them (the
     same integer sums, each divided once by the same power of ten)."""

@@ -87,14 +87,14 @@ def _times(value: float | None, scale: float) -> float | None:
     return None if value is None else value * scale
 
 
-def _anchor(conn: sqlite3.Connection, run_id: int, first: float) -> int:
+def _anchor(conn: sqlite3.Connection, run_id: int, first: float) -> float:
     """The run's ``samples_t0``, set from its first sample if it has none yet."""
     anchor = math.floor(first) if math.isfinite(first) and abs(first) < 1e12 else 0
     conn.execute(
         "update runs set samples_t0 = ? where id = ? and samples_t0 is null", [anchor, run_id]
     )
-    found = conn.execute("select samples_t0 from runs where id = ?", [run_id]).fetchone()
-    return found[0] if found is not None and isinstance(found[0], int) else 0  # as the view
+    found = _stored_anchor(conn, run_id)
+    return 0 if found is None else found  # no such run: the insert fails on its foreign key
 
 
 def _warn(run_id: int, refused: Counter[str]) -> None:
@@ -197,6 +197,8 @@ def iter_samples(
     """:func:`read_samples` read about ``chunk`` samples at a time as they are used (a run
     of millions of samples is never a list), in one read statement."""
     t0 = _stored_anchor(conn, run_id)
+    if t0 is None:
+        return
     cursor = conn.execute(f"{_BLOCKS} order by t_us", [run_id])
     try:
         while rows := cursor.fetchmany(max(1, chunk // PER_ROW)):
@@ -207,15 +209,21 @@ def iter_samples(
         cursor.close()
 
 
-def _stored_anchor(conn: sqlite3.Connection, run_id: int) -> int:
+def _stored_anchor(conn: sqlite3.Connection, run_id: int) -> float | None:
+    """The run's ``samples_t0`` as the view reads it; None if there is no such run (the view
+    joins runs: a sample of no run is none of its rows)."""
     found = conn.execute("select samples_t0 from runs where id = ?", [run_id]).fetchone()
-    return found[0] if found is not None and isinstance(found[0], int) else 0  # as the view
+    if found is None:
+        return None
+    value = found[0]
+    return value if isinstance(value, int | float) else 0  # None (no samples yet): 0
 
 
 def last_sample_t(conn: sqlite3.Connection, run_id: int) -> float | None:
     """Unix seconds of a run's last stored sample, or None if it has none."""
+    t0 = _stored_anchor(conn, run_id)
     last = conn.execute(f"{_BLOCKS} order by t_us desc limit 1", [run_id]).fetchone()
-    if last is None:
+    if last is None or t0 is None:
         return None
     start: int = last[0]
-    return (_stored_anchor(conn, run_id) * 1000000 + start + last_dt(last[2])) / 1000000.0
+    return (t0 * 1000000 + start + last_dt(last[2])) / 1000000.0
