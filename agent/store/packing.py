@@ -18,8 +18,10 @@ bytes  field the sample's value
 ====== ===== ==============================================================================
 
 A new block starts when one is full, or when a sample's ``dt`` or ``dd`` does not fit its
-width (a pause over an hour, a distance below the block's base or 16.7 km past it). Blocks of
-a run never overlap in time, so reading them in key order gives the samples in time order.
+width (a pause over an hour, a distance below the block's base or 16.7 km past it). A
+distance past 2**53 mm (only a damaged file's) is a block's base of its own, a double (SQLite
+stores a REAL) with ``dd`` 0. Blocks of a run never overlap in time, so reading them in key
+order gives the samples in time order.
 """
 
 from __future__ import annotations
@@ -43,15 +45,16 @@ _LAYOUT = struct.Struct(">IHBHHB")  # dd as its top 16 bits and its low 8
 
 # A sample as stored: (t_us after the run's anchor, distance mm, speed mm/s, cadence in
 # 1/100 step/min, heart rate), whole numbers within their widths, None where missing.
-Stored = tuple[int, int | None, int | None, int | None, int | None]
+Stored = tuple[int, float | None, int | None, int | None, int | None]
 # A row of samples_packed without its run: (t_us, distance_mm, data).
-Block = tuple[int, int | None, bytes]
+Block = tuple[int, float | None, bytes]
 
 
 # Times further than this from the run's anchor (microseconds, ~31,700 years) are not stored:
 # the view's sums of them stay well inside SQLite's 64-bit integers.
 MAX_ABS_T_US = 10**18
-# Distances are exact as whole millimetres up to 2**53 (doubles, in the view and here).
+# Distances are exact as whole millimetres up to 2**53 (doubles, in the view and here);
+# beyond (9e12 m: only a damaged file's), a distance is the nearest double, in a row's base.
 MAX_ABS_MM = 2**53
 
 
@@ -72,11 +75,24 @@ def stored(
         return None
     return (
         t,
-        _whole(mm, -MAX_ABS_MM, MAX_ABS_MM, "distance", refused),
+        _distance(mm, refused),
         _whole(speed, 0, NO_SPEED - 1, "speed", refused),
         _whole(cadence, 0, NO_CADENCE - 1, "cadence", refused),
         _whole(hr, 0, NO_HR - 1, "hr", refused),
     )
+
+
+def _distance(mm: float | None, refused: Counter[str]) -> float | None:
+    """Whole millimetres; any finite distance is kept (past 2**53 mm as a double, which a
+    row's base holds: SQLite stores it as a REAL, and the view adds to it as here)."""
+    if mm is None:
+        return None
+    try:
+        whole = round(mm)
+    except (OverflowError, ValueError, TypeError):  # inf, nan, not a number
+        refused["distance"] += 1
+        return None
+    return whole if -MAX_ABS_MM <= whole <= MAX_ABS_MM else float(whole)
 
 
 def _whole(
@@ -99,7 +115,7 @@ class _Builder:
     """A block being filled."""
 
     start: int
-    base: int | None
+    base: float | None
     data: bytearray = field(default_factory=bytearray)
     last: int = -1  # dt of its last sample
 
@@ -109,13 +125,18 @@ class _Builder:
         dt = t - self.start
         if len(self.data) >= PER_ROW * WIDTH or dt > MAX_DT:
             return False
-        dd = NO_DISTANCE
+        dd, base = NO_DISTANCE, self.base
         if mm is not None:
-            if self.base is None:
-                self.base = mm  # no earlier sample of the block has a distance
-            dd = mm - self.base
-            if not 0 <= dd < NO_DISTANCE:
+            base = mm if base is None else base  # the block's first sample with a distance
+            if isinstance(mm, int) and isinstance(base, int):
+                dd = mm - base
+                if not 0 <= dd < NO_DISTANCE:
+                    return False
+            elif self.data:
                 return False
+            else:
+                base, dd = mm, 0  # a double's distance (past 2**53 mm): alone in its row
+        self.base = base
         self.data += _LAYOUT.pack(
             dt,
             dd >> 8,

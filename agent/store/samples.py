@@ -16,11 +16,13 @@ What a sample holds is kept to a stated precision: times to the microsecond (the
 readings are unix seconds as floats, 0.24 us apart at today's dates, and mean something to
 the millisecond), distances and speeds to the millimetre (a footpod counts 1/10 m and 1/256
 m/s, a FIT file 1/100 m and 1/1000 m/s), cadence to 1/100 step/min (a FIT file's fraction of
-a step), heart rate whole. Each field has a range: speed 0-65.534 m/s, cadence 0-655.34
-steps/min, heart rate 0-254, distance within +-9e12 m, time within ~31,700 years of the run's
-first sample. A value outside its field's range, or no finite number (a damaged file), is
-stored as none, and a sample whose time cannot be stored is left out; either is counted in
-one warning per write (logger ``stridewatch.store``), never silent and never an error.
+a step), heart rate whole. Fields have ranges: speed 0-65.534 m/s, cadence 0-655.34
+steps/min, heart rate 0-254, time within ~31,700 years of the run's first sample. Any finite
+distance is kept, negative too (a row's base is any whole number; past 9e12 m, only a damaged
+file's, it is kept as the nearest double, in a row of its own: to a double's precision). A
+value outside its field's range, or no finite number (a damaged file), is stored as none,
+and a sample whose time cannot be stored is left out; either is counted in one warning per
+write (logger ``stridewatch.store``), never silent and never an error.
 
 A sample at an instant already stored for its run (to the microsecond) is stored once, the
 one stored first kept: a held flush written again after a crash. Samples later than a run's
