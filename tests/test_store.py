@@ -24,7 +24,7 @@ def digest(path: Path) -> str:
 def test_new_database_has_every_table_wal_and_private_permissions(tmp_path: Path) -> None:
     path = tmp_path / "new" / "deeper" / "history.db"
     with Store.open(path) as store:
-        tables = {"devices", "runs", "samples_int", "pain", "alerts"}
+        tables = {"devices", "runs", "samples_packed", "sample_slots", "pain", "alerts"}
         assert tables <= set(store.db.table_names())
         assert "samples" in store.db.view_names()
         assert store.db.journal_mode == "wal"

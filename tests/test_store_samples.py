@@ -1,6 +1,8 @@
 """Samples as whole numbers (issue 18): ``samples_int`` keyed by (run, time), and the
 ``samples`` view that shows them in SI units as the table of that name did. An older file
-is migrated in place, in one transaction: a kill midway leaves it as it was."""
+is migrated in place, in one transaction: a kill midway leaves it as it was. Files are
+migrated on to samples packed several to a row (``m012_samples_packed``,
+tests/test_store_packed.py), read through the same view."""
 
 from __future__ import annotations
 
@@ -18,7 +20,7 @@ from typing import Any
 import pytest
 from sqlite_utils import Database
 
-from agent.store import Store, migrations
+from agent.store import Store, migrations, schema
 from agent.store.samples import add_samples
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -103,15 +105,17 @@ def test_older_file_is_migrated_in_place_and_reads_back_the_same(tmp_path: Path)
     path = tmp_path / "history.db"
     before = old_layout(path)
     with Store.open(path) as store:
-        assert store.schema_version() == MIGRATION
+        applied = [name for (name,) in store.conn.execute("select name from _sqlite_migrations")]
+        assert applied[-2:] == [MIGRATION, "m012_samples_packed"]
+        assert store.schema_version() == schema.STEP_NAMES[-1]
         got = [(r.id, *s) for r in store.runs() for s in store.run_samples(r.id)]
         assert store.counts()["samples"] == len(before)
         assert store.last_sample_t(2) == pytest.approx(before[-1][1], abs=US)
     assert_same_samples(got, before)
     assert_same_samples(read(path, f"select {COLUMNS} from samples order by run_id, t"), before)
     kinds = dict(read(path, "select name, type from sqlite_master where name like 'samples%'"))
-    assert kinds == {"samples": "view", "samples_int": "table"}
-    (sql,) = read(path, "select sql from sqlite_master where name = 'samples_int'")[0]
+    assert kinds == {"samples": "view", "samples_packed": "table"}
+    (sql,) = read(path, "select sql from sqlite_master where name = 'samples_packed'")[0]
     assert "without rowid" in sql.lower()
 
 
@@ -175,8 +179,8 @@ import os, signal, sys
 from pathlib import Path
 from agent.store import Store, schema
 
-real = schema.STEPS[-1]
-assert real.__name__ == sys.argv[2]
+index = [step.__name__ for step in schema.STEPS].index(sys.argv[2])
+real = schema.STEPS[index]
 
 
 def kill(when):
@@ -187,7 +191,7 @@ def kill(when):
 
 def killed(db):
     def trace(sql):
-        if sys.argv[3] == "copying" and sql.lstrip().startswith("insert into samples_int"):
+        if sys.argv[3] == "copying" and sql.lstrip().startswith(sys.argv[4]):
             db.conn.set_progress_handler(lambda: kill("copying"), 20000)
 
     db.conn.set_trace_callback(trace)
@@ -196,7 +200,7 @@ def killed(db):
 
 
 killed.__name__ = real.__name__
-schema.STEPS = (*schema.STEPS[:-1], killed)
+schema.STEPS = (*schema.STEPS[:index], killed, *schema.STEPS[index + 1 :])
 Store.open(Path(sys.argv[1]))
 """
 
@@ -207,7 +211,7 @@ def test_a_kill_during_the_migration_leaves_the_old_layout(tmp_path: Path, when:
     before = old_layout(path, runs=3, n=3000)
     schema_before = read(path, "select type, name, sql from sqlite_master order by name")
     proc = subprocess.run(
-        [sys.executable, "-c", KILL, str(path), MIGRATION, when],
+        [sys.executable, "-c", KILL, str(path), MIGRATION, when, "insert into samples_int"],
         capture_output=True,
         text=True,
         cwd=ROOT,

@@ -22,6 +22,7 @@ from agent.config import Settings
 from agent.recording.recorder import Recorder, replay
 from agent.sensors import sim
 from agent.store import Store
+from agent.store.samples import add_samples, delete_samples, read_samples
 from agent.store.writer import FlushSink, load_state
 
 AT = "2026-11-20T20:00"
@@ -64,12 +65,6 @@ RUN_FIELDS = (
     "distance_source",
 )
 SAMPLE_FIELDS = ("distance_m", "speed", "cadence", "hr")
-STORED_SAMPLE_COLUMNS = {
-    "distance_m": "distance_mm",
-    "speed": "speed_mm_s",
-    "cadence": "cadence",
-    "hr": "hr",
-}
 # What a user must never read: Python's None, a float's nan (NaN in JSON), a traceback.
 LEAKS = re.compile(r"\b(None|nan|NaN)\b|Traceback")
 
@@ -99,18 +94,22 @@ def recorded(sw: Any, db: Path) -> int:
 
 
 def null_out(db: Path, run_fields: set[str], sample_fields: set[str], every: int) -> None:
-    """NULL ``run_fields`` of every run and ``sample_fields`` of every ``every``-th sample."""
+    """NULL ``run_fields`` of every run and ``sample_fields`` of every ``every``-th sample
+    (samples are packed several to a row: rewritten through agent/store/samples.py)."""
+    places = [1 + SAMPLE_FIELDS.index(name) for name in sample_fields]
     with sqlite3.connect(db) as conn:
         for name in run_fields:
             conn.execute(f"update runs set {name} = null")
-        for name in sample_fields:  # samples is a view of samples_int (agent/store/samples.py)
-            column = STORED_SAMPLE_COLUMNS[name]
-            conn.execute(
-                f"update samples_int set {column} = null where (run_id, t_us) in (select "
-                "run_id, t_us from (select run_id, t_us, row_number() over (order by run_id, "
-                "t_us) as n from samples_int) where n % ? = 0)",
-                [every],
-            )
+        n = 0
+        run_ids = [r for (r,) in conn.execute("select distinct run_id from samples_packed")]
+        for run_id in sorted(run_ids) if places else []:
+            rows = [list(sample) for sample in read_samples(conn, run_id)]
+            for row in rows:
+                n += 1
+                for place in places if n % every == 0 else []:
+                    row[place] = None
+            delete_samples(conn, run_id)
+            add_samples(conn, run_id, [tuple(row) for row in rows])
     conn.close()
 
 

@@ -7,8 +7,9 @@ migrations; README's "The database" documents every table.
 - :mod:`~agent.store.database`: opening, closing, errors a runner can act on (``StoreBase``),
 - :mod:`~agent.store.schema`: the migrations, :mod:`~agent.store.migrate`: applying them,
 - :mod:`~agent.store.runs`, :mod:`~agent.store.recordings`, :mod:`~agent.store.imported`,
-  :mod:`~agent.store.samples`: runs (logged, recorded, imported) and their samples (whole
-  numbers in ``samples_int``, shown in SI units by the ``samples`` view),
+  :mod:`~agent.store.samples`: runs (logged, recorded, imported) and their samples (packed
+  up to 64 to a row of ``samples_packed``, :mod:`~agent.store.packing` has the layout; shown
+  one row per sample in SI units by the ``samples`` view),
 - :mod:`~agent.store.pain`, :mod:`~agent.store.alerts`, :mod:`~agent.store.plans`,
   :mod:`~agent.store.outbox` (summaries, check-ins, deliveries), :mod:`~agent.store.devices`
   (sensors and calibrations), :mod:`~agent.store.synced` (sync folders),
@@ -53,6 +54,7 @@ from agent.store.schema import (
     m009_distance_source,
     m010_synced_files,
     m011_samples_as_integers,
+    m012_samples_packed,
 )
 from agent.store.synced import SyncedMixin
 
@@ -85,6 +87,7 @@ __all__ = [
     "m009_distance_source",
     "m010_synced_files",
     "m011_samples_as_integers",
+    "m012_samples_packed",
     "migrations",
 ]
 

@@ -6,9 +6,13 @@ leaves the file as it was before that migration.
 
 from __future__ import annotations
 
+import itertools
 import logging
-from collections.abc import Mapping
+from collections import Counter
+from collections.abc import Iterator, Mapping
 from typing import TYPE_CHECKING
+
+from agent.store.packing import PER_ROW, VIEW, Stored, pack, stored
 
 if TYPE_CHECKING:
     from sqlite_utils import Database
@@ -304,6 +308,61 @@ def m011_samples_as_integers(db: Database) -> None:
         log.warning("%d sample(s) of no stored run were left out", orphans)
 
 
+# -- samples packed several to a row (agent/store/packing.py; issue 18: 25 MB a year) --------
+
+SAMPLES_PACKED = """create table samples_packed (
+    run_id integer not null references runs(id),
+    t_us integer not null,  -- its first sample's time: microseconds after runs.samples_t0
+    distance_mm integer,  -- the distance its samples' distances count from
+    data blob not null,  -- 12 bytes a sample, big-endian (agent/store/packing.py)
+    primary key (run_id, t_us)
+) without rowid"""
+# The slots of a row, 0 to 63: the view makes one row of each slot a row's data fills.
+SAMPLE_SLOTS = "create table sample_slots (slot integer primary key)"
+
+
+def _stored_int_rows(rows: Iterator[tuple[int, ...]], refused: Counter[str]) -> Iterator[Stored]:
+    """samples_int's rows of one run (whole numbers; a FIT cadence's fraction a real) as
+    packed samples stores them: cadence in 1/100 step/min."""
+    for _, t_us, mm, speed, cadence, hr in rows:
+        sample = stored(t_us, mm, speed, None if cadence is None else cadence * 100, hr, refused)
+        if sample is not None:
+            yield sample
+
+
+def m012_samples_packed(db: Database) -> None:
+    """Samples packed up to 64 to a row in ``samples_packed`` keyed by (run, first sample's
+    time), read through the ``samples`` view as before. One transaction, as every migration:
+    a kill midway leaves ``samples_int`` as it was."""
+    conn = db.conn
+    conn.execute(SAMPLES_PACKED)
+    conn.execute(SAMPLE_SLOTS)
+    conn.executemany("insert into sample_slots (slot) values (?)", [(k,) for k in range(PER_ROW)])
+    (before,) = conn.execute("select count(*) from samples").fetchone()
+    rows = conn.execute(
+        "select s.run_id, s.t_us, s.distance_mm, s.speed_mm_s, s.cadence, s.hr "
+        "from samples_int as s join runs as r on r.id = s.run_id order by s.run_id, s.t_us"
+    )
+    refused: Counter[str] = Counter()
+    for run_id, run in itertools.groupby(rows, key=lambda row: int(row[0])):
+        conn.executemany(
+            "insert into samples_packed (run_id, t_us, distance_mm, data) values (?, ?, ?, ?)",
+            ((run_id, *block) for block in pack(_stored_int_rows(run, refused))),
+        )
+    conn.execute("drop view samples")
+    conn.execute("drop table samples_int")
+    conn.execute(VIEW)
+    (after,) = conn.execute("select count(*) from samples").fetchone()
+    if refused:
+        log.warning(
+            "values no packed sample field holds were stored as none (a time's sample left "
+            "out): %s",
+            ", ".join(f"{count} {name}" for name, count in sorted(refused.items())),
+        )
+    if before != after:
+        log.warning("%d sample(s) of %d were not packed", before - after, before)
+
+
 # Every migration, in the order it is applied (README: "The database").
 STEPS = (
     m001_initial,
@@ -316,5 +375,6 @@ STEPS = (
     m009_distance_source,
     m010_synced_files,
     m011_samples_as_integers,
+    m012_samples_packed,
 )
 STEP_NAMES = tuple(step.__name__ for step in STEPS)
