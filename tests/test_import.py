@@ -93,6 +93,30 @@ def test_generated_tcx_run(sw: Any, db: Path, tmp_path: Path) -> None:
     assert (row["max_hr"], row["avg_cadence"], row["import_file"]) == (161, 170.0, "morning.tcx")
 
 
+@pytest.mark.parametrize("damaged", ["1e300", "1e8"])
+def test_a_sample_distance_no_run_can_have_is_zero_and_the_run_shows(
+    sw: Any, db: Path, tmp_path: Path, damaged: str
+) -> None:
+    """A trackpoint's distance past any run (10,000 km) is a damaged number: stored as 0, as
+    a negative one is, so `show` does not try to split 1e300 km into kilometres."""
+    path = make_tcx(tmp_path / "damaged.tcx")
+    text = path.read_text().replace(
+        "<DistanceMeters>540.0</DistanceMeters>", f"<DistanceMeters>{damaged}</DistanceMeters>", 1
+    )
+    path.write_text(text)
+    result = sw("import", "--json", str(path))
+    assert result.exit_code == 0, result.stderr
+    run_id = result.json()["files"][0]["run_id"]
+    with Store.open(db) as store:
+        distances = [sample[1] for sample in store.run_samples(run_id)]
+    assert distances[3] == 0.0
+    assert max(distances) == 1800.0
+    shown = sw("show", str(run_id), "--json")
+    assert shown.exit_code == 0, shown.stderr
+    assert shown.json()["totals"]["distance_km"] == 1.8
+    assert len(shown.json()["splits"]) <= 2
+
+
 def test_generated_tcx_ride_is_skipped(sw: Any, tmp_path: Path) -> None:
     result = sw("import", str(make_tcx(tmp_path / "ride.tcx", sport="Biking")))
     assert result.exit_code == 2

@@ -26,7 +26,7 @@ from hypothesis import strategies as st
 from sqlite_utils import Database
 
 from agent.store import Store, migrations
-from agent.store.packing import PER_ROW, WIDTH
+from agent.store.packing import PER_ROW, WIDTH, nearest
 from agent.store.samples import add_samples, delete_samples, last_sample_t, read_samples
 from tests.test_store_samples import KILL, ROOT, old_layout
 
@@ -77,7 +77,7 @@ def expected(written: list[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
     t0 = math.floor(written[0][0])
     kept: dict[int, tuple[Any, ...]] = {}
     for sample in written:
-        kept.setdefault(round((sample[0] - t0) * 1e6), sample)
+        kept.setdefault(nearest((sample[0] - t0) * 1e6), sample)
     return [kept[key] for key in sorted(kept)]
 
 
@@ -129,7 +129,7 @@ def storable(sample: tuple[Any, ...]) -> tuple[Any, ...]:
     def field(value: Any, scale: float, low: float, high: float) -> Any:
         if value is None or not math.isfinite(value * scale):
             return None
-        if not low <= round(value * scale) <= high:
+        if not low <= nearest(value * scale) <= high:
             return None
         return value
 
@@ -247,6 +247,18 @@ def test_missing_values_read_back_as_none(template: Path) -> None:
     got = read_samples(conn, 1)
     assert got == view(conn)
     assert_kept(got, written)
+
+
+def test_halves_round_away_from_zero_as_sqlite_scaled_them_before(template: Path) -> None:
+    """46.8125 m is 46.813 m, as m011 stored it with SQL's round() (not 46.812, to even)."""
+    written = [(START, 46.8125, 2.0005, 170.125, 150), (START + 1, 47.0625, 2.0015, 85.375, 151)]
+    conn = fresh(template)
+    with conn:
+        add_samples(conn, 1, written)
+    got = read_samples(conn, 1)
+    assert got == view(conn)
+    assert [sample[1:4] for sample in got] == [(46.813, 2.001, 170.13), (47.063, 2.002, 85.38)]
+    assert (nearest(2.5), nearest(-2.5), nearest(0.49999)) == (3, -3, 0)
 
 
 def test_values_no_field_holds_are_stored_as_none_with_a_warning(

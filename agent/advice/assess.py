@@ -172,6 +172,8 @@ def verdict(
 
 @dataclass(frozen=True, slots=True)
 class Summary:
+    """A week's summary: the load measure, the assessment, and the week's runs and pain."""
+
     load: str
     assessment: Assessment
     runs: tuple[Run, ...]

@@ -145,10 +145,10 @@ def validated(
 def _checked(samples: Iterable[SampleRow], first: float, last: float) -> Iterator[SampleRow]:
     """The samples whose time is finite, moves forward, and lies within ``first``-``last``
     (a damaged file can hold a record dated decades later; some apps write each second
-    twice: the first stands), each with its values checked: a distance finite and not
-    negative (else 0), a speed a runner can have (else none), a plausible cadence and heart
-    rate (else none; :func:`plausible_cadence`, :func:`plausible_hr`). Written out in one
-    loop: a long track's millions of samples pass here on every read."""
+    twice: the first stands), each with its values checked: a distance from 0 to
+    :data:`MAX_TOTAL` (else 0), a speed a runner can have (else none), a plausible cadence
+    and heart rate (else none; :func:`plausible_cadence`, :func:`plausible_hr`). Written out
+    in one loop: a long track's millions of samples pass here on every read."""
     number, low_hr, high_hr = (int, float), *HR_RANGE
     last_t = -math.inf
     for t, distance, speed, cadence, hr in samples:
@@ -157,7 +157,7 @@ def _checked(samples: Iterable[SampleRow], first: float, last: float) -> Iterato
         last_t = t
         yield (
             t,
-            distance if isinstance(distance, number) and 0 <= distance < math.inf else 0.0,
+            distance if isinstance(distance, number) and 0 <= distance <= MAX_TOTAL else 0.0,
             speed if isinstance(speed, number) and 0 <= speed <= MAX_SPEED_MPS else None,
             float(cadence)
             if isinstance(cadence, number) and 0 < cadence <= MAX_CADENCE_SPM

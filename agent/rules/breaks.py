@@ -42,6 +42,8 @@ class Break:
 
 @dataclass(frozen=True, slots=True)
 class Credited:
+    """A run and the km it counts for in the baseline after a break (at most its limit)."""
+
     run: Run
     km: float
 

@@ -75,6 +75,9 @@ class Limit:
 
 @dataclass(frozen=True, slots=True)
 class WeekCap:
+    """A week's load against its cap: the week's first day, its km so far, last week's and
+    the baseline's km, the cap (km; None: none applies) and how it was set."""
+
     start: date
     distance_km: float
     last_week_km: float | None

@@ -228,11 +228,8 @@ def related_run(report: PainReport, history: History, settings: Settings) -> Run
     about: the last run that ended before it, at most 36 h before (or the one it names)."""
     if report.when not in ("after", "morning"):
         return None
-    ended = [
-        run
-        for run in history.runs
-        if _end(run) <= report.at and report.at - _end(run) <= LINK_WINDOW
-    ]
+    earliest = report.at - LINK_WINDOW
+    ended = [run for run in history.runs if earliest <= _end(run) <= report.at]
     if report.run_id is not None:
         ended = [run for run in ended if run.id == report.run_id]
     if not ended:

@@ -82,13 +82,20 @@ def stored(
     )
 
 
+def nearest(value: float) -> int:
+    """``value`` to the nearest whole number, halves away from zero, as SQLite's ``round()``
+    scaled samples before packing (Python's ``round`` takes halves to even: 46.8125 m would
+    read 46.812 m, not 46.813 m). Raises ``OverflowError``/``ValueError`` for inf and nan."""
+    return int(value + 0.5) if value >= 0 else int(value - 0.5)
+
+
 def _distance(mm: float | None, refused: Counter[str]) -> float | None:
     """Whole millimetres; any finite distance is kept (past 2**53 mm as a double, which a
     row's base holds: SQLite stores it as a REAL, and the view adds to it as here)."""
     if mm is None:
         return None
     try:
-        whole = round(mm)
+        whole = nearest(mm)
     except (OverflowError, ValueError, TypeError):  # inf, nan, not a number
         refused["distance"] += 1
         return None
@@ -101,7 +108,7 @@ def _whole(
     if value is None:
         return None
     try:
-        whole = round(value)
+        whole = nearest(value)
     except (OverflowError, ValueError, TypeError):  # inf, nan, not a number
         whole = None
     if whole is not None and low <= whole <= high:
