@@ -37,7 +37,7 @@ def test_results_file_lists_every_figure_and_the_machine(tmp_path: Path) -> None
     output = tmp_path / "RESULTS.md"
     assert bench.main(["--quick", "--only", "ingest", "startup", "--output", str(output)]) == 0
     text = output.read_text()
-    assert "| ingest: pipeline / raw executemany (same rows) |" in text
+    assert "| ingest: pipeline / raw executemany (same samples, a row each) |" in text
     assert "| startup: `--version` / `python3 -c pass` (whole processes) |" in text
     for key in ("- CPU: ", "- cores: ", "- Python: ", "- Date: "):
         assert key in text
