@@ -51,7 +51,14 @@ def _time_of_day(value: object) -> object:
     return value
 
 
-TimeOfDay = Annotated[time, Check(_time_of_day, before=True)]
+def _local(value: time) -> time:
+    # Times of day are in the configured zone; an offset would be compared with local times.
+    if value.tzinfo is not None:
+        raise ValueError("must be a time of day such as 21:00, without an offset")
+    return value
+
+
+TimeOfDay = Annotated[time, Check(_time_of_day, before=True), Check(_local)]
 
 
 def _check_zone(value: str) -> str:

@@ -5,8 +5,8 @@ The cache is one private JSON file, ``$XDG_CACHE_HOME/stridewatch/settings.json`
 validated settings under a key that holds everything validation depended on: the full text
 of each config file read (path and contents, in order), the ``STRIDEWATCH_*`` variables, the
 home folder (``~`` in folders), this year (``dates.earliest_year`` may not be after it), and
-checksums of the code that layers and validates them (:mod:`agent.config`,
-:mod:`agent.config_load`, this module, pydantic's version). It is used only when the key is
+checksums of the code that layers and validates them (every ``agent/config*.py`` module,
+pydantic's version). It is used only when the key is
 equal in every character, so an edit, however quick, misses it. A checksum over key and
 settings makes a cache edited by hand or damaged a miss too, as is a missing or unreadable
 one; a cache that cannot be written is left alone.
@@ -63,7 +63,7 @@ def _rules_checksums() -> list[int]:
     modules (by content: a reinstall may keep sizes and times) and pydantic's version file
     (found without importing pydantic)."""
     here = Path(__file__).parent
-    paths = [here / name for name in ("config.py", "config_load.py", "config_cache.py")]
+    paths = sorted(here.glob("config*.py"))  # config, config_bounds, config_load, this one
     spec = importlib.util.find_spec("pydantic")
     if spec is not None and spec.origin is not None:
         paths.append(Path(spec.origin).with_name("version.py"))

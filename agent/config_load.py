@@ -26,6 +26,7 @@ from agent.config import ENV_PREFIX, NOT_SETTINGS, Settings, user_config_path
 from agent.config_bounds import Order, OrderError
 from agent.config_cache import settings_as_json
 from agent.errors import ConfigError
+from agent.safe_write import kind_of
 
 if TYPE_CHECKING:
     from pydantic import TypeAdapter
@@ -72,7 +73,8 @@ def load_settings(
     Raises :class:`ConfigError` with one line per problem (a missing ``config_path``, a file
     that cannot be read or is not TOML, a value out of bounds, an unknown key)."""
     environ = os.environ if environ is None else environ
-    files = [user_config_path()] if user_config_path().is_file() else []
+    # The user's file where something is (a folder or a broken link there is refused).
+    files = [user_config_path()] if os.path.lexists(user_config_path()) else []
     if config_path is not None:
         files.append(config_path)
     # Only regular files are read: a FIFO, a terminal or /dev/zero is "no such config file".
@@ -115,8 +117,12 @@ def _validate_sources(
     layers = _Layers()
     problems: list[str] = []
     for path, text in texts.items():
-        if text is None:
+        if text is None and path.is_symlink() and not path.exists():
+            problems.append(f"{path}: not a config file: a link to nothing")
+        elif text is None and not path.exists():
             problems.append(f"{path}: no such config file")
+        elif text is None:
+            problems.append(f"{path}: not a config file: {kind_of(path.stat().st_mode)}")
         elif isinstance(text, str):
             _add_text(layers, path, text, problems)
         else:

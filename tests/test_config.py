@@ -113,6 +113,11 @@ def test_the_test_suites_corpus_variables_are_not_settings() -> None:
         # A number is no time of day (pydantic would read 2130 as seconds: 00:35:30).
         ("[schedule]\nsummary = 2130\n", "schedule.summary: must be a time of day such as 21:00"),
         ("[notifications]\nquiet_end = 7\n", "notifications.quiet_end: must be a time of day"),
+        (
+            '[notifications]\nquiet_start = "22:00Z"\n',
+            "notifications.quiet_start: must be a time of day such as 21:00, without an offset",
+        ),
+        ('[schedule]\nsummary = "21:00+05:00"\n', "schedule.summary: must be a time of day"),
         ('[sync]\nfolders = ["~nosuchuser/runs"]\n', "sync.folders.0: must be a full path"),
         ("[database]\npath = 3\n", "database.path: must be text in quotes"),
         ('week_start = "someday"\n', "week_start: must be one of"),
@@ -404,19 +409,37 @@ def test_settings_load_exactly_when_their_orders_hold(
     assert sorted(named, key=sorted) == sorted(broken, key=sorted)
 
 
-@pytest.mark.parametrize("kind", ["fifo", "device", "folder"])
-def test_a_config_option_naming_no_regular_file_is_refused_at_once(
-    tmp_path: Path, kind: str
+@pytest.mark.parametrize(
+    ("kind", "said"),
+    [
+        ("fifo", "not a config file: a named pipe (FIFO)"),
+        ("device", "not a config file: a character device"),
+        ("folder", "not a config file: a folder"),
+        ("dangling", "not a config file: a link to nothing"),
+        ("missing", "no such config file"),
+    ],
+)
+@pytest.mark.parametrize("where", ["option", "user"])
+def test_a_config_path_naming_no_regular_file_is_refused_at_once(
+    tmp_path: Path, kind: str, said: str, where: str
 ) -> None:
-    """A FIFO or /dev/zero as ``--config`` is "no such config file", never read (it would
-    block, or fill memory)."""
+    """A FIFO or /dev/zero is never read (it would block, or fill memory), and neither they
+    nor a folder or a broken link at the user's config path are silently skipped."""
+    target = tmp_path / "config.toml" if where == "option" else user_config_path()
+    target.parent.mkdir(parents=True, exist_ok=True)
     if kind == "fifo":
-        target = tmp_path / "config.toml"
         os.mkfifo(target)
-    else:
-        target = Path("/dev/zero") if kind == "device" else tmp_path
-    with pytest.raises(ConfigError, match="no such config file"):
-        load_settings(target, environ={})
+    elif kind == "device":
+        target.symlink_to("/dev/zero")
+    elif kind == "folder":
+        target.mkdir()
+    elif kind == "dangling":
+        target.symlink_to(tmp_path / "gone.toml")
+    if where == "user" and kind == "missing":
+        assert load_settings(environ={}) == Settings()  # no user file: the defaults
+        return
+    with pytest.raises(ConfigError, match=re.escape(f"{target}: {said}")):
+        load_settings(target if where == "option" else None, environ={})
 
 
 def test_a_config_file_too_long_to_be_one_is_refused(tmp_path: Path) -> None:
