@@ -143,21 +143,28 @@ def test_a_damaged_cache_is_validated_again_and_replaced(damage: bytes) -> None:
     assert cached()["settings"] == settings_as_json(good)
 
 
-@pytest.mark.parametrize(
-    "edit",
-    [
-        lambda s: s["progression"].update(weekly_warn="0.12"),  # a value of the wrong type
-        lambda s: s["progression"].pop("weekly_warn"),  # a key missing
-        lambda s: s["progression"].update(surprise=1),  # a key too many
-        lambda s: s.update(schedule=[]),  # a section of the wrong shape
-        lambda s: s["schedule"].update(summary="25:99"),  # not a time
-    ],
-)
-def test_cached_values_that_do_not_fit_the_settings_are_a_miss(edit: Any) -> None:
+# Values that do not fit the settings, checksum made again (what only reading them can
+# catch), and values edited by hand (which the checksum catches).
+FITTING = [
+    (lambda s: s["progression"].update(weekly_warn="0.12"), True),  # the wrong type
+    (lambda s: s["progression"].pop("weekly_warn"), True),  # a key missing
+    (lambda s: s["progression"].update(surprise=1), True),  # a key too many
+    (lambda s: s.update(schedule=[]), True),  # a section of the wrong shape
+    (lambda s: s["schedule"].update(summary="25:99"), True),  # not a time
+    (lambda s: s["progression"].update(weekly_warn=0.05), False),  # not what the file says
+    (lambda s: s.update(units="furlongs"), False),  # no unit of ours
+    (lambda s: s["sensors"].update(allow=["c0:ff:ee:00:00:01", 5]), False),
+]
+
+
+@pytest.mark.parametrize(("edit", "resigned"), FITTING)
+def test_cached_values_that_do_not_fit_or_were_edited_are_a_miss(edit: Any, resigned: bool) -> None:
     write(user_config_path(), WEEKLY)
     good = load_settings(environ={})
     data = cached()
     edit(data["settings"])
+    if resigned:
+        data["checksum"] = config_cache._checksum(data["key"], data["settings"])
     cache_path().write_text(json.dumps(data), encoding="utf-8")
     assert load_settings(environ={}) == good
 
@@ -173,23 +180,6 @@ def test_the_cache_of_another_year_rules_or_home_is_a_miss() -> None:
         data["checksum"] = config_cache._checksum(data["key"], data["settings"])
         cache_path().write_text(json.dumps(data), encoding="utf-8")
         assert load_settings(environ={}).progression.weekly_warn == 0.12
-
-
-@pytest.mark.parametrize(
-    "edit",
-    [
-        lambda s: s["progression"].update(weekly_warn=0.05),  # valid, but not what the file says
-        lambda s: s.update(units="furlongs"),  # no unit of ours
-        lambda s: s["sensors"].update(allow=["c0:ff:ee:00:00:01", 5]),
-    ],
-)
-def test_a_cache_edited_by_hand_is_a_miss(edit: Any) -> None:
-    write(user_config_path(), WEEKLY)
-    good = load_settings(environ={})
-    data = cached()
-    edit(data["settings"])
-    cache_path().write_text(json.dumps(data), encoding="utf-8")
-    assert load_settings(environ={}) == good
 
 
 def test_a_home_folder_of_another_meaning_is_validated_again() -> None:

@@ -12,10 +12,8 @@ import logging
 import math
 import random
 import shutil
-import signal
 import sqlite3
 import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -28,7 +26,7 @@ from sqlite_utils import Database
 from agent.store import Store, migrations
 from agent.store.packing import PER_ROW, WIDTH, nearest
 from agent.store.samples import add_samples, delete_samples, last_sample_t, read_samples
-from tests.test_store_samples import KILL, ROOT, old_layout
+from tests.test_store_samples import kill_migrating, old_layout
 
 MIGRATION = "m012_samples_packed"
 COLUMNS = "t, distance_m, speed, cadence, hr"
@@ -379,14 +377,7 @@ def test_a_kill_during_the_packing_leaves_the_m011_file(tmp_path: Path, when: st
     path = tmp_path / "history.db"
     before = m011_file(path, runs=3, n=3000)
     layout = sorted(tables(path))
-    proc = subprocess.run(
-        [sys.executable, "-c", KILL, str(path), MIGRATION, when, "insert into samples_packed"],
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-    )
-    assert proc.returncode == -signal.SIGKILL, proc.stderr
-    assert proc.stderr == f"killed {when}\n"
+    kill_migrating(path, MIGRATION, when, "insert into samples_packed")
     assert sorted(tables(path)) == layout
     assert read(path) == before
     with Store.open(path) as store:  # and the next start migrates it

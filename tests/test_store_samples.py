@@ -205,19 +205,25 @@ Store.open(Path(sys.argv[1]))
 """
 
 
-@pytest.mark.parametrize("when", ["copying", "committing"])
-def test_a_kill_during_the_migration_leaves_the_old_layout(tmp_path: Path, when: str) -> None:
-    path = tmp_path / "history.db"
-    before = old_layout(path, runs=3, n=3000)
-    schema_before = read(path, "select type, name, sql from sqlite_master order by name")
+def kill_migrating(path: Path, migration: str, when: str, statement: str) -> None:
+    """Open ``path`` in a process killed (SIGKILL) during ``migration``: ``when`` is
+    ``copying`` (at ``statement``) or ``committing``."""
     proc = subprocess.run(
-        [sys.executable, "-c", KILL, str(path), MIGRATION, when, "insert into samples_int"],
+        [sys.executable, "-c", KILL, str(path), migration, when, statement],
         capture_output=True,
         text=True,
         cwd=ROOT,
     )
     assert proc.returncode == -signal.SIGKILL, proc.stderr
     assert proc.stderr == f"killed {when}\n"
+
+
+@pytest.mark.parametrize("when", ["copying", "committing"])
+def test_a_kill_during_the_migration_leaves_the_old_layout(tmp_path: Path, when: str) -> None:
+    path = tmp_path / "history.db"
+    before = old_layout(path, runs=3, n=3000)
+    schema_before = read(path, "select type, name, sql from sqlite_master order by name")
+    kill_migrating(path, MIGRATION, when, "insert into samples_int")
     assert read(path, "select type, name, sql from sqlite_master order by name") == schema_before
     assert read(path, f"select {COLUMNS} from samples order by run_id, t") == before
     assert MIGRATION not in {name for (name,) in read(path, "select name from _sqlite_migrations")}
