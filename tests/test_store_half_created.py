@@ -26,7 +26,7 @@ def our_table(name: str) -> str:
     """The CREATE TABLE statement our first migration runs for ``name``."""
     from sqlite_utils import Database
 
-    from agent.store import m001_initial
+    from agent.store.schema import m001_initial
 
     fresh = Database(memory=True)
     m001_initial(fresh)

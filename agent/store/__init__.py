@@ -44,17 +44,6 @@ from agent.store.schema import (
     MIGRATION_SET,
     RECORDING_RUN_COLUMNS,
     SYNCED_COLUMNS,
-    m001_initial,
-    m002_alerts_and_indexes,
-    m004_recording,
-    m005_import_source,
-    m006_return_plans,
-    m007_daemon,
-    m008_declared_levels,
-    m009_distance_source,
-    m010_synced_files,
-    m011_samples_as_integers,
-    m012_samples_packed,
 )
 from agent.store.synced import SyncedMixin
 
@@ -77,17 +66,6 @@ __all__ = [
     "StoredAlert",
     "database_file",
     "dumps",
-    "m001_initial",
-    "m002_alerts_and_indexes",
-    "m004_recording",
-    "m005_import_source",
-    "m006_return_plans",
-    "m007_daemon",
-    "m008_declared_levels",
-    "m009_distance_source",
-    "m010_synced_files",
-    "m011_samples_as_integers",
-    "m012_samples_packed",
     "migrations",
 ]
 
