@@ -73,11 +73,11 @@ def load_settings(
     Raises :class:`ConfigError` with one line per problem (a missing ``config_path``, a file
     that cannot be read or is not TOML, a value out of bounds, an unknown key)."""
     environ = os.environ if environ is None else environ
+    user_file = user_config_path()
     # The user's file where something is (a folder or a broken link there is refused).
-    files = [user_config_path()] if os.path.lexists(user_config_path()) else []
+    files = [user_file] if os.path.lexists(user_file) else []
     if config_path is not None:
         files.append(config_path)
-    # Only regular files are read: a FIFO, a terminal or /dev/zero is "no such config file".
     texts = {path: _read(path) for path in files}
     variables = {
         name: text
@@ -97,36 +97,36 @@ def load_settings(
     return settings
 
 
-def _read(path: Path) -> str | OSError | UnicodeDecodeError | None:
-    """A config file's text, why it cannot be read, or None if it is no regular file."""
+def _read(path: Path) -> str | OSError:
+    """A config file's text, or an ``OSError`` whose message says why there is none. Only
+    regular files are read: a FIFO or /dev/zero would block or fill memory."""
     if not path.is_file():
-        return None
+        if path.is_symlink() and not path.exists():
+            return OSError("not a config file: a link to nothing")
+        if not path.exists():
+            return OSError("no such config file")
+        return OSError(f"not a config file: {kind_of(path.stat().st_mode)}")
     try:
         if path.stat().st_size > MAX_CONFIG_BYTES:
-            return OSError(f"over {MAX_CONFIG_BYTES // 1_000_000} MB: no config file is that long")
+            megabytes = MAX_CONFIG_BYTES // 1_000_000
+            return OSError(f"cannot be read: over {megabytes} MB: no config file is that long")
         return path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
-        return exc
+        return OSError(f"cannot be read: {exc}")
 
 
 def _validate_sources(
-    texts: Mapping[Path, str | OSError | UnicodeDecodeError | None], variables: Mapping[str, str]
+    texts: Mapping[Path, str | OSError], variables: Mapping[str, str]
 ) -> Settings:
     from pydantic import ValidationError
 
     layers = _Layers()
     problems: list[str] = []
     for path, text in texts.items():
-        if text is None and path.is_symlink() and not path.exists():
-            problems.append(f"{path}: not a config file: a link to nothing")
-        elif text is None and not path.exists():
-            problems.append(f"{path}: no such config file")
-        elif text is None:
-            problems.append(f"{path}: not a config file: {kind_of(path.stat().st_mode)}")
-        elif isinstance(text, str):
+        if isinstance(text, str):
             _add_text(layers, path, text, problems)
         else:
-            problems.append(f"{path}: cannot be read: {text}")
+            problems.append(f"{path}: {text}")
     _add_environment(layers, variables, problems)
     if problems:
         raise ConfigError(problems)
